@@ -1,0 +1,68 @@
+import { Command, CommanderError } from "commander";
+import { type Context, createContext, ExitCode, isPrebakeError } from "@prebake/core";
+
+export interface GlobalOptions {
+  profile?: string;
+  config?: string;
+  json?: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+/** A package's commands: each package registers its own on the shared program. */
+export type CommandRegistrar = (program: Command, getContext: () => Context) => void;
+
+export function buildProgram(registrars: CommandRegistrar[]): Command {
+  const program = new Command("prebake")
+    .description(
+      "Bake build toolchains into container images, render and deploy the CodeBuild stacks that use them,\n" +
+        "run buildspecs locally or in CodeBuild, and build Lambda layers that import on Lambda's Linux.",
+    )
+    .option("--profile <name>", "configuration profile: local (default; Docker + registry + moto on loopback) or aws")
+    .option("--config <file>", "configuration file (default: prebake.config.yaml at the repository root)")
+    .option("--json", "print a machine-readable JSON result on stdout (human output goes to stderr)")
+    .option("-v, --verbose", "print details: every AWS call, every build line")
+    .option("-q, --quiet", "print only warnings, errors and results")
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 ok, 1 internal error, 2 usage, 3 bad configuration/input, 4 validation failed,\n" +
+        "5 service unavailable, 6 credentials, 7 deploy failed, 8 build failed, 9 refused by a safety check,\n" +
+        "130 interrupted. See README.md.",
+    );
+
+  let context: Context | undefined;
+  const getContext = () => {
+    context ??= createContext({
+      ...program.opts<GlobalOptions>(),
+      configFile: program.opts<GlobalOptions>().config,
+    });
+    return context;
+  };
+  for (const register of registrars) register(program, getContext);
+  program.exitOverride();
+  return program;
+}
+
+/** Run the CLI: expected errors become one line and their exit code; nothing else prints a stack trace unless --verbose. */
+export async function runCli(program: Command, argv: string[]): Promise<number> {
+  const verbose = argv.includes("--verbose") || argv.includes("-v");
+  try {
+    await program.parseAsync(argv);
+    return ExitCode.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are "errors" to commander; usage mistakes were already printed.
+      return err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    }
+    if (isPrebakeError(err)) {
+      process.stderr.write(`prebake: error: ${err.toLine()}\n`);
+      if (verbose && err.cause) process.stderr.write(`${String((err.cause as Error).stack ?? err.cause)}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`prebake: internal error: ${(err as Error).message ?? String(err)}\n`);
+    if (verbose) process.stderr.write(`${(err as Error).stack}\n`);
+    else process.stderr.write("prebake: run again with --verbose for the stack trace, and report it as a bug\n");
+    return ExitCode.INTERNAL;
+  }
+}

@@ -1,0 +1,184 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { parse } from "yaml";
+import { z } from "zod";
+import { ConfigError } from "./errors.ts";
+import { CONFIG_FILE_NAME, findRepoRoot } from "./paths.ts";
+
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+
+const profileSchema = z
+  .object({
+    /** What kind of environment this profile talks to. Defaults to the profile's name when that is local/aws. */
+    kind: z.enum(["local", "aws"]).optional(),
+    region: z.string().regex(REGION, "must be an AWS region such as us-east-1").optional(),
+    /** AWS API endpoint override (the emulator in the local profile). */
+    endpoint: z.url().optional(),
+    /** Registry host[:port] for the local profile; in the aws profile ECR's host is derived from the account. */
+    registry: z.string().min(1).optional(),
+    /** Docker engine socket; DOCKER_HOST wins when set. */
+    dockerSocket: z.string().min(1).optional(),
+    /** Static credentials: only for the emulator. The aws profile uses the standard credential chain. */
+    credentials: z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) }).optional(),
+    /** AWS account id for the local profile (moto's default account). */
+    accountId: z
+      .string()
+      .regex(/^\d{12}$/, "must be a 12-digit AWS account id")
+      .optional(),
+  })
+  .strict();
+
+const stackSchema = z
+  .object({
+    parameters: z.record(z.string(), z.string()).default({}),
+    tags: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
+const fileSchema = z
+  .object({
+    /** Profile used when neither --profile nor PREBAKE_PROFILE is given. */
+    profile: z.string().default("local"),
+    /** Prefix for stack names and tags. */
+    project: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,30}$/, "must be lowercase letters, digits and dashes, 2-31 characters")
+      .default("prebake"),
+    profiles: z.record(z.string(), profileSchema).default({}),
+    stacks: z.record(z.string(), stackSchema).default({}),
+    tags: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
+export type ProfileConfig = z.infer<typeof profileSchema>;
+
+/** Embedded defaults: prebake runs with no config file at all, against the local services. */
+export const DEFAULT_PROFILES: Record<string, ProfileConfig> = {
+  local: {
+    kind: "local",
+    region: "us-east-1",
+    endpoint: "http://127.0.0.1:5060",
+    registry: "127.0.0.1:5050",
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+    accountId: "123456789012",
+  },
+  aws: { kind: "aws", region: "us-east-1" },
+};
+
+export interface ResolvedProfile {
+  name: string;
+  kind: "local" | "aws";
+  region: string;
+  endpoint: string | undefined;
+  registry: string | undefined;
+  dockerSocket: string | undefined;
+  credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  accountId: string | undefined;
+}
+
+export interface PrebakeConfig {
+  rootDir: string;
+  /** Absolute path of the config file, or undefined when the embedded defaults are used. */
+  configFile: string | undefined;
+  project: string;
+  profile: ResolvedProfile;
+  stacks: Record<string, { parameters: Record<string, string>; tags: Record<string, string> }>;
+  tags: Record<string, string>;
+}
+
+export interface LoadConfigOptions {
+  cwd?: string;
+  /** --profile; wins over PREBAKE_PROFILE and the file's `profile`. */
+  profile?: string | undefined;
+  /** --config: an explicit file. */
+  configFile?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Turn a zod issue path into the dotted field name users see in the file. */
+function fieldPath(path: PropertyKey[]): string {
+  return path.map((p) => String(p)).join(".") || "(root)";
+}
+
+export function parseConfig(text: string, file: string, rootDir: string, options: LoadConfigOptions = {}) {
+  const env = options.env ?? process.env;
+  const shown = relative(rootDir, file) || file;
+  let raw: unknown;
+  try {
+    raw = parse(text) ?? {};
+  } catch (err) {
+    const line = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+    throw new ConfigError(`not valid YAML: ${(err as Error).message.split("\n")[0]}`, {
+      where: line ? `${shown}:${line}` : shown,
+      fix: "correct the YAML syntax",
+    });
+  }
+  const parsed = fileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const keys = issue.code === "unrecognized_keys" ? ` (${issue.keys.join(", ")})` : "";
+    throw new ConfigError(`${issue.message}${keys}`, {
+      where: `${shown}: ${fieldPath(issue.path)}`,
+      fix: "see README.md, section Configuration",
+    });
+  }
+  const cfg = parsed.data;
+  const profiles: Record<string, ProfileConfig> = { ...DEFAULT_PROFILES };
+  for (const [name, p] of Object.entries(cfg.profiles)) {
+    // A profile in the file is layered over the embedded one of the same name.
+    profiles[name] = { ...(DEFAULT_PROFILES[name] ?? {}), ...p };
+  }
+  const profileName = options.profile ?? env.PREBAKE_PROFILE ?? cfg.profile;
+  const chosen = profiles[profileName];
+  if (!chosen) {
+    throw new ConfigError(`unknown profile '${profileName}'`, {
+      where: options.profile ? "--profile" : env.PREBAKE_PROFILE ? "PREBAKE_PROFILE" : `${shown}: profile`,
+      fix: `use one of: ${Object.keys(profiles).join(", ")}, or add it under profiles:`,
+    });
+  }
+  const kind = chosen.kind ?? (profileName === "aws" ? "aws" : profileName === "local" ? "local" : undefined);
+  if (!kind) {
+    throw new ConfigError(`profile '${profileName}' does not say what it talks to`, {
+      where: `${shown}: profiles.${profileName}.kind`,
+      fix: "set kind: local or kind: aws",
+    });
+  }
+  const region = env.PREBAKE_REGION ?? chosen.region;
+  if (!region) {
+    throw new ConfigError("missing region", {
+      where: `${shown}: profiles.${profileName}.region`,
+      fix: "set a region such as us-east-1 (or PREBAKE_REGION)",
+    });
+  }
+  const profile: ResolvedProfile = {
+    name: profileName,
+    kind,
+    region,
+    endpoint: env.PREBAKE_AWS_ENDPOINT ?? chosen.endpoint,
+    registry: env.PREBAKE_REGISTRY ?? chosen.registry,
+    dockerSocket: chosen.dockerSocket,
+    credentials: kind === "local" ? chosen.credentials : undefined,
+    accountId: chosen.accountId,
+  };
+  if (kind === "local" && (!profile.endpoint || !profile.registry)) {
+    throw new ConfigError("a local profile needs an endpoint and a registry", {
+      where: `${shown}: profiles.${profileName}`,
+      fix: "set endpoint: http://127.0.0.1:5060 and registry: 127.0.0.1:5050",
+    });
+  }
+  return { rootDir, configFile: file, project: cfg.project, profile, stacks: cfg.stacks, tags: cfg.tags };
+}
+
+/** Load and validate prebake.config.yaml (or the embedded defaults when there is none). */
+export function loadConfig(options: LoadConfigOptions = {}): PrebakeConfig {
+  const rootDir = findRepoRoot(options.cwd);
+  const file = options.configFile ?? join(rootDir, CONFIG_FILE_NAME);
+  if (!existsSync(file)) {
+    if (options.configFile) {
+      throw new ConfigError("config file not found", { where: options.configFile, fix: "check the --config path" });
+    }
+    const cfg = parseConfig("{}", file, rootDir, options);
+    return { ...cfg, configFile: undefined };
+  }
+  return parseConfig(readFileSync(file, "utf8"), file, rootDir, options);
+}

@@ -1,0 +1,102 @@
+/**
+ * Typed errors and the exit codes they map to. Every expected failure is a PrebakeError:
+ * the CLI prints its one-line message (never a stack trace) and exits with its code.
+ * The table is documented in README.md ("Exit codes"); keep the two in step.
+ */
+export const ExitCode = {
+  OK: 0,
+  INTERNAL: 1,
+  USAGE: 2,
+  CONFIG: 3,
+  VALIDATION: 4,
+  UNAVAILABLE: 5,
+  AUTH: 6,
+  DEPLOY_FAILED: 7,
+  BUILD_FAILED: 8,
+  REFUSED: 9,
+  INTERRUPTED: 130,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface ErrorDetails {
+  /** Where the problem is: a file and field, a logical ID, an AWS resource. */
+  where?: string;
+  /** What the user can do about it. */
+  fix?: string;
+  cause?: unknown;
+}
+
+export class PrebakeError extends Error {
+  readonly exitCode: ExitCodeValue;
+  readonly where: string | undefined;
+  readonly fix: string | undefined;
+
+  constructor(exitCode: ExitCodeValue, message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+    this.where = details.where;
+    this.fix = details.fix;
+  }
+
+  /** The single line the CLI prints: "<where>: <message> (fix: <fix>)". */
+  toLine(): string {
+    const where = this.where ? `${this.where}: ` : "";
+    const fix = this.fix ? ` (fix: ${this.fix})` : "";
+    return `${where}${this.message}${fix}`.replace(/\s*\n\s*/g, " ");
+  }
+}
+
+/** Bad user input: configuration, stack.ts, image definition, buildspec, layer definition. */
+export class ConfigError extends PrebakeError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ExitCode.CONFIG, message, details);
+  }
+}
+
+/** A check found problems: cfn-lint findings, stale stack.yaml, layer validation. */
+export class ValidationError extends PrebakeError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ExitCode.VALIDATION, message, details);
+  }
+}
+
+/** A service we need cannot be reached: Docker engine, registry, AWS endpoint. */
+export class UnavailableError extends PrebakeError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ExitCode.UNAVAILABLE, message, details);
+  }
+}
+
+/** Missing, wrong or expired credentials. */
+export class AuthError extends PrebakeError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ExitCode.AUTH, message, details);
+  }
+}
+
+/** A stack operation failed in CloudFormation. */
+export class DeployFailedError extends PrebakeError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ExitCode.DEPLOY_FAILED, message, details);
+  }
+}
+
+/** An image build, a CodeBuild build, or a layer build failed. */
+export class BuildFailedError extends PrebakeError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ExitCode.BUILD_FAILED, message, details);
+  }
+}
+
+/** A safety check refused to go on (e.g. a lifecycle policy would expire an in-use image). */
+export class RefusedError extends PrebakeError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ExitCode.REFUSED, message, details);
+  }
+}
+
+export function isPrebakeError(err: unknown): err is PrebakeError {
+  return err instanceof PrebakeError;
+}

@@ -1,0 +1,143 @@
+/**
+ * Everything prebake prints goes through an Output. Human lines go to stdout, or to stderr
+ * under --json so stdout carries only the JSON result. In a TTY, progress rewrites one status
+ * line; without a TTY (CI logs) it prints plain lines, throttled so a log stays readable.
+ */
+export interface OutputOptions {
+  json?: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
+  /** Defaults to whether the human stream is a TTY and CI is not set. */
+  tty?: boolean;
+  /** Injected streams, for tests. */
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  /** Minimum milliseconds between two non-TTY progress lines for the same key. */
+  progressIntervalMs?: number;
+}
+
+const useColor = (tty: boolean) => tty && !process.env.NO_COLOR;
+
+export class Output {
+  readonly json: boolean;
+  readonly verbose: boolean;
+  readonly quiet: boolean;
+  readonly tty: boolean;
+  private readonly human: NodeJS.WritableStream;
+  private readonly data: NodeJS.WritableStream;
+  private readonly progressIntervalMs: number;
+  private statusLineShown = false;
+  private readonly lastProgress = new Map<string, { at: number; text: string }>();
+
+  constructor(options: OutputOptions = {}) {
+    this.json = options.json ?? false;
+    this.verbose = options.verbose ?? false;
+    this.quiet = options.quiet ?? false;
+    this.data = options.stdout ?? process.stdout;
+    this.human = this.json ? (options.stderr ?? process.stderr) : this.data;
+    const isTty = Boolean((this.human as { isTTY?: boolean }).isTTY);
+    this.tty = options.tty ?? (isTty && !process.env.CI);
+    this.progressIntervalMs = options.progressIntervalMs ?? 5000;
+  }
+
+  private paint(code: number, text: string): string {
+    return useColor(this.tty) ? `\u001b[${code}m${text}\u001b[0m` : text;
+  }
+
+  private write(line: string): void {
+    this.clearStatus();
+    this.human.write(`${line}\n`);
+  }
+
+  private clearStatus(): void {
+    if (this.statusLineShown) {
+      this.human.write("\r\u001b[2K");
+      this.statusLineShown = false;
+    }
+  }
+
+  /** A section heading: one per unit of work (an image, a stack, a phase). */
+  step(message: string): void {
+    if (!this.quiet) this.write(this.paint(1, `==> ${message}`));
+  }
+
+  info(message: string): void {
+    if (!this.quiet) this.write(`    ${message}`);
+  }
+
+  /** Only with --verbose. */
+  debug(message: string): void {
+    if (this.verbose) this.write(this.paint(2, `    ${message}`));
+  }
+
+  success(message: string): void {
+    if (!this.quiet) this.write(this.paint(32, `✓ ${message}`));
+  }
+
+  warn(message: string): void {
+    this.write(this.paint(33, `warning: ${message}`));
+  }
+
+  error(message: string): void {
+    this.clearStatus();
+    (this.json ? this.human : process.stderr).write(`${this.paint(31, `error: ${message}`)}\n`);
+  }
+
+  /**
+   * Progress of long work (build steps, push bytes). In a TTY the status line is rewritten;
+   * otherwise a line is printed when the key's text changes and the interval has passed.
+   */
+  progress(key: string, text: string): void {
+    if (this.quiet) return;
+    if (this.tty) {
+      this.human.write(`\r\u001b[2K    ${key}: ${text}`.slice(0, 200));
+      this.statusLineShown = true;
+      return;
+    }
+    const now = Date.now();
+    const last = this.lastProgress.get(key);
+    if (last && (last.text === text || now - last.at < this.progressIntervalMs)) return;
+    this.lastProgress.set(key, { at: now, text });
+    this.write(`    ${key}: ${text}`);
+  }
+
+  /** The machine-readable result of a command; printed only under --json. */
+  result(value: unknown): void {
+    if (this.json) this.data.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** A plain-text table (no TTY tricks, so it reads the same in a CI log). */
+  table(headers: string[], rows: string[][]): void {
+    if (this.quiet) return;
+    this.write(formatTable(headers, rows));
+  }
+}
+
+export function formatTable(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
+  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const m = Math.floor(ms / 60_000);
+  const s = Math.round((ms % 60_000) / 1000);
+  return `${m}m${String(s).padStart(2, "0")}s`;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KB", "MB", "GB"];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}

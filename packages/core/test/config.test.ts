@@ -1,0 +1,80 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, ExitCode, loadConfig, parseConfig } from "../src/index.ts";
+
+const root = "/repo";
+const file = "/repo/prebake.config.yaml";
+const parse = (text: string, opts = {}) => parseConfig(text, file, root, { env: {}, ...opts });
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    return err as ConfigError;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("configuration", () => {
+  it("defaults to the local profile with the loopback services", () => {
+    const cfg = parse("{}");
+    expect(cfg.profile).toMatchObject({
+      name: "local",
+      kind: "local",
+      region: "us-east-1",
+      endpoint: "http://127.0.0.1:5060",
+      registry: "127.0.0.1:5050",
+    });
+    expect(cfg.profile.credentials).toBeDefined();
+  });
+
+  it("the aws profile uses the default credential chain and no endpoint", () => {
+    const cfg = parse("profiles:\n  aws:\n    region: eu-west-1\n", { profile: "aws" });
+    expect(cfg.profile).toMatchObject({ kind: "aws", region: "eu-west-1", endpoint: undefined, credentials: undefined });
+  });
+
+  it("--profile wins over PREBAKE_PROFILE, which wins over the file", () => {
+    expect(parse("profile: aws", { env: { PREBAKE_PROFILE: "local" } }).profile.name).toBe("local");
+    expect(parse("profile: local", { env: { PREBAKE_PROFILE: "aws" }, profile: "local" }).profile.name).toBe("local");
+  });
+
+  it("names the field and the fix for an unknown profile", () => {
+    const err = errorOf(() => parse("profile: staging"));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.exitCode).toBe(ExitCode.CONFIG);
+    expect(err.toLine()).toBe(
+      "prebake.config.yaml: profile: unknown profile 'staging' (fix: use one of: local, aws, or add it under profiles:)",
+    );
+  });
+
+  it("rejects a malformed region with the dotted field path", () => {
+    const err = errorOf(() => parse("profiles:\n  aws:\n    region: Europe\n"));
+    expect(err.toLine()).toContain("prebake.config.yaml: profiles.aws.region: must be an AWS region");
+  });
+
+  it("rejects unknown keys instead of ignoring typos", () => {
+    const err = errorOf(() => parse("profiles:\n  local:\n    regoin: us-east-1\n"));
+    expect(err.toLine()).toContain("profiles.local");
+    expect(err.toLine()).toContain("regoin");
+  });
+
+  it("reports YAML syntax errors with the line", () => {
+    const err = errorOf(() => parse("profile: local\nprofiles: [\n"));
+    expect(err.toLine()).toMatch(/^prebake\.config\.yaml:\d+: not valid YAML/);
+  });
+
+  it("a custom profile must say its kind", () => {
+    const err = errorOf(() => parse("profiles:\n  staging:\n    region: us-west-2\n", { profile: "staging" }));
+    expect(err.toLine()).toContain("profiles.staging.kind");
+  });
+
+  it("loads the embedded defaults when there is no file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "prebake-cfg-"));
+    writeFileSync(join(dir, "nx.json"), "{}");
+    const cfg = loadConfig({ cwd: dir, env: {} });
+    expect(cfg.configFile).toBeUndefined();
+    expect(cfg.profile.name).toBe("local");
+  });
+});
