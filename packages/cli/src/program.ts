@@ -1,5 +1,5 @@
+import { type CommandRegistrar, type Context, createContext, ExitCode, isPrebakeError } from "@prebake/core";
 import { Command, CommanderError } from "commander";
-import { type Context, createContext, ExitCode, isPrebakeError } from "@prebake/core";
 
 export interface GlobalOptions {
   profile?: string;
@@ -9,16 +9,16 @@ export interface GlobalOptions {
   quiet?: boolean;
 }
 
-/** A package's commands: each package registers its own on the shared program. */
-export type CommandRegistrar = (program: Command, getContext: () => Context) => void;
-
 export function buildProgram(registrars: CommandRegistrar[]): Command {
   const program = new Command("prebake")
     .description(
       "Bake build toolchains into container images, render and deploy the CodeBuild stacks that use them,\n" +
         "run buildspecs locally or in CodeBuild, and build Lambda layers that import on Lambda's Linux.",
     )
-    .option("--profile <name>", "configuration profile: local (default; Docker + registry + moto on loopback) or aws")
+    .option(
+      "--profile <name>",
+      "configuration profile: local (default; Docker + registry + moto on loopback) or aws",
+    )
     .option("--config <file>", "configuration file (default: prebake.config.yaml at the repository root)")
     .option("--json", "print a machine-readable JSON result on stdout (human output goes to stderr)")
     .option("-v, --verbose", "print details: every AWS call, every build line")
@@ -62,7 +62,8 @@ export async function runCli(program: Command, argv: string[]): Promise<number> 
     }
     process.stderr.write(`prebake: internal error: ${(err as Error).message ?? String(err)}\n`);
     if (verbose) process.stderr.write(`${(err as Error).stack}\n`);
-    else process.stderr.write("prebake: run again with --verbose for the stack trace, and report it as a bug\n");
+    else
+      process.stderr.write("prebake: run again with --verbose for the stack trace, and report it as a bug\n");
     return ExitCode.INTERNAL;
   }
 }

@@ -1,5 +1,5 @@
-import { AuthError, PrebakeError, UnavailableError } from "./errors.ts";
 import type { ResolvedProfile } from "./config.ts";
+import { AuthError, PrebakeError, UnavailableError } from "./errors.ts";
 
 /** The shape every AWS SDK v3 client constructor shares that we rely on. */
 // biome-ignore lint/suspicious/noExplicitAny: SDK client configs differ per service.
@@ -40,7 +40,10 @@ export function createAwsClient<T>(Ctor: ClientCtor<T>, profile: ResolvedProfile
   });
   (client as unknown as MiddlewareClient).middlewareStack.add(
     (next, context) => async (args) => {
-      awsCallLog.push({ service: String(context.clientName ?? "").replace(/Client$/, ""), command: String(context.commandName) });
+      awsCallLog.push({
+        service: String(context.clientName ?? "").replace(/Client$/, ""),
+        command: String(context.commandName),
+      });
       return next(args);
     },
     { step: "initialize", name: "prebakeCallLog" },
@@ -61,7 +64,14 @@ const AUTH_ERROR_NAMES = new Set([
   "UnauthorizedOperation",
 ]);
 
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "EAI_AGAIN"]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "EAI_AGAIN",
+]);
 
 /** Find the errno-style code of a network failure anywhere in the cause chain. */
 function networkCode(err: unknown): string | undefined {
@@ -89,7 +99,8 @@ export function classifyAwsError(err: unknown, profile: ResolvedProfile, resourc
   if (err instanceof PrebakeError) return err;
   const name = (err as { name?: string }).name ?? "";
   const message = ((err as { message?: string }).message ?? String(err)).split("\n")[0];
-  const where = resource ?? (profile.endpoint ? `AWS endpoint ${profile.endpoint}` : `AWS (${profile.region})`);
+  const where =
+    resource ?? (profile.endpoint ? `AWS endpoint ${profile.endpoint}` : `AWS (${profile.region})`);
   const net = networkCode(err);
   if (net || name === "TimeoutError") {
     return new UnavailableError(`cannot reach the AWS API (${net ?? name})`, {

@@ -175,7 +175,10 @@ export function loadConfig(options: LoadConfigOptions = {}): PrebakeConfig {
   const file = options.configFile ?? join(rootDir, CONFIG_FILE_NAME);
   if (!existsSync(file)) {
     if (options.configFile) {
-      throw new ConfigError("config file not found", { where: options.configFile, fix: "check the --config path" });
+      throw new ConfigError("config file not found", {
+        where: options.configFile,
+        fix: "check the --config path",
+      });
     }
     const cfg = parseConfig("{}", file, rootDir, options);
     return { ...cfg, configFile: undefined };

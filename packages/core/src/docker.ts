@@ -1,6 +1,6 @@
 import Docker from "dockerode";
-import { BuildFailedError, UnavailableError } from "./errors.ts";
 import type { ResolvedProfile } from "./config.ts";
+import { BuildFailedError, UnavailableError } from "./errors.ts";
 
 /** A Docker client for the profile: DOCKER_HOST wins, then the profile's socket, then the default socket. */
 export function createDockerClient(profile: ResolvedProfile): Docker {

@@ -32,12 +32,19 @@ describe("configuration", () => {
 
   it("the aws profile uses the default credential chain and no endpoint", () => {
     const cfg = parse("profiles:\n  aws:\n    region: eu-west-1\n", { profile: "aws" });
-    expect(cfg.profile).toMatchObject({ kind: "aws", region: "eu-west-1", endpoint: undefined, credentials: undefined });
+    expect(cfg.profile).toMatchObject({
+      kind: "aws",
+      region: "eu-west-1",
+      endpoint: undefined,
+      credentials: undefined,
+    });
   });
 
   it("--profile wins over PREBAKE_PROFILE, which wins over the file", () => {
     expect(parse("profile: aws", { env: { PREBAKE_PROFILE: "local" } }).profile.name).toBe("local");
-    expect(parse("profile: local", { env: { PREBAKE_PROFILE: "aws" }, profile: "local" }).profile.name).toBe("local");
+    expect(parse("profile: local", { env: { PREBAKE_PROFILE: "aws" }, profile: "local" }).profile.name).toBe(
+      "local",
+    );
   });
 
   it("names the field and the fix for an unknown profile", () => {
@@ -66,7 +73,9 @@ describe("configuration", () => {
   });
 
   it("a custom profile must say its kind", () => {
-    const err = errorOf(() => parse("profiles:\n  staging:\n    region: us-west-2\n", { profile: "staging" }));
+    const err = errorOf(() =>
+      parse("profiles:\n  staging:\n    region: us-west-2\n", { profile: "staging" }),
+    );
     expect(err.toLine()).toContain("profiles.staging.kind");
   });
 
