@@ -1,4 +1,5 @@
 import type { CommandRegistrar } from "@prebake/core";
+import { registerSummaryCommand } from "./summary.ts";
 
 /** Every package's commands, in the order `prebake --help` lists them. */
-export const registrars: CommandRegistrar[] = [];
+export const registrars: CommandRegistrar[] = [registerSummaryCommand];

@@ -16,6 +16,19 @@ export interface OutputOptions {
   progressIntervalMs?: number;
 }
 
+import { appendFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+function recordResult(value: unknown): void {
+  const dir = process.env.PREBAKE_SUMMARY_DIR;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  appendFileSync(
+    join(dir, "results.jsonl"),
+    `${JSON.stringify({ at: new Date().toISOString(), result: value })}\n`,
+  );
+}
+
 const useColor = (tty: boolean) => tty && !process.env.NO_COLOR;
 
 export class Output {
@@ -101,9 +114,13 @@ export class Output {
     this.write(`    ${key}: ${text}`);
   }
 
-  /** The machine-readable result of a command; printed only under --json. */
+  /**
+   * The machine-readable result of a command; printed only under --json. When PREBAKE_SUMMARY_DIR
+   * is set (npm start does), it is also recorded there so one summary table can cover every Nx task.
+   */
   result(value: unknown): void {
     if (this.json) this.data.write(`${JSON.stringify(value, null, 2)}\n`);
+    recordResult(value);
   }
 
   /** A plain-text table (no TTY tricks, so it reads the same in a CI log). */

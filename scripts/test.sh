@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`): starts the local services the integration tests talk to,
+# then runs every check CI needs. Runs from npm, so node_modules/.bin (Node 24, tsc, nx, vitest) is on PATH.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "local services (Docker engine, registry, moto, base image)"
+bash scripts/local-env.sh up
+
+step "typecheck"
+tsc -p tsconfig.json
+
+step "lint and format (biome)"
+biome ci .
+
+step "stacks: rendered templates are up to date, cfn-lint is clean"
+nx run-many -t check lint --outputStyle=stream
+
+step "unit and integration tests (vitest)"
+vitest run "$@"
