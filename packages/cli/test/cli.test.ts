@@ -1,0 +1,72 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { toSummaryRows } from "../src/summary.ts";
+
+const bin = resolve(import.meta.dirname, "../bin/prebake.js");
+
+function prebake(args: string[], cwd = process.cwd()) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, CI: "true" },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("prebake CLI", () => {
+  it("--help teaches the global options and the exit codes", () => {
+    const r = prebake(["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("--profile <name>");
+    expect(r.stdout).toContain("Exit codes:");
+  });
+
+  it("an unknown command is a usage error (exit 2)", () => {
+    const r = prebake(["frobnicate"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown command");
+  });
+
+  it("bad configuration is one line with the file, field and fix (exit 3), no stack trace", () => {
+    const dir = mkdtempSync(join(tmpdir(), "prebake-cli-"));
+    writeFileSync(join(dir, "prebake.config.yaml"), "profile: staging\n");
+    const r = prebake(["summary", "--dir", dir], dir);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim()).toBe(
+      "prebake: error: prebake.config.yaml: profile: unknown profile 'staging' (fix: use one of: local, aws, or add it under profiles:)",
+    );
+  });
+
+  it("summary prints what a run recorded", () => {
+    const dir = mkdtempSync(join(tmpdir(), "prebake-run-"));
+    const rec = (result: unknown) => `${JSON.stringify({ at: "", result })}\n`;
+    writeFileSync(
+      join(dir, "results.jsonl"),
+      rec({ name: "erlang-otp", version: "27.1", action: "skipped", digest: "sha256:ab", durationMs: 800 }) +
+        rec({ stack: "ci", action: "updated", durationMs: 12_000 }),
+    );
+    const r = prebake(["summary", "--dir", dir], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/image\s+erlang-otp:27\.1\s+skipped\s+800ms/);
+    expect(r.stdout).toMatch(/stack\s+ci\s+updated\s+12\.0s/);
+  });
+});
+
+describe("summary rows", () => {
+  it("flattens arrays and nested results and recognises each kind", () => {
+    expect(
+      toSummaryRows({
+        results: [
+          { stack: "ci", action: "skipped" },
+          [{ name: "common-utils", kind: "layer", action: "published" }],
+        ],
+      }),
+    ).toEqual([
+      { kind: "stack", name: "ci", action: "skipped", durationMs: undefined, detail: "" },
+      { kind: "layer", name: "common-utils", action: "published", durationMs: undefined, detail: "" },
+    ]);
+  });
+});
