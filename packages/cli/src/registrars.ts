@@ -1,5 +1,6 @@
 import type { CommandRegistrar } from "@prebake/core";
+import { registerLayerCommands } from "@prebake/layers";
 import { registerSummaryCommand } from "./summary.ts";
 
 /** Every package's commands, in the order `prebake --help` lists them. */
-export const registrars: CommandRegistrar[] = [registerSummaryCommand];
+export const registrars: CommandRegistrar[] = [registerSummaryCommand, registerLayerCommands];

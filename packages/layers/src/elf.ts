@@ -1,0 +1,216 @@
+/**
+ * A minimal ELF reader, just enough to check a shared object against a Lambda runtime: its CPU
+ * (e_machine), the libraries it needs (DT_NEEDED) and the symbol versions it needs from them
+ * (.gnu.version_r, e.g. GLIBC_2.28 from libc.so.6).
+ *
+ * Why our own reader instead of `readelf -V`: validation runs before publishing on whatever machine
+ * the developer uses (macOS and Windows have no binutils), and on the zip itself without unpacking
+ * it. The format parts we need are small and stable (System V gABI + the GNU versioning sections).
+ */
+
+export interface ElfInfo {
+  bits: 32 | 64;
+  littleEndian: boolean;
+  /** e_machine, e.g. 62 (x86-64) or 183 (AArch64). */
+  machine: number;
+  machineName: string;
+  /** DT_NEEDED entries: the shared libraries it links against. */
+  needed: string[];
+  /** Versions needed per library, from .gnu.version_r: { "libc.so.6": ["GLIBC_2.2.5", "GLIBC_2.14"] }. */
+  versionsNeeded: Record<string, string[]>;
+  /** False when the file has no section headers (sstripped), so needs could not be read. */
+  hasSections: boolean;
+}
+
+export const EM_386 = 3;
+export const EM_ARM = 40;
+export const EM_X86_64 = 62;
+export const EM_AARCH64 = 183;
+
+const MACHINE_NAMES: Record<number, string> = {
+  [EM_386]: "x86 (32-bit)",
+  [EM_ARM]: "arm (32-bit)",
+  [EM_X86_64]: "x86_64",
+  [EM_AARCH64]: "aarch64",
+  8: "mips",
+  20: "ppc",
+  21: "ppc64",
+  22: "s390x",
+  243: "riscv",
+};
+
+export function machineName(machine: number): string {
+  return MACHINE_NAMES[machine] ?? `unknown machine ${machine}`;
+}
+
+const SHT_DYNAMIC = 6;
+const SHT_GNU_VERNEED = 0x6ffffffe;
+const DT_NULL = 0;
+const DT_NEEDED = 1;
+
+export type BinaryKind = "elf" | "mach-o" | "pe" | "unknown";
+
+/** What kind of binary a buffer holds, by its magic number. */
+export function binaryKind(buf: Uint8Array): BinaryKind {
+  if (buf.length >= 4 && buf[0] === 0x7f && buf[1] === 0x45 && buf[2] === 0x4c && buf[3] === 0x46)
+    return "elf";
+  if (buf.length >= 2 && buf[0] === 0x4d && buf[1] === 0x5a) return "pe";
+  if (buf.length >= 4) {
+    const be = ((buf[0]! << 24) | (buf[1]! << 16) | (buf[2]! << 8) | buf[3]!) >>> 0;
+    const le = ((buf[3]! << 24) | (buf[2]! << 16) | (buf[1]! << 8) | buf[0]!) >>> 0;
+    const macho = [0xfeedface, 0xfeedfacf, 0xcafebabe];
+    if (macho.includes(be) || macho.includes(le)) return "mach-o";
+  }
+  return "unknown";
+}
+
+export class ElfFormatError extends Error {}
+
+/** Parse the parts of an ELF file we check. Throws ElfFormatError on a truncated or foreign file. */
+export function readElf(input: Uint8Array): ElfInfo {
+  const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  if (binaryKind(buf) !== "elf") throw new ElfFormatError("not an ELF file");
+  if (buf.length < 52) throw new ElfFormatError("truncated ELF header");
+  const cls = buf[4];
+  const data = buf[5];
+  if (cls !== 1 && cls !== 2) throw new ElfFormatError(`bad ELF class ${cls}`);
+  if (data !== 1 && data !== 2) throw new ElfFormatError(`bad ELF data encoding ${data}`);
+  const bits = cls === 2 ? 64 : 32;
+  const le = data === 1;
+
+  const need = (off: number, len: number) => {
+    if (off < 0 || off + len > buf.length) throw new ElfFormatError("truncated ELF file");
+  };
+  const u16 = (off: number) => {
+    need(off, 2);
+    return le ? buf.readUInt16LE(off) : buf.readUInt16BE(off);
+  };
+  const u32 = (off: number) => {
+    need(off, 4);
+    return le ? buf.readUInt32LE(off) : buf.readUInt32BE(off);
+  };
+  const u64 = (off: number) => {
+    need(off, 8);
+    const v = le ? buf.readBigUInt64LE(off) : buf.readBigUInt64BE(off);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ElfFormatError("offset out of range");
+    return Number(v);
+  };
+  const word = (off: number) => (bits === 64 ? u64(off) : u32(off));
+  const cstr = (off: number) => {
+    need(off, 1);
+    const end = buf.indexOf(0, off);
+    if (end < 0) throw new ElfFormatError("unterminated string");
+    return buf.toString("latin1", off, end);
+  };
+
+  const machine = u16(18);
+  if (bits === 64) need(0, 64);
+  const shoff = bits === 64 ? u64(0x28) : u32(0x20);
+  const shentsize = u16(bits === 64 ? 0x3a : 0x2e);
+  const shnum = u16(bits === 64 ? 0x3c : 0x30);
+
+  const info: ElfInfo = {
+    bits,
+    littleEndian: le,
+    machine,
+    machineName: machineName(machine),
+    needed: [],
+    versionsNeeded: {},
+    hasSections: shoff !== 0 && shnum !== 0,
+  };
+  if (!info.hasSections) return info;
+
+  interface Section {
+    type: number;
+    offset: number;
+    size: number;
+    link: number;
+    info: number;
+  }
+  const sections: Section[] = [];
+  for (let i = 0; i < shnum; i++) {
+    const at = shoff + i * shentsize;
+    need(at, bits === 64 ? 64 : 40);
+    sections.push(
+      bits === 64
+        ? {
+            type: u32(at + 4),
+            offset: u64(at + 24),
+            size: u64(at + 32),
+            link: u32(at + 40),
+            info: u32(at + 44),
+          }
+        : {
+            type: u32(at + 4),
+            offset: u32(at + 16),
+            size: u32(at + 20),
+            link: u32(at + 24),
+            info: u32(at + 28),
+          },
+    );
+  }
+  const strtabOf = (s: Section) => {
+    const strtab = sections[s.link];
+    if (!strtab) throw new ElfFormatError("section links to a missing string table");
+    return (off: number) => cstr(strtab.offset + off);
+  };
+
+  for (const s of sections) {
+    if (s.type === SHT_DYNAMIC) {
+      const str = strtabOf(s);
+      const entsize = bits === 64 ? 16 : 8;
+      for (let at = s.offset; at + entsize <= s.offset + s.size; at += entsize) {
+        const tag = word(at);
+        if (tag === DT_NULL) break;
+        if (tag === DT_NEEDED) info.needed.push(str(word(at + entsize / 2)));
+      }
+    }
+    if (s.type === SHT_GNU_VERNEED) {
+      const str = strtabOf(s);
+      // sh_info holds the number of Verneed entries; each is followed by vn_cnt Vernaux entries.
+      let at = s.offset;
+      for (let i = 0; i < s.info; i++) {
+        const cnt = u16(at + 2);
+        const file = str(u32(at + 4));
+        info.versionsNeeded[file] ??= [];
+        const versions = info.versionsNeeded[file];
+        let aux = at + u32(at + 8);
+        for (let j = 0; j < cnt; j++) {
+          versions.push(str(u32(aux + 8)));
+          const nextAux = u32(aux + 12);
+          if (nextAux === 0) break;
+          aux += nextAux;
+        }
+        const next = u32(at + 12);
+        if (next === 0) break;
+        at += next;
+      }
+    }
+  }
+  return info;
+}
+
+/** A glibc version as [major, minor], comparable with compareVersions. */
+export type GlibcVersion = [number, number];
+
+export function parseGlibcVersion(text: string): GlibcVersion | undefined {
+  const m = /^(?:GLIBC_)?(\d+)\.(\d+)(?:\.\d+)?$/.exec(text);
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+export function compareVersions(a: GlibcVersion, b: GlibcVersion): number {
+  return a[0] - b[0] || a[1] - b[1];
+}
+
+/** The newest GLIBC_x.y symbol version the file needs (from any library), with the symbol version name. */
+export function newestGlibcNeeded(info: ElfInfo): { version: GlibcVersion; name: string } | undefined {
+  let best: { version: GlibcVersion; name: string } | undefined;
+  for (const versions of Object.values(info.versionsNeeded)) {
+    for (const name of versions) {
+      if (!name.startsWith("GLIBC_")) continue; // GLIBC_PRIVATE, GLIBCXX_*, GCC_* are not glibc releases
+      const v = parseGlibcVersion(name);
+      if (v && (!best || compareVersions(v, best.version) > 0)) best = { version: v, name };
+    }
+  }
+  return best;
+}

@@ -1,0 +1,222 @@
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { basename, dirname } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { BuildFailedError, ConfigError } from "@prebake/core";
+import { type Architecture, manylinuxPlatforms, type PythonRuntime } from "./runtimes.ts";
+
+/** Where pip looks for distributions, and which host folders a container needs to see for that. */
+export interface PipIndex {
+  indexUrl: string;
+  extraIndexUrls: string[];
+  findLinks: string[];
+  /** Host folders to bind-mount read-only (at the same path) so file:// indexes resolve in a container. */
+  mounts: string[];
+  description: string;
+}
+
+export const PYPI = "https://pypi.org/simple";
+
+/** The file:// or absolute-path locations in the machine's pip configuration (`pip config list`). */
+export interface HostPipConfig {
+  indexUrl?: string;
+  extraIndexUrls: string[];
+  findLinks: string[];
+}
+
+/** Parse `pip config list` output: lines like global.extra-index-url='file:///a file:///b'. */
+export function parsePipConfigList(text: string): HostPipConfig {
+  const cfg: HostPipConfig = { extraIndexUrls: [], findLinks: [] };
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^[^.]*\.([a-z-]+)='(.*)'$/.exec(line.trim());
+    if (!m) continue;
+    const values = m[2]!.split(/\s+/).filter(Boolean);
+    if (m[1] === "index-url") cfg.indexUrl = values[0];
+    if (m[1] === "extra-index-url") cfg.extraIndexUrls.push(...values);
+    if (m[1] === "find-links") cfg.findLinks.push(...values);
+  }
+  cfg.extraIndexUrls = [...new Set(cfg.extraIndexUrls)];
+  cfg.findLinks = [...new Set(cfg.findLinks)];
+  return cfg;
+}
+
+/** Read this machine's pip configuration; undefined when pip is not installed. */
+export function readHostPipConfig(): HostPipConfig | undefined {
+  for (const [cmd, args] of [
+    ["pip", ["config", "list"]],
+    ["python3", ["-m", "pip", "config", "list"]],
+  ] as const) {
+    try {
+      return parsePipConfigList(
+        execFileSync(cmd, [...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }),
+      );
+    } catch {
+      // try the next way of calling pip
+    }
+  }
+  return undefined;
+}
+
+const toLocalPath = (loc: string): string | undefined => {
+  if (loc.startsWith("file://")) return fileURLToPath(loc);
+  if (loc.startsWith("/")) return loc;
+  return undefined;
+};
+
+/** A simple index at /opt/pypi/simple links to ../../files: mount the folder above `simple`. */
+function mountFor(path: string): string {
+  return basename(path) === "simple" ? dirname(path) : path;
+}
+
+/**
+ * Turn a layer definition's `index` into pip options. `local` means the indexes of this machine's
+ * pip configuration (read with `pip config list`), which must be local folders or URLs.
+ */
+export function resolvePipIndex(
+  index: string,
+  where: string,
+  hostConfig: () => HostPipConfig | undefined,
+): PipIndex {
+  if (index === "pypi")
+    return { indexUrl: PYPI, extraIndexUrls: [], findLinks: [], mounts: [], description: "PyPI" };
+  if (index === "local") {
+    const cfg = hostConfig();
+    const indexes = [cfg?.indexUrl, ...(cfg?.extraIndexUrls ?? [])].filter((u): u is string => Boolean(u));
+    if (!cfg || (indexes.length === 0 && cfg.findLinks.length === 0)) {
+      throw new ConfigError("index: local, but this machine's pip configuration names no index", {
+        where,
+        fix: "configure one (pip config set global.extra-index-url file:///path/simple) or set index to a URL or path",
+      });
+    }
+    const local = [...indexes, ...cfg.findLinks].map(toLocalPath).filter((p): p is string => Boolean(p));
+    const [first, ...rest] = indexes;
+    return {
+      // With only find-links, pip needs --no-index semantics: an index URL that is an empty local folder is
+      // not available, so we fall back to PyPI's URL and rely on find-links taking precedence.
+      indexUrl: first ?? PYPI,
+      extraIndexUrls: rest,
+      findLinks: cfg.findLinks,
+      mounts: [...new Set(local.filter((p) => existsSync(p)).map(mountFor))],
+      description: `local (${[...indexes, ...cfg.findLinks].join(", ")})`,
+    };
+  }
+  if (/^https?:\/\//.test(index)) {
+    return { indexUrl: index, extraIndexUrls: [], findLinks: [], mounts: [], description: index };
+  }
+  const path = toLocalPath(index);
+  if (!path) {
+    throw new ConfigError(`index '${index}' is not pypi, local, a URL or an absolute path`, {
+      where,
+      fix: "use index: pypi, index: local, index: https://host/simple or index: /path/to/simple",
+    });
+  }
+  if (!existsSync(path)) {
+    throw new ConfigError(`index folder ${path} does not exist`, { where, fix: "fix the path" });
+  }
+  return {
+    indexUrl: pathToFileURL(path).href,
+    extraIndexUrls: [],
+    findLinks: [],
+    mounts: [mountFor(path)],
+    description: path,
+  };
+}
+
+export function indexArgs(index: PipIndex): string[] {
+  return [
+    "--index-url",
+    index.indexUrl,
+    ...index.extraIndexUrls.flatMap((u) => ["--extra-index-url", u]),
+    ...index.findLinks.flatMap((u) => ["--find-links", u]),
+  ];
+}
+
+/** Options that make pip choose wheels for the Lambda runtime rather than for the machine it runs on. */
+export function targetArgs(py: PythonRuntime, arch: Architecture): string[] {
+  return [
+    ...manylinuxPlatforms(arch, py.glibc).flatMap((p) => ["--platform", p]),
+    "--implementation",
+    "cp",
+    "--python-version",
+    py.version,
+    "--only-binary=:all:",
+  ];
+}
+
+/** One resolved distribution from pip's installation report. */
+export interface ResolvedDistribution {
+  name: string;
+  version: string;
+  url: string;
+  sha256: string | undefined;
+  requested: boolean;
+}
+
+/** Parse `pip install --dry-run --report` JSON (format version 1). */
+export function parsePipReport(json: string): ResolvedDistribution[] {
+  let report: {
+    install?: {
+      metadata?: { name?: string; version?: string };
+      download_info?: { url?: string; archive_info?: { hash?: string; hashes?: Record<string, string> } };
+      requested?: boolean;
+    }[];
+  };
+  try {
+    report = JSON.parse(json);
+  } catch (err) {
+    throw new BuildFailedError(`pip's installation report is not JSON (${(err as Error).message})`);
+  }
+  return (report.install ?? []).map((item) => {
+    const name = item.metadata?.name;
+    const version = item.metadata?.version;
+    const url = item.download_info?.url;
+    if (!name || !version || !url)
+      throw new BuildFailedError("pip's installation report lacks a name, version or url");
+    const info = item.download_info?.archive_info;
+    const sha256 =
+      info?.hashes?.sha256 ?? (info?.hash?.startsWith("sha256=") ? info.hash.slice(7) : undefined);
+    return { name, version, url, sha256, requested: Boolean(item.requested) };
+  });
+}
+
+/**
+ * What one batch installs: the exact file pip resolved, with its hash in the URL fragment so pip
+ * verifies it (`--no-deps`: the resolution already chose every dependency).
+ */
+export function pinnedRequirement(d: ResolvedDistribution): string {
+  const bare = d.url.split("#")[0]!;
+  return d.sha256 ? `${bare}#sha256=${d.sha256}` : bare;
+}
+
+/** Bytes an argument costs in the kernel's argv accounting: the string, its NUL and its pointer. */
+export const argCost = (arg: string) => Buffer.byteLength(arg) + 1 + 8;
+
+/**
+ * Split requirements into batches whose whole command line (fixed arguments included) stays under
+ * maxBytes, so a long requirement list never hits ARG_MAX (2 MiB on Linux, shared with the
+ * environment; 128 KiB per single argument). Order is kept; a single requirement that cannot fit
+ * even alone is an error rather than a silent truncation.
+ */
+export function batchArguments(items: string[], fixedArgs: string[], maxBytes = 96 * 1024): string[][] {
+  const fixed = fixedArgs.reduce((n, a) => n + argCost(a), 0);
+  const batches: string[][] = [];
+  let current: string[] = [];
+  let size = fixed;
+  for (const item of items) {
+    const cost = argCost(item);
+    if (fixed + cost > maxBytes) {
+      throw new BuildFailedError(
+        `requirement '${item.slice(0, 80)}' alone makes the pip command longer than ${maxBytes} bytes`,
+      );
+    }
+    if (current.length > 0 && size + cost > maxBytes) {
+      batches.push(current);
+      current = [];
+      size = fixed;
+    }
+    current.push(item);
+    size += cost;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}

@@ -1,0 +1,116 @@
+import { type Context, formatBytes, formatDuration, ValidationError } from "@prebake/core";
+import { type BuildOptions, type BuiltLayer, buildLayer } from "./build.ts";
+import { type LayerDefinition, loadLayerDefinition, mbToBytes } from "./definition.ts";
+import { LOCAL_IMAGE_VERSIONS } from "./image.ts";
+import { type PublishedLayer, type PublishOptions, publishLayer } from "./publish.ts";
+import type { Architecture } from "./runtimes.ts";
+import { type SmokeResult, smokeTestLayer } from "./smoke.ts";
+import {
+  needsContent,
+  type ValidationReport,
+  type ValidationTarget,
+  validateLayerEntries,
+} from "./validate.ts";
+import { readZipEntries } from "./zip-read.ts";
+
+/** The validation target a definition implies: its versions, the architecture, its size budget. */
+export function targetFor(def: LayerDefinition, arch: Architecture): ValidationTarget {
+  const others =
+    def.budget.otherLayers.reduce((n, l) => n + mbToBytes(l.sizeMB), 0) +
+    mbToBytes(def.budget.functionCodeMB);
+  const parts = [
+    ...def.budget.otherLayers.map((l) => l.name),
+    ...(def.budget.functionCodeMB > 0 ? ["function code"] : []),
+  ];
+  return {
+    pythonVersions: def.pythonVersions,
+    arch,
+    otherBytes: others,
+    otherDescription: parts.length > 0 ? `(${parts.join(", ")})` : undefined,
+    warnAtPercent: def.budget.warnAtPercent,
+  };
+}
+
+/**
+ * Validate a layer zip; every problem is printed, and the first one becomes the ValidationError
+ * (exit 4) naming the file and what it needs versus what the runtime has.
+ */
+export async function validateLayerZip(
+  ctx: Context,
+  zipPath: string,
+  target: ValidationTarget,
+): Promise<ValidationReport> {
+  const entries = await readZipEntries(zipPath, needsContent);
+  const report = validateLayerEntries(entries, target);
+  for (const w of report.warnings) ctx.out.warn(w);
+  if (report.errors.length > 0) {
+    for (const e of report.errors) ctx.out.error(e);
+    const more =
+      report.errors.length > 1 ? ` (and ${report.errors.length - 1} more problem(s) listed above)` : "";
+    throw new ValidationError(`${report.errors[0]}${more}`, {
+      where: zipPath,
+      fix: "install wheels built for the target (prebake layer build does), or change pythonVersions/architectures",
+    });
+  }
+  ctx.out.success(
+    `valid for ${target.pythonVersions.map((v) => `python${v}`).join(", ")} ${target.arch}: ${report.files} files, ` +
+      `${formatBytes(report.unzippedBytes)} unzipped, ${report.sharedObjects.length} shared object(s) checked`,
+  );
+  return report;
+}
+
+export interface LayerRunResult {
+  build: BuiltLayer;
+  validation: ValidationReport;
+  smoke: SmokeResult[];
+  publish?: PublishedLayer;
+}
+
+export interface PipelineOptions extends BuildOptions, PublishOptions {
+  publish: boolean;
+  smokeTest: boolean;
+}
+
+/** build -> validate -> import smoke test -> (publish): the whole of `prebake layer build|publish`. */
+export async function runLayerPipeline(
+  ctx: Context,
+  name: string,
+  options: PipelineOptions,
+): Promise<LayerRunResult[]> {
+  const def = loadLayerDefinition(ctx.config.rootDir, name);
+  const builds = await buildLayer(ctx, def, options);
+  const results: LayerRunResult[] = [];
+  for (const build of builds) {
+    const validation = await validateLayerZip(ctx, build.zipPath, targetFor(def, build.arch));
+    const smoke: SmokeResult[] = [];
+    if (options.smokeTest && !process.env.PREBAKE_LAYER_IMAGE) {
+      for (const version of def.pythonVersions) {
+        if (ctx.config.profile.kind === "local" && !LOCAL_IMAGE_VERSIONS.includes(version)) {
+          ctx.out.warn(
+            `python${version}: no local image to import-test in (Debian has 3.11 only); validated statically`,
+          );
+          continue;
+        }
+        const modules = [...new Set(Object.values(validation.topLevel).flat())];
+        const res = await smokeTestLayer(ctx, build.zipPath, version, build.arch, modules);
+        ctx.out.table(
+          ["module", `import time (python${version}, cold)`],
+          res.timings.map((t) => [t.module, formatDuration(t.ms)]),
+        );
+        smoke.push(res);
+      }
+    } else if (options.smokeTest) {
+      ctx.out.info(
+        "inside the python-layer image: import smoke test runs where a Docker engine is available",
+      );
+    }
+    results.push({ build, validation, smoke });
+  }
+  if (options.publish) {
+    const published = await publishLayer(ctx, def, builds, options);
+    published.forEach((p, i) => {
+      results[i]!.publish = p;
+    });
+  }
+  return results;
+}

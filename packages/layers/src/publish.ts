@@ -1,0 +1,231 @@
+import { readFile } from "node:fs/promises";
+import {
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  type LayerVersionsListItem,
+  ListFunctionsCommand,
+  ListLayerVersionsCommand,
+  PublishLayerVersionCommand,
+  UpdateFunctionConfigurationCommand,
+} from "@aws-sdk/client-lambda";
+import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { type Context, classifyAwsError, DeployFailedError, distPaths, writeJsonAtomic } from "@prebake/core";
+import type { BuiltLayer } from "./build.ts";
+import { LAMBDA_DIRECT_UPLOAD_LIMIT_BYTES, type LayerDefinition } from "./definition.ts";
+import { ARCH_FACTS, PYTHON_RUNTIMES } from "./runtimes.ts";
+
+/** The layer version's Description carries the zip's hash: that is how an unchanged layer is recognised. */
+export const hashMarker = (sha256: string) => `sha256:${sha256}`;
+
+export function layerDescription(def: Pick<LayerDefinition, "description">, sha256: string): string {
+  const marker = `prebake ${hashMarker(sha256)}`;
+  const text = def.description ? `${def.description} | ${marker}` : marker;
+  // Lambda allows 256 characters; the marker (78) always survives, the free text is cut.
+  return text.length <= 256 ? text : `${def.description!.slice(0, 256 - marker.length - 4)}... | ${marker}`;
+}
+
+export function hashFromDescription(description: string | undefined): string | undefined {
+  return /sha256:([0-9a-f]{64})/.exec(description ?? "")?.[1];
+}
+
+export interface PublishedLayer {
+  name: string;
+  layerName: string;
+  arch: string;
+  layerArn: string;
+  layerVersionArn: string;
+  version: number;
+  sha256: string;
+  zippedBytes: number;
+  unzippedBytes: number;
+  compatibleRuntimes: string[];
+  compatibleArchitectures: string[];
+  /** False when a version with the same hash already existed and nothing was published. */
+  published: boolean;
+  uploadedVia: "direct" | "s3" | "none";
+  updatedFunctions: string[];
+  publishedAt: string;
+}
+
+export interface PublishOptions {
+  force?: boolean;
+  updateFunctions?: boolean;
+}
+
+async function listVersions(lambda: LambdaClient, layerName: string): Promise<LayerVersionsListItem[]> {
+  const all: LayerVersionsListItem[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await lambda.send(new ListLayerVersionsCommand({ LayerName: layerName, Marker: marker }));
+    all.push(...(page.LayerVersions ?? []));
+    marker = page.NextMarker;
+  } while (marker);
+  return all.sort((a, b) => (b.Version ?? 0) - (a.Version ?? 0));
+}
+
+/** Zips over Lambda's 50 MB direct-upload limit go through S3; the SDK's standard retries cover transient upload errors. */
+async function uploadToS3(ctx: Context, def: LayerDefinition, built: BuiltLayer, body: Buffer) {
+  const { profile, project } = ctx.config;
+  const s3 = ctx.aws(S3Client);
+  const bucket =
+    def.publish.s3Bucket ?? `${project}-layers-${profile.accountId ?? "account"}-${profile.region}`;
+  const key = `layers/${built.layerName}/${built.sha256}.zip`;
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch (err) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status !== 404) throw classifyAwsError(err, profile, `s3://${bucket}`);
+    ctx.out.info(`creating bucket ${bucket} for layer uploads`);
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        ...(profile.region === "us-east-1"
+          ? {}
+          : { CreateBucketConfiguration: { LocationConstraint: profile.region as never } }),
+      }),
+    );
+  }
+  ctx.out.progress("upload", `s3://${bucket}/${key} (${body.length} bytes)`);
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ChecksumAlgorithm: "SHA256" }));
+  return { S3Bucket: bucket, S3Key: key };
+}
+
+/** Point functions that use an older version of this layer at the new one, keeping their other layers in order. */
+async function updateFunctions(ctx: Context, layerArn: string, newVersionArn: string): Promise<string[]> {
+  const lambda = ctx.aws(LambdaClient);
+  const updated: string[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await lambda.send(new ListFunctionsCommand({ Marker: marker }));
+    for (const fn of page.Functions ?? []) {
+      const arns = (fn.Layers ?? []).map((l) => l.Arn ?? "");
+      const uses = arns.some((a) => a.startsWith(`${layerArn}:`) && a !== newVersionArn);
+      if (!uses || !fn.FunctionName) continue;
+      const layers = arns.map((a) => (a.startsWith(`${layerArn}:`) ? newVersionArn : a));
+      await lambda.send(
+        new UpdateFunctionConfigurationCommand({ FunctionName: fn.FunctionName, Layers: layers }),
+      );
+      const after = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn.FunctionName }));
+      if (!(after.Layers ?? []).some((l) => l.Arn === newVersionArn)) {
+        throw new DeployFailedError(
+          `function ${fn.FunctionName} still does not use ${newVersionArn} after the update`,
+          {
+            where: `Lambda function ${fn.FunctionName}`,
+            fix: "check the function's configuration and update it by hand",
+          },
+        );
+      }
+      ctx.out.info(`updated function ${fn.FunctionName} -> ${newVersionArn}`);
+      updated.push(fn.FunctionName);
+    }
+    marker = page.NextMarker;
+  } while (marker);
+  return updated;
+}
+
+/**
+ * Publish a built (and validated) layer unless a version with the same content hash exists;
+ * records dist/layers/<name>.json either way.
+ */
+export async function publishLayer(
+  ctx: Context,
+  def: LayerDefinition,
+  builds: BuiltLayer[],
+  options: PublishOptions = {},
+): Promise<PublishedLayer[]> {
+  const { profile, rootDir } = ctx.config;
+  const lambda = ctx.aws(LambdaClient);
+  const results: PublishedLayer[] = [];
+  for (const built of builds) {
+    const runtimes = built.pythonVersions.map((v) => PYTHON_RUNTIMES[v]!.runtime);
+    const architectures = [ARCH_FACTS[built.arch].lambda];
+    const where = `Lambda layer ${built.layerName}`;
+    try {
+      const versions = await listVersions(lambda, built.layerName);
+      const same = versions.find((v) => hashFromDescription(v.Description) === built.sha256);
+      let published: PublishedLayer;
+      if (same && !options.force) {
+        ctx.out.success(
+          `${built.layerName}: unchanged (sha256 ${built.sha256.slice(0, 12)} is version ${same.Version}), nothing published`,
+        );
+        published = {
+          name: def.name,
+          layerName: built.layerName,
+          arch: built.arch,
+          layerArn: same.LayerVersionArn!.replace(/:\d+$/, ""),
+          layerVersionArn: same.LayerVersionArn!,
+          version: same.Version!,
+          sha256: built.sha256,
+          zippedBytes: built.zippedBytes,
+          unzippedBytes: built.unzippedBytes,
+          compatibleRuntimes: same.CompatibleRuntimes ?? runtimes,
+          compatibleArchitectures: same.CompatibleArchitectures ?? architectures,
+          published: false,
+          uploadedVia: "none",
+          updatedFunctions: [],
+          publishedAt: same.CreatedDate ?? new Date().toISOString(),
+        };
+      } else {
+        const body = await readFile(built.zipPath);
+        const viaS3 = body.length > LAMBDA_DIRECT_UPLOAD_LIMIT_BYTES;
+        const content = viaS3 ? await uploadToS3(ctx, def, built, body) : { ZipFile: body };
+        ctx.out.progress(
+          "publish",
+          `publishing ${built.layerName} (${viaS3 ? "through S3" : "direct upload"})`,
+        );
+        const res = await lambda.send(
+          new PublishLayerVersionCommand({
+            LayerName: built.layerName,
+            Description: layerDescription(def, built.sha256),
+            Content: content,
+            CompatibleRuntimes: runtimes as never,
+            CompatibleArchitectures: architectures as never,
+            ...(def.publish.licenseInfo ? { LicenseInfo: def.publish.licenseInfo } : {}),
+          }),
+        );
+        if (!res.LayerVersionArn || !res.LayerArn || res.Version === undefined) {
+          throw new DeployFailedError("PublishLayerVersion returned no layer version ARN", {
+            where,
+            fix: "check the layer in the Lambda console and publish again",
+          });
+        }
+        ctx.out.success(`${built.layerName}: published version ${res.Version} (${res.LayerVersionArn})`);
+        published = {
+          name: def.name,
+          layerName: built.layerName,
+          arch: built.arch,
+          layerArn: res.LayerArn,
+          layerVersionArn: res.LayerVersionArn,
+          version: res.Version,
+          sha256: built.sha256,
+          zippedBytes: built.zippedBytes,
+          unzippedBytes: built.unzippedBytes,
+          compatibleRuntimes: runtimes,
+          compatibleArchitectures: architectures,
+          published: true,
+          uploadedVia: viaS3 ? "s3" : "direct",
+          updatedFunctions: [],
+          publishedAt: res.CreatedDate ?? new Date().toISOString(),
+        };
+      }
+      if (options.updateFunctions) {
+        published.updatedFunctions = await updateFunctions(
+          ctx,
+          published.layerArn,
+          published.layerVersionArn,
+        );
+        if (published.updatedFunctions.length === 0)
+          ctx.out.info("no function uses an older version of this layer");
+      }
+      results.push(published);
+    } catch (err) {
+      throw classifyAwsError(err, profile, where);
+    }
+  }
+  await writeJsonAtomic(distPaths.layerManifest(rootDir, def.name), {
+    name: def.name,
+    profile: profile.name,
+    layers: results,
+  });
+  return results;
+}

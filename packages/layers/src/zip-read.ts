@@ -1,0 +1,77 @@
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { ValidationError } from "@prebake/core";
+import yauzl from "yauzl";
+
+/** One file of a layer, as validation sees it: its path in the zip, its UNZIPPED size, and maybe its bytes. */
+export interface LayerEntry {
+  path: string;
+  size: number;
+  content?: Buffer;
+}
+
+/**
+ * Read a layer zip's entries (directories skipped). Contents are loaded only for the paths
+ * `wantContent` selects (shared objects, WHEEL files), so a big layer is never held in memory whole.
+ */
+export function readZipEntries(
+  zipPath: string,
+  wantContent: (path: string) => boolean,
+): Promise<LayerEntry[]> {
+  return new Promise((resolve, reject) => {
+    const fail = (err: Error) =>
+      reject(
+        new ValidationError(`not a readable zip (${err.message})`, {
+          where: zipPath,
+          fix: "rebuild the layer with prebake layer build",
+          cause: err,
+        }),
+      );
+    yauzl.open(zipPath, { lazyEntries: true, autoClose: true }, (err, zip) => {
+      if (err || !zip) return fail(err ?? new Error("cannot open"));
+      const entries: LayerEntry[] = [];
+      zip.on("error", fail);
+      zip.on("end", () => resolve(entries));
+      zip.on("entry", (entry: yauzl.Entry) => {
+        if (entry.fileName.endsWith("/")) return zip.readEntry();
+        const item: LayerEntry = { path: entry.fileName, size: entry.uncompressedSize };
+        entries.push(item);
+        if (!wantContent(entry.fileName)) return zip.readEntry();
+        zip.openReadStream(entry, (e, stream) => {
+          if (e || !stream) return fail(e ?? new Error("cannot read entry"));
+          const chunks: Buffer[] = [];
+          stream.on("data", (c: Buffer) => chunks.push(c));
+          stream.on("error", fail);
+          stream.on("end", () => {
+            item.content = Buffer.concat(chunks);
+            zip.readEntry();
+          });
+        });
+      });
+      zip.readEntry();
+    });
+  });
+}
+
+/** The same view of an unpacked layer folder (holding python/...), for validating before zipping. */
+export async function readDirEntries(
+  root: string,
+  wantContent: (path: string) => boolean,
+): Promise<LayerEntry[]> {
+  const out: LayerEntry[] = [];
+  const walk = async (dir: string, prefix: string) => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+      const abs = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        await walk(abs, rel);
+        continue;
+      }
+      const item: LayerEntry = { path: rel, size: (await stat(abs)).size };
+      if (wantContent(rel)) item.content = await readFile(abs);
+      out.push(item);
+    }
+  };
+  await walk(root, "");
+  return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
