@@ -20,8 +20,8 @@ export const hashMarker = (sha256: string) => `sha256:${sha256}`;
 export function layerDescription(def: Pick<LayerDefinition, "description">, sha256: string): string {
   const marker = `prebake ${hashMarker(sha256)}`;
   const text = def.description ? `${def.description} | ${marker}` : marker;
-  // Lambda allows 256 characters; the marker (78) always survives, the free text is cut.
-  return text.length <= 256 ? text : `${def.description!.slice(0, 256 - marker.length - 4)}... | ${marker}`;
+  // Lambda allows 256 characters; the marker (79) always survives, the free text is cut.
+  return text.length <= 256 ? text : `${def.description!.slice(0, 256 - marker.length - 6)}... | ${marker}`;
 }
 
 export function hashFromDescription(description: string | undefined): string | undefined {
