@@ -120,12 +120,12 @@ export function wheelTagProblem(tag: string, rt: PythonRuntime, arch: Architectu
   if (abi === "none") {
     return pys.some((p) => /^py3\d*$/.test(p) || p === `cp${rt.abiVersion}`)
       ? undefined
-      : `is for ${py}, not ${rt.runtime}`;
+      : `for ${py}, not ${rt.runtime}`;
   }
   const m = /^cp(\d+)/.exec(abi);
   if (m && m[1] !== rt.abiVersion)
-    return `is built for CPython ${m[1]!.replace(/^3/, "3.")} (${abi}) but the layer targets ${rt.runtime}`;
-  if (!m) return `is built for ${py}-${abi}, not CPython (${rt.runtime})`;
+    return `built for CPython ${m[1]!.replace(/^3/, "3.")} (${abi}) but the layer targets ${rt.runtime}`;
+  if (!m) return `built for ${py}-${abi}, not CPython (${rt.runtime})`;
   return undefined;
 }
 
@@ -177,6 +177,8 @@ export function validateLayerEntries(entries: LayerEntry[], target: ValidationTa
   const sharedObjects: ValidationReport["sharedObjects"] = [];
   const unzippedBytes = entries.reduce((n, e) => n + e.size, 0);
   const wrongSite = new Set<string>();
+  // WHEEL-tag findings come after the binaries': the .so that fails to load is the precise message.
+  const tagErrors: string[] = [];
 
   const pythonFiles = entries.filter((e) => e.path.startsWith("python/"));
   const outside = entries.filter((e) => !e.path.startsWith("python/"));
@@ -226,7 +228,7 @@ export function validateLayerEntries(entries: LayerEntry[], target: ValidationTa
       for (const rt of rts) {
         const problems = tags.map((t) => wheelTagProblem(t, rt, target.arch));
         if (tags.length > 0 && problems.every((p) => p !== undefined)) {
-          errors.push(`${path}: wheel tagged ${tags.join(", ")} is ${problems[0]}`);
+          tagErrors.push(`${path}: wheel tagged ${tags.join(", ")}: ${problems[0]}`);
         }
       }
       continue;
@@ -307,6 +309,7 @@ export function validateLayerEntries(entries: LayerEntry[], target: ValidationTa
     }
   }
 
+  errors.push(...tagErrors);
   const otherBytes = target.otherBytes ?? 0;
   const limit = target.limitBytes ?? LAMBDA_UNZIPPED_LIMIT_BYTES;
   const totalBytes = unzippedBytes + otherBytes;

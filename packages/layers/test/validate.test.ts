@@ -92,11 +92,11 @@ describe("layer validation", () => {
       [
         "python/alp/_alp.so: linked against musl libc (libc.musl-x86_64.so.1, an Alpine/musllinux build); Lambda's Linux uses glibc",
         "python/mac/_mac.cpython-311-darwin.so: a macOS binary; Lambda runs Linux, it needs a manylinux x86_64 wheel",
-        "python/mac2-1.0.dist-info/WHEEL: wheel tagged cp311-cp311-macosx_11_0_arm64 is a macOS wheel (macosx_11_0_arm64); Lambda runs Linux",
+        "python/mac2-1.0.dist-info/WHEEL: wheel tagged cp311-cp311-macosx_11_0_arm64: a macOS wheel (macosx_11_0_arm64); Lambda runs Linux",
         "python/mac2/_mac2.so: a macOS (Mach-O) binary; Lambda runs Linux, it needs a manylinux x86_64 wheel",
         "python/mac2/libfoo.dylib: a macOS binary; Lambda runs Linux, it needs a manylinux x86_64 wheel",
         "python/pe/_pe.so: a Windows (PE) binary; Lambda runs Linux, it needs a manylinux x86_64 wheel",
-        "python/w-1.0.dist-info/WHEEL: wheel tagged cp311-cp311-win_amd64 is a Windows wheel (win_amd64); Lambda runs Linux",
+        "python/w-1.0.dist-info/WHEEL: wheel tagged cp311-cp311-win_amd64: a Windows wheel (win_amd64); Lambda runs Linux",
         "python/w/_w.cp311-win_amd64.pyd: a Windows binary (.pyd); Lambda runs Linux, it needs a manylinux x86_64 wheel",
       ].sort(),
     );
