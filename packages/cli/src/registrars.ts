@@ -1,6 +1,11 @@
 import type { CommandRegistrar } from "@prebake/core";
+import { registerImageCommands } from "@prebake/images";
 import { registerLayerCommands } from "@prebake/layers";
 import { registerSummaryCommand } from "./summary.ts";
 
 /** Every package's commands, in the order `prebake --help` lists them. */
-export const registrars: CommandRegistrar[] = [registerSummaryCommand, registerLayerCommands];
+export const registrars: CommandRegistrar[] = [
+  registerSummaryCommand,
+  registerImageCommands,
+  registerLayerCommands,
+];

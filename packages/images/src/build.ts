@@ -1,0 +1,140 @@
+import type { Readable } from "node:stream";
+import { BuildFailedError, type Context, type DockerStreamEvent, followDockerStream } from "@prebake/core";
+
+export interface BuildRequest {
+  /** For messages: "<name>:<version>". */
+  label: string;
+  context: Readable;
+  dockerfile: string;
+  tags: string[];
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  platform: string;
+  /** Local profile: "host", so RUN steps reach sources served on the host's loopback. */
+  networkMode?: string;
+  noCache?: boolean;
+  /** aws profile: refresh the base from its registry; locally bases are built, never pulled. */
+  pull?: boolean;
+}
+
+const TAIL_LINES = 15;
+const STEP = /^Step (\d+)\/(\d+) : (.*)$/;
+
+/**
+ * Follows a classic-builder stream: which step runs, and the last lines each step printed, so a
+ * failure can name the step and show its output.
+ */
+export class BuildProgress {
+  step = "";
+  private tail: string[] = [];
+  private partial = "";
+  imageId: string | undefined;
+
+  private readonly onStep: (step: string) => void;
+  private readonly onLine: (line: string) => void;
+
+  constructor(onStep: (step: string) => void = () => {}, onLine: (line: string) => void = () => {}) {
+    this.onStep = onStep;
+    this.onLine = onLine;
+  }
+
+  feed(event: DockerStreamEvent): void {
+    if (event.aux?.ID) this.imageId = event.aux.ID;
+    if (typeof event.stream !== "string") return;
+    const text = this.partial + event.stream;
+    const lines = text.split(/\r?\n/);
+    this.partial = lines.pop() ?? "";
+    for (const raw of lines) this.line(raw);
+  }
+
+  private line(raw: string): void {
+    const line = raw.replace(/\s+$/, "");
+    if (!line) return;
+    this.onLine(line);
+    const m = STEP.exec(line);
+    if (m) {
+      this.step = `Step ${m[1]}/${m[2]} : ${m[3]}`;
+      this.tail = [];
+      this.onStep(this.step);
+      return;
+    }
+    // Builder chatter, not the step's own output.
+    if (/^ ---> /.test(line) || /^Removing intermediate container /.test(line)) return;
+    this.tail.push(line.length > 300 ? `${line.slice(0, 300)}…` : line);
+    if (this.tail.length > TAIL_LINES) this.tail.shift();
+  }
+
+  lastLines(): string[] {
+    return this.partial.trim() ? [...this.tail, this.partial.trim()].slice(-TAIL_LINES) : [...this.tail];
+  }
+}
+
+/** Build one image with the engine; returns the image id. A failed step is a BuildFailedError (exit 8). */
+export async function buildImage(ctx: Context, req: BuildRequest): Promise<string> {
+  const docker = ctx.docker();
+  const { out } = ctx;
+  const progress = new BuildProgress(
+    // A TTY rewrites one status line; a CI log gets every step (they are few and each one matters).
+    (step) => {
+      const text = step.length > 150 ? `${step.slice(0, 150)}…` : step;
+      if (out.tty) out.progress(req.label, text);
+      else out.info(`${req.label}: ${text}`);
+    },
+    (line) => out.debug(line),
+  );
+  let stream: NodeJS.ReadableStream;
+  try {
+    stream = await docker.buildImage(req.context, {
+      t: req.tags[0],
+      dockerfile: req.dockerfile,
+      buildargs: req.buildArgs,
+      labels: req.labels,
+      platform: req.platform,
+      rm: true,
+      forcerm: true,
+      pull: req.pull ?? false,
+      nocache: req.noCache ?? false,
+      ...(req.networkMode ? { networkmode: req.networkMode } : {}),
+    });
+  } catch (err) {
+    throw new BuildFailedError(`the engine refused the build: ${firstLine(err)}`, {
+      where: `image ${req.label}`,
+      fix: "check the Dockerfile and the engine's log",
+      cause: err,
+    });
+  }
+  try {
+    await followDockerStream(docker, stream, (e) => progress.feed(e));
+  } catch (err) {
+    const tail = progress.lastLines();
+    throw new BuildFailedError(
+      `${progress.step || "the build"} failed: ${firstLine(err)}${tail.length ? `; last output: ${tail.join(" | ")}` : ""}`,
+      {
+        where: `image ${req.label}`,
+        fix: "fix that step in the Dockerfile (run with --verbose to see every build line)",
+        cause: err,
+      },
+    );
+  }
+  if (!progress.imageId) {
+    throw new BuildFailedError("the build ended without an image id", {
+      where: `image ${req.label}`,
+      fix: "run with --verbose and check the engine's log",
+    });
+  }
+  for (const tag of req.tags.slice(1)) {
+    const [repo, t] = splitRef(tag);
+    await docker.getImage(progress.imageId).tag({ repo, tag: t });
+  }
+  return progress.imageId;
+}
+
+export function splitRef(ref: string): [string, string] {
+  const colon = ref.lastIndexOf(":");
+  if (colon > ref.lastIndexOf("/")) return [ref.slice(0, colon), ref.slice(colon + 1)];
+  return [ref, "latest"];
+}
+
+function firstLine(err: unknown): string {
+  return ((err as Error).message ?? String(err)).split("\n")[0]!.trim();
+}

@@ -1,0 +1,181 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigError } from "@prebake/core";
+import { parse } from "yaml";
+import { z } from "zod";
+
+/**
+ * The image definition contract: images/<name>/image.yaml. This module owns its schema; other
+ * packages (nx-plugin, stack render) only rely on the fields documented in the team brief.
+ */
+
+const NAME = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+// ECR repository names: lowercase path segments separated by "/".
+const REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+// A version becomes a Docker tag prefix ("<version>-<hash12>"), so it must be a valid tag start.
+const VERSION = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}$/;
+const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** BASE_IMAGE is chosen per profile from `base`; a build arg of that name would silently fight it. */
+const buildArgsSchema = z
+  .record(
+    z.string().regex(BUILD_ARG, "build arg names are letters, digits and underscores"),
+    z.union([z.string(), z.number(), z.boolean()]).transform(String),
+  )
+  .refine((args) => !("BASE_IMAGE" in args), {
+    message: "BASE_IMAGE cannot be a build arg here: prebake sets it from `base` for the profile",
+  })
+  .default({});
+
+const baseSchema = z
+  .object({
+    local: z.string().min(1, "must name an image").optional(),
+    aws: z.string().min(1, "must name an image").optional(),
+  })
+  .strict();
+
+const lifecycleSchema = z
+  .object({
+    /** Images kept per version line (tag prefix "<version>-"); older ones expire. */
+    keepPerVersion: z.number().int().min(1).max(1000).default(3),
+    /** Untagged images (moving tags moved away, failed pushes) expire after this many days. */
+    untaggedExpireDays: z.number().int().min(1).max(3650).default(7),
+  })
+  .strict();
+
+const versionSchema = z
+  .object({
+    buildArgs: buildArgsSchema,
+    /** Overrides the definition's base for this version line only (per profile kind). */
+    base: baseSchema.optional(),
+  })
+  .strict();
+
+export const imageDefinitionSchema = z
+  .object({
+    name: z.string().regex(NAME, "must be lowercase letters, digits, dots, dashes or underscores"),
+    repository: z.string().regex(REPOSITORY, "must be an ECR repository name such as prebake/erlang-otp"),
+    description: z.string().optional(),
+    dockerfile: z.string().min(1).default("Dockerfile"),
+    platform: z
+      .string()
+      .regex(/^linux\/(amd64|arm64)(\/v\d)?$/, "must be linux/amd64 or linux/arm64")
+      .default("linux/amd64"),
+    defaultVersion: z.union([z.string(), z.number()]).transform(String),
+    base: baseSchema.refine((b) => b.local || b.aws, { message: "name a base image for local and/or aws" }),
+    buildArgs: buildArgsSchema,
+    versions: z
+      .record(z.string().regex(VERSION, "a version must be a valid Docker tag start"), versionSchema)
+      .refine((v) => Object.keys(v).length > 0, { message: "list at least one version" }),
+    labels: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
+    repositoryTags: z.record(z.string(), z.string()).default({}),
+    lifecycle: lifecycleSchema.default({ keepPerVersion: 3, untaggedExpireDays: 7 }),
+  })
+  .strict()
+  .superRefine((def, ctx) => {
+    if (!(def.defaultVersion in def.versions)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["defaultVersion"],
+        message: `'${def.defaultVersion}' is not one of versions (${Object.keys(def.versions).join(", ")})`,
+      });
+    }
+  });
+
+export type ImageDefinitionFields = z.infer<typeof imageDefinitionSchema>;
+
+export interface ImageDefinition extends ImageDefinitionFields {
+  /** images/<name>: the build context. */
+  dir: string;
+  /** The definition file as users see it, e.g. images/erlang-otp/image.yaml (for error messages). */
+  file: string;
+}
+
+function fieldPath(path: PropertyKey[]): string {
+  return path.map((p) => String(p)).join(".") || "(root)";
+}
+
+/** Parse and validate one image.yaml; every problem is one ConfigError naming the file and field. */
+export function parseImageDefinition(text: string, shownFile: string, dir: string, folderName: string) {
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (err) {
+    const line = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+    throw new ConfigError(`not valid YAML: ${(err as Error).message.split("\n")[0]}`, {
+      where: line ? `${shownFile}:${line}` : shownFile,
+      fix: "correct the YAML syntax",
+    });
+  }
+  const parsed = imageDefinitionSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const keys = issue.code === "unrecognized_keys" ? ` (${issue.keys.join(", ")})` : "";
+    throw new ConfigError(`${issue.message}${keys}`, {
+      where: `${shownFile}: ${fieldPath(issue.path)}`,
+      fix: issue.message.includes("BASE_IMAGE")
+        ? "replace buildArgs.BASE_IMAGE with `base: { aws: <image> }` (and/or local:) under the same version"
+        : "see packages/images/README.md for the image.yaml fields",
+    });
+  }
+  const def: ImageDefinition = { ...parsed.data, dir, file: shownFile };
+  if (def.name !== folderName) {
+    throw new ConfigError(`'${def.name}' must equal the folder name '${folderName}'`, {
+      where: `${shownFile}: name`,
+      fix: `rename the folder or set name: ${folderName}`,
+    });
+  }
+  const dockerfile = join(dir, def.dockerfile);
+  if (def.dockerfile.startsWith("/") || def.dockerfile.split("/").includes("..")) {
+    throw new ConfigError("must be a path inside the image folder", {
+      where: `${shownFile}: dockerfile`,
+      fix: "use a relative path such as Dockerfile",
+    });
+  }
+  if (!existsSync(dockerfile)) {
+    throw new ConfigError(`no such file ${def.dockerfile} in images/${def.name}/`, {
+      where: `${shownFile}: dockerfile`,
+      fix: `add images/${def.name}/${def.dockerfile} or point dockerfile: at the right file`,
+    });
+  }
+  return def;
+}
+
+/** Folder that holds the image definitions. Tests point it elsewhere. */
+export function imagesDir(rootDir: string): string {
+  return join(rootDir, "images");
+}
+
+export function listImageNames(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, "image.yaml")))
+    .map((e) => e.name)
+    .sort();
+}
+
+export function loadImageDefinition(dir: string, name: string): ImageDefinition {
+  const folder = join(dir, name);
+  const file = join(folder, "image.yaml");
+  const shown = `images/${name}/image.yaml`;
+  if (!existsSync(file)) {
+    const known = listImageNames(dir);
+    throw new ConfigError(`no image definition named '${name}'`, {
+      where: shown,
+      fix: known.length ? `use one of: ${known.join(", ")}` : "create images/<name>/image.yaml",
+    });
+  }
+  return parseImageDefinition(readFileSync(file, "utf8"), shown, folder, name);
+}
+
+/** The version to build: the given one (which must be defined) or the definition's default. */
+export function resolveVersion(def: ImageDefinition, version?: string): string {
+  const v = version ?? def.defaultVersion;
+  if (!(v in def.versions)) {
+    throw new ConfigError(`unknown version '${v}' of image ${def.name}`, {
+      where: `${def.file}: versions`,
+      fix: `use one of: ${Object.keys(def.versions).join(", ")} (or add it under versions:)`,
+    });
+  }
+  return v;
+}

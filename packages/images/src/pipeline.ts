@@ -1,0 +1,368 @@
+import { ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
+import {
+  assertDockerAvailable,
+  type Context,
+  classifyAwsError,
+  formatBytes,
+  formatDuration,
+  RefusedError,
+  UnavailableError,
+} from "@prebake/core";
+import { buildImage } from "./build.ts";
+import { listContextFiles, packContext } from "./context.ts";
+import type { ImageDefinition } from "./definition.ts";
+import { readGitInfo } from "./git.ts";
+import { computeContentHash } from "./hash.ts";
+import { type ImageManifest, readImageManifest, writeImageManifest } from "./manifest.ts";
+import { type ImagePlan, planImage, planTags, type TagPlan } from "./plan.ts";
+import { pushTag, type RegistryAuth } from "./push.ts";
+import {
+  EcrRegistry,
+  HttpRegistry,
+  manifestSize,
+  type RegistryApi,
+  type StoredManifest,
+} from "./registry.ts";
+import { reconcileRepository } from "./repository.ts";
+
+export interface ImageOptions {
+  force?: boolean;
+  /** --build-arg overrides (source mirrors). */
+  buildArgs?: Record<string, string>;
+  /** Cold build: no layer cache (benchmarks). */
+  noCache?: boolean;
+}
+
+/** The --json result of build-image/push, one per version. */
+export interface ImageResult {
+  name: string;
+  version: string;
+  action: "built" | "pushed" | "skipped";
+  /** Why it was skipped, or what was done, in words. */
+  reason: string;
+  contentHash: string;
+  tags: string[];
+  digest: string | undefined;
+  uri: string | undefined;
+  sizeBytes: number | undefined;
+  durationMs: number;
+}
+
+/** Where images go in this profile, and how to authenticate (the token stays in memory only). */
+export interface RegistryTarget {
+  host: string;
+  api: RegistryApi;
+  auth: RegistryAuth | undefined;
+  /** Local profile: the emulator's ECR, where every push is recorded with PutImage. */
+  record: EcrRegistry | undefined;
+}
+
+export async function resolveRegistry(ctx: Context): Promise<RegistryTarget> {
+  const { profile } = ctx.config;
+  const ecr = ctx.aws(ECRClient);
+  if (profile.kind === "local") {
+    const host = profile.registry!;
+    return {
+      host,
+      api: new HttpRegistry(host),
+      auth: undefined,
+      record: new EcrRegistry(host, ecr, profile),
+    };
+  }
+  let token: { authorizationToken?: string; proxyEndpoint?: string } | undefined;
+  try {
+    token = (await ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData?.[0];
+  } catch (err) {
+    throw classifyAwsError(err, profile, "ECR GetAuthorizationToken");
+  }
+  if (!token?.authorizationToken || !token.proxyEndpoint) {
+    throw new UnavailableError("ECR returned no authorization token", {
+      where: "ECR GetAuthorizationToken",
+      fix: "check the region and that the role may call ecr:GetAuthorizationToken",
+    });
+  }
+  const decoded = Buffer.from(token.authorizationToken, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  const host = profile.registry ?? new URL(token.proxyEndpoint).host;
+  return {
+    host,
+    api: new EcrRegistry(host, ecr, profile),
+    auth: {
+      username: decoded.slice(0, colon),
+      password: decoded.slice(colon + 1),
+      serveraddress: token.proxyEndpoint,
+    },
+    record: undefined,
+  };
+}
+
+/** What is known before anything is built: plan, context, content hash, tags, local name. */
+export interface PreparedImage {
+  def: ImageDefinition;
+  plan: ImagePlan;
+  contentHash: string;
+  tags: TagPlan;
+  /** `<registry>/<repository>` */
+  name: string;
+  label: string;
+}
+
+async function baseImageId(ctx: Context, plan: ImagePlan): Promise<string> {
+  const docker = ctx.docker();
+  if (ctx.config.profile.kind === "aws") {
+    try {
+      const info = await docker.getImage(plan.base).distribution();
+      return info.Descriptor.digest;
+    } catch (err) {
+      throw new UnavailableError(`cannot resolve the base image's registry digest (${firstLine(err)})`, {
+        where: `base image ${plan.base}`,
+        fix: "check network access to the base's registry and the name in image.yaml base.aws",
+        cause: err,
+      });
+    }
+  }
+  try {
+    return (await docker.getImage(plan.base).inspect()).Id;
+  } catch (err) {
+    throw new UnavailableError(`base image ${plan.base} is not in the local engine`, {
+      where: `${plan.name}:${plan.version} base.local`,
+      fix: "build it with `bash scripts/local-env.sh up` (local bases are built, never pulled)",
+      cause: err,
+    });
+  }
+}
+
+export async function prepareImage(
+  ctx: Context,
+  def: ImageDefinition,
+  version: string,
+  registryHost: string,
+  options: ImageOptions = {},
+): Promise<PreparedImage> {
+  await assertDockerAvailable(ctx.docker());
+  const plan = planImage(def, version, ctx.config.profile.kind, {
+    buildArgs: options.buildArgs ?? {},
+    git: readGitInfo(def.dir),
+  });
+  const files = listContextFiles(def.dir, def.dockerfile);
+  const contentHash = computeContentHash({
+    dockerfile: def.dockerfile,
+    files,
+    buildArgs: plan.buildArgs,
+    labels: plan.labels,
+    platform: plan.platform,
+    baseImageId: await baseImageId(ctx, plan),
+  });
+  const tags = planTags(version, contentHash, plan.isDefaultVersion);
+  return {
+    def,
+    plan,
+    contentHash,
+    tags,
+    name: `${registryHost}/${def.repository}`,
+    label: `${def.name}:${version}`,
+  };
+}
+
+async function localImageExists(ctx: Context, ref: string): Promise<boolean> {
+  try {
+    await ctx.docker().getImage(ref).inspect();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Build unless the engine already has this content hash (or --force); returns whether it built. */
+async function ensureBuilt(ctx: Context, img: PreparedImage, options: ImageOptions): Promise<boolean> {
+  const ref = `${img.name}:${img.tags.immutable}`;
+  if (!options.force && (await localImageExists(ctx, ref))) {
+    ctx.out.info(`${ref} is in the local engine (content hash match): not building`);
+    return false;
+  }
+  if (options.noCache) {
+    // A cold build: drop the previous image so nothing of it is reused.
+    await ctx
+      .docker()
+      .getImage(ref)
+      .remove({ force: true })
+      .catch(() => undefined);
+  }
+  const files = listContextFiles(img.def.dir, img.def.dockerfile);
+  const started = Date.now();
+  ctx.out.info(`building ${ref}${options.noCache ? " (no cache)" : ""}`);
+  await buildImage(ctx, {
+    label: img.label,
+    context: packContext(img.def.dir, files),
+    dockerfile: img.def.dockerfile,
+    tags: [ref],
+    buildArgs: img.plan.buildArgs,
+    labels: { ...img.plan.labels, ...img.plan.provenanceLabels },
+    platform: img.plan.platform,
+    ...(ctx.config.profile.kind === "local" ? { networkMode: "host" } : { pull: true }),
+    noCache: options.noCache ?? false,
+  });
+  ctx.out.success(`built ${ref} in ${formatDuration(Date.now() - started)}`);
+  return true;
+}
+
+/** `prebake build-image`: build one version line into the local engine (skipped on a hash hit). */
+export async function buildImageVersion(
+  ctx: Context,
+  def: ImageDefinition,
+  version: string,
+  options: ImageOptions = {},
+): Promise<ImageResult> {
+  const started = Date.now();
+  const host = ctx.config.profile.registry ?? (await resolveRegistry(ctx)).host;
+  ctx.out.step(`image ${def.name}:${version}`);
+  const img = await prepareImage(ctx, def, version, host, options);
+  ctx.out.info(`content hash ${img.contentHash.slice(0, 19)}… -> tag ${img.tags.immutable}`);
+  const built = await ensureBuilt(ctx, img, options);
+  if (!built) ctx.out.success(`${img.label} up to date (built earlier: ${img.tags.immutable})`);
+  return {
+    name: def.name,
+    version,
+    action: built ? "built" : "skipped",
+    reason: built ? "built" : "content hash already built in the local engine",
+    contentHash: img.contentHash,
+    tags: [img.tags.immutable],
+    digest: undefined,
+    uri: `${img.name}:${img.tags.immutable}`,
+    sizeBytes: undefined,
+    durationMs: Date.now() - started,
+  };
+}
+
+/**
+ * `prebake push`: hash -> registry lookup -> (reconcile repository, safety) -> build if needed ->
+ * push the immutable tag -> move the moving tags -> record -> dist manifest.
+ * Any failure before the moving tags leaves `<version>` and `latest` where they were.
+ */
+export async function pushImageVersion(
+  ctx: Context,
+  def: ImageDefinition,
+  version: string,
+  options: ImageOptions = {},
+  target?: RegistryTarget,
+): Promise<ImageResult> {
+  const started = Date.now();
+  const { out } = ctx;
+  const registry = target ?? (await resolveRegistry(ctx));
+  out.step(`image ${def.name}:${version} -> ${registry.host}/${def.repository}`);
+  const img = await prepareImage(ctx, def, version, registry.host, options);
+  const { immutable, moving } = img.tags;
+  out.info(`content hash ${img.contentHash.slice(0, 19)}… -> tag ${immutable}`);
+
+  const inRegistry = await registry.api.findTag(def.repository, immutable);
+  const upToDate = inRegistry !== undefined && !options.force;
+
+  // Reconcile before pushing; the safety check may refuse here, with nothing pushed.
+  await reconcileRepository(ctx, def, { tags: [immutable, ...moving], movingTags: moving });
+
+  let built = false;
+  let digest: string;
+  if (upToDate) {
+    digest = inRegistry;
+  } else {
+    built = await ensureBuilt(ctx, img, options);
+    digest = await pushTag(ctx, {
+      label: img.label,
+      name: img.name,
+      tag: immutable,
+      auth: registry.auth,
+    }).catch((err: unknown) => {
+      const msg = (err as Error).message ?? "";
+      if (/cannot be overwritten|already exists/i.test(msg)) {
+        throw new RefusedError(`the registry keeps ${immutable} immutable and already has it`, {
+          where: `${registry.host}/${def.repository}`,
+          fix: "push without --force (the content hash is already there)",
+          cause: err,
+        });
+      }
+      throw err;
+    });
+  }
+  const manifest = await registry.api.getManifest(def.repository, immutable);
+  if (manifest.digest !== digest) {
+    throw new UnavailableError(
+      `the registry serves ${manifest.digest} for ${immutable}, the push reported ${digest}`,
+      {
+        where: `${registry.host}/${def.repository}`,
+        fix: "another push raced this one; run the push again",
+      },
+    );
+  }
+  await registry.record?.putManifest(def.repository, immutable, manifest);
+
+  // Only now, with the immutable tag in the registry, move the moving tags.
+  const movedTags = await moveTags(registry, def.repository, moving, manifest);
+  const sizeBytes = manifestSize(manifest);
+  const uri = `${registry.host}/${def.repository}@${digest}`;
+  const record: ImageManifest = {
+    name: def.name,
+    version,
+    repository: def.repository,
+    registry: registry.host,
+    tags: [immutable, ...moving],
+    digest,
+    uri,
+    contentHash: img.contentHash,
+    sizeBytes,
+    pushedAt: new Date().toISOString(),
+  };
+  // A skipped push keeps the manifest (and its pushedAt) when it already describes this digest.
+  const previous = readImageManifest(ctx.config.rootDir, def.name, version);
+  if (previous?.digest === digest) record.pushedAt = previous.pushedAt;
+  if (JSON.stringify(previous) !== JSON.stringify(record))
+    await writeImageManifest(ctx.config.rootDir, record);
+
+  const durationMs = Date.now() - started;
+  let reason: string;
+  if (upToDate) {
+    reason = movedTags.length
+      ? `up to date: ${immutable} already in the registry (moved ${movedTags.join(", ")})`
+      : `up to date: ${immutable} already in the registry; nothing built or pushed`;
+    out.success(`${img.label} ${reason}`);
+  } else {
+    reason = `${built ? "built and " : ""}pushed ${immutable}, ${moving.join(", ")} (${formatBytes(sizeBytes)})`;
+    out.success(`${img.label} ${reason} in ${formatDuration(durationMs)}`);
+  }
+  out.info(uri);
+  return {
+    name: def.name,
+    version,
+    action: upToDate ? "skipped" : "pushed",
+    reason,
+    contentHash: img.contentHash,
+    tags: record.tags,
+    digest,
+    uri,
+    sizeBytes,
+    durationMs,
+  };
+}
+
+/** Point each moving tag at the manifest (a manifest PUT, no layer traffic); returns the tags that moved. */
+async function moveTags(
+  registry: RegistryTarget,
+  repository: string,
+  tags: string[],
+  manifest: StoredManifest,
+): Promise<string[]> {
+  const moved: string[] = [];
+  for (const tag of tags) {
+    if ((await registry.api.findTag(repository, tag)) !== manifest.digest) {
+      await registry.api.putManifest(repository, tag, manifest);
+      moved.push(tag);
+    }
+    if (registry.record && (await registry.record.findTag(repository, tag)) !== manifest.digest) {
+      await registry.record.putManifest(repository, tag, manifest);
+    }
+  }
+  return moved;
+}
+
+function firstLine(err: unknown): string {
+  return ((err as Error).message ?? String(err)).split("\n")[0]!.trim();
+}

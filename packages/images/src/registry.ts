@@ -1,0 +1,182 @@
+import {
+  BatchGetImageCommand,
+  DescribeImagesCommand,
+  type ECRClient,
+  ImageAlreadyExistsException,
+  PutImageCommand,
+} from "@aws-sdk/client-ecr";
+import { AuthError, classifyAwsError, type ResolvedProfile, UnavailableError } from "@prebake/core";
+import { sha256 } from "./context.ts";
+
+/** A manifest exactly as the registry stores it: the digest is sha256 of these bytes. */
+export interface StoredManifest {
+  bytes: Buffer;
+  mediaType: string;
+  digest: string;
+}
+
+/**
+ * The registry operations push needs besides `docker push`: look a tag up (skip logic), read the
+ * pushed manifest (digest, size, recording it in ECR), and point a moving tag at a manifest
+ * (moving `27.1`/`latest` without pushing anything again).
+ */
+export interface RegistryApi {
+  readonly host: string;
+  findTag(repository: string, tag: string): Promise<string | undefined>;
+  getManifest(repository: string, reference: string): Promise<StoredManifest>;
+  putManifest(repository: string, tag: string, manifest: StoredManifest): Promise<void>;
+}
+
+const MANIFEST_TYPES = [
+  "application/vnd.docker.distribution.manifest.v2+json",
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+  "application/vnd.oci.image.index.v1+json",
+];
+
+/** Compressed bytes a pull transfers: config plus layers, from a single-platform manifest. */
+export function manifestSize(manifest: StoredManifest): number {
+  const m = JSON.parse(manifest.bytes.toString("utf8")) as {
+    config?: { size?: number };
+    layers?: { size?: number }[];
+  };
+  return (m.config?.size ?? 0) + (m.layers ?? []).reduce((sum, l) => sum + (l.size ?? 0), 0);
+}
+
+/** A Docker Registry HTTP API v2 on loopback (the local profile's registry: plain HTTP, no auth). */
+export class HttpRegistry implements RegistryApi {
+  readonly host: string;
+  constructor(host: string) {
+    this.host = host;
+  }
+
+  private async request(method: string, path: string, init: RequestInit = {}): Promise<Response> {
+    const url = `http://${this.host}/v2/${path}`;
+    try {
+      return await fetch(url, { method, ...init, signal: AbortSignal.timeout(30_000) });
+    } catch (err) {
+      const code = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+      throw new UnavailableError(`cannot reach the registry (${code})`, {
+        where: `registry ${this.host}`,
+        fix: "start the local services with `bash scripts/local-env.sh up`, or set profiles.local.registry",
+        cause: err,
+      });
+    }
+  }
+
+  private fail(res: Response, what: string): never {
+    if (res.status === 401 || res.status === 403) {
+      throw new AuthError(`the registry refused ${what} (HTTP ${res.status})`, {
+        where: `registry ${this.host}`,
+        fix: "check the registry's credentials",
+      });
+    }
+    throw new UnavailableError(`the registry answered HTTP ${res.status} to ${what}`, {
+      where: `registry ${this.host}`,
+      fix: "check the registry's log; retry when it is healthy",
+    });
+  }
+
+  async findTag(repository: string, tag: string): Promise<string | undefined> {
+    const res = await this.request("HEAD", `${repository}/manifests/${tag}`, {
+      headers: { accept: MANIFEST_TYPES.join(", ") },
+    });
+    if (res.status === 404) return undefined;
+    if (!res.ok) this.fail(res, `HEAD ${repository}:${tag}`);
+    return res.headers.get("docker-content-digest") ?? undefined;
+  }
+
+  async getManifest(repository: string, reference: string): Promise<StoredManifest> {
+    const res = await this.request("GET", `${repository}/manifests/${reference}`, {
+      headers: { accept: MANIFEST_TYPES.join(", ") },
+    });
+    if (!res.ok) this.fail(res, `GET ${repository}:${reference}`);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    return {
+      bytes,
+      mediaType: res.headers.get("content-type") ?? MANIFEST_TYPES[0]!,
+      digest: `sha256:${sha256(bytes)}`,
+    };
+  }
+
+  async putManifest(repository: string, tag: string, manifest: StoredManifest): Promise<void> {
+    const res = await this.request("PUT", `${repository}/manifests/${tag}`, {
+      headers: { "content-type": manifest.mediaType },
+      body: new Uint8Array(manifest.bytes),
+    });
+    if (!res.ok) this.fail(res, `PUT ${repository}:${tag}`);
+  }
+}
+
+const errName = (err: unknown) => (err as { name?: string }).name ?? "";
+
+/** ECR through its API (the aws profile's registry; also the emulator's record of local pushes). */
+export class EcrRegistry implements RegistryApi {
+  readonly host: string;
+  private readonly ecr: ECRClient;
+  private readonly profile: ResolvedProfile;
+  constructor(host: string, ecr: ECRClient, profile: ResolvedProfile) {
+    this.host = host;
+    this.ecr = ecr;
+    this.profile = profile;
+  }
+
+  async findTag(repository: string, tag: string): Promise<string | undefined> {
+    try {
+      const res = await this.ecr.send(
+        new DescribeImagesCommand({ repositoryName: repository, imageIds: [{ imageTag: tag }] }),
+      );
+      return res.imageDetails?.[0]?.imageDigest;
+    } catch (err) {
+      if (["ImageNotFoundException", "RepositoryNotFoundException"].includes(errName(err))) return undefined;
+      throw classifyAwsError(err, this.profile, `ECR repository ${repository}`);
+    }
+  }
+
+  async getManifest(repository: string, reference: string): Promise<StoredManifest> {
+    const imageId = reference.startsWith("sha256:") ? { imageDigest: reference } : { imageTag: reference };
+    const res = await this.ecr
+      .send(
+        new BatchGetImageCommand({
+          repositoryName: repository,
+          imageIds: [imageId],
+          acceptedMediaTypes: MANIFEST_TYPES,
+        }),
+      )
+      .catch((err: unknown) => {
+        throw classifyAwsError(err, this.profile, `ECR repository ${repository}`);
+      });
+    const image = res.images?.[0];
+    if (!image?.imageManifest) {
+      throw new UnavailableError(`ECR has no manifest for ${repository}:${reference}`, {
+        where: `ECR repository ${repository}`,
+        fix: "push again",
+      });
+    }
+    const bytes = Buffer.from(image.imageManifest, "utf8");
+    return {
+      bytes,
+      mediaType: image.imageManifestMediaType ?? MANIFEST_TYPES[0]!,
+      digest: image.imageId?.imageDigest ?? `sha256:${sha256(bytes)}`,
+    };
+  }
+
+  /** Tag (or record) a manifest; re-putting the same manifest under the same tag is a no-op. */
+  async putManifest(repository: string, tag: string, manifest: StoredManifest): Promise<void> {
+    try {
+      await this.ecr.send(
+        new PutImageCommand({
+          repositoryName: repository,
+          imageTag: tag,
+          imageManifest: manifest.bytes.toString("utf8"),
+          imageManifestMediaType: manifest.mediaType,
+          imageDigest: manifest.digest,
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ImageAlreadyExistsException || errName(err) === "ImageAlreadyExistsException")
+        return;
+      throw classifyAwsError(err, this.profile, `ECR repository ${repository}`);
+    }
+  }
+}
