@@ -109,7 +109,7 @@ export function parseLayerDefinition(text: string, file: string, dir: string): L
     const keys = issue.code === "unrecognized_keys" ? ` (${issue.keys.join(", ")})` : "";
     throw new ConfigError(`${issue.message}${keys}`, {
       where: `${file}: ${fieldPath(issue.path)}`,
-      fix: "see docs/layers.md for the layer definition fields",
+      fix: "see examples/common-utils/README.md for the layer definition fields",
     });
   }
   const def = parsed.data;
