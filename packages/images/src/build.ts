@@ -107,8 +107,11 @@ export async function buildImage(ctx: Context, req: BuildRequest): Promise<strin
     await followDockerStream(docker, stream, (e) => progress.feed(e));
   } catch (err) {
     const tail = progress.lastLines();
+    // The engine repeats the whole command in its message; the step already names it.
+    const code = /returned a non-zero code: (\d+)/.exec(firstLine(err));
+    const why = code ? `exit code ${code[1]}` : firstLine(err);
     throw new BuildFailedError(
-      `${progress.step || "the build"} failed: ${firstLine(err)}${tail.length ? `; last output: ${tail.join(" | ")}` : ""}`,
+      `${progress.step || "the build"} failed (${why})${tail.length ? `; last output: ${tail.join(" | ")}` : ""}`,
       {
         where: `image ${req.label}`,
         fix: "fix that step in the Dockerfile (run with --verbose to see every build line)",

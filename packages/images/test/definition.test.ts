@@ -1,0 +1,88 @@
+import { ConfigError } from "@prebake/core";
+import { describe, expect, it } from "vitest";
+import { loadImageDefinition, resolveVersion } from "../src/definition.ts";
+import { TINY_YAML, writeImageFolder } from "./helpers.ts";
+
+const load = (yaml: string, extra: Record<string, string> = { Dockerfile: "FROM scratch\n" }) =>
+  loadImageDefinition(writeImageFolder("tiny", { "image.yaml": yaml, ...extra }), "tiny");
+
+function configError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).toLine();
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("image definitions", () => {
+  it("loads a valid definition with defaults filled in", () => {
+    const def = load(TINY_YAML);
+    expect(def.name).toBe("tiny");
+    expect(def.dockerfile).toBe("Dockerfile");
+    expect(def.versions["2.0"]!.buildArgs).toEqual({ LINE: "two", COMMON: "override" });
+    expect(def.lifecycle).toEqual({ keepPerVersion: 3, untaggedExpireDays: 7 });
+    expect(def.file).toBe("images/tiny/image.yaml");
+  });
+
+  it("fills the lifecycle defaults when the definition has none", () => {
+    const def = load(TINY_YAML.replace(/^lifecycle:.*$/m, ""));
+    expect(def.lifecycle).toEqual({ keepPerVersion: 3, untaggedExpireDays: 7 });
+  });
+
+  it.each([
+    ["a missing field", TINY_YAML.replace(/^repository:.*$/m, ""), "images/tiny/image.yaml: repository"],
+    ["an unknown field", `${TINY_YAML}colour: blue\n`, "(colour)"],
+    [
+      "a default version that is not listed",
+      TINY_YAML.replace('defaultVersion: "1.0"', 'defaultVersion: "9"'),
+      "defaultVersion: '9' is not one of versions (1.0, 2.0)",
+    ],
+    [
+      "a bad repository name",
+      TINY_YAML.replace("prebake-test/tiny", "Prebake/Tiny"),
+      "images/tiny/image.yaml: repository",
+    ],
+    [
+      "BASE_IMAGE as a build arg",
+      TINY_YAML.replace('LINE: "one"', 'LINE: "one", BASE_IMAGE: x'),
+      "versions.1.0.buildArgs: BASE_IMAGE cannot be a build arg",
+    ],
+    [
+      "a wrong platform",
+      TINY_YAML.replace("linux/amd64", "windows/amd64"),
+      "images/tiny/image.yaml: platform",
+    ],
+    [
+      "a name that is not the folder",
+      TINY_YAML.replace("name: tiny", "name: other"),
+      "images/tiny/image.yaml: name: 'other' must equal the folder name",
+    ],
+    ["invalid YAML", "name: [tiny\n", "images/tiny/image.yaml:"],
+  ])("rejects %s with one line naming the file and field", (_what, yaml, expected) => {
+    const line = configError(() => load(yaml));
+    expect(line).toContain(expected);
+    expect(line).not.toContain("\n");
+  });
+
+  it("rejects a missing Dockerfile, naming the field and the fix", () => {
+    const line = configError(() => load(TINY_YAML, {}));
+    expect(line).toContain("images/tiny/image.yaml: dockerfile: no such file Dockerfile in images/tiny/");
+    expect(line).toContain("fix: add images/tiny/Dockerfile");
+  });
+
+  it("rejects an unknown image name, listing the known ones", () => {
+    const dir = writeImageFolder("tiny", { "image.yaml": TINY_YAML, Dockerfile: "FROM scratch\n" });
+    expect(configError(() => loadImageDefinition(dir, "nope"))).toContain("use one of: tiny");
+  });
+
+  it("resolves the default version, and an unknown version lists the known ones", () => {
+    const def = load(TINY_YAML);
+    expect(resolveVersion(def)).toBe("1.0");
+    expect(resolveVersion(def, "2.0")).toBe("2.0");
+    const line = configError(() => resolveVersion(def, "3.0"));
+    expect(line).toContain("unknown version '3.0' of image tiny");
+    expect(line).toContain("use one of: 1.0, 2.0");
+  });
+});

@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { BuildProgress, splitRef } from "../src/build.ts";
+import { isTransientPushError, PushProgress } from "../src/push.ts";
+import { manifestSize } from "../src/registry.ts";
+
+describe("build stream", () => {
+  it("tracks the step and keeps the last 15 lines of that step's output, split across events", () => {
+    const steps: string[] = [];
+    const p = new BuildProgress((s) => steps.push(s));
+    p.feed({ stream: "Step 1/3 : FROM x\n ---> abc\n" });
+    p.feed({ stream: "Step 2/3 : RUN make\n ---> Running in 123\n" });
+    for (let i = 1; i <= 20; i++) p.feed({ stream: `out ${i}\n` });
+    p.feed({ stream: "partial " });
+    p.feed({ stream: "line\n" });
+    p.feed({ aux: { ID: "sha256:img" } });
+    expect(steps).toEqual(["Step 1/3 : FROM x", "Step 2/3 : RUN make"]);
+    expect(p.step).toBe("Step 2/3 : RUN make");
+    expect(p.lastLines()).toHaveLength(15);
+    expect(p.lastLines().at(-1)).toBe("partial line");
+    expect(p.lastLines()[0]).toBe("out 7");
+    expect(p.imageId).toBe("sha256:img");
+  });
+
+  it("splits image references at the tag, not at a registry port", () => {
+    expect(splitRef("127.0.0.1:5050/prebake/x:1.0-abc")).toEqual(["127.0.0.1:5050/prebake/x", "1.0-abc"]);
+    expect(splitRef("127.0.0.1:5050/prebake/x")).toEqual(["127.0.0.1:5050/prebake/x", "latest"]);
+  });
+});
+
+describe("push stream", () => {
+  it("sums bytes over layers and takes the digest from the aux event", () => {
+    const p = new PushProgress();
+    p.feed({ status: "Pushing", id: "l1", progressDetail: { current: 500, total: 1000 } });
+    p.feed({ status: "Pushing", id: "l2", progressDetail: { current: 0, total: 2000 } });
+    expect(p.text()).toBe("pushing 500 B / 3.0 KB");
+    p.feed({ status: "Pushed", id: "l1" });
+    p.feed({ aux: { Tag: "1.0-abc", Digest: "sha256:d", Size: 1234 } });
+    expect(p.text()).toBe("pushing 1.0 KB / 3.0 KB");
+    expect(p.digest).toBe("sha256:d");
+  });
+
+  it("retries only transient registry errors, never credential errors", () => {
+    expect(isTransientPushError("received unexpected HTTP status: 503 Service Unavailable")).toBe(true);
+    expect(isTransientPushError("read tcp 127.0.0.1: connection reset by peer")).toBe(true);
+    expect(isTransientPushError("unauthorized: authentication required")).toBe(false);
+    expect(isTransientPushError("denied: requested access to the resource is denied")).toBe(false);
+    expect(isTransientPushError("manifest invalid")).toBe(false);
+  });
+
+  it("image size is config plus layers from the manifest", () => {
+    const bytes = Buffer.from(JSON.stringify({ config: { size: 10 }, layers: [{ size: 100 }, { size: 5 }] }));
+    expect(manifestSize({ bytes, mediaType: "m", digest: "d" })).toBe(115);
+  });
+});
