@@ -15,7 +15,7 @@ interface ImageYaml {
   repository?: string;
   base?: { local?: string; aws?: string };
   buildArgs?: Record<string, string>;
-  versions?: Record<string, { buildArgs?: Record<string, string> }>;
+  versions?: Record<string, { base?: { local?: string; aws?: string }; buildArgs?: Record<string, string> }>;
 }
 
 function readImageYaml(rootDir: string): ImageYaml {
@@ -95,7 +95,7 @@ async function bootstrapLayerImage(
 ): Promise<string> {
   const docker = ctx.docker();
   const { rootDir, profile } = ctx.config;
-  const base = def.base?.[profile.kind];
+  const base = def.versions?.[version]?.base?.[profile.kind] ?? def.base?.[profile.kind];
   const tag = `${repository}:${version}`;
   if (!base) {
     throw new ConfigError(`no ${profile.kind} base image`, {
@@ -105,11 +105,10 @@ async function bootstrapLayerImage(
   }
   ctx.out.step(`python-layer ${version} image not found: building ${tag} from images/${LAYER_IMAGE_NAME}`);
   const buildargs: Record<string, string> = {
-    BASE_IMAGE: base,
     ...(def.buildArgs ?? {}),
     ...(def.versions?.[version]?.buildArgs ?? {}),
+    BASE_IMAGE: base,
   };
-  if (profile.kind === "local") buildargs.BASE_IMAGE = base; // a version's aws-only base never applies locally
   const dir = join(rootDir, "images", LAYER_IMAGE_NAME);
   const context = pack(dir, {
     ignore: (name) => !/(Dockerfile|activate|\.whl)$/.test(name) && !/wheels$/.test(name),
