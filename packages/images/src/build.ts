@@ -19,6 +19,8 @@ export interface BuildRequest {
 
 const TAIL_LINES = 15;
 const STEP = /^Step (\d+)\/(\d+) : (.*)$/;
+// The classic builder colours a RUN's stderr; the colour codes must not reach messages.
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
 
 /**
  * Follows a classic-builder stream: which step runs, and the last lines each step printed, so a
@@ -48,7 +50,7 @@ export class BuildProgress {
   }
 
   private line(raw: string): void {
-    const line = raw.replace(/\s+$/, "");
+    const line = raw.replace(ANSI, "").replace(/\s+$/, "");
     if (!line) return;
     this.onLine(line);
     const m = STEP.exec(line);

@@ -21,6 +21,14 @@ describe("build stream", () => {
     expect(p.imageId).toBe("sha256:img");
   });
 
+  it("strips the colour codes the builder puts around a RUN's stderr", () => {
+    const p = new BuildProgress();
+    p.feed({ stream: "Step 3/7 : RUN x\n" });
+    p.feed({ stream: "\u001b[91mchecksum mismatch\n\u001b[0m" });
+    p.feed({ stream: "\u001b[0mRemoving intermediate container f93\n" });
+    expect(p.lastLines()).toEqual(["checksum mismatch"]);
+  });
+
   it("splits image references at the tag, not at a registry port", () => {
     expect(splitRef("127.0.0.1:5050/prebake/x:1.0-abc")).toEqual(["127.0.0.1:5050/prebake/x", "1.0-abc"]);
     expect(splitRef("127.0.0.1:5050/prebake/x")).toEqual(["127.0.0.1:5050/prebake/x", "latest"]);
