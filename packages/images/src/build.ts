@@ -55,7 +55,9 @@ export class BuildProgress {
     this.onLine(line);
     const m = STEP.exec(line);
     if (m) {
-      this.step = `Step ${m[1]}/${m[2]} : ${m[3]}`;
+      // Multi-line RUNs arrive joined with runs of spaces; one short line is enough to find it.
+      const instruction = m[3]!.replace(/\s+/g, " ");
+      this.step = `Step ${m[1]}/${m[2]} : ${instruction.length > 120 ? `${instruction.slice(0, 120)}…` : instruction}`;
       this.tail = [];
       this.onStep(this.step);
       return;
@@ -78,9 +80,8 @@ export async function buildImage(ctx: Context, req: BuildRequest): Promise<strin
   const progress = new BuildProgress(
     // A TTY rewrites one status line; a CI log gets every step (they are few and each one matters).
     (step) => {
-      const text = step.length > 150 ? `${step.slice(0, 150)}…` : step;
-      if (out.tty) out.progress(req.label, text);
-      else out.info(`${req.label}: ${text}`);
+      if (out.tty) out.progress(req.label, step);
+      else out.info(`${req.label}: ${step}`);
     },
     (line) => out.debug(line),
   );

@@ -49,7 +49,8 @@ export class PushProgress {
     if (!event.id) return;
     if (event.status === "Pushing" && event.progressDetail?.total) {
       this.layers.set(event.id, {
-        current: event.progressDetail.current ?? 0,
+        // The engine's byte count can overshoot the layer's size; a progress line must not.
+        current: Math.min(event.progressDetail.current ?? 0, event.progressDetail.total),
         total: event.progressDetail.total,
       });
     } else if (event.status === "Pushed" || event.status === "Layer already exists") {

@@ -21,6 +21,13 @@ describe("build stream", () => {
     expect(p.imageId).toBe("sha256:img");
   });
 
+  it("shortens a long multi-line RUN to one line of 120 characters", () => {
+    const p = new BuildProgress();
+    p.feed({ stream: `Step 9/17 : RUN set -eu;     if true; then ${"x".repeat(200)}\n` });
+    expect(p.step).toMatch(/^Step 9\/17 : RUN set -eu; if true; then x+…$/);
+    expect(p.step.length).toBeLessThan(140);
+  });
+
   it("strips the colour codes the builder puts around a RUN's stderr", () => {
     const p = new BuildProgress();
     p.feed({ stream: "Step 3/7 : RUN x\n" });
