@@ -132,6 +132,32 @@ describe("push against the local registry and moto", () => {
     expect(r.stderr).toContain("use one of: 1.0, 2.0");
   });
 
+  it("prebake images lists the definitions with what was last pushed", () => {
+    const r = runCli(t.root, ["--json", "images"]);
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout) as {
+      name: string;
+      version: string;
+      default: boolean;
+      digest?: string;
+    }[];
+    const mine = rows.filter((row) => row.name === NAME);
+    expect(mine.map((row) => [row.version, row.default])).toEqual([
+      ["1.0", true],
+      ["2.0", false],
+    ]);
+    expect(mine[0]!.digest).toBe(readImageManifest(t.root, NAME, "1.0")!.digest);
+  });
+
+  it("an unreachable AWS endpoint (moto down) exits 5 with the fix, nothing pushed", () => {
+    const r = runCli(t.root, ["push", NAME, "--build-arg", "LINE=unreachable"], {
+      PREBAKE_AWS_ENDPOINT: "http://127.0.0.1:9",
+    });
+    expect(r.code).toBe(ExitCode.UNAVAILABLE);
+    expect(r.stderr).toContain("cannot reach the AWS API");
+    expect(r.stdout).not.toContain("building");
+  });
+
   it("an unreachable registry exits 5 before building anything", () => {
     const r = runCli(t.root, ["push", NAME], { PREBAKE_REGISTRY: "127.0.0.1:9" });
     expect(r.code).toBe(ExitCode.UNAVAILABLE);
