@@ -1,4 +1,5 @@
 import type { CommandRegistrar } from "@prebake/core";
+import { registerDeployCommands } from "@prebake/deploy";
 import { registerImageCommands } from "@prebake/images";
 import { registerLayerCommands } from "@prebake/layers";
 import { registerSummaryCommand } from "./summary.ts";
@@ -8,4 +9,5 @@ export const registrars: CommandRegistrar[] = [
   registerSummaryCommand,
   registerImageCommands,
   registerLayerCommands,
+  registerDeployCommands,
 ];

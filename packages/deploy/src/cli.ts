@@ -1,0 +1,76 @@
+import { type CommandRegistrar, ConfigError, formatDuration } from "@prebake/core";
+import { type DeployResult, deployStack } from "./deploy.ts";
+import { orderStacks, stackAfter } from "./order.ts";
+import { parseParameterOptions } from "./parameters.ts";
+
+interface DeployCommandOptions {
+  dryRun?: boolean;
+  parameter: string[];
+  lint: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** deploy: the stack commands of the prebake CLI. */
+export const registerDeployCommands: CommandRegistrar = (program, getContext) => {
+  program
+    .command("deploy")
+    .argument("<stack...>", "stack name(s): folders under stacks/ (deployed in Metadata.Prebake.After order)")
+    .description(
+      "deploy stacks/<name>/stack.yaml as CloudFormation stack <project>-<name>: cfn-lint, then skip when " +
+        "template, parameters, tags and capabilities equal the deployed stack (two read-only calls, no change " +
+        "set); otherwise create a change set, show the diff, execute it and stream the stack events. Outputs " +
+        "go to dist/stacks/<name>.json. A stack left in ROLLBACK_COMPLETE by a failed create is deleted and " +
+        "created again. Parameters: --parameter > image manifest (Metadata.Prebake.ImageParameters) > " +
+        "prebake.config.yaml stacks.<name>.parameters > template default.",
+    )
+    .option("--dry-run", "create the change set, show it, delete it: nothing is executed")
+    .option(
+      "--parameter <Key=Value>",
+      "override a template parameter for this run (repeatable; one stack only)",
+      collect,
+      [],
+    )
+    .option("--no-lint", "skip cfn-lint (by default its errors block the deploy before any AWS call)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  prebake deploy ci\n  prebake deploy ci --dry-run\n" +
+        "  prebake deploy ci --parameter ErlangVersion=26.2.5\n  prebake deploy image-rebuild ci --json\n" +
+        "\nExit codes: 3 unknown stack / bad or missing parameter, 4 cfn-lint errors, 5 AWS endpoint\n" +
+        "unreachable, 6 credentials rejected, 7 deploy failed (root cause printed) or stack stuck.",
+    )
+    .action(async (names: string[], opts: DeployCommandOptions) => {
+      const ctx = getContext();
+      const overrides = parseParameterOptions(opts.parameter);
+      if (Object.keys(overrides).length > 0 && names.length > 1) {
+        throw new ConfigError("--parameter applies to one stack at a time", {
+          where: "--parameter",
+          fix: "deploy the stacks one by one, or put the values in prebake.config.yaml stacks.<name>.parameters",
+        });
+      }
+      const order = orderStacks([...new Set(names)], (n) => stackAfter(ctx.config.rootDir, n));
+      const results: DeployResult[] = [];
+      for (const name of order) {
+        results.push(
+          await deployStack(ctx, name, {
+            dryRun: opts.dryRun ?? false,
+            parameters: overrides,
+            lint: opts.lint,
+          }),
+        );
+      }
+      if (results.length > 1) {
+        ctx.out.table(
+          ["stack", "action", "changes", "time", "AWS calls"],
+          results.map((r) => [
+            r.stack,
+            r.action,
+            String(r.changes.length),
+            formatDuration(r.durationMs),
+            String(r.apiCalls),
+          ]),
+        );
+      }
+      ctx.out.result(results.length === 1 ? results[0] : results);
+    });
+};

@@ -1,0 +1,36 @@
+/** Deploy order for several stacks named together: each after the stacks its Metadata.Prebake.After lists. */
+import { readFileSync } from "node:fs";
+import { ConfigError } from "@prebake/core";
+import { stackTemplatePath } from "./stacks.ts";
+import { parseTemplate } from "./template.ts";
+
+export function orderStacks(names: string[], after: (name: string) => string[]): string[] {
+  const wanted = new Set(names);
+  const done = new Set<string>();
+  const visiting = new Set<string>();
+  const order: string[] = [];
+  const visit = (name: string, path: string[]) => {
+    if (done.has(name)) return;
+    if (visiting.has(name)) {
+      throw new ConfigError(`stacks depend on each other in a cycle: ${[...path, name].join(" -> ")}`, {
+        where: `stacks/${name}/stack.yaml: Metadata.Prebake.After`,
+        fix: "remove one of the After entries",
+      });
+    }
+    visiting.add(name);
+    for (const dep of after(name)) if (wanted.has(dep)) visit(dep, [...path, name]);
+    visiting.delete(name);
+    done.add(name);
+    order.push(name);
+  };
+  for (const name of names) visit(name, []);
+  return order;
+}
+
+/** Metadata.Prebake.After of a stack's rendered template. */
+export function stackAfter(rootDir: string, name: string): string[] {
+  const file = stackTemplatePath(rootDir, name);
+  const after = parseTemplate(readFileSync(file, "utf8"), `stacks/${name}/stack.yaml`).Metadata?.Prebake
+    ?.After;
+  return Array.isArray(after) ? after.map(String) : [];
+}
