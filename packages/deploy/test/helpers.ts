@@ -1,0 +1,136 @@
+/** Test helpers: throw-away projects on disk, a context with captured output, an extra moto_server. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { PassThrough } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { type Context, createContext } from "@prebake/core";
+import { stringify } from "yaml";
+
+export const suffix = () => randomBytes(3).toString("hex");
+
+export interface ProjectSpec {
+  project: string;
+  endpoint?: string;
+  tags?: Record<string, string>;
+  stacks?: Record<string, { parameters?: Record<string, string>; tags?: Record<string, string> }>;
+  templates: Record<string, string>;
+  files?: Record<string, string>;
+}
+
+export interface TestProject {
+  root: string;
+  write(spec: Partial<ProjectSpec>): void;
+  remove(): void;
+}
+
+/** A project folder with prebake.config.yaml and stacks/<name>/stack.yaml; write() rewrites parts of it. */
+export function makeProject(spec: ProjectSpec): TestProject {
+  const root = mkdtempSync(join(tmpdir(), "prebake-deploy-"));
+  let current = spec;
+  const write = (change: Partial<ProjectSpec>) => {
+    current = { ...current, ...change };
+    const local: Record<string, string> = current.endpoint ? { endpoint: current.endpoint } : {};
+    writeFileSync(
+      join(root, "prebake.config.yaml"),
+      stringify({
+        project: current.project,
+        profile: "local",
+        profiles: { local },
+        tags: current.tags ?? {},
+        stacks: current.stacks ?? {},
+      }),
+    );
+    for (const [name, body] of Object.entries(current.templates)) {
+      mkdirSync(join(root, "stacks", name), { recursive: true });
+      writeFileSync(join(root, "stacks", name, "stack.yaml"), body);
+    }
+    for (const [path, text] of Object.entries(current.files ?? {})) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
+  };
+  write({});
+  return { root, write, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+export interface CapturedContext {
+  ctx: Context;
+  /** Everything printed so far (stdout and stderr together). */
+  text(): string;
+}
+
+export function captureContext(root: string): CapturedContext {
+  let text = "";
+  const sink = new PassThrough();
+  sink.on("data", (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  const ctx = createContext({ cwd: root, env: {}, stdout: sink, stderr: sink, tty: false, verbose: true });
+  // Output.error writes to process.stderr when not under --json; capture it with the rest.
+  ctx.out.error = (message: string) => {
+    text += `error: ${message}\n`;
+  };
+  return { ctx, text: () => text };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/** A closed local port: nothing listens there. */
+export const closedPortEndpoint = async () => `http://127.0.0.1:${await freePort()}`;
+
+export interface ExtraMoto {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "moto_with_rollback.py");
+
+/**
+ * A second moto_server on a free port: the rollback-emulating wrapper (see the fixture's
+ * docstring), optionally with moto's own credential checking switched on.
+ */
+export async function startMoto(env: Record<string, string> = {}): Promise<ExtraMoto> {
+  const port = await freePort();
+  const child: ChildProcess = spawn("python", [FIXTURE, String(port)], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`moto fixture exited: ${stderr}`);
+    try {
+      await fetch(`${endpoint}/moto-api/`);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`moto fixture did not start: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return {
+    endpoint,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
