@@ -149,9 +149,27 @@ try {
     ["--endpoint-url", endpoint, "cloudformation", "list-change-sets", "--stack-name", stackName],
     { env: awsEnv },
   );
-  const leftover = (
-    (JSON.parse(left.stdout) as { Summaries?: { Status?: string }[] }).Summaries ?? []
-  ).filter((s) => s.Status === "FAILED").length;
+  // moto lists every change set in the region whatever --stack-name says, hence the filter.
+  type Summary = { StackName?: string; Status?: string; ChangeSetId?: string };
+  const mine = ((JSON.parse(left.stdout) as { Summaries?: Summary[] }).Summaries ?? []).filter(
+    (s) => s.StackName === stackName,
+  );
+  const leftover = mine.filter((s) => s.Status === "FAILED").length;
+  // Clean up after the baseline (and prebake's one executed change set): moto keeps them after the stack goes.
+  for (const cs of mine) {
+    await run(
+      "aws",
+      [
+        "--endpoint-url",
+        endpoint,
+        "cloudformation",
+        "delete-change-set",
+        "--change-set-name",
+        cs.ChangeSetId ?? "",
+      ],
+      { env: awsEnv },
+    );
+  }
 
   const p = median(prebakeTimes);
   const c = median(cliTimes);

@@ -6,7 +6,6 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   CloudFormationClient,
-  DeleteStackCommand,
   DescribeStacksCommand,
   GetTemplateCommand,
   ListChangeSetsCommand,
@@ -15,7 +14,14 @@ import { awsCallLog, ConfigError, UnavailableError, ValidationError } from "@pre
 import { afterAll, describe, expect, it } from "vitest";
 import { deployStack } from "../src/deploy.ts";
 import { isReadOnlyCall } from "../src/index.ts";
-import { captureContext, closedPortEndpoint, makeProject, suffix, type TestProject } from "./helpers.ts";
+import {
+  captureContext,
+  closedPortEndpoint,
+  deleteStacks,
+  makeProject,
+  suffix,
+  type TestProject,
+} from "./helpers.ts";
 
 const logsTemplate = (name: string, value = "hello", retention = 7) => `AWSTemplateFormatVersion: "2010-09-09"
 Description: prebake deploy test
@@ -67,13 +73,15 @@ const cfn = () => captureContext(projects[0]?.root ?? process.cwd()).ctx.aws(Clo
 async function leftoverChangeSets(client: CloudFormationClient, stackName: string) {
   const res = await client.send(new ListChangeSetsCommand({ StackName: stackName }));
   // Executed change sets are history (AWS removes them itself); anything else was left behind.
-  return (res.Summaries ?? []).filter((s) => s.ExecutionStatus !== "EXECUTE_COMPLETE");
+  // moto lists every change set in the region whatever StackName says, hence the filter.
+  return (res.Summaries ?? []).filter(
+    (s) => s.StackName === stackName && s.ExecutionStatus !== "EXECUTE_COMPLETE",
+  );
 }
 
 afterAll(async () => {
   const client = cfn();
-  for (const stack of stacksToDelete)
-    await client.send(new DeleteStackCommand({ StackName: stack })).catch(() => {});
+  await deleteStacks(client, stacksToDelete);
   for (const p of projects) p.remove();
 });
 

@@ -7,6 +7,12 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
+import {
+  type CloudFormationClient,
+  DeleteChangeSetCommand,
+  DeleteStackCommand,
+  ListChangeSetsCommand,
+} from "@aws-sdk/client-cloudformation";
 import { type Context, createContext } from "@prebake/core";
 import { stringify } from "yaml";
 
@@ -133,4 +139,21 @@ export async function startMoto(env: Record<string, string> = {}): Promise<Extra
         child.kill("SIGTERM");
       }),
   };
+}
+
+/**
+ * Delete the stacks a test made, and their change sets: moto keeps executed change sets after
+ * their stack is gone (AWS removes them), and lists every change set whatever StackName says.
+ */
+export async function deleteStacks(client: CloudFormationClient, stackNames: string[]): Promise<void> {
+  for (const stack of stackNames)
+    await client.send(new DeleteStackCommand({ StackName: stack })).catch(() => {});
+  const all = await client
+    .send(new ListChangeSetsCommand({ StackName: stackNames[0] ?? "none" }))
+    .catch(() => undefined);
+  for (const cs of all?.Summaries ?? []) {
+    if (cs.StackName && stackNames.includes(cs.StackName)) {
+      await client.send(new DeleteChangeSetCommand({ ChangeSetName: cs.ChangeSetId })).catch(() => {});
+    }
+  }
 }
