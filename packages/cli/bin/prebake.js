@@ -8,4 +8,7 @@ if (major < 24) {
   );
   process.exit(2);
 }
+// Cache compiled (and type-stripped) modules between runs: a no-op `prebake deploy` is mostly start-up.
+const { enableCompileCache } = await import("node:module");
+enableCompileCache?.();
 await import("../src/main.ts");
