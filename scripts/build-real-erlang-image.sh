@@ -100,7 +100,10 @@ log "built $TAG in ${build_seconds}s"
 
 if [ "$single_stage" = 1 ]; then
   log "building the single-stage comparison (the build stage, compilers included)"
+  start=$(date +%s)
   docker build --network host "${build_args[@]}" --target build -t "$TAG-buildstage" "$ROOT/images/erlang-otp"
+  single_seconds=$(( $(date +%s) - start ))
+  log "built $TAG-buildstage in ${single_seconds}s (layers shared with the build above are cached)"
 fi
 
 docker run --rm "$TAG" bash -lc '. /usr/local/erlang/activate && erl -noshell -eval "io:format(\"~s~n\",[erlang:system_info(otp_release)]), halt()." && rebar3 version'
@@ -115,19 +118,19 @@ fi
 own_layers_gzip() {
   local image="$1" dir base_layers
   dir="$(mktemp -d)"
-  docker save "$image" | tar -xf - -C "$dir"
+  docker save -o "$dir/image.tar" "$image"
+  tar -xf "$dir/image.tar" -C "$dir" && rm "$dir/image.tar"
   base_layers="$(docker image inspect -f '{{range .RootFS.Layers}}{{println .}}{{end}}' "$BASE")"
   python3 - "$dir" "$base_layers" <<'PY'
-import gzip, hashlib, json, os, sys, zlib
+import hashlib, json, os, sys, zlib
 d, base = sys.argv[1], set(sys.argv[2].split())
 manifest = json.load(open(os.path.join(d, "manifest.json")))[0]
 total = 0
 for layer in manifest["Layers"]:
-    path = os.path.join(d, layer)
     h = hashlib.sha256()
-    c = zlib.compressobj(6, zlib.DEFLATED, 31)
+    c = zlib.compressobj(6, zlib.DEFLATED, 31)  # gzip -6, what `docker push` uses
     size = 0
-    with open(path, "rb") as f:
+    with open(os.path.join(d, layer), "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
             size += len(c.compress(chunk))
@@ -136,21 +139,23 @@ for layer in manifest["Layers"]:
         total += size
 print(total)
 PY
+  local rc=$?
   rm -rf "$dir"
+  return "$rc"
 }
 
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1000000 }'; }
 base_size=$(docker image inspect -f '{{.Size}}' "$BASE")
 final_size=$(docker image inspect -f '{{.Size}}' "$TAG")
-final_gz=$(own_layers_gzip "$TAG")
+final_gz=$(own_layers_gzip "$TAG") || { echo "build-real-erlang-image: could not measure $TAG" >&2; exit 1; }
 echo
 echo "== Erlang/OTP $OTP_VERSION + rebar3 $REBAR3_VERSION on $BASE =="
-echo "build time (this run):          ${build_seconds}s"
+echo "build time (this run):          ${build_seconds}s$([ ${#nocache[@]} -gt 0 ] && echo ' (cold: --no-cache)')"
 echo "final image size:               $(mb "$final_size") (base $(mb "$base_size"), own $(mb $((final_size - base_size))) uncompressed)"
 echo "final own layers, gzip:         $(mb "$final_gz")"
 if [ "$single_stage" = 1 ]; then
   ss_size=$(docker image inspect -f '{{.Size}}' "$TAG-buildstage")
-  ss_gz=$(own_layers_gzip "$TAG-buildstage")
+  ss_gz=$(own_layers_gzip "$TAG-buildstage") || { echo "build-real-erlang-image: could not measure $TAG-buildstage" >&2; exit 1; }
   echo "single-stage (build) image:     $(mb "$ss_size") (own $(mb $((ss_size - base_size))) uncompressed)"
   echo "single-stage own layers, gzip:  $(mb "$ss_gz")"
   echo "ratio own gzip final/single:    $(awk -v a="$final_gz" -v b="$ss_gz" 'BEGIN { printf "%.2f", a / b }')"
