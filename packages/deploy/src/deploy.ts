@@ -135,7 +135,7 @@ export async function deployStack(
 
   const stackConfig = config.stacks[name] ?? { parameters: {}, tags: {} };
   const configShown = config.configFile ? relative(root, config.configFile) : "prebake.config.yaml";
-  const images = imageParameterValues(root, template, where);
+  const images = imageParameterValues(root, template, where, ctx.config.profile.kind);
   const parameters = resolveParameters(
     template,
     where,

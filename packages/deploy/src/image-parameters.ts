@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { ConfigError, distPaths } from "@prebake/core";
-import { parse } from "yaml";
+import { defaultVersionFor, imagesDir, loadImageDefinition } from "@prebake/images";
 import type { ParameterSource } from "./parameters.ts";
 import type { ParsedTemplate } from "./template.ts";
 
@@ -19,27 +19,17 @@ export interface ImageParameterValue {
   manifest: string;
 }
 
-/** Only the defaultVersion field of images/<image>/image.yaml; the images package owns the rest. */
-function defaultVersionOf(rootDir: string, image: string): string | undefined {
-  const file = join(rootDir, "images", image, "image.yaml");
-  if (!existsSync(file)) return undefined;
-  let doc: unknown;
-  try {
-    doc = parse(readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new ConfigError(`not valid YAML: ${(err as Error).message.split("\n")[0]}`, {
-      where: relative(rootDir, file),
-      fix: "correct the image definition",
-    });
-  }
-  const version = (doc as { defaultVersion?: unknown } | null)?.defaultVersion;
-  return version === undefined || version === null ? undefined : String(version);
+/** The image's default version for the profile, or undefined when there is no such image folder. */
+function defaultVersionOf(rootDir: string, image: string, profileKind: "local" | "aws"): string | undefined {
+  if (!existsSync(join(imagesDir(rootDir), image, "image.yaml"))) return undefined;
+  return defaultVersionFor(loadImageDefinition(imagesDir(rootDir), image), profileKind);
 }
 
 export function imageParameterValues(
   rootDir: string,
   template: ParsedTemplate,
   templateWhere: string,
+  profileKind: "local" | "aws",
 ): ImageParameterValue[] {
   const mapping = template.Metadata?.Prebake?.ImageParameters ?? {};
   const out: ImageParameterValue[] = [];
@@ -53,7 +43,7 @@ export function imageParameterValues(
         },
       );
     }
-    const version = defaultVersionOf(rootDir, image);
+    const version = defaultVersionOf(rootDir, image, profileKind);
     if (!version) continue;
     const manifest = distPaths.imageManifest(rootDir, image, version);
     if (!existsSync(manifest)) continue;

@@ -1,6 +1,12 @@
 import { type CommandRegistrar, ConfigError, type Context, formatBytes, isPrebakeError } from "@prebake/core";
 import { Option } from "commander";
-import { imagesDir, listImageNames, loadImageDefinition, resolveVersion } from "./definition.ts";
+import {
+  defaultVersionFor,
+  imagesDir,
+  listImageNames,
+  loadImageDefinition,
+  resolveVersion,
+} from "./definition.ts";
 import { readImageManifest } from "./manifest.ts";
 import {
   buildImageVersion,
@@ -22,7 +28,9 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 function versionsOf(ctx: Context, name: string, opts: ImageCommandOptions) {
   const def = loadImageDefinition(imagesDir(ctx.config.rootDir), name);
-  const versions = opts.allVersions ? Object.keys(def.versions) : [resolveVersion(def, opts.version)];
+  const versions = opts.allVersions
+    ? Object.keys(def.versions)
+    : [resolveVersion(def, ctx.config.profile.kind, opts.version)];
   const options: ImageOptions = {
     force: opts.force ?? false,
     buildArgs: parseBuildArgOptions(opts.buildArg),
@@ -123,7 +131,7 @@ export const registerImageCommands: CommandRegistrar = (program, getContext) => 
           rows.push({
             name,
             version,
-            default: version === def.defaultVersion,
+            default: version === defaultVersionFor(def, ctx.config.profile.kind),
             repository: def.repository,
             digest: m?.digest,
             uri: m?.uri,

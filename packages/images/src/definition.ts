@@ -61,7 +61,21 @@ export const imageDefinitionSchema = z
       .string()
       .regex(/^linux\/(amd64|arm64)(\/v\d)?$/, "must be linux/amd64 or linux/arm64")
       .default("linux/amd64"),
-    defaultVersion: z.union([z.string(), z.number()]).transform(String),
+    /**
+     * The version a plain `push <name>` builds and `latest` follows. Either one version, or one per
+     * profile kind ({ aws: "27.1", local: "27.3.4.1" }) when a source is only reachable from one.
+     */
+    defaultVersion: z
+      .union([
+        z.union([z.string(), z.number()]).transform(String),
+        z
+          .object({
+            local: z.union([z.string(), z.number()]).transform(String),
+            aws: z.union([z.string(), z.number()]).transform(String),
+          })
+          .strict(),
+      ])
+      .transform((v) => (typeof v === "string" ? { local: v, aws: v } : v)),
     base: baseSchema.refine((b) => b.local || b.aws, { message: "name a base image for local and/or aws" }),
     buildArgs: buildArgsSchema,
     versions: z
@@ -73,12 +87,22 @@ export const imageDefinitionSchema = z
   })
   .strict()
   .superRefine((def, ctx) => {
-    if (!(def.defaultVersion in def.versions)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["defaultVersion"],
-        message: `'${def.defaultVersion}' is not one of versions (${Object.keys(def.versions).join(", ")})`,
-      });
+    const { local, aws } = def.defaultVersion;
+    const checks =
+      local === aws
+        ? [[local, ""]]
+        : [
+            [local, " (local)"],
+            [aws, " (aws)"],
+          ];
+    for (const [v, kind] of checks) {
+      if (!(v! in def.versions)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["defaultVersion"],
+          message: `'${v}'${kind} is not one of versions (${Object.keys(def.versions).join(", ")})`,
+        });
+      }
     }
   });
 
@@ -168,9 +192,14 @@ export function loadImageDefinition(dir: string, name: string): ImageDefinition 
   return parseImageDefinition(readFileSync(file, "utf8"), shown, folder, name);
 }
 
-/** The version to build: the given one (which must be defined) or the definition's default. */
-export function resolveVersion(def: ImageDefinition, version?: string): string {
-  const v = version ?? def.defaultVersion;
+/** The default version line for a profile kind. */
+export function defaultVersionFor(def: ImageDefinition, profileKind: "local" | "aws"): string {
+  return def.defaultVersion[profileKind];
+}
+
+/** The version to build: the given one (which must be defined) or the definition's default for the profile. */
+export function resolveVersion(def: ImageDefinition, profileKind: "local" | "aws", version?: string): string {
+  const v = version ?? defaultVersionFor(def, profileKind);
   if (!(v in def.versions)) {
     throw new ConfigError(`unknown version '${v}' of image ${def.name}`, {
       where: `${def.file}: versions`,

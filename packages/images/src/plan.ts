@@ -1,5 +1,5 @@
 import { ConfigError } from "@prebake/core";
-import type { ImageDefinition } from "./definition.ts";
+import { defaultVersionFor, type ImageDefinition } from "./definition.ts";
 import type { GitInfo } from "./git.ts";
 
 /**
@@ -73,7 +73,7 @@ export function planImage(
     buildArgs,
     labels,
     provenanceLabels,
-    isDefaultVersion: version === def.defaultVersion,
+    isDefaultVersion: version === defaultVersionFor(def, profileKind),
   };
 }
 

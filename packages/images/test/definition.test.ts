@@ -79,10 +79,22 @@ describe("image definitions", () => {
 
   it("resolves the default version, and an unknown version lists the known ones", () => {
     const def = load(TINY_YAML);
-    expect(resolveVersion(def)).toBe("1.0");
-    expect(resolveVersion(def, "2.0")).toBe("2.0");
-    const line = configError(() => resolveVersion(def, "3.0"));
+    expect(resolveVersion(def, "local")).toBe("1.0");
+    expect(resolveVersion(def, "local", "2.0")).toBe("2.0");
+    const line = configError(() => resolveVersion(def, "local", "3.0"));
     expect(line).toContain("unknown version '3.0' of image tiny");
     expect(line).toContain("use one of: 1.0, 2.0");
+  });
+
+  it("takes a default version per profile kind when a source is only reachable from one", () => {
+    const def = load(
+      TINY_YAML.replace(/defaultVersion: .*\n/, 'defaultVersion: { local: "2.0", aws: "1.0" }\n'),
+    );
+    expect(resolveVersion(def, "local")).toBe("2.0");
+    expect(resolveVersion(def, "aws")).toBe("1.0");
+    const bad = configError(() =>
+      load(TINY_YAML.replace(/defaultVersion: .*\n/, 'defaultVersion: { local: "9", aws: "1.0" }\n')),
+    );
+    expect(bad).toContain("defaultVersion: '9' (local) is not one of versions");
   });
 });
