@@ -1,0 +1,705 @@
+#!/usr/bin/env bash
+# Bring up, check and tear down the local services the `local` profile uses:
+#   Docker engine (reused when one answers), registry on 127.0.0.1:5050 (docker-registry),
+#   AWS emulator on 127.0.0.1:5060 (moto_server), base image prebake/debian:bookworm (debootstrap).
+# State (pid files, logs, registry config and data, cache) lives in <repo>/.prebake/local-env/.
+# See scripts/README.md. Exit codes: 0 ok, 2 usage error, 5 a service cannot be provided.
+set -euo pipefail
+
+script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+repo_root=$(cd "$script_dir/.." && pwd -P)
+readonly REPO_ROOT=$repo_root
+readonly STATE_DIR="${PREBAKE_LOCAL_ENV_DIR:-$REPO_ROOT/.prebake/local-env}"
+readonly CACHE_DIR="$STATE_DIR/cache"
+
+readonly DEFAULT_SOCK=/var/run/docker.sock
+readonly REGISTRY_HOST=127.0.0.1 REGISTRY_PORT=5050
+readonly MOTO_HOST=127.0.0.1 MOTO_PORT=5060
+readonly REGISTRY_ADDR="$REGISTRY_HOST:$REGISTRY_PORT"
+readonly MOTO_URL="http://$MOTO_HOST:$MOTO_PORT"
+readonly BASE_IMAGE=prebake/debian:bookworm
+readonly BASE_SUITE=bookworm
+readonly DEBIAN_MIRROR="${PREBAKE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+readonly BASE_TARBALL="$CACHE_DIR/debian-$BASE_SUITE-minbase.tar.gz"
+
+# Seconds to wait for a started service to answer.
+readonly ENGINE_TIMEOUT=${PREBAKE_ENGINE_TIMEOUT:-60}
+readonly REGISTRY_TIMEOUT=20
+readonly MOTO_TIMEOUT=60
+
+readonly EXIT_USAGE=2 EXIT_UNAVAILABLE=5
+
+# ---------------------------------------------------------------------------------------------
+# output
+
+if [[ -t 1 && -z ${NO_COLOR:-} && ${TERM:-dumb} != dumb ]]; then
+  c_green=$'\e[32m' c_red=$'\e[31m' c_dim=$'\e[2m' c_off=$'\e[0m'
+else
+  c_green="" c_red="" c_dim="" c_off=""
+fi
+
+say() { printf 'local-env: %s\n' "$*"; }
+warn() { printf 'local-env: %s\n' "$*" >&2; }
+# die <exit code> <message...>: one clear line (plus optional extra lines) on stderr, then exit.
+die() {
+  local code=$1
+  shift
+  local line
+  for line in "$@"; do printf 'local-env: %s\n' "$line" >&2; done
+  exit "$code"
+}
+# The last lines of a log, indented, for failure messages.
+log_tail() {
+  [[ -s $1 ]] || return 0
+  tail -n "${2:-5}" "$1" | sed 's/^/local-env:   | /' >&2
+}
+
+usage() {
+  cat <<EOF
+usage: scripts/local-env.sh <command>
+
+Bring up, check and tear down the local services of prebake's \`local\` profile.
+
+commands:
+  up       start what is missing (idempotent; a no-op in well under 2 s when all is up):
+             Docker engine   reused if one answers; else (root on Debian) installs docker.io, starts dockerd
+             registry        $REGISTRY_ADDR (docker-registry)
+             moto            $MOTO_URL (moto_server, the AWS API emulator)
+             base image      $BASE_IMAGE (debootstrap once, then cached)
+  status   print each service: up/down, address, whether prebake started it (exit 0 all up, 5 otherwise)
+  down     stop only what \`up\` started (pid files); a pre-existing engine/service is left alone
+  env      print shell export lines:  eval "\$(scripts/local-env.sh env)"
+  --help   this text
+
+state:  ${STATE_DIR#"$REPO_ROOT"/}/  (*.pid, *.log, registry.yml, registry-data/, cache/)
+exit:   0 ok, 2 usage error, 5 a service cannot be provided (the message says which and what to do)
+EOF
+}
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+have() { command -v "$1" >/dev/null 2>&1; }
+is_root() { [[ $EUID -eq 0 ]]; }
+is_debian() { [[ -f /etc/debian_version ]] && have apt-get; }
+now_ms() { date +%s%3N; }
+rel() { printf '%s' "${1#"$REPO_ROOT"/}"; }
+
+http_ok() { curl --noproxy '*' -fsS --max-time "${2:-3}" -o /dev/null "$1" 2>/dev/null; }
+registry_healthy() { http_ok "http://$REGISTRY_ADDR/v2/"; }
+moto_healthy() { http_ok "$MOTO_URL/moto-api/"; }
+
+# Is anything listening on 127.0.0.1:<port>?
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Who listens on a port, for messages ("" when unknown).
+port_owner() {
+  have ss || return 0
+  ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'users:(([^)]*))' | head -n 1 || true
+}
+
+# Alive and not a zombie.
+is_alive() {
+  local pid=$1 stat
+  kill -0 "$pid" 2>/dev/null || [[ -d /proc/$pid ]] || return 1
+  if [[ -r /proc/$pid/stat ]]; then
+    stat=$(<"/proc/$pid/stat") || return 1
+    stat=${stat##*) }
+    [[ ${stat:0:1} != Z ]] || return 1
+  fi
+  return 0
+}
+
+# The pid recorded in <name>.pid if that process is alive and still is <pattern> (an ERE on its
+# command line); a stale pid file (process gone, or pid reused by something else) is removed.
+pid_of() {
+  local name=$1 pattern=$2 file="$STATE_DIR/$1.pid" pid cmd
+  [[ -f $file ]] || return 1
+  pid=$(<"$file") || pid=""
+  pid=${pid//[!0-9]/}
+  if [[ -n $pid ]] && is_alive "$pid"; then
+    cmd=""
+    [[ -r /proc/$pid/cmdline ]] && cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)
+    if [[ -z $cmd || $cmd =~ $pattern ]]; then
+      printf '%s\n' "$pid"
+      return 0
+    fi
+  fi
+  rm -f "$file"
+  return 1
+}
+
+readonly DOCKERD_PATTERN='(^|/)dockerd( |$)'
+readonly REGISTRY_PATTERN='docker-registry'
+readonly MOTO_PATTERN='moto[._]server'
+
+# Keep one previous log.
+rotate_log() { if [[ -f $1 ]]; then mv -f "$1" "$1.1"; fi; }
+
+# spawn <name> <command...>: start in its own session, immune to the caller's shell and hangups,
+# with <name>.log and <name>.pid in the state dir. Sets SPAWNED_PID.
+SPAWNED_PID=""
+spawn() {
+  local name=$1 log="$STATE_DIR/$1.log"
+  shift
+  rotate_log "$log"
+  printf '=== %s local-env.sh: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >"$log"
+  # setsid: own session, so the daemon outlives the calling shell/CI step's process group.
+  # The lock fd (9) is closed so the daemon never holds the state-dir lock.
+  # The working directory is the repository root, whatever the caller's.
+  if have setsid; then
+    (cd "$REPO_ROOT" && exec setsid nohup "$@" >>"$log" 2>&1 </dev/null 9>&-) &
+  else
+    (cd "$REPO_ROOT" && exec nohup "$@" >>"$log" 2>&1 </dev/null 9>&-) &
+  fi
+  SPAWNED_PID=$!
+  printf '%s\n' "$SPAWNED_PID" >"$STATE_DIR/$name.pid"
+}
+
+# wait_healthy <pid> <timeout s> <check command...>: 0 healthy, 1 timeout, 2 process exited.
+wait_healthy() {
+  local pid=$1 timeout=$2 deadline
+  shift 2
+  deadline=$((SECONDS + timeout))
+  while ((SECONDS < deadline)); do
+    "$@" && return 0
+    is_alive "$pid" || { "$@" && return 0; return 2; }
+    sleep 0.2
+  done
+  "$@"
+}
+
+apt_log() { printf '%s' "$STATE_DIR/apt.log"; }
+# apt_install <package...>: as root on Debian. `apt-get update` only when the lists are empty or
+# the install fails.
+apt_install() {
+  local log
+  log=$(apt_log)
+  export DEBIAN_FRONTEND=noninteractive
+  if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
+    say "apt package lists are empty: running apt-get update..."
+    apt-get update >>"$log" 2>&1 || true
+  fi
+  say "installing $* with apt-get (log: $(rel "$log"))..."
+  if ! apt-get install -y "$@" >>"$log" 2>&1; then
+    say "apt-get install failed; running apt-get update and retrying..."
+    if ! { apt-get update >>"$log" 2>&1 && apt-get install -y "$@" >>"$log" 2>&1; }; then
+      log_tail "$log"
+      return 1
+    fi
+  fi
+  hash -r
+}
+
+# ---------------------------------------------------------------------------------------------
+# Docker engine
+
+ENGINE_ADDR=""    # where the engine answers (display), e.g. unix:///var/run/docker.sock
+ENGINE_EXPORT=""  # DOCKER_HOST to export, empty when the default socket
+ENGINE_CONTEXT="" # non-empty when found through the docker CLI's current context
+
+engine_ping() {
+  case $1 in
+    unix://*)
+      local sock=${1#unix://}
+      [[ -S $sock ]] &&
+        curl --noproxy '*' -fsS --max-time 3 --unix-socket "$sock" -o /dev/null http://localhost/_ping 2>/dev/null
+      ;;
+    *) have docker && DOCKER_HOST=$1 timeout 10 docker info >/dev/null 2>&1 ;;
+  esac
+}
+
+# Find an engine that answers: DOCKER_HOST if set, else the default socket, else (non-root) the
+# rootless socket, else the docker CLI's current context. Returns 1 when none answers, with
+# ENGINE_ADDR set to where one was expected.
+detect_engine() {
+  ENGINE_ADDR="" ENGINE_EXPORT="" ENGINE_CONTEXT=""
+  if [[ -n ${DOCKER_HOST:-} && $DOCKER_HOST != "unix://$DEFAULT_SOCK" ]]; then
+    ENGINE_ADDR=$DOCKER_HOST ENGINE_EXPORT=$DOCKER_HOST
+    engine_ping "$DOCKER_HOST"
+    return
+  fi
+  ENGINE_ADDR="unix://$DEFAULT_SOCK"
+  engine_ping "$ENGINE_ADDR" && return 0
+  if ! is_root; then
+    local rootless="${XDG_RUNTIME_DIR:-/run/user/$EUID}/docker.sock"
+    if engine_ping "unix://$rootless"; then
+      ENGINE_ADDR="unix://$rootless" ENGINE_EXPORT="unix://$rootless"
+      return 0
+    fi
+  fi
+  if have docker; then
+    local host
+    host=$(docker context inspect --format '{{.Endpoints.docker.Host}}' 2>/dev/null) || host=""
+    if [[ -n $host && $host != "unix://$DEFAULT_SOCK" ]] && timeout 10 docker info >/dev/null 2>&1; then
+      ENGINE_ADDR=$host ENGINE_EXPORT=$host ENGINE_CONTEXT=1
+      return 0
+    fi
+  fi
+  ENGINE_ADDR="unix://$DEFAULT_SOCK"
+  return 1
+}
+
+# The docker CLI, always talking to the engine detect_engine found.
+dk() {
+  if [[ -n $ENGINE_CONTEXT ]]; then
+    docker "$@"
+  else
+    DOCKER_HOST=$ENGINE_ADDR docker "$@"
+  fi
+}
+
+engine_owner() {
+  local pid
+  if pid=$(pid_of dockerd "$DOCKERD_PATTERN"); then
+    printf 'started by prebake (pid %s)' "$pid"
+  else
+    printf 'not started by prebake (pre-existing; down leaves it running)'
+  fi
+}
+
+ensure_engine() {
+  if detect_engine; then
+    say "docker engine: up at $ENGINE_ADDR, $(engine_owner)"
+    return 0
+  fi
+  if [[ -n $ENGINE_EXPORT ]]; then
+    die $EXIT_UNAVAILABLE "docker engine: DOCKER_HOST=$DOCKER_HOST does not answer: start that engine, or unset DOCKER_HOST to use (or start) the local one at unix://$DEFAULT_SOCK"
+  fi
+  if ! is_root; then
+    if [[ -S $DEFAULT_SOCK && ! -w $DEFAULT_SOCK ]]; then
+      die $EXIT_UNAVAILABLE "docker engine: permission denied on $DEFAULT_SOCK: add yourself to the docker group (sudo usermod -aG docker \"\$USER\", then log in again) or run as root"
+    fi
+    die $EXIT_UNAVAILABLE "docker engine: none answers at unix://$DEFAULT_SOCK and starting one needs root: run \`sudo scripts/local-env.sh up\` once, start Docker yourself (e.g. \`sudo systemctl start docker\`), or set DOCKER_HOST to a running engine"
+  fi
+  if ! is_debian; then
+    die $EXIT_UNAVAILABLE "docker engine: none answers at unix://$DEFAULT_SOCK and this script installs and starts one only on Debian: install and start Docker, or set DOCKER_HOST to a running engine"
+  fi
+
+  local log="$STATE_DIR/dockerd.log" pid rc=0
+  if pid=$(pid_of dockerd "$DOCKERD_PATTERN"); then
+    # Ours, alive, not answering yet (still starting, or hung).
+    say "docker engine: dockerd (pid $pid, started by prebake) does not answer yet; waiting up to ${ENGINE_TIMEOUT}s..."
+  else
+    local other
+    other=$(pidof dockerd 2>/dev/null || true)
+    if [[ -n $other ]]; then
+      die $EXIT_UNAVAILABLE "docker engine: a dockerd not started by prebake (pid $other) runs but does not answer at unix://$DEFAULT_SOCK: check or stop it (kill $other), then rerun up"
+    fi
+    if ! have dockerd; then
+      apt_install docker.io ||
+        die $EXIT_UNAVAILABLE "docker engine: installing docker.io failed (log: $(rel "$(apt_log)")): fix apt, or install and start Docker yourself"
+    fi
+    say "docker engine: starting dockerd (log: $(rel "$log"))..."
+    spawn dockerd dockerd
+    pid=$SPAWNED_PID
+  fi
+  wait_healthy "$pid" "$ENGINE_TIMEOUT" engine_ping "unix://$DEFAULT_SOCK" || rc=$?
+  case $rc in
+    0) say "docker engine: up at unix://$DEFAULT_SOCK, started by prebake (pid $pid)" ;;
+    2)
+      rm -f "$STATE_DIR/dockerd.pid"
+      log_tail "$log"
+      die $EXIT_UNAVAILABLE "docker engine: dockerd exited during startup: see $log"
+      ;;
+    *)
+      log_tail "$log"
+      die $EXIT_UNAVAILABLE "docker engine: dockerd (pid $pid) did not answer at unix://$DEFAULT_SOCK within ${ENGINE_TIMEOUT}s: see $log (it keeps running; rerun up to wait again, or down to stop it)"
+      ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------------------------
+# registry (docker-registry) and moto_server: same life cycle
+
+write_registry_config() {
+  mkdir -p "$STATE_DIR/registry-data"
+  local tmp="$STATE_DIR/registry.yml.tmp"
+  cat >"$tmp" <<EOF
+# Written by scripts/local-env.sh; rewritten at each start of the registry.
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: "$STATE_DIR/registry-data"
+  delete:
+    enabled: true
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: $REGISTRY_ADDR
+EOF
+  mv -f "$tmp" "$STATE_DIR/registry.yml"
+}
+
+registry_bin() {
+  if have docker-registry; then
+    command -v docker-registry
+  elif [[ -x /usr/bin/docker-registry ]]; then
+    printf '/usr/bin/docker-registry\n'
+  else
+    return 1
+  fi
+}
+
+# The command that runs moto_server (installs moto[server] with pip when missing).
+MOTO_CMD=()
+resolve_moto() {
+  if have moto_server; then
+    MOTO_CMD=("$(command -v moto_server)")
+    return 0
+  fi
+  local py
+  for py in python3 python; do
+    if have "$py" && "$py" -c 'import moto.server, flask' >/dev/null 2>&1; then
+      MOTO_CMD=("$(command -v "$py")" -m moto.server)
+      return 0
+    fi
+  done
+  local pip=()
+  if have pip; then pip=(pip); elif have pip3; then pip=(pip3); elif have python3; then pip=(python3 -m pip); fi
+  [[ ${#pip[@]} -gt 0 ]] || return 1
+  say "moto: moto_server is missing; installing with ${pip[*]} install 'moto[server]' (log: $(rel "$STATE_DIR/pip.log"))..."
+  "${pip[@]}" install 'moto[server]' >>"$STATE_DIR/pip.log" 2>&1 || { log_tail "$STATE_DIR/pip.log"; return 1; }
+  hash -r
+  if have moto_server; then
+    MOTO_CMD=("$(command -v moto_server)")
+    return 0
+  fi
+  for py in python3 python; do
+    if have "$py" && "$py" -c 'import moto.server' >/dev/null 2>&1; then
+      MOTO_CMD=("$(command -v "$py")" -m moto.server)
+      return 0
+    fi
+  done
+  return 1
+}
+
+# owner <name> <pattern>: "started by prebake (pid N)" or the pre-existing text.
+owner() {
+  local pid
+  if pid=$(pid_of "$1" "$2"); then
+    printf 'started by prebake (pid %s)' "$pid"
+  else
+    printf 'not started by prebake (pre-existing; down leaves it running)'
+  fi
+}
+
+# ensure_service <name> <label> <address> <port> <pattern> <timeout> <health fn> <start fn>
+ensure_service() {
+  local name=$1 label=$2 addr=$3 port=$4 pattern=$5 timeout=$6 healthy=$7 start=$8
+  local log="$STATE_DIR/$name.log" pid rc=0
+  if "$healthy"; then
+    say "$label: up at $addr, $(owner "$name" "$pattern")"
+    return 0
+  fi
+  if pid=$(pid_of "$name" "$pattern"); then
+    say "$label: $name (pid $pid, started by prebake) does not answer yet; waiting up to ${timeout}s..."
+  else
+    if port_open "$port"; then
+      local who
+      who=$(port_owner "$port")
+      die $EXIT_UNAVAILABLE "$label: 127.0.0.1:$port is taken by another program${who:+ ($who)} that does not answer as the $label: stop it, then rerun up"
+    fi
+    "$start"
+    pid=$SPAWNED_PID
+  fi
+  wait_healthy "$pid" "$timeout" "$healthy" || rc=$?
+  case $rc in
+    0) say "$label: up at $addr, started by prebake (pid $pid)" ;;
+    2)
+      rm -f "$STATE_DIR/$name.pid"
+      log_tail "$log"
+      die $EXIT_UNAVAILABLE "$label: $name exited during startup: see $log"
+      ;;
+    *)
+      log_tail "$log"
+      die $EXIT_UNAVAILABLE "$label: $name (pid $pid) did not answer at $addr within ${timeout}s: see $log (rerun up to wait again, or down to stop it)"
+      ;;
+  esac
+}
+
+start_registry() {
+  local bin
+  if ! bin=$(registry_bin); then
+    if is_root && is_debian; then
+      apt_install docker-registry ||
+        die $EXIT_UNAVAILABLE "registry: installing docker-registry failed (log: $(rel "$(apt_log)")): fix apt, then rerun up"
+      bin=$(registry_bin) || die $EXIT_UNAVAILABLE "registry: docker-registry is still missing after apt-get install docker-registry"
+    else
+      die $EXIT_UNAVAILABLE "registry: docker-registry is not installed: run \`sudo apt-get install -y docker-registry\` (or \`sudo scripts/local-env.sh up\`), then rerun up"
+    fi
+  fi
+  write_registry_config
+  say "registry: starting docker-registry on $REGISTRY_ADDR (log: $(rel "$STATE_DIR/registry.log"))..."
+  spawn registry "$bin" serve "$STATE_DIR/registry.yml"
+}
+
+start_moto() {
+  resolve_moto ||
+    die $EXIT_UNAVAILABLE "moto: moto_server is missing and \`pip install 'moto[server]'\` did not provide it: install it (pip install 'moto[server]'), make sure moto_server is on PATH, then rerun up"
+  say "moto: starting moto_server on $MOTO_URL (log: $(rel "$STATE_DIR/moto.log"))..."
+  spawn moto "${MOTO_CMD[@]}" -H "$MOTO_HOST" -p "$MOTO_PORT"
+}
+
+# ---------------------------------------------------------------------------------------------
+# base image
+
+ROOTFS=""
+cleanup_rootfs() {
+  [[ -n $ROOTFS && -d $ROOTFS ]] || return 0
+  # debootstrap mounts proc/sys inside the target; never rm -rf through a mount.
+  local mnt
+  while read -r mnt; do
+    umount -l "$mnt" 2>/dev/null || true
+  done < <(awk -v root="$ROOTFS/" 'index($2, root) == 1 { print $2 }' /proc/mounts 2>/dev/null | sort -r)
+  rm -rf --one-file-system "$ROOTFS"
+  ROOTFS=""
+}
+
+build_base_tarball() {
+  if ! is_root; then
+    die $EXIT_UNAVAILABLE "base image: $BASE_IMAGE is missing and building it (debootstrap) needs root: run \`sudo scripts/local-env.sh up\` once"
+  fi
+  if ! have debootstrap; then
+    is_debian || die $EXIT_UNAVAILABLE "base image: debootstrap is missing: install it, then rerun up"
+    apt_install debootstrap ||
+      die $EXIT_UNAVAILABLE "base image: installing debootstrap failed (log: $(rel "$(apt_log)")): fix apt, then rerun up"
+  fi
+  mkdir -p "$CACHE_DIR"
+  local log="$STATE_DIR/debootstrap.log" started
+  started=$(now_ms)
+  say "building base image $BASE_IMAGE with debootstrap (one-time, ~2-4 min; log: $(rel "$log"))..."
+  rotate_log "$log"
+  local stale
+  for stale in "$CACHE_DIR"/rootfs.*; do # left by an interrupted build
+    [[ -d $stale ]] || continue
+    ROOTFS=$stale
+    cleanup_rootfs
+  done
+  ROOTFS="$CACHE_DIR/rootfs.$$"
+  trap cleanup_rootfs EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  # Progress: one line per debootstrap stage (the per-package lines go to the log only).
+  if ! debootstrap --variant=minbase --include=ca-certificates "$BASE_SUITE" "$ROOTFS" "$DEBIAN_MIRROR" 2>&1 |
+    awk -v logfile="$log" '
+      { print >> logfile; fflush(logfile) }
+      /^[WE]: / { print "local-env:   debootstrap: " $0; fflush(); next }
+      !/^I: / { next }
+      {
+        msg = substr($0, 4); sub(/ +$/, "", msg); verb = $2
+        if (msg ~ /^(Target architecture|Checking Release|Valid Release|Chosen extractor|Checking component)/) next
+        if (msg ~ /^(Retrieving|Validating) (InRelease|Release|Packages)/) next
+        if (verb == "Validating") verb = "Retrieving"
+        if (verb ~ /^(Retrieving|Extracting|Unpacking|Configuring)$/) {
+          if (verb == stage) next
+          stage = verb
+          if (msg !~ /(required packages|base system)\.\.\.$/) msg = verb " packages..."
+        } else stage = ""
+        print "local-env:   debootstrap: " msg; fflush()
+      }'; then
+    log_tail "$log" 8
+    die $EXIT_UNAVAILABLE "base image: debootstrap of $BASE_SUITE from $DEBIAN_MIRROR failed: see $log (network or mirror? set PREBAKE_DEBIAN_MIRROR to another mirror)"
+  fi
+  # What every Dockerfile redoes anyway (apt-get update): no downloaded .debs, no package lists.
+  rm -f "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/cache/apt/*.bin
+  find "$ROOTFS/var/lib/apt/lists" -mindepth 1 -maxdepth 1 -type f -delete 2>/dev/null || true
+  say "  packing the root filesystem into $(rel "$BASE_TARBALL")..."
+  tar --numeric-owner -C "$ROOTFS" -c . | gzip -1 >"$BASE_TARBALL.tmp"
+  mv -f "$BASE_TARBALL.tmp" "$BASE_TARBALL"
+  cleanup_rootfs
+  trap - EXIT INT TERM
+  say "  root filesystem built in $(((($(now_ms) - started) + 500) / 1000))s"
+}
+
+import_base() {
+  local id
+  say "base image: importing $BASE_IMAGE from $(rel "$BASE_TARBALL")..."
+  id=$(dk import --message "prebake local base: debootstrap --variant=minbase $BASE_SUITE" "$BASE_TARBALL" "$BASE_IMAGE" 2>&1) || {
+    printf '%s\n' "$id" | sed 's/^/local-env:   | /' >&2
+    return 1
+  }
+  id=${id#sha256:}
+  say "base image: $BASE_IMAGE imported (${id:0:12})"
+}
+
+base_image_id() { dk image inspect --format '{{.Id}}' "$BASE_IMAGE" 2>/dev/null; }
+
+ensure_base_image() {
+  local id
+  if id=$(base_image_id); then
+    id=${id#sha256:}
+    say "base image: $BASE_IMAGE present (${id:0:12})"
+    return 0
+  fi
+  have docker || die $EXIT_UNAVAILABLE "base image: the docker CLI is missing: install it (apt-get install docker.io, or docker-ce-cli), then rerun up"
+  if [[ -s $BASE_TARBALL ]]; then
+    import_base && return 0
+    warn "base image: the cached root filesystem did not import; rebuilding it"
+    rm -f "$BASE_TARBALL"
+  fi
+  build_base_tarball
+  import_base || die $EXIT_UNAVAILABLE "base image: docker import of $BASE_TARBALL failed (see above): check the engine, then rerun up"
+}
+
+# ---------------------------------------------------------------------------------------------
+# commands
+
+lock_state() {
+  mkdir -p "$STATE_DIR" "$CACHE_DIR"
+  have flock || return 0
+  exec 9<"$STATE_DIR"
+  if ! flock -n 9; then
+    say "waiting for another local-env.sh up/down to finish..."
+    flock -w 900 9 || die $EXIT_UNAVAILABLE "another local-env.sh up/down still holds the lock on $(rel "$STATE_DIR") after 15 min"
+  fi
+}
+
+cmd_up() {
+  local started
+  started=$(now_ms)
+  lock_state
+  ensure_engine
+  ensure_service registry registry "$REGISTRY_ADDR" "$REGISTRY_PORT" "$REGISTRY_PATTERN" "$REGISTRY_TIMEOUT" registry_healthy start_registry
+  ensure_service moto moto "$MOTO_URL" "$MOTO_PORT" "$MOTO_PATTERN" "$MOTO_TIMEOUT" moto_healthy start_moto
+  ensure_base_image
+  local ms=$(($(now_ms) - started))
+  say "all up in $(printf '%d.%02d' $((ms / 1000)) $((ms % 1000 / 10)))s${ENGINE_EXPORT:+ (DOCKER_HOST=$ENGINE_EXPORT)}; for your shell: eval \"\$(scripts/local-env.sh env)\""
+}
+
+status_line() { # <service> <up|down|...> <address> <detail>
+  local color=$c_red
+  [[ $2 == up || $2 == present ]] && color=$c_green
+  printf 'local-env: %-14s %s%-8s%s %-30s %s%s%s\n' "$1" "$color" "$2" "$c_off" "$3" "$c_dim" "$4" "$c_off"
+}
+
+cmd_status() {
+  mkdir -p "$STATE_DIR"
+  local down=0 pid engine_up=0
+  if detect_engine; then
+    engine_up=1
+    status_line "docker engine" up "$ENGINE_ADDR" "$(engine_owner)"
+  else
+    down=$((down + 1))
+    if pid=$(pid_of dockerd "$DOCKERD_PATTERN"); then
+      status_line "docker engine" down "$ENGINE_ADDR" "dockerd pid $pid (started by prebake) does not answer: see $(rel "$STATE_DIR/dockerd.log")"
+    elif [[ $ENGINE_ADDR == "unix://$DEFAULT_SOCK" && -S $DEFAULT_SOCK && ! -w $DEFAULT_SOCK ]]; then
+      status_line "docker engine" down "$ENGINE_ADDR" "permission denied on the socket (docker group?)"
+    else
+      status_line "docker engine" down "$ENGINE_ADDR" "-"
+    fi
+  fi
+
+  local name label addr pattern healthy
+  for name in registry moto; do
+    if [[ $name == registry ]]; then
+      label=registry addr=$REGISTRY_ADDR pattern=$REGISTRY_PATTERN healthy=registry_healthy
+    else
+      label=moto addr=$MOTO_URL pattern=$MOTO_PATTERN healthy=moto_healthy
+    fi
+    if "$healthy"; then
+      status_line "$label" up "$addr" "$(owner "$name" "$pattern")"
+    else
+      down=$((down + 1))
+      if pid=$(pid_of "$name" "$pattern"); then
+        status_line "$label" down "$addr" "pid $pid (started by prebake) does not answer: see $(rel "$STATE_DIR/$name.log")"
+      else
+        status_line "$label" down "$addr" "-"
+      fi
+    fi
+  done
+
+  local cache="no cached rootfs" id
+  [[ -s $BASE_TARBALL ]] && cache="cached rootfs $(du -h "$BASE_TARBALL" | cut -f1)"
+  if ((engine_up)) && have docker && id=$(base_image_id); then
+    id=${id#sha256:}
+    status_line "base image" present "$BASE_IMAGE" "${id:0:12}, $cache"
+  elif ((engine_up)); then
+    down=$((down + 1))
+    status_line "base image" missing "$BASE_IMAGE" "$cache"
+  else
+    down=$((down + 1))
+    status_line "base image" unknown "$BASE_IMAGE" "no engine to ask; $cache"
+  fi
+
+  if ((down > 0)); then
+    warn "$down of 4 not up: run scripts/local-env.sh up"
+    return $EXIT_UNAVAILABLE
+  fi
+  return 0
+}
+
+# stop <name> <label> <pattern> <timeout s> <health fn>
+stop_service() {
+  local name=$1 label=$2 pattern=$3 timeout=$4 healthy=$5 pid deadline
+  if ! pid=$(pid_of "$name" "$pattern"); then
+    if "$healthy"; then
+      say "$label: not started by prebake; left running"
+    else
+      say "$label: not running"
+    fi
+    return 0
+  fi
+  say "$label: stopping $name (pid $pid)..."
+  kill -TERM "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + timeout))
+  while is_alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+  if is_alive "$pid"; then
+    warn "$label: $name (pid $pid) did not stop within ${timeout}s; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 0.5
+  fi
+  rm -f "$STATE_DIR/$name.pid"
+  say "$label: stopped"
+}
+
+cmd_down() {
+  lock_state
+  stop_service registry registry "$REGISTRY_PATTERN" 15 registry_healthy
+  stop_service moto moto "$MOTO_PATTERN" 15 moto_healthy
+  # dockerd stops its containers first (up to its shutdown timeout, 15 s by default).
+  stop_service dockerd "docker engine" "$DOCKERD_PATTERN" 60 'engine_ping_default'
+  say "down (base image, registry data and cache are kept)"
+}
+engine_ping_default() { detect_engine; }
+
+cmd_env() {
+  if ! detect_engine; then
+    warn "no Docker engine answers at $ENGINE_ADDR yet: run scripts/local-env.sh up"
+  fi
+  if [[ -n $ENGINE_EXPORT ]]; then printf 'export DOCKER_HOST=%q\n' "$ENGINE_EXPORT"; fi
+  printf 'export PREBAKE_REGISTRY=%s\n' "$REGISTRY_ADDR"
+  printf 'export PREBAKE_AWS_ENDPOINT=%s\n' "$MOTO_URL"
+}
+
+main() {
+  if [[ $# -eq 0 ]]; then
+    warn "a command is needed: up, status, down, env (see scripts/local-env.sh --help)"
+    exit $EXIT_USAGE
+  fi
+  local cmd=$1
+  shift
+  case $cmd in
+    -h | --help | help)
+      usage
+      exit 0
+      ;;
+    up | status | down | env) ;;
+    *)
+      warn "unknown command: $cmd (commands: up, status, down, env; see scripts/local-env.sh --help)"
+      exit $EXIT_USAGE
+      ;;
+  esac
+  if [[ $# -gt 0 ]]; then
+    if [[ $1 == -h || $1 == --help ]]; then
+      usage
+      exit 0
+    fi
+    warn "$cmd takes no arguments (got: $*; see scripts/local-env.sh --help)"
+    exit $EXIT_USAGE
+  fi
+  "cmd_$cmd"
+}
+
+main "$@"
