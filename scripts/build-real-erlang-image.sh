@@ -103,7 +103,7 @@ if [ "$single_stage" = 1 ]; then
   start=$(date +%s)
   docker build --network host "${build_args[@]}" --target build -t "$TAG-buildstage" "$ROOT/images/erlang-otp"
   single_seconds=$(( $(date +%s) - start ))
-  log "built $TAG-buildstage in ${single_seconds}s (layers shared with the build above are cached)"
+  log "built $TAG-buildstage in ${single_seconds}s"
 fi
 
 docker run --rm "$TAG" bash -lc '. /usr/local/erlang/activate && erl -noshell -eval "io:format(\"~s~n\",[erlang:system_info(otp_release)]), halt()." && rebar3 version'
