@@ -2,12 +2,14 @@ import type { CommandRegistrar } from "@prebake/core";
 import { registerDeployCommands } from "@prebake/deploy";
 import { registerImageCommands } from "@prebake/images";
 import { registerLayerCommands } from "@prebake/layers";
+import { registerStackCommands } from "@prebake/stack";
 import { registerSummaryCommand } from "./summary.ts";
 
 /** Every package's commands, in the order `prebake --help` lists them. */
 export const registrars: CommandRegistrar[] = [
-  registerSummaryCommand,
+  registerStackCommands,
   registerImageCommands,
   registerLayerCommands,
   registerDeployCommands,
+  registerSummaryCommand,
 ];

@@ -25,6 +25,15 @@ export interface InferredProject {
 
 const cli = (args: string) => `prebake ${args}`;
 
+/** What a rendered stack depends on: its source, the shared stack helpers, the renderer, and the
+ * image definitions (the IAM policies name their repositories). */
+const STACK_SOURCES = [
+  "{projectRoot}/stack.ts",
+  "{workspaceRoot}/stacks/*.ts",
+  "{workspaceRoot}/images/*/image.yaml",
+  "{workspaceRoot}/packages/stack/src/**/*.ts",
+];
+
 /** The ordering metadata a rendered stack carries (see packages/stack): images it uses, stacks before it. */
 export function readStackOrdering(stackYamlText: string): { images: string[]; after: string[] } {
   // Unknown CloudFormation tags (!Ref, !Sub...) are irrelevant here: keep their values as plain data.
@@ -85,7 +94,7 @@ export function inferProject(
         render: {
           command: cli(`render ${name}`),
           cache: true,
-          inputs: ["{projectRoot}/stack.ts", "{workspaceRoot}/packages/stack/src/**/*.ts"],
+          inputs: STACK_SOURCES,
           outputs: ["{projectRoot}/stack.yaml"],
           description: `Render stacks/${name}/stack.ts to stack.yaml`,
         },

@@ -1,0 +1,102 @@
+import type { CodeBuildProjectProperties } from "@awboost/cfn-resource-types/AWS-CodeBuild-Project";
+import type { CodePipelinePipelineProperties } from "@awboost/cfn-resource-types/AWS-CodePipeline-Pipeline";
+import type { IAMRoleProperties } from "@awboost/cfn-resource-types/AWS-IAM-Role";
+import type { LogsLogGroupProperties } from "@awboost/cfn-resource-types/AWS-Logs-LogGroup";
+import type { S3BucketProperties } from "@awboost/cfn-resource-types/AWS-S3-Bucket";
+import type { S3BucketPolicyProperties } from "@awboost/cfn-resource-types/AWS-S3-BucketPolicy";
+import type { SSMParameterProperties } from "@awboost/cfn-resource-types/AWS-SSM-Parameter";
+import type { Intrinsic } from "./intrinsics.ts";
+
+/**
+ * The typed template model. Resource properties come from @awboost/cfn-resource-types, which is
+ * generated from the CloudFormation registry schemas (so it follows AWS, not our memory);
+ * `Value<T>` widens every property so an intrinsic function may stand in for any value.
+ */
+export type Value<T> = T extends string | number | boolean
+  ? T | Intrinsic
+  : T extends readonly (infer U)[]
+    ? Value<U>[] | Intrinsic
+    : T extends object
+      ? { [K in keyof T]: Value<T[K]> } | Intrinsic
+      : T;
+
+/** Resource types with typed properties. Others are accepted with untyped properties. */
+export interface ResourcePropertyTypes {
+  "AWS::CodeBuild::Project": CodeBuildProjectProperties;
+  "AWS::CodePipeline::Pipeline": CodePipelinePipelineProperties;
+  "AWS::IAM::Role": IAMRoleProperties;
+  "AWS::Logs::LogGroup": LogsLogGroupProperties;
+  "AWS::S3::Bucket": S3BucketProperties;
+  "AWS::S3::BucketPolicy": S3BucketPolicyProperties;
+  "AWS::SSM::Parameter": SSMParameterProperties;
+}
+
+export interface ResourceAttributes {
+  Condition?: string;
+  DependsOn?: string | string[];
+  DeletionPolicy?: "Delete" | "Retain" | "RetainExceptOnCreate" | "Snapshot";
+  UpdateReplacePolicy?: "Delete" | "Retain" | "Snapshot";
+  Metadata?: Record<string, unknown>;
+}
+
+export interface Resource extends ResourceAttributes {
+  Type: string;
+  Properties?: Record<string, unknown>;
+}
+
+export interface Parameter {
+  Type: string;
+  Default?: string | number;
+  Description?: string;
+  AllowedPattern?: string;
+  AllowedValues?: (string | number)[];
+  ConstraintDescription?: string;
+  MinLength?: number;
+  MaxLength?: number;
+  MinValue?: number;
+  MaxValue?: number;
+  NoEcho?: boolean;
+}
+
+export interface Output {
+  Description?: string;
+  Value: unknown;
+  Export?: { Name: unknown };
+  Condition?: string;
+}
+
+/** What the Nx plugin and the deploy engine read from a template (Metadata.Prebake). */
+export interface PrebakeMetadata {
+  /** Image projects (images/<name>) this stack's parameters take digests from. */
+  Images: string[];
+  /** Stacks to deploy before this one. */
+  After: string[];
+  /** Template parameter -> image project whose default-version manifest fills it. */
+  ImageParameters: Record<string, string>;
+}
+
+export interface Template {
+  AWSTemplateFormatVersion?: "2010-09-09";
+  Description?: string;
+  Metadata?: { Prebake?: PrebakeMetadata } & Record<string, unknown>;
+  Parameters?: Record<string, Parameter>;
+  Mappings?: Record<string, Record<string, Record<string, unknown>>>;
+  Conditions?: Record<string, unknown>;
+  Resources: Record<string, Resource>;
+  Outputs?: Record<string, Output>;
+}
+
+/** A resource with its properties type-checked against the CloudFormation schema of its type. */
+export function resource<T extends keyof ResourcePropertyTypes>(
+  type: T,
+  properties: Value<ResourcePropertyTypes[T]>,
+  attributes: ResourceAttributes = {},
+): Resource {
+  // Attributes first, then Properties: the order CloudFormation's own docs print them in.
+  return { Type: type, ...attributes, Properties: properties as Record<string, unknown> };
+}
+
+/** Identity with types: the default export of a stacks/<name>/stack.ts. */
+export function defineTemplate(template: Template): Template {
+  return template;
+}

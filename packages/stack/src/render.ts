@@ -1,0 +1,106 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { ConfigError, ValidationError, writeFileAtomic } from "@prebake/core";
+import type { Template } from "./model.ts";
+import { validateTemplate } from "./validate.ts";
+import { emitYaml } from "./yaml.ts";
+
+export const stacksDir = (root: string) => join(root, "stacks");
+export const stackSourcePath = (root: string, name: string) => join(stacksDir(root), name, "stack.ts");
+export const stackTemplatePath = (root: string, name: string) => join(stacksDir(root), name, "stack.yaml");
+
+export function headerFor(name: string): string {
+  return `# Generated from stack.ts by \`prebake render\`. Do not edit; edit stack.ts and run \`npx nx run ${name}:render\`.\n`;
+}
+
+/** Every folder under stacks/ that has a stack.ts. */
+export function listStacks(root: string): string[] {
+  const dir = stacksDir(root);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, "stack.ts")))
+    .map((d) => d.name)
+    .sort();
+}
+
+/** Resolve the names given on the command line; none means all. Unknown names list the known ones. */
+export function resolveStackNames(root: string, names: string[]): string[] {
+  const known = listStacks(root);
+  if (names.length === 0) return known;
+  for (const name of names) {
+    if (!known.includes(name)) {
+      throw new ConfigError(`no stack named '${name}'`, {
+        where: `stacks/${name}/stack.ts`,
+        fix: known.length ? `use one of: ${known.join(", ")}` : "create stacks/<name>/stack.ts",
+      });
+    }
+  }
+  return names;
+}
+
+/** Load stacks/<name>/stack.ts: its default export is the template, or a function returning it. */
+export async function loadStackSource(root: string, name: string): Promise<Template> {
+  const file = stackSourcePath(root, name);
+  const shown = `stacks/${name}/stack.ts`;
+  let mod: { default?: unknown };
+  try {
+    // A query string defeats the module cache, so a long-lived process sees edits.
+    mod = (await import(`${pathToFileURL(file).href}?mtime=${Date.now()}`)) as { default?: unknown };
+  } catch (err) {
+    const first = String((err as Error).message ?? err).split("\n")[0];
+    throw new ConfigError(`cannot load: ${first}`, {
+      where: shown,
+      fix: "fix the error in stack.ts",
+      cause: err,
+    });
+  }
+  const exported = typeof mod.default === "function" ? await (mod.default as () => unknown)() : mod.default;
+  if (!exported || typeof exported !== "object") {
+    throw new ConfigError("has no default export of a template", {
+      where: shown,
+      fix: "end the file with `export default defineTemplate({ ... })`",
+    });
+  }
+  return exported as Template;
+}
+
+/** The exact bytes stack.yaml should hold. Validation failures throw before anything is written. */
+export async function renderStackText(root: string, name: string): Promise<string> {
+  const template = await loadStackSource(root, name);
+  validateTemplate(template, `stacks/${name}/stack.ts`);
+  return headerFor(name) + emitYaml(template);
+}
+
+export interface RenderResult {
+  stack: string;
+  file: string;
+  action: "written" | "unchanged" | "up-to-date" | "stale";
+}
+
+/** Render to stacks/<name>/stack.yaml (atomically; untouched when the bytes are the same). */
+export async function renderStack(root: string, name: string): Promise<RenderResult> {
+  const text = await renderStackText(root, name);
+  const file = stackTemplatePath(root, name);
+  const current = existsSync(file) ? readFileSync(file, "utf8") : undefined;
+  if (current === text) return { stack: name, file: `stacks/${name}/stack.yaml`, action: "unchanged" };
+  await writeFileAtomic(file, text);
+  return { stack: name, file: `stacks/${name}/stack.yaml`, action: "written" };
+}
+
+/** Compare the committed stack.yaml with a fresh render; stale -> ValidationError (exit 4). */
+export async function checkStack(root: string, name: string): Promise<RenderResult> {
+  const text = await renderStackText(root, name);
+  const file = stackTemplatePath(root, name);
+  const current = existsSync(file) ? readFileSync(file, "utf8") : undefined;
+  if (current !== text) {
+    throw new ValidationError(
+      current === undefined ? "is missing" : "differs from a fresh render of stack.ts",
+      {
+        where: `stacks/${name}/stack.yaml`,
+        fix: `run \`npx nx run ${name}:render\` and commit the result`,
+      },
+    );
+  }
+  return { stack: name, file: `stacks/${name}/stack.yaml`, action: "up-to-date" };
+}

@@ -1,0 +1,276 @@
+/**
+ * The CI stack: the CodeBuild projects that build the Erlang app and the Python layer in the
+ * baked images, their service role (ECR pull scoped to the image repositories), log groups,
+ * a hardened artifacts bucket, and a CodePipeline (V2) whose Build stage runs both projects.
+ */
+import { defineTemplate, GetAtt, Ref, resource, Sub } from "@prebake/stack";
+import {
+  CURATED_IMAGE,
+  curatedImageCondition,
+  hardenedBucket,
+  logGroup,
+  logRetentionParameter,
+  pullCredentials,
+  repositoryArn,
+  repositoryOf,
+  tlsOnlyPolicy,
+} from "../shared.ts";
+
+const erlangRepository = repositoryOf("erlang-otp");
+const layerRepository = repositoryOf("python-layer");
+
+function buildProject(opts: {
+  suffix: string;
+  buildspec: string;
+  image: string;
+  curated: string;
+  logGroupId: string;
+  description: string;
+}) {
+  return resource("AWS::CodeBuild::Project", {
+    Name: Sub(`\${AWS::StackName}-${opts.suffix}`),
+    Description: opts.description,
+    ServiceRole: GetAtt("CodeBuildServiceRole", "Arn"),
+    Source: { Type: "CODEPIPELINE", BuildSpec: opts.buildspec },
+    Artifacts: { Type: "CODEPIPELINE" },
+    Environment: {
+      Type: "LINUX_CONTAINER",
+      ComputeType: "BUILD_GENERAL1_SMALL",
+      Image: Ref(opts.image),
+      ImagePullCredentialsType: pullCredentials(opts.curated),
+      EnvironmentVariables: [{ Name: "ERLANG_VERSION", Type: "PLAINTEXT", Value: Ref("ErlangVersion") }],
+    },
+    LogsConfig: { CloudWatchLogs: { Status: "ENABLED", GroupName: Ref(opts.logGroupId) } },
+    TimeoutInMinutes: 30,
+  });
+}
+
+export default defineTemplate({
+  AWSTemplateFormatVersion: "2010-09-09",
+  Description: "prebake CI: CodeBuild projects on the baked toolchain images, run by a CodePipeline (V2)",
+  Metadata: {
+    Prebake: {
+      Images: ["erlang-otp", "python-layer"],
+      After: ["image-rebuild"],
+      ImageParameters: { CodeBuildImage: "erlang-otp", LayerBuildImage: "python-layer" },
+    },
+  },
+  Parameters: {
+    CodeBuildImage: {
+      Type: "String",
+      Default: CURATED_IMAGE,
+      Description:
+        "Image of the Erlang app project: the digest-pinned erlang-otp image (prebake deploy fills it in)",
+    },
+    LayerBuildImage: {
+      Type: "String",
+      Default: CURATED_IMAGE,
+      Description: "Image of the Python layer project: the digest-pinned python-layer image",
+    },
+    ErlangVersion: {
+      Type: "String",
+      Default: "27.1",
+      AllowedPattern: "^\\d+\\.\\d+(\\.\\d+){0,2}$",
+      ConstraintDescription: "an Erlang/OTP version such as 27.1 or 26.2.5",
+      Description: "Erlang/OTP version the image carries (exported to builds as ERLANG_VERSION)",
+    },
+    SourceObjectKey: {
+      Type: "String",
+      Default: "source/prebake.zip",
+      AllowedPattern: "^[A-Za-z0-9!_.*'()/-]+$",
+      Description: "Key of the source archive in the artifacts bucket that starts the pipeline",
+    },
+    LogRetentionDays: logRetentionParameter,
+  },
+  Conditions: {
+    CodeBuildImageIsCurated: curatedImageCondition("CodeBuildImage"),
+    LayerBuildImageIsCurated: curatedImageCondition("LayerBuildImage"),
+  },
+  Resources: {
+    ArtifactsBucket: hardenedBucket(),
+    ArtifactsBucketPolicy: tlsOnlyPolicy("ArtifactsBucket"),
+    ErlangAppLogGroup: logGroup(Sub("/aws/codebuild/${AWS::StackName}-erlang-app")),
+    LayerBuildLogGroup: logGroup(Sub("/aws/codebuild/${AWS::StackName}-python-layer")),
+    CodeBuildServiceRole: resource("AWS::IAM::Role", {
+      Description: "Runs prebake's CI builds: pulls the baked images, writes its logs and artifacts",
+      AssumeRolePolicyDocument: {
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { Service: "codebuild.amazonaws.com" }, Action: "sts:AssumeRole" },
+        ],
+      },
+      Policies: [
+        {
+          PolicyName: "pull-baked-images",
+          PolicyDocument: {
+            Version: "2012-10-17",
+            Statement: [
+              // GetAuthorizationToken has no resource-level permissions: "*" is the only valid scope.
+              { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+              {
+                Sid: "EcrPull",
+                Effect: "Allow",
+                Action: [
+                  "ecr:BatchCheckLayerAvailability",
+                  "ecr:GetDownloadUrlForLayer",
+                  "ecr:BatchGetImage",
+                ],
+                Resource: [repositoryArn(erlangRepository), repositoryArn(layerRepository)],
+              },
+            ],
+          },
+        },
+        {
+          PolicyName: "write-build-logs",
+          PolicyDocument: {
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                Resource: [GetAtt("ErlangAppLogGroup", "Arn"), GetAtt("LayerBuildLogGroup", "Arn")],
+              },
+            ],
+          },
+        },
+        {
+          PolicyName: "pipeline-artifacts",
+          PolicyDocument: {
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+                Resource: Sub("${ArtifactsBucket.Arn}/*"),
+              },
+              {
+                Effect: "Allow",
+                Action: ["s3:GetBucketLocation", "s3:GetBucketAcl"],
+                Resource: GetAtt("ArtifactsBucket", "Arn"),
+              },
+            ],
+          },
+        },
+      ],
+    }),
+    ErlangAppProject: buildProject({
+      suffix: "erlang-app",
+      buildspec: "buildspecs/erlang-app.yml",
+      image: "CodeBuildImage",
+      curated: "CodeBuildImageIsCurated",
+      logGroupId: "ErlangAppLogGroup",
+      description:
+        "Builds, tests and releases the Erlang app with the preinstalled Erlang/OTP (install = activate)",
+    }),
+    LayerBuildProject: buildProject({
+      suffix: "python-layer",
+      buildspec: "buildspecs/python-layer.yml",
+      image: "LayerBuildImage",
+      curated: "LayerBuildImageIsCurated",
+      logGroupId: "LayerBuildLogGroup",
+      description: "Builds and validates the Python Lambda layer in the python-layer image",
+    }),
+    PipelineRole: resource("AWS::IAM::Role", {
+      Description: "Runs prebake's CI pipeline: reads the source archive, starts the two builds",
+      AssumeRolePolicyDocument: {
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { Service: "codepipeline.amazonaws.com" }, Action: "sts:AssumeRole" },
+        ],
+      },
+      Policies: [
+        {
+          PolicyName: "run-builds",
+          PolicyDocument: {
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Action: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
+                Resource: [GetAtt("ErlangAppProject", "Arn"), GetAtt("LayerBuildProject", "Arn")],
+              },
+              {
+                Effect: "Allow",
+                Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+                Resource: Sub("${ArtifactsBucket.Arn}/*"),
+              },
+              {
+                Effect: "Allow",
+                Action: ["s3:GetBucketVersioning", "s3:GetBucketLocation", "s3:ListBucket"],
+                Resource: GetAtt("ArtifactsBucket", "Arn"),
+              },
+            ],
+          },
+        },
+      ],
+    }),
+    Pipeline: resource("AWS::CodePipeline::Pipeline", {
+      Name: Sub("${AWS::StackName}"),
+      PipelineType: "V2",
+      RoleArn: GetAtt("PipelineRole", "Arn"),
+      ArtifactStore: { Type: "S3", Location: Ref("ArtifactsBucket") },
+      Stages: [
+        {
+          Name: "Source",
+          Actions: [
+            {
+              Name: "SourceArchive",
+              ActionTypeId: { Category: "Source", Owner: "AWS", Provider: "S3", Version: "1" },
+              Configuration: {
+                S3Bucket: Ref("ArtifactsBucket"),
+                S3ObjectKey: Ref("SourceObjectKey"),
+                PollForSourceChanges: false,
+              },
+              OutputArtifacts: [{ Name: "Source" }],
+            },
+          ],
+        },
+        {
+          Name: "Build",
+          Actions: [
+            {
+              Name: "ErlangApp",
+              ActionTypeId: { Category: "Build", Owner: "AWS", Provider: "CodeBuild", Version: "1" },
+              Configuration: { ProjectName: Ref("ErlangAppProject") },
+              InputArtifacts: [{ Name: "Source" }],
+              OutputArtifacts: [{ Name: "ErlangRelease" }],
+              RunOrder: 1,
+            },
+            {
+              Name: "PythonLayer",
+              ActionTypeId: { Category: "Build", Owner: "AWS", Provider: "CodeBuild", Version: "1" },
+              Configuration: { ProjectName: Ref("LayerBuildProject") },
+              InputArtifacts: [{ Name: "Source" }],
+              OutputArtifacts: [{ Name: "PythonLayer" }],
+              RunOrder: 1,
+            },
+          ],
+        },
+      ],
+    }),
+  },
+  Outputs: {
+    ErlangAppProjectName: {
+      Description: "CodeBuild project of the Erlang app",
+      Value: Ref("ErlangAppProject"),
+    },
+    LayerBuildProjectName: {
+      Description: "CodeBuild project of the Python layer",
+      Value: Ref("LayerBuildProject"),
+    },
+    CodeBuildServiceRoleArn: {
+      Description: "Role the CI builds run as",
+      Value: GetAtt("CodeBuildServiceRole", "Arn"),
+    },
+    ArtifactsBucketName: {
+      Description: "Pipeline source and artifacts bucket",
+      Value: Ref("ArtifactsBucket"),
+    },
+    PipelineName: { Description: "The CI pipeline", Value: Ref("Pipeline") },
+    ErlangAppLogGroupName: { Description: "Build logs of the Erlang app", Value: Ref("ErlangAppLogGroup") },
+    LayerBuildLogGroupName: {
+      Description: "Build logs of the Python layer",
+      Value: Ref("LayerBuildLogGroup"),
+    },
+  },
+});

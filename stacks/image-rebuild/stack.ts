@@ -1,0 +1,151 @@
+/**
+ * The image-rebuild stack: a privileged CodeBuild project that runs prebake's own `push` inside
+ * AWS, for teams without a local Docker engine. Deployed before the CI stack (which uses the images).
+ */
+import { defineTemplate, GetAtt, Ref, resource, Sub } from "@prebake/stack";
+import {
+  CURATED_IMAGE,
+  curatedImageCondition,
+  hardenedBucket,
+  logGroup,
+  logRetentionParameter,
+  pullCredentials,
+  repositoryArn,
+  repositoryOf,
+  tlsOnlyPolicy,
+} from "../shared.ts";
+
+const repositories = ["erlang-otp", "python-layer"].map(repositoryOf);
+
+/** What `prebake push` does to a repository: reconcile it, then push layers and manifests. */
+const ECR_PUSH_ACTIONS = [
+  "ecr:BatchCheckLayerAvailability",
+  "ecr:BatchGetImage",
+  "ecr:GetDownloadUrlForLayer",
+  "ecr:InitiateLayerUpload",
+  "ecr:UploadLayerPart",
+  "ecr:CompleteLayerUpload",
+  "ecr:PutImage",
+  "ecr:DescribeImages",
+  "ecr:DescribeRepositories",
+  "ecr:CreateRepository",
+  "ecr:PutImageScanningConfiguration",
+  "ecr:PutImageTagMutability",
+  "ecr:GetLifecyclePolicy",
+  "ecr:PutLifecyclePolicy",
+  "ecr:StartLifecyclePolicyPreview",
+  "ecr:GetLifecyclePolicyPreview",
+  "ecr:ListTagsForResource",
+  "ecr:TagResource",
+];
+
+export default defineTemplate({
+  AWSTemplateFormatVersion: "2010-09-09",
+  Description:
+    "prebake image rebuild: a privileged CodeBuild project that builds and pushes the toolchain images",
+  Metadata: { Prebake: { Images: [], After: [], ImageParameters: {} } },
+  Parameters: {
+    RebuildImage: {
+      Type: "String",
+      Default: CURATED_IMAGE,
+      Description: "Image the rebuild runs in; it needs a Docker engine (privileged) and a shell",
+    },
+    SourceObjectKey: {
+      Type: "String",
+      Default: "source/prebake.zip",
+      AllowedPattern: "^[A-Za-z0-9!_.*'()/-]+$",
+      Description: "Key of the repository archive in the source bucket",
+    },
+    LogRetentionDays: logRetentionParameter,
+  },
+  Conditions: { RebuildImageIsCurated: curatedImageCondition("RebuildImage") },
+  Resources: {
+    SourceBucket: hardenedBucket(),
+    SourceBucketPolicy: tlsOnlyPolicy("SourceBucket"),
+    RebuildLogGroup: logGroup(Sub("/aws/codebuild/${AWS::StackName}")),
+    RebuildRole: resource("AWS::IAM::Role", {
+      Description: "Runs prebake push inside CodeBuild: reads the source, pushes to the image repositories",
+      AssumeRolePolicyDocument: {
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { Service: "codebuild.amazonaws.com" }, Action: "sts:AssumeRole" },
+        ],
+      },
+      Policies: [
+        {
+          PolicyName: "push-images",
+          PolicyDocument: {
+            Version: "2012-10-17",
+            Statement: [
+              // GetAuthorizationToken has no resource-level permissions: "*" is the only valid scope.
+              { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+              {
+                Sid: "EcrPush",
+                Effect: "Allow",
+                Action: ECR_PUSH_ACTIONS,
+                Resource: repositories.map(repositoryArn),
+              },
+              {
+                // The lifecycle safety check lists the deployed stacks to find digests in use; listing
+                // (DescribeStacks without a name) is only authorised against "*". Read-only.
+                Sid: "InUseCheck",
+                Effect: "Allow",
+                Action: "cloudformation:DescribeStacks",
+                Resource: "*",
+              },
+            ],
+          },
+        },
+        {
+          PolicyName: "read-source-write-logs",
+          PolicyDocument: {
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Action: ["s3:GetObject", "s3:GetObjectVersion"],
+                Resource: Sub("${SourceBucket.Arn}/*"),
+              },
+              {
+                Effect: "Allow",
+                Action: ["s3:GetBucketLocation", "s3:GetBucketAcl"],
+                Resource: GetAtt("SourceBucket", "Arn"),
+              },
+              {
+                Effect: "Allow",
+                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                Resource: GetAtt("RebuildLogGroup", "Arn"),
+              },
+            ],
+          },
+        },
+      ],
+    }),
+    RebuildProject: resource("AWS::CodeBuild::Project", {
+      Name: Sub("${AWS::StackName}"),
+      Description: "Rebuilds and pushes prebake's toolchain images (prebake push --profile aws)",
+      ServiceRole: GetAtt("RebuildRole", "Arn"),
+      Source: {
+        Type: "S3",
+        Location: Sub("${SourceBucket}/${SourceObjectKey}"),
+        BuildSpec: "buildspecs/image-rebuild.yml",
+      },
+      Artifacts: { Type: "NO_ARTIFACTS" },
+      Environment: {
+        Type: "LINUX_CONTAINER",
+        ComputeType: "BUILD_GENERAL1_MEDIUM",
+        Image: Ref("RebuildImage"),
+        ImagePullCredentialsType: pullCredentials("RebuildImageIsCurated"),
+        PrivilegedMode: true,
+      },
+      LogsConfig: { CloudWatchLogs: { Status: "ENABLED", GroupName: Ref("RebuildLogGroup") } },
+      TimeoutInMinutes: 60,
+    }),
+  },
+  Outputs: {
+    RebuildProjectName: { Description: "The image rebuild CodeBuild project", Value: Ref("RebuildProject") },
+    SourceBucketName: { Description: "Upload the repository archive here", Value: Ref("SourceBucket") },
+    RebuildRoleArn: { Description: "Role the rebuild runs as", Value: GetAtt("RebuildRole", "Arn") },
+    RebuildLogGroupName: { Description: "Rebuild logs", Value: Ref("RebuildLogGroup") },
+  },
+});
