@@ -1,0 +1,40 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { formatFinding, runCfnLint } from "../src/index.ts";
+
+// The real cfn-lint (Python) against the committed templates and a deliberately broken one.
+const root = join(import.meta.dirname, "../../..");
+const bin = join(root, "packages/cli/bin/prebake.js");
+
+describe("cfn-lint", () => {
+  it("reports nothing at all on both committed templates", () => {
+    const files = ["ci", "image-rebuild"].map((s) => join(root, "stacks", s, "stack.yaml"));
+    expect(runCfnLint(files, root).map(formatFinding)).toEqual([]);
+  });
+
+  it("reports a finding as file:line: rule: message, and the CLI exits 4", () => {
+    const dir = mkdtempSync(join(tmpdir(), "prebake-lint-"));
+    writeFileSync(join(dir, "nx.json"), "{}");
+    mkdirSync(join(dir, "stacks", "bad"), { recursive: true });
+    writeFileSync(join(dir, "stacks", "bad", "stack.ts"), "export default {}\n");
+    writeFileSync(
+      join(dir, "stacks", "bad", "stack.yaml"),
+      "Resources:\n  Logs:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      RetentionInDays: 8\n",
+    );
+    const findings = runCfnLint([join(dir, "stacks/bad/stack.yaml")], dir);
+    expect(findings.length).toBeGreaterThan(0);
+    expect(formatFinding(findings[0]!)).toMatch(/^stacks\/bad\/stack\.yaml:5: E\d+: .+/);
+
+    const r = spawnSync(process.execPath, [bin, "lint", "bad"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, CI: "true" },
+    });
+    expect(r.status).toBe(4);
+    expect(r.stdout).toMatch(/warning: stacks\/bad\/stack\.yaml:5: E\d+: /);
+    expect(r.stderr).toMatch(/^prebake: error: stacks\/bad\/stack\.yaml: cfn-lint reported \d+ finding\(s\)/);
+  });
+});

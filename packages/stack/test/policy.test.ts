@@ -1,0 +1,94 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { asIntrinsic, loadStackSource, type Template } from "../src/index.ts";
+
+/**
+ * Least privilege in the committed stacks: walk every IAM statement of every role.
+ * "*" is allowed only where AWS has no resource-level permission for the action.
+ */
+const root = join(import.meta.dirname, "../../..");
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+function statements(template: Template): { role: string; s: Statement }[] {
+  const out: { role: string; s: Statement }[] = [];
+  for (const [id, r] of Object.entries(template.Resources)) {
+    if (r.Type !== "AWS::IAM::Role") continue;
+    for (const p of (r.Properties?.Policies as { PolicyDocument: { Statement: Statement[] } }[]) ?? []) {
+      for (const s of p.PolicyDocument.Statement) out.push({ role: id, s });
+    }
+  }
+  return out;
+}
+
+const actions = (s: Statement) => [s.Action].flat();
+const resources = (s: Statement) => [s.Resource].flat();
+
+describe("IAM scoping", () => {
+  it("ci: Resource '*' only for ecr:GetAuthorizationToken; the pull actions only on the two repositories", async () => {
+    const ci = await loadStackSource(root, "ci");
+    const all = statements(ci);
+    expect(all.length).toBeGreaterThan(5);
+    for (const { role, s } of all) {
+      if (resources(s).includes("*"))
+        expect({ role, actions: actions(s) }).toEqual({ role, actions: ["ecr:GetAuthorizationToken"] });
+    }
+    const pull = all.find(({ s }) => actions(s).includes("ecr:BatchGetImage"))!.s;
+    expect(actions(pull).sort()).toEqual([
+      "ecr:BatchCheckLayerAvailability",
+      "ecr:BatchGetImage",
+      "ecr:GetDownloadUrlForLayer",
+    ]);
+    const arns = resources(pull).map((r) => asIntrinsic(r)?.arg);
+    expect(arns).toEqual([
+      "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/prebake/erlang-otp",
+      "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/prebake/python-layer",
+    ]);
+    // No other statement grants any ECR action.
+    const ecrStatements = all.filter(({ s }) => actions(s).some((a) => a.startsWith("ecr:")));
+    expect(ecrStatements).toHaveLength(2);
+  });
+
+  it("ci: the projects pull with the service role (custom images) and log to their own groups", async () => {
+    const ci = await loadStackSource(root, "ci");
+    for (const id of ["ErlangAppProject", "LayerBuildProject"]) {
+      const env = ci.Resources[id]!.Properties!.Environment as Record<string, unknown>;
+      expect(asIntrinsic(env.Image)?.name).toBe("Ref");
+      expect(env.ImagePullCredentialsType).toEqual({
+        "Fn::If": [expect.stringMatching(/IsCurated$/), "CODEBUILD", "SERVICE_ROLE"],
+      });
+    }
+    const logs = statements(ci).find(({ s }) => actions(s).includes("logs:PutLogEvents"))!.s;
+    expect(resources(logs).map((r) => asIntrinsic(r)?.name)).toEqual(["GetAtt", "GetAtt"]);
+  });
+
+  it("image-rebuild: '*' only for the ECR login and the read-only stack listing of the in-use check", async () => {
+    const rebuild = await loadStackSource(root, "image-rebuild");
+    for (const { s } of statements(rebuild)) {
+      if (!resources(s).includes("*")) continue;
+      expect(actions(s)).toHaveLength(1);
+      expect(["ecr:GetAuthorizationToken", "cloudformation:DescribeStacks"]).toContain(actions(s)[0]);
+    }
+    const project = rebuild.Resources.RebuildProject!.Properties!.Environment as Record<string, unknown>;
+    expect(project.PrivilegedMode).toBe(true);
+  });
+
+  it("buckets are versioned, encrypted, private and TLS-only", async () => {
+    for (const [stack, bucket] of [
+      ["ci", "ArtifactsBucket"],
+      ["image-rebuild", "SourceBucket"],
+    ] as const) {
+      const t = await loadStackSource(root, stack);
+      const p = t.Resources[bucket]!.Properties!;
+      expect(p.VersioningConfiguration).toEqual({ Status: "Enabled" });
+      expect(JSON.stringify(p.BucketEncryption)).toContain("AES256");
+      expect(Object.values(p.PublicAccessBlockConfiguration as object)).toEqual([true, true, true, true]);
+      const policy = Object.values(t.Resources).find((r) => r.Type === "AWS::S3::BucketPolicy")!;
+      expect(JSON.stringify(policy.Properties)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+});

@@ -1,0 +1,79 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { ConfigError, ValidationError } from "@prebake/core";
+import { describe, expect, it } from "vitest";
+import { checkStack, renderStack } from "../src/index.ts";
+
+const stackApi = pathToFileURL(join(import.meta.dirname, "../src/index.ts")).href;
+
+function project(stacks: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), "prebake-stack-"));
+  writeFileSync(join(root, "nx.json"), "{}");
+  for (const [name, source] of Object.entries(stacks)) {
+    mkdirSync(join(root, "stacks", name), { recursive: true });
+    writeFileSync(join(root, "stacks", name, "stack.ts"), source);
+  }
+  return root;
+}
+
+const good = `import { defineTemplate, Ref, resource } from "${stackApi}";
+export default defineTemplate({
+  Parameters: { Name: { Type: "String", Default: "x" } },
+  Resources: { Param: resource("AWS::SSM::Parameter", { Type: "String", Value: Ref("Name") }) },
+});
+`;
+
+describe("render", () => {
+  it("writes stack.yaml with the header; a second render is byte-identical and leaves the file alone", async () => {
+    const root = project({ demo: good });
+    expect((await renderStack(root, "demo")).action).toBe("written");
+    const file = join(root, "stacks/demo/stack.yaml");
+    const first = readFileSync(file, "utf8");
+    expect(first.split("\n")[0]).toBe(
+      "# Generated from stack.ts by `prebake render`. Do not edit; edit stack.ts and run `npx nx run demo:render`.",
+    );
+    expect(first).toContain("Value: !Ref Name");
+    const mtime = statSync(file).mtimeMs;
+    expect((await renderStack(root, "demo")).action).toBe("unchanged");
+    expect(readFileSync(file, "utf8")).toBe(first);
+    expect(statSync(file).mtimeMs).toBe(mtime);
+  });
+
+  it("a syntax error in stack.ts is one ConfigError line, and nothing is written", async () => {
+    const root = project({ broken: `export default {\n  Resources: {\n` });
+    const err = await renderStack(root, "broken").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).toLine()).toMatch(
+      /^stacks\/broken\/stack\.ts: cannot load: .+\(fix: fix the error in stack\.ts\)$/,
+    );
+    expect(existsSync(join(root, "stacks/broken/stack.yaml"))).toBe(false);
+  });
+
+  it("a dangling !Ref keeps the previous stack.yaml as it was (no half-written file)", async () => {
+    const root = project({ demo: good });
+    await renderStack(root, "demo");
+    const before = readFileSync(join(root, "stacks/demo/stack.yaml"), "utf8");
+    writeFileSync(join(root, "stacks/demo/stack.ts"), good.replace('Ref("Name")', 'Ref("Nmae")'));
+    const err = await renderStack(root, "demo").catch((e: unknown) => e);
+    expect((err as ConfigError).toLine()).toContain(
+      "stacks/demo/stack.ts: Resources.Param.Properties.Value: !Ref 'Nmae' is dangling",
+    );
+    expect(readFileSync(join(root, "stacks/demo/stack.yaml"), "utf8")).toBe(before);
+  });
+
+  it("--check passes on a fresh file and fails (exit 4) on a stale or missing one", async () => {
+    const root = project({ demo: good });
+    const missing = await checkStack(root, "demo").catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(ValidationError);
+    await renderStack(root, "demo");
+    expect((await checkStack(root, "demo")).action).toBe("up-to-date");
+    writeFileSync(join(root, "stacks/demo/stack.ts"), good.replace('Default: "x"', 'Default: "y"'));
+    const stale = (await checkStack(root, "demo").catch((e: unknown) => e)) as ValidationError;
+    expect(stale.exitCode).toBe(4);
+    expect(stale.toLine()).toBe(
+      "stacks/demo/stack.yaml: differs from a fresh render of stack.ts (fix: run `npx nx run demo:render` and commit the result)",
+    );
+  });
+});
