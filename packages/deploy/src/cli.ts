@@ -15,6 +15,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export const registerDeployCommands: CommandRegistrar = (program, getContext) => {
   program
     .command("deploy")
+    .summary("deploy stacks: skip when unchanged, else change set, diff, execute, stream events")
     .argument("<stack...>", "stack name(s): folders under stacks/ (deployed in Metadata.Prebake.After order)")
     .description(
       "deploy stacks/<name>/stack.yaml as CloudFormation stack <project>-<name>: cfn-lint, then skip when " +

@@ -61,6 +61,7 @@ export const registerImageCommands: CommandRegistrar = (program, getContext) => 
   addImageOptions(
     program
       .command("build-image")
+      .summary("build an image into the local engine (skipped when its content hash is built)")
       .argument("<name>", "image definition: the folder name under images/")
       .description(
         "build an image into the local Docker engine; skipped when an image with the same content hash " +
@@ -83,6 +84,7 @@ export const registerImageCommands: CommandRegistrar = (program, getContext) => 
   addImageOptions(
     program
       .command("push")
+      .summary("build if needed and push an image; writes dist/images/<name>-<version>.json")
       .argument("<name>", "image definition: the folder name under images/")
       .description(
         "build if needed and push an image: reconciles the ECR repository (scan on push, AES256, tag " +
