@@ -5,7 +5,8 @@
  * (!Ref, !Sub, ...) become their long forms so two templates compare by meaning, not spelling.
  */
 import { ConfigError } from "@prebake/core";
-import { type CollectionTag, parse, type ScalarTag } from "yaml";
+import { cloudFormationTags } from "@prebake/stack";
+import { parse } from "yaml";
 
 export interface TemplateParameter {
   Type?: string;
@@ -41,48 +42,8 @@ export interface ParsedTemplate {
   [key: string]: unknown;
 }
 
-const FN_TAGS = [
-  "Base64",
-  "Cidr",
-  "FindInMap",
-  "GetAZs",
-  "ImportValue",
-  "Join",
-  "Select",
-  "Split",
-  "Sub",
-  "Transform",
-  "And",
-  "Equals",
-  "If",
-  "Not",
-  "Or",
-  "ToJsonString",
-  "Length",
-];
-
-/** Every short tag, for scalars, sequences and mappings alike, resolved to its long form. */
-function cloudFormationTags(): (ScalarTag | CollectionTag)[] {
-  const tags: (ScalarTag | CollectionTag)[] = [];
-  const add = (tag: string, wrap: (value: unknown) => unknown) => {
-    tags.push({ tag: `!${tag}`, resolve: (value: string) => wrap(value) } as ScalarTag);
-    for (const collection of ["seq", "map"] as const) {
-      tags.push({
-        tag: `!${tag}`,
-        collection,
-        resolve: (node: { toJSON: () => unknown }) => wrap(node.toJSON()),
-      } as unknown as CollectionTag);
-    }
-  };
-  add("Ref", (v) => ({ Ref: v }));
-  add("Condition", (v) => ({ Condition: v }));
-  // !GetAtt A.B is the scalar shorthand of [A, B].
-  add("GetAtt", (v) => ({ "Fn::GetAtt": typeof v === "string" ? v.split(/\.(.*)/s, 2) : v }));
-  for (const fn of FN_TAGS) add(fn, (v) => ({ [`Fn::${fn}`]: v }));
-  return tags;
-}
-
-const TAGS = cloudFormationTags();
+/** The same short-tag resolvers `prebake render` uses, so both read a template alike. */
+const TAGS = cloudFormationTags;
 
 /** Parse a template body (YAML or JSON) into plain data. `where` names the file in errors. */
 export function parseTemplate(body: string, where: string): ParsedTemplate {

@@ -215,7 +215,9 @@ Resources:
     p.write({
       templates: { ci: template(p.name) },
       files: {
-        "images/tool/image.yaml": 'name: tool\ndefaultVersion: "2.0"\n',
+        "images/tool/image.yaml":
+          'name: tool\nrepository: prebake/tool\ndefaultVersion: "2.0"\nbase: { local: prebake/debian:bookworm }\nversions: { "1.0": {}, "2.0": {} }\n',
+        "images/tool/Dockerfile": "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n",
         "dist/images/tool-2.0.json": JSON.stringify({ name: "tool", version: "2.0", uri }),
       },
     });

@@ -5,7 +5,6 @@ import { countCalls, isReadOnlyCall } from "../src/api-calls.ts";
 import { compareStacks, sameTemplate } from "../src/compare.ts";
 import { changeRows, formatChangeRows } from "../src/diff.ts";
 import { findRootCause, formatEvent, newEvents } from "../src/events.ts";
-import { parseCfnLintOutput } from "../src/lint.ts";
 import { orderStacks } from "../src/order.ts";
 import { checkParameterValue, parseParameterOptions, resolveParameters } from "../src/parameters.ts";
 import { pollDelay } from "../src/poll.ts";
@@ -258,23 +257,6 @@ describe("diff", () => {
 });
 
 describe("lint output, order, call counts", () => {
-  it("parses cfn-lint's parseable format into file:line: rule: message", () => {
-    const findings = parseCfnLintOutput(
-      "/abs/stacks/ci/stack.yaml:15:7:15:17:E3031:'X' does not match '^a$'\n/abs/x.yaml:3:1:3:2:W2001:unused\n",
-      "stacks/ci/stack.yaml",
-    );
-    expect(findings).toEqual([
-      {
-        file: "stacks/ci/stack.yaml",
-        line: 15,
-        rule: "E3031",
-        message: "'X' does not match '^a$'",
-        level: "error",
-      },
-      { file: "stacks/ci/stack.yaml", line: 3, rule: "W2001", message: "unused", level: "warning" },
-    ]);
-  });
-
   it("orders stacks after the ones they name, and refuses a cycle", () => {
     const after: Record<string, string[]> = { ci: ["image-rebuild"], "image-rebuild": [] };
     expect(orderStacks(["ci", "image-rebuild"], (n) => after[n] ?? [])).toEqual(["image-rebuild", "ci"]);

@@ -22,7 +22,7 @@ export type Intrinsic =
   | { "Fn::Or": unknown[] }
   | { Condition: string };
 
-/** Short tag name -> long-form key. The 17 functions prebake reads and writes. */
+/** Short tag name -> long-form key: the 17 functions of the CloudFormation docs, plus the language extensions. */
 export const INTRINSIC_TAGS = {
   Ref: "Ref",
   GetAtt: "Fn::GetAtt",
@@ -41,6 +41,10 @@ export const INTRINSIC_TAGS = {
   And: "Fn::And",
   Or: "Fn::Or",
   Condition: "Condition",
+  // AWS::LanguageExtensions functions: read (and written back) so such templates round-trip too.
+  Transform: "Fn::Transform",
+  ToJsonString: "Fn::ToJsonString",
+  Length: "Fn::Length",
 } as const;
 
 export type IntrinsicName = keyof typeof INTRINSIC_TAGS;

@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import {
   ConfigErrorLine,
   defineTemplate,
+  formatFinding,
   GetAtt,
+  parseCfnLintOutput,
   Ref,
   resource,
   Sub,
@@ -111,5 +113,19 @@ describe("parameter values", () => {
     expect(line(() => validateParameterValues(base(), { ErlangVersoin: "27.1" }, shown))).toContain(
       "unknown parameter 'ErlangVersoin' (fix: use one of: ErlangVersion)",
     );
+  });
+});
+
+describe("cfn-lint output", () => {
+  it("parses the parseable format into file:line: rule: message, relative to the root", () => {
+    const findings = parseCfnLintOutput(
+      "/abs/stacks/ci/stack.yaml:15:7:15:17:E3031:'X' does not match '^a$'\n/abs/x.yaml:3:1:3:2:W2001:unused\nnoise\n",
+      "/abs",
+    );
+    expect(findings.map(formatFinding)).toEqual([
+      "stacks/ci/stack.yaml:15: E3031: 'X' does not match '^a$'",
+      "x.yaml:3: W2001: unused",
+    ]);
+    expect(findings.map((f) => f.level)).toEqual(["error", "warning"]);
   });
 });
