@@ -83,7 +83,14 @@ export async function buildImage(ctx: Context, req: BuildRequest): Promise<strin
       if (out.tty) out.progress(req.label, step);
       else out.info(`${req.label}: ${step}`);
     },
-    (line) => out.debug(line),
+    // A long RUN (an 8-minute OTP compile) must not look hung: its latest output line shows as
+    // progress, throttled to one line every few seconds in a CI log.
+    (line) => {
+      out.debug(line);
+      if (!out.verbose && !/^(Step \d+\/\d+ : | ---> |Removing intermediate container )/.test(line)) {
+        out.progress(`${req.label} output`, line.length > 160 ? `${line.slice(0, 160)}…` : line);
+      }
+    },
   );
   let stream: NodeJS.ReadableStream;
   try {
