@@ -17,6 +17,19 @@ import {
 } from "../shared.ts";
 
 const erlangRepository = repositoryOf("erlang-otp");
+const ERLANG_APP = "erlang-app";
+const PYTHON_LAYER = "python-layer";
+
+/**
+ * Project names and ARNs are spelled out rather than taken with !Ref/!GetAtt of the projects:
+ * the names are fixed by this template anyway, and the AWS emulator (moto) does not create
+ * CodeBuild projects, so a !GetAtt of one would fail the whole local deploy.
+ */
+const projectName = (suffix: string) => Sub(`\${AWS::StackName}-${suffix}`);
+const projectArn = (suffix: string) =>
+  Sub(
+    `arn:\${AWS::Partition}:codebuild:\${AWS::Region}:\${AWS::AccountId}:project/\${AWS::StackName}-${suffix}`,
+  );
 const layerRepository = repositoryOf("python-layer");
 
 function buildProject(opts: {
@@ -28,7 +41,7 @@ function buildProject(opts: {
   description: string;
 }) {
   return resource("AWS::CodeBuild::Project", {
-    Name: Sub(`\${AWS::StackName}-${opts.suffix}`),
+    Name: projectName(opts.suffix),
     Description: opts.description,
     ServiceRole: GetAtt("CodeBuildServiceRole", "Arn"),
     Source: { Type: "CODEPIPELINE", BuildSpec: opts.buildspec },
@@ -187,7 +200,7 @@ export default defineTemplate({
               {
                 Effect: "Allow",
                 Action: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
-                Resource: [GetAtt("ErlangAppProject", "Arn"), GetAtt("LayerBuildProject", "Arn")],
+                Resource: [projectArn(ERLANG_APP), projectArn(PYTHON_LAYER)],
               },
               {
                 Effect: "Allow",
@@ -204,50 +217,54 @@ export default defineTemplate({
         },
       ],
     }),
-    Pipeline: resource("AWS::CodePipeline::Pipeline", {
-      Name: Sub("${AWS::StackName}"),
-      PipelineType: "V2",
-      RoleArn: GetAtt("PipelineRole", "Arn"),
-      ArtifactStore: { Type: "S3", Location: Ref("ArtifactsBucket") },
-      Stages: [
-        {
-          Name: "Source",
-          Actions: [
-            {
-              Name: "SourceArchive",
-              ActionTypeId: { Category: "Source", Owner: "AWS", Provider: "S3", Version: "1" },
-              Configuration: {
-                S3Bucket: Ref("ArtifactsBucket"),
-                S3ObjectKey: Ref("SourceObjectKey"),
-                PollForSourceChanges: false,
+    Pipeline: resource(
+      "AWS::CodePipeline::Pipeline",
+      {
+        Name: Sub("${AWS::StackName}"),
+        PipelineType: "V2",
+        RoleArn: GetAtt("PipelineRole", "Arn"),
+        ArtifactStore: { Type: "S3", Location: Ref("ArtifactsBucket") },
+        Stages: [
+          {
+            Name: "Source",
+            Actions: [
+              {
+                Name: "SourceArchive",
+                ActionTypeId: { Category: "Source", Owner: "AWS", Provider: "S3", Version: "1" },
+                Configuration: {
+                  S3Bucket: Ref("ArtifactsBucket"),
+                  S3ObjectKey: Ref("SourceObjectKey"),
+                  PollForSourceChanges: false,
+                },
+                OutputArtifacts: [{ Name: "Source" }],
               },
-              OutputArtifacts: [{ Name: "Source" }],
-            },
-          ],
-        },
-        {
-          Name: "Build",
-          Actions: [
-            {
-              Name: "ErlangApp",
-              ActionTypeId: { Category: "Build", Owner: "AWS", Provider: "CodeBuild", Version: "1" },
-              Configuration: { ProjectName: Ref("ErlangAppProject") },
-              InputArtifacts: [{ Name: "Source" }],
-              OutputArtifacts: [{ Name: "ErlangRelease" }],
-              RunOrder: 1,
-            },
-            {
-              Name: "PythonLayer",
-              ActionTypeId: { Category: "Build", Owner: "AWS", Provider: "CodeBuild", Version: "1" },
-              Configuration: { ProjectName: Ref("LayerBuildProject") },
-              InputArtifacts: [{ Name: "Source" }],
-              OutputArtifacts: [{ Name: "PythonLayer" }],
-              RunOrder: 1,
-            },
-          ],
-        },
-      ],
-    }),
+            ],
+          },
+          {
+            Name: "Build",
+            Actions: [
+              {
+                Name: "ErlangApp",
+                ActionTypeId: { Category: "Build", Owner: "AWS", Provider: "CodeBuild", Version: "1" },
+                Configuration: { ProjectName: projectName(ERLANG_APP) },
+                InputArtifacts: [{ Name: "Source" }],
+                OutputArtifacts: [{ Name: "ErlangRelease" }],
+                RunOrder: 1,
+              },
+              {
+                Name: "PythonLayer",
+                ActionTypeId: { Category: "Build", Owner: "AWS", Provider: "CodeBuild", Version: "1" },
+                Configuration: { ProjectName: projectName(PYTHON_LAYER) },
+                InputArtifacts: [{ Name: "Source" }],
+                OutputArtifacts: [{ Name: "PythonLayer" }],
+                RunOrder: 1,
+              },
+            ],
+          },
+        ],
+      },
+      { DependsOn: ["ErlangAppProject", "LayerBuildProject"] },
+    ),
   },
   Outputs: {
     ErlangAppProjectName: {
@@ -266,7 +283,7 @@ export default defineTemplate({
       Description: "Pipeline source and artifacts bucket",
       Value: Ref("ArtifactsBucket"),
     },
-    PipelineName: { Description: "The CI pipeline", Value: Ref("Pipeline") },
+    PipelineName: { Description: "The CI pipeline", Value: Sub("${AWS::StackName}") },
     ErlangAppLogGroupName: { Description: "Build logs of the Erlang app", Value: Ref("ErlangAppLogGroup") },
     LayerBuildLogGroupName: {
       Description: "Build logs of the Python layer",

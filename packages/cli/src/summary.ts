@@ -13,25 +13,46 @@ export interface SummaryRow {
 
 type Result = Record<string, unknown>;
 
-/** Results differ per command (image push, stack deploy, layer publish); find the common fields. */
+/**
+ * Results differ per command (image push, stack deploy, layer publish); find the common fields.
+ * Only the pipeline's units of work (an image, a stack, a layer) become rows: render and lint
+ * results, which carry no duration, are steps of a stack's deploy, not rows of their own.
+ */
 export function toSummaryRows(result: unknown): SummaryRow[] {
   if (Array.isArray(result)) return result.flatMap(toSummaryRows);
   if (!result || typeof result !== "object") return [];
   const r = result as Result;
   if (Array.isArray(r.results)) return (r.results as unknown[]).flatMap(toSummaryRows);
   const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+  const num = (v: unknown) => (typeof v === "number" ? v : undefined);
+  if (Array.isArray(r.layers)) {
+    return (r.layers as Result[]).map((l) => ({
+      kind: "layer",
+      name: str(l.name) ?? "?",
+      action:
+        l.published === true
+          ? "published"
+          : l.published === false
+            ? "skipped (unchanged)"
+            : l.upToDate
+              ? "up to date"
+              : "built",
+      durationMs: num(l.durationMs) ?? num(l.buildMs),
+      detail: str(l.layerVersionArn) ?? "",
+    }));
+  }
+  const durationMs = num(r.durationMs);
+  if (durationMs === undefined) return [];
   const kind =
-    str(r.kind) ??
-    (r.stack ? "stack" : r.digest || r.repository ? "image" : r.layerArn || r.arn ? "layer" : "task");
+    str(r.kind) ?? (r.stack ? "stack" : r.digest || r.repository || r.contentHash ? "image" : "task");
   const name = str(r.stack) ?? [str(r.name), str(r.version)].filter(Boolean).join(":");
-  const detail = str(r.uri) ?? str(r.layerVersionArn) ?? str(r.arn) ?? str(r.reason) ?? "";
   return [
     {
       kind,
       name: name || "?",
       action: str(r.action) ?? str(r.status) ?? "done",
-      durationMs: typeof r.durationMs === "number" ? r.durationMs : undefined,
-      detail,
+      durationMs,
+      detail: str(r.uri) ?? str(r.stackName) ?? "",
     },
   ];
 }

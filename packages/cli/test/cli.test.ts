@@ -56,17 +56,32 @@ describe("prebake CLI", () => {
 });
 
 describe("summary rows", () => {
-  it("flattens arrays and nested results and recognises each kind", () => {
+  it("flattens arrays and nested results and recognises each kind; render/lint results are no rows", () => {
     expect(
       toSummaryRows({
         results: [
-          { stack: "ci", action: "skipped" },
-          [{ name: "common-utils", kind: "layer", action: "published" }],
+          { stack: "ci", stackName: "prebake-ci", action: "skipped", durationMs: 900 },
+          [{ stack: "ci", file: "stacks/ci/stack.yaml", action: "unchanged" }],
+          { stacks: ["ci"], findings: [] },
         ],
       }),
+    ).toEqual([{ kind: "stack", name: "ci", action: "skipped", durationMs: 900, detail: "prebake-ci" }]);
+  });
+
+  it("turns a layer publish into one row per layer", () => {
+    expect(
+      toSummaryRows({
+        command: "layer publish",
+        layers: [{ name: "common-utils", published: false, buildMs: 450, layerVersionArn: "arn:layer:1" }],
+      }),
     ).toEqual([
-      { kind: "stack", name: "ci", action: "skipped", durationMs: undefined, detail: "" },
-      { kind: "layer", name: "common-utils", action: "published", durationMs: undefined, detail: "" },
+      {
+        kind: "layer",
+        name: "common-utils",
+        action: "skipped (unchanged)",
+        durationMs: 450,
+        detail: "arn:layer:1",
+      },
     ]);
   });
 });
