@@ -1,10 +1,14 @@
-import { ExitCode } from "@prebake/core";
+import { ExitCode, runInterruptCleanups } from "@prebake/core";
 import { buildProgram, runCli } from "./program.ts";
 import { registrars } from "./registrars.ts";
 
+let interrupted = false;
 process.on("SIGINT", () => {
-  process.stderr.write("\nprebake: interrupted\n");
-  process.exit(ExitCode.INTERRUPTED);
+  // A second Ctrl-C exits at once; the first one undoes what the command started (containers).
+  if (interrupted) process.exit(ExitCode.INTERRUPTED);
+  interrupted = true;
+  process.stderr.write("\nprebake: interrupted, cleaning up\n");
+  void runInterruptCleanups().finally(() => process.exit(ExitCode.INTERRUPTED));
 });
 
 process.exitCode = await runCli(buildProgram(registrars), process.argv);

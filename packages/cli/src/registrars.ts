@@ -1,3 +1,4 @@
+import { registerCodeBuildCommands } from "@prebake/codebuild";
 import type { CommandRegistrar } from "@prebake/core";
 import { registerDeployCommands } from "@prebake/deploy";
 import { registerImageCommands } from "@prebake/images";
@@ -11,5 +12,6 @@ export const registrars: CommandRegistrar[] = [
   registerImageCommands,
   registerLayerCommands,
   registerDeployCommands,
+  registerCodeBuildCommands,
   registerSummaryCommand,
 ];

@@ -1,4 +1,5 @@
 export * from "./aws.ts";
+export * from "./cleanup.ts";
 export * from "./command.ts";
 export * from "./config.ts";
 export * from "./context.ts";

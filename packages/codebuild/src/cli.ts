@@ -1,0 +1,123 @@
+import { resolve } from "node:path";
+import { type CommandRegistrar, ConfigError } from "@prebake/core";
+import { loadBuildspec } from "./buildspec.ts";
+import { loadEnvFile } from "./environment.ts";
+import { projectSettings } from "./project.ts";
+import { runLocalBuild } from "./runner.ts";
+
+interface RunOptions {
+  project?: string;
+  image?: string;
+  buildspec?: string;
+  source: string;
+  artifacts?: string;
+  envFile?: string;
+  credentials?: boolean;
+  privileged?: boolean;
+}
+
+/** AWS credentials of the host, passed into the build as CodeBuild would give it a role's. */
+function hostCredentials(): Record<string, string> {
+  const keys = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_REGION",
+  ];
+  return Object.fromEntries(keys.filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
+}
+
+export const registerCodeBuildCommands: CommandRegistrar = (program, getContext) => {
+  const codebuild = program
+    .command("codebuild")
+    .summary("run CodeBuild builds locally in the same image (with CodeBuild's phase semantics)");
+
+  codebuild
+    .command("run")
+    .summary("run a buildspec locally in a container, as CodeBuild would")
+    .description(
+      "Run a CodeBuild project of a rendered stack (--project ci/ErlangAppProject: its image, buildspec,\n" +
+        "variables and privileged mode), or any --image + --buildspec, in the local Docker engine with\n" +
+        "CodeBuild's semantics: source at CODEBUILD_SRC_DIR, CODEBUILD_* variables, env.variables,\n" +
+        "parameter-store and secrets-manager resolved through the SDK, one shell for all commands,\n" +
+        "on-failure, finally, post_build after a failed build, artifacts copied out. Prints every\n" +
+        "phase with its duration. Exit 0 when the build succeeds, 8 when it fails.",
+    )
+    .option("-p, --project <stack/LogicalId>", "a CodeBuild project of stacks/<stack>/stack.yaml")
+    .option("-i, --image <image>", "image to build in (default: the project's image from dist/images)")
+    .option("-b, --buildspec <file>", "buildspec override, relative to the source directory")
+    .option("-s, --source <dir>", "source directory (CODEBUILD_SRC_DIR)", ".")
+    .option("-a, --artifacts <dir>", "copy the buildspec's artifacts into this folder")
+    .option("-e, --env-file <file>", "KEY=value lines added to the build environment")
+    .option("-c, --credentials", "pass the host's AWS credentials (AWS_* variables) into the build")
+    .option("--privileged", "privileged mode: the build gets the host's Docker socket")
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  prebake codebuild run --project ci/ErlangAppProject -a dist/artifacts\n" +
+        "  prebake codebuild run -i prebake/debian:bookworm -b buildspecs/erlang-app.yml\n" +
+        "  npx nx run hello-erlang:codebuild",
+    )
+    .action(async (opts: RunOptions) => {
+      const ctx = getContext();
+      const root = ctx.config.rootDir;
+      const settings = opts.project
+        ? projectSettings(
+            root,
+            opts.project,
+            ctx.config.profile.kind,
+            ctx.config.stacks[opts.project.split("/")[0]!]?.parameters,
+          )
+        : undefined;
+      const image = opts.image ?? settings?.image;
+      if (!image) {
+        throw new ConfigError(`no image to build in${settings ? `: ${settings.imageSource}` : ""}`, {
+          where: opts.project ? "--project" : "--image",
+          fix: "pass --image, or push the project's image first",
+        });
+      }
+      const buildspecPath = opts.buildspec ?? settings?.buildspec;
+      if (!buildspecPath) {
+        throw new ConfigError("no buildspec", { where: "--buildspec", fix: "pass --buildspec or --project" });
+      }
+      const sourceDir = resolve(opts.source);
+      const spec = loadBuildspec(resolve(sourceDir, buildspecPath), buildspecPath);
+      if (settings)
+        ctx.out.info(
+          `project ${settings.project}: image ${image} (${opts.image ? "--image" : settings.imageSource})`,
+        );
+      const result = await runLocalBuild(ctx, {
+        image,
+        spec,
+        sourceDir,
+        artifactsDir: opts.artifacts,
+        env: {
+          ...(settings?.env ?? {}),
+          ...(opts.envFile ? loadEnvFile(opts.envFile) : {}),
+          ...(opts.credentials ? hostCredentials() : {}),
+        },
+        privileged: opts.privileged ?? settings?.privileged ?? false,
+        project: settings?.project,
+      });
+      ctx.out.result(result);
+    });
+
+  program
+    .command("buildspec")
+    .summary("validate buildspecs (version 0.2): errors with file and line, warnings")
+    .command("validate")
+    .argument("<files...>", "buildspec files")
+    .description("Validate buildspec files strictly: unknown keys and phases are errors, with file and line.")
+    .addHelpText("after", "\nExample:\n  prebake buildspec validate buildspecs/*.yml")
+    .action((files: string[]) => {
+      const { out } = getContext();
+      const results = files.map((f) => {
+        const spec = loadBuildspec(f);
+        for (const w of spec.warnings) out.warn(w);
+        out.success(`${f}: valid (${Object.keys(spec.phases).join(", ")})`);
+        return { file: f, phases: Object.keys(spec.phases), warnings: spec.warnings };
+      });
+      out.result(results);
+    });
+};

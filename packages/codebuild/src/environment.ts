@@ -1,0 +1,106 @@
+import { readFileSync } from "node:fs";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { ConfigError, type Context, classifyAwsError } from "@prebake/core";
+import type { Buildspec } from "./buildspec.ts";
+
+/** `KEY=value` lines, as AWS's local agent takes them with -e; # comments and blank lines ignored. */
+export function parseEnvFile(text: string, file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  text.split("\n").forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) return;
+    const eq = line.indexOf("=");
+    if (eq <= 0)
+      throw new ConfigError("expected KEY=value", {
+        where: `${file}:${i + 1}`,
+        fix: "write one KEY=value per line",
+      });
+    out[line.slice(0, eq).trim()] = line.slice(eq + 1);
+  });
+  return out;
+}
+
+export function loadEnvFile(path: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new ConfigError("env file not found", { where: path, fix: "check the -e path" });
+  }
+  return parseEnvFile(text, path);
+}
+
+/** The CODEBUILD_* variables a build sees (the ones a buildspec can rely on locally). */
+export function codebuildVariables(opts: {
+  buildId: string;
+  srcDir: string;
+  region: string;
+  project: string;
+  sourceVersion: string;
+}) {
+  return {
+    CODEBUILD_BUILD_ID: opts.buildId,
+    CODEBUILD_BUILD_ARN: `arn:aws:codebuild:${opts.region}:000000000000:build/${opts.buildId}`,
+    CODEBUILD_BUILD_NUMBER: "1",
+    CODEBUILD_BUILD_IMAGE: "",
+    CODEBUILD_INITIATOR: "prebake-local",
+    CODEBUILD_LOCAL_BUILD: "true",
+    CODEBUILD_PROJECT_NAME: opts.project,
+    CODEBUILD_SRC_DIR: opts.srcDir,
+    CODEBUILD_RESOLVED_SOURCE_VERSION: opts.sourceVersion,
+    CODEBUILD_SOURCE_VERSION: opts.sourceVersion,
+    AWS_REGION: opts.region,
+    AWS_DEFAULT_REGION: opts.region,
+  };
+}
+
+/**
+ * env.parameter-store and env.secrets-manager, resolved through the SDK (the emulator in the
+ * local profile). A secret reference is `secret-id[:json-key[:version-stage[:version-id]]]`.
+ */
+export async function resolveBuildspecSecrets(
+  ctx: Context,
+  spec: Buildspec,
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [name, parameter] of Object.entries(spec.env.parameterStore)) {
+    try {
+      const r = await ctx
+        .aws(SSMClient)
+        .send(new GetParameterCommand({ Name: parameter, WithDecryption: true }));
+      out[name] = r.Parameter?.Value ?? "";
+    } catch (err) {
+      const mapped = classifyAwsError(err, ctx.config.profile, `SSM parameter ${parameter}`);
+      if (mapped !== err) throw mapped;
+      throw new ConfigError(`cannot read SSM parameter '${parameter}' (${(err as Error).name})`, {
+        where: `${spec.file}: env.parameter-store.${name}`,
+        fix: "create the parameter, or correct its name",
+      });
+    }
+  }
+  for (const [name, ref] of Object.entries(spec.env.secretsManager)) {
+    const [secretId, jsonKey, versionStage, versionId] = ref.split(":");
+    try {
+      const r = await ctx
+        .aws(SecretsManagerClient)
+        .send(
+          new GetSecretValueCommand({
+            SecretId: secretId,
+            VersionStage: versionStage || undefined,
+            VersionId: versionId || undefined,
+          }),
+        );
+      const value = r.SecretString ?? "";
+      out[name] = jsonKey ? String((JSON.parse(value) as Record<string, unknown>)[jsonKey] ?? "") : value;
+    } catch (err) {
+      const mapped = classifyAwsError(err, ctx.config.profile, `secret ${secretId}`);
+      if (mapped !== err) throw mapped;
+      throw new ConfigError(`cannot read secret '${secretId}' (${(err as Error).name})`, {
+        where: `${spec.file}: env.secrets-manager.${name}`,
+        fix: "create the secret, or correct its reference",
+      });
+    }
+  }
+  return out;
+}

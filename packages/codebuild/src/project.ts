@@ -1,0 +1,98 @@
+import { existsSync, readFileSync } from "node:fs";
+import { ConfigError, distPaths } from "@prebake/core";
+import { defaultVersionFor, imagesDir, loadImageDefinition } from "@prebake/images";
+import { asIntrinsic, parseYaml, stackTemplatePath, type Template } from "@prebake/stack";
+
+/** What the local runner needs of a CodeBuild project in a rendered stack. */
+export interface ProjectSettings {
+  project: string;
+  buildspec: string;
+  image: string | undefined;
+  imageSource: string;
+  env: Record<string, string>;
+  privileged: boolean;
+}
+
+/**
+ * Read `<stack>/<LogicalId>` from stacks/<stack>/stack.yaml: its buildspec, environment variables
+ * (parameter references resolved to the configured or default values), privileged mode, and its
+ * image: the image parameter's digest-pinned uri from dist/images when that image was pushed.
+ */
+export function projectSettings(
+  root: string,
+  ref: string,
+  profileKind: "local" | "aws",
+  configParameters: Record<string, string> = {},
+): ProjectSettings {
+  const [stack, logicalId] = ref.split("/");
+  if (!stack || !logicalId)
+    throw new ConfigError(`'${ref}' is not <stack>/<LogicalId>`, {
+      where: "--project",
+      fix: "e.g. --project ci/ErlangAppProject",
+    });
+  const file = stackTemplatePath(root, stack);
+  const shown = `stacks/${stack}/stack.yaml`;
+  if (!existsSync(file))
+    throw new ConfigError("no such rendered stack", {
+      where: shown,
+      fix: "check the stack name, or run prebake render",
+    });
+  const template: Template = parseYaml(readFileSync(file, "utf8"));
+  const resource = template.Resources[logicalId];
+  if (!resource || resource.Type !== "AWS::CodeBuild::Project") {
+    const projects = Object.entries(template.Resources)
+      .filter(([, r]) => r.Type === "AWS::CodeBuild::Project")
+      .map(([id]) => `${stack}/${id}`);
+    throw new ConfigError(`no CodeBuild project '${logicalId}'`, {
+      where: shown,
+      fix: `use one of: ${projects.join(", ")}`,
+    });
+  }
+  const props = resource.Properties ?? {};
+  const parameterValue = (name: string): string | undefined =>
+    configParameters[name] ??
+    (template.Parameters?.[name]?.Default === undefined
+      ? undefined
+      : String(template.Parameters[name]!.Default));
+  const value = (v: unknown): string => {
+    const fn = asIntrinsic(v);
+    if (fn?.name === "Ref" && typeof fn.arg === "string") return parameterValue(fn.arg) ?? "";
+    return typeof v === "string" || typeof v === "number" ? String(v) : "";
+  };
+
+  const source = props.Source as { BuildSpec?: string } | undefined;
+  const environment = (props.Environment ?? {}) as {
+    Image?: unknown;
+    PrivilegedMode?: boolean;
+    EnvironmentVariables?: { Name: string; Value: unknown }[];
+  };
+  const env = Object.fromEntries(
+    (environment.EnvironmentVariables ?? []).map((e) => [e.Name, value(e.Value)]),
+  );
+
+  let image: string | undefined;
+  let imageSource = `${shown}: Resources.${logicalId}.Properties.Environment.Image`;
+  const imageFn = asIntrinsic(environment.Image);
+  const imageParam = imageFn?.name === "Ref" ? String(imageFn.arg) : undefined;
+  const imageProject = imageParam ? template.Metadata?.Prebake?.ImageParameters?.[imageParam] : undefined;
+  if (imageProject) {
+    const version = defaultVersionFor(loadImageDefinition(imagesDir(root), imageProject), profileKind);
+    const manifest = distPaths.imageManifest(root, imageProject, version);
+    if (existsSync(manifest)) {
+      image = (JSON.parse(readFileSync(manifest, "utf8")) as { uri?: string }).uri;
+      imageSource = `dist/images/${imageProject}-${version}.json`;
+    } else {
+      imageSource = `${imageProject} ${version} (not pushed yet: prebake push ${imageProject})`;
+    }
+  } else if (typeof environment.Image === "string") {
+    image = environment.Image;
+  }
+  return {
+    project: `${stack}/${logicalId}`,
+    buildspec: source?.BuildSpec ?? "buildspec.yml",
+    image,
+    imageSource,
+    env,
+    privileged: environment.PrivilegedMode === true,
+  };
+}

@@ -1,0 +1,208 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { PassThrough } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { BuildFailedError, ConfigError, type Context, formatDuration, onInterrupt } from "@prebake/core";
+import type Docker from "dockerode";
+import { extract, pack } from "tar-fs";
+import { type Buildspec, runtimeVersionWarnings } from "./buildspec.ts";
+import { ARTIFACTS_DIR, driverScript, MARK } from "./driver.ts";
+import { codebuildVariables, resolveBuildspecSecrets } from "./environment.ts";
+import { type PhaseResult, PhaseTracker } from "./phases.ts";
+
+export const SRC_DIR = "/codebuild/output/src/src";
+const DRIVER = "/codebuild/prebake-driver.sh";
+/** Where CodeBuild's curated images keep the runtimes file that makes runtime-versions work. */
+const RUNTIMES_FILE = "/codebuild/bootstrap/runtimes.yml";
+/** Never copied into the build: too large to copy, and not part of a CodeBuild source anyway. */
+const SOURCE_EXCLUDES = new Set(["node_modules", ".git", ".nx", ".prebake", "_build"]);
+
+export interface LocalBuildOptions {
+  image: string;
+  spec: Buildspec;
+  sourceDir: string;
+  artifactsDir?: string | undefined;
+  /** Project environment variables, then env file, then overrides: later wins. */
+  env?: Record<string, string>;
+  privileged?: boolean;
+  project?: string;
+}
+
+export interface LocalBuildResult {
+  status: "SUCCEEDED" | "FAILED";
+  image: string;
+  phases: PhaseResult[];
+  failure: { phase: string; command: string; exitCode: number } | undefined;
+  artifacts: string | undefined;
+  durationMs: number;
+}
+
+async function ensureImage(ctx: Context, docker: Docker, image: string): Promise<void> {
+  try {
+    await docker.getImage(image).inspect();
+    return;
+  } catch {
+    // Not in the engine: a registry image (a pushed manifest's uri) is pulled.
+  }
+  ctx.out.info(`pulling ${image}`);
+  try {
+    const stream = await docker.pull(image);
+    await new Promise<void>((res, rej) =>
+      docker.modem.followProgress(stream, (err) => (err ? rej(err) : res())),
+    );
+  } catch (err) {
+    throw new ConfigError(
+      `image ${image} is neither in the engine nor pullable (${(err as Error).message.split("\n")[0]})`,
+      {
+        where: "--image",
+        fix: "push it first (prebake push <name>) or name a local image",
+      },
+    );
+  }
+}
+
+/** The source folder as a tar rooted at /, with the generated driver script beside it. */
+function sourceTar(sourceDir: string, script: string): NodeJS.ReadableStream {
+  return pack(sourceDir, {
+    ignore: (name) =>
+      name
+        .slice(sourceDir.length + 1)
+        .split("/")
+        .some((part) => SOURCE_EXCLUDES.has(part)),
+    map: (header) => {
+      header.name = `${SRC_DIR.slice(1)}/${header.name}`;
+      return header;
+    },
+    finalize: false,
+    finish: (p) => {
+      p.entry({ name: DRIVER.slice(1), mode: 0o755 }, script);
+      p.finalize();
+    },
+  });
+}
+
+async function hasFile(container: Docker.Container, path: string): Promise<boolean> {
+  try {
+    const s = (await container.getArchive({ path })) as NodeJS.ReadableStream;
+    s.resume();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Run a buildspec in an image, locally, with CodeBuild's semantics; never leaves a container behind. */
+export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Promise<LocalBuildResult> {
+  const { out } = ctx;
+  const docker = ctx.docker();
+  const started = Date.now();
+  const sourceDir = resolve(opts.sourceDir);
+  if (!existsSync(sourceDir))
+    throw new ConfigError("source directory not found", { where: opts.sourceDir, fix: "check -s" });
+  for (const w of opts.spec.warnings) out.warn(w);
+
+  await ensureImage(ctx, docker, opts.image);
+  const buildId = `${opts.project ?? "local"}:${randomBytes(4).toString("hex")}`;
+  const secrets = await resolveBuildspecSecrets(ctx, opts.spec);
+  const env: Record<string, string> = {
+    ...codebuildVariables({
+      buildId,
+      srcDir: SRC_DIR,
+      region: ctx.config.profile.region,
+      project: opts.project ?? "local",
+      sourceVersion: "local",
+    }),
+    CODEBUILD_BUILD_IMAGE: opts.image,
+    ...opts.spec.env.variables,
+    ...secrets,
+    ...(opts.env ?? {}),
+  };
+
+  const container = await docker.createContainer({
+    Image: opts.image,
+    Cmd: ["bash", DRIVER],
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    WorkingDir: SRC_DIR,
+    Labels: { "prebake.codebuild.build-id": buildId },
+    HostConfig: {
+      NetworkMode: ctx.config.profile.kind === "local" ? "host" : "bridge",
+      Privileged: opts.privileged ?? false,
+      Binds: opts.privileged ? ["/var/run/docker.sock:/var/run/docker.sock"] : [],
+    },
+  });
+  const remove = () => container.remove({ force: true }).catch(() => undefined);
+  const forget = onInterrupt(remove);
+  const tracker = new PhaseTracker();
+  try {
+    for (const w of runtimeVersionWarnings(opts.spec, await hasFile(container, RUNTIMES_FILE))) out.warn(w);
+    await container.putArchive(sourceTar(sourceDir, driverScript(opts.spec)), { path: "/" });
+    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+    const lines = new PassThrough();
+    docker.modem.demuxStream(stream, lines, lines);
+    let partial = "";
+    lines.on("data", (chunk: Buffer) => {
+      const text = partial + chunk.toString("utf8");
+      const parts = text.split("\n");
+      partial = parts.pop() ?? "";
+      for (const line of parts) handleLine(line);
+    });
+    const handleLine = (line: string) => {
+      if (line.startsWith(MARK)) {
+        const event = tracker.marker(line.slice(MARK.length), Date.now());
+        if (event) out.step(event);
+        return;
+      }
+      out.info(line);
+    };
+    out.step(`build ${buildId} in ${opts.image}`);
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    (stream as unknown as { destroy?: () => void }).destroy?.();
+    if (partial) handleLine(partial);
+    tracker.finish(Date.now());
+
+    let artifacts: string | undefined;
+    if (opts.artifactsDir && opts.spec.artifacts && StatusCode === 0) {
+      artifacts = join(resolve(opts.artifactsDir), opts.spec.artifacts.name ?? "artifacts");
+      mkdirSync(artifacts, { recursive: true });
+      const tar = (await container.getArchive({ path: ARTIFACTS_DIR })) as NodeJS.ReadableStream;
+      // getArchive roots the tar at the folder's own name: strip it.
+      await pipeline(
+        tar,
+        extract(artifacts, { map: (h) => ({ ...h, name: h.name.split("/").slice(1).join("/") }) }),
+      );
+    }
+
+    const phases = tracker.results();
+    out.table(
+      ["phase", "status", "duration"],
+      phases.map((p) => [p.name, p.status, formatDuration(p.durationMs)]),
+    );
+    const failure = tracker.failure(opts.spec);
+    const result: LocalBuildResult = {
+      status: StatusCode === 0 ? "SUCCEEDED" : "FAILED",
+      image: opts.image,
+      phases,
+      failure,
+      artifacts,
+      durationMs: Date.now() - started,
+    };
+    if (result.status === "FAILED") {
+      const what = failure
+        ? `phase ${failure.phase} failed: command \`${failure.command}\` exited ${failure.exitCode}`
+        : tracker.missingArtifact
+          ? `UPLOAD_ARTIFACTS failed: no file matches ${tracker.missingArtifact}`
+          : `the build exited ${StatusCode}`;
+      out.result(result);
+      throw new BuildFailedError(what, { where: opts.spec.file, fix: "see the build output above" });
+    }
+    out.success(
+      `build ${buildId} succeeded in ${formatDuration(result.durationMs)}${artifacts ? `; artifacts in ${artifacts}` : ""}`,
+    );
+    return result;
+  } finally {
+    await remove();
+    forget();
+  }
+}
