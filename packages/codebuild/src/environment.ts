@@ -82,15 +82,13 @@ export async function resolveBuildspecSecrets(
   for (const [name, ref] of Object.entries(spec.env.secretsManager)) {
     const [secretId, jsonKey, versionStage, versionId] = ref.split(":");
     try {
-      const r = await ctx
-        .aws(SecretsManagerClient)
-        .send(
-          new GetSecretValueCommand({
-            SecretId: secretId,
-            VersionStage: versionStage || undefined,
-            VersionId: versionId || undefined,
-          }),
-        );
+      const r = await ctx.aws(SecretsManagerClient).send(
+        new GetSecretValueCommand({
+          SecretId: secretId,
+          VersionStage: versionStage || undefined,
+          VersionId: versionId || undefined,
+        }),
+      );
       const value = r.SecretString ?? "";
       out[name] = jsonKey ? String((JSON.parse(value) as Record<string, unknown>)[jsonKey] ?? "") : value;
     } catch (err) {
