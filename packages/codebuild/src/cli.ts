@@ -46,7 +46,10 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
     )
     .option("-p, --project <stack/LogicalId>", "a CodeBuild project of stacks/<stack>/stack.yaml")
     .option("-i, --image <image>", "image to build in (default: the project's image from dist/images)")
-    .option("-b, --buildspec <file>", "buildspec override, relative to the source directory")
+    .option(
+      "-b, --buildspec <file>",
+      "buildspec override, relative to the source directory (default: the project's, else buildspec.yml)",
+    )
     .option("-s, --source <dir>", "source directory (CODEBUILD_SRC_DIR)", ".")
     .option("-a, --artifacts <dir>", "copy the buildspec's artifacts into this folder")
     .option("-e, --env-file <file>", "KEY=value lines added to the build environment")
@@ -77,10 +80,8 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
           fix: "pass --image, or push the project's image first",
         });
       }
-      const buildspecPath = opts.buildspec ?? settings?.buildspec;
-      if (!buildspecPath) {
-        throw new ConfigError("no buildspec", { where: "--buildspec", fix: "pass --buildspec or --project" });
-      }
+      // CodeBuild's own default: buildspec.yml at the root of the source.
+      const buildspecPath = opts.buildspec ?? settings?.buildspec ?? "buildspec.yml";
       const sourceDir = resolve(opts.source);
       const spec = loadBuildspec(resolve(sourceDir, buildspecPath), buildspecPath);
       if (settings)

@@ -39,7 +39,7 @@ export function projectSettings(
     });
   const template: Template = parseYaml(readFileSync(file, "utf8"));
   const resource = template.Resources[logicalId];
-  if (!resource || resource.Type !== "AWS::CodeBuild::Project") {
+  if (resource?.Type !== "AWS::CodeBuild::Project") {
     const projects = Object.entries(template.Resources)
       .filter(([, r]) => r.Type === "AWS::CodeBuild::Project")
       .map(([id]) => `${stack}/${id}`);

@@ -1,0 +1,119 @@
+import { ConfigError } from "@prebake/core";
+import { describe, expect, it } from "vitest";
+import { PhaseTracker, parseBuildspec, parseEnvFile, runtimeVersionWarnings } from "../src/index.ts";
+
+const line = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.toLine();
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+};
+
+describe("buildspec validation", () => {
+  it("parses phases, env, on-failure, finally and artifacts", () => {
+    const spec = parseBuildspec(
+      "version: 0.2\nenv:\n  variables: { A: '1' }\n  parameter-store: { P: /x/y }\nphases:\n  build:\n    on-failure: CONTINUE\n    commands: [make]\n    finally: [echo done]\nartifacts:\n  files: ['**/*']\n  discard-paths: yes\n  base-directory: out\n",
+      "bs.yml",
+    );
+    expect(spec.env.variables).toEqual({ A: "1" });
+    expect(spec.env.parameterStore).toEqual({ P: "/x/y" });
+    expect(spec.phases.build).toEqual({
+      commands: ["make"],
+      finally: ["echo done"],
+      onFailure: "CONTINUE",
+      runtimeVersions: {},
+    });
+    expect(spec.artifacts).toEqual({
+      files: ["**/*"],
+      baseDirectory: "out",
+      discardPaths: true,
+      name: undefined,
+    });
+  });
+
+  it("a YAML error names the file and line", () => {
+    expect(line(() => parseBuildspec("version: 0.2\nphases:\n  build: [\n", "bs.yml"))).toMatch(
+      /^bs\.yml:\d+: not valid YAML/,
+    );
+  });
+
+  it("an unknown phase names its line and the known ones", () => {
+    expect(
+      line(() => parseBuildspec("version: 0.2\nphases:\n  biuld:\n    commands: [make]\n", "bs.yml")),
+    ).toBe("bs.yml:3: unknown phase 'biuld' (fix: use one of: install, pre_build, build, post_build)");
+  });
+
+  it("an unknown key is an error, not silently ignored", () => {
+    expect(
+      line(() => parseBuildspec("version: 0.2\nphases:\n  build:\n    comands: [make]\n", "bs.yml")),
+    ).toContain("bs.yml:4: unknown key 'comands' in phases.build");
+    expect(
+      line(() =>
+        parseBuildspec(
+          "version: 0.2\nartifact:\n  files: [a]\nphases:\n  build:\n    commands: [x]\n",
+          "bs.yml",
+        ),
+      ),
+    ).toContain("bs.yml:2: unknown key 'artifact' in the buildspec");
+  });
+
+  it("refuses a bad on-failure and a missing version", () => {
+    expect(
+      line(() =>
+        parseBuildspec(
+          "version: 0.2\nphases:\n  build:\n    on-failure: RETRY\n    commands: [x]\n",
+          "bs.yml",
+        ),
+      ),
+    ).toContain("bs.yml:4: on-failure must be ABORT or CONTINUE");
+    expect(line(() => parseBuildspec("phases:\n  build:\n    commands: [x]\n", "bs.yml"))).toContain(
+      "missing version",
+    );
+  });
+
+  it("warns about version 0.1 and about runtime-versions on a custom image", () => {
+    const v01 = parseBuildspec("version: 0.1\nphases:\n  build:\n    commands: [x]\n", "bs.yml");
+    expect(v01.warnings[0]).toContain("version 0.1 runs every command in its own shell");
+    const rv = parseBuildspec(
+      "version: 0.2\nphases:\n  install:\n    runtime-versions: { python: 3.11 }\n    commands: [x]\n",
+      "bs.yml",
+    );
+    expect(runtimeVersionWarnings(rv, false)[0]).toContain(
+      "runtime-versions (python: 3.11) is skipped on this image",
+    );
+    expect(runtimeVersionWarnings(rv, true)).toEqual([]);
+  });
+
+  it("the repository's own buildspecs are valid", async () => {
+    const { loadBuildspec } = await import("../src/index.ts");
+    const { join } = await import("node:path");
+    for (const f of ["erlang-app.yml", "python-layer.yml", "image-rebuild.yml"]) {
+      expect(loadBuildspec(join(import.meta.dirname, "../../../buildspecs", f)).warnings).toEqual([]);
+    }
+  });
+});
+
+describe("env files and phase markers", () => {
+  it("reads KEY=value lines and names a bad line", () => {
+    expect(parseEnvFile("# c\nA=1\n\nB=x=y\n", ".env")).toEqual({ A: "1", B: "x=y" });
+    expect(line(() => parseEnvFile("A=1\noops\n", ".env"))).toBe(
+      ".env:2: expected KEY=value (fix: write one KEY=value per line)",
+    );
+  });
+
+  it("turns markers into phase durations and the failing command", () => {
+    const spec = parseBuildspec(
+      "version: 0.2\nphases:\n  build:\n    commands: [make, make test]\n",
+      "bs.yml",
+    );
+    const t = new PhaseTracker();
+    t.marker("phase-start BUILD", 1000);
+    t.marker("cmd-failed BUILD 1 2", 1500);
+    t.marker("phase-end BUILD 2", 1600);
+    expect(t.results()).toEqual([{ name: "BUILD", status: "FAILED", durationMs: 600 }]);
+    expect(t.failure(spec)).toEqual({ phase: "BUILD", command: "make test", exitCode: 2 });
+  });
+});

@@ -1,0 +1,256 @@
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Writable } from "node:stream";
+import { DeleteParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { BuildFailedError, createContext } from "@prebake/core";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { parseBuildspec, runLocalBuild } from "../src/index.ts";
+
+// Real Docker engine, real containers (prebake/debian:bookworm, built by scripts/local-env.sh up).
+const repo = resolve(import.meta.dirname, "../../..");
+const IMAGE = "prebake/debian:bookworm";
+
+function context() {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _e, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+  return { ctx: createContext({ cwd: repo, stdout: sink, tty: false, env: {} }), text: () => lines.join("") };
+}
+
+function source(): string {
+  const dir = mkdtempSync(join(tmpdir(), "prebake-cb-src-"));
+  writeFileSync(join(dir, "hello.txt"), "from the source\n");
+  return dir;
+}
+
+const leftovers = () =>
+  spawnSync("docker", ["ps", "-aq", "--filter", "label=prebake.codebuild.build-id"], {
+    encoding: "utf8",
+  }).stdout.trim();
+
+async function run(buildspec: string, extra: { artifactsDir?: string } = {}) {
+  const { ctx, text } = context();
+  const spec = parseBuildspec(buildspec, "buildspec.yml");
+  const result = await runLocalBuild(ctx, { image: IMAGE, spec, sourceDir: source(), ...extra }).catch(
+    (e: unknown) => e,
+  );
+  return { result, text: text() };
+}
+
+afterEach(() => {
+  expect(leftovers()).toBe(""); // never a container left behind
+});
+
+describe("local runner: CodeBuild semantics in a real container", () => {
+  it("one shell: export and cd in install hold in build; env.variables and CODEBUILD_* are set; artifacts are copied out", async () => {
+    const artifactsDir = mkdtempSync(join(tmpdir(), "prebake-cb-art-"));
+    const { result, text } = await run(
+      `version: 0.2
+env:
+  variables: { GREETING: hi }
+phases:
+  install:
+    commands:
+      - export FROM_INSTALL=yes
+      - mkdir -p work && cd work
+  build:
+    commands:
+      - echo "seen=$FROM_INSTALL pwd=$(pwd) greeting=$GREETING src=$CODEBUILD_SRC_DIR ok=$CODEBUILD_BUILD_SUCCEEDING"
+      - cat ../hello.txt
+      - mkdir -p out/deep && echo one > out/deep/a.txt && echo two > out/b.log
+artifacts:
+  base-directory: work/out
+  discard-paths: yes
+  files: ["**/*.txt", "b.log"]
+  name: bundle
+`,
+      { artifactsDir },
+    );
+    expect(result).toMatchObject({ status: "SUCCEEDED" });
+    expect(text).toContain(
+      "seen=yes pwd=/codebuild/output/src/src/work greeting=hi src=/codebuild/output/src/src ok=1",
+    );
+    expect(text).toContain("from the source");
+    expect(readdirSync(join(artifactsDir, "bundle")).sort()).toEqual(["a.txt", "b.log"]);
+    expect(readFileSync(join(artifactsDir, "bundle", "a.txt"), "utf8")).toBe("one\n");
+  });
+
+  it("on-failure ABORT (default): a failing install stops the build; the error names phase and command (exit 8)", async () => {
+    const { result, text } = await run(`version: 0.2
+phases:
+  install:
+    commands:
+      - echo first
+      - "false"
+      - echo never-runs
+    finally:
+      - echo install-finally
+  build:
+    commands: [echo build-ran]
+  post_build:
+    commands: [echo post-ran]
+`);
+    expect(result).toBeInstanceOf(BuildFailedError);
+    expect((result as BuildFailedError).exitCode).toBe(8);
+    expect((result as BuildFailedError).toLine()).toBe(
+      "buildspec.yml: phase INSTALL failed: command `false` exited 1 (fix: see the build output above)",
+    );
+    expect(text).toContain("install-finally");
+    expect(text).not.toContain("never-runs");
+    expect(text).not.toContain("build-ran");
+    expect(text).not.toContain("post-ran");
+  });
+
+  it("on-failure CONTINUE goes on to the next phase, with CODEBUILD_BUILD_SUCCEEDING=0", async () => {
+    const { result, text } = await run(`version: 0.2
+phases:
+  pre_build:
+    on-failure: CONTINUE
+    commands: ["exit_code() { return 3; }; exit_code"]
+  build:
+    commands: ['echo "build-ran succeeding=$CODEBUILD_BUILD_SUCCEEDING"']
+`);
+    expect(result).toBeInstanceOf(BuildFailedError);
+    expect((result as BuildFailedError).toLine()).toContain("phase PRE_BUILD failed");
+    expect(text).toContain("build-ran succeeding=0");
+  });
+
+  it("post_build runs after a failed build, as CodeBuild does; finally runs after the failing command", async () => {
+    const { result, text } = await run(`version: 0.2
+phases:
+  build:
+    commands: ["sh -c 'exit 7'", echo unreachable]
+    finally: [echo build-finally]
+  post_build:
+    commands: ['echo "post succeeding=$CODEBUILD_BUILD_SUCCEEDING"']
+`);
+    expect((result as BuildFailedError).toLine()).toContain(
+      "phase BUILD failed: command `sh -c 'exit 7'` exited 7",
+    );
+    expect(text).toContain("build-finally");
+    expect(text).toContain("post succeeding=0");
+    expect(text).not.toContain("unreachable");
+  });
+
+  it("a missing artifact fails the build with the pattern", async () => {
+    const artifactsDir = mkdtempSync(join(tmpdir(), "prebake-cb-art-"));
+    const { result } = await run(
+      "version: 0.2\nphases:\n  build:\n    commands: [echo x]\nartifacts:\n  files: [missing/*.zip]\n",
+      {
+        artifactsDir,
+      },
+    );
+    expect((result as BuildFailedError).toLine()).toContain(
+      "UPLOAD_ARTIFACTS failed: no file matches files missing/*.zip",
+    );
+  });
+
+  describe("parameter-store through the SDK (moto in the local profile)", () => {
+    const name = `/prebake-test/cb-${process.pid}`;
+    const ssm = createContext({ cwd: repo, env: {} }).aws(SSMClient);
+    afterAll(async () => {
+      await ssm.send(new DeleteParameterCommand({ Name: name })).catch(() => undefined);
+    });
+
+    it("resolves env.parameter-store into the build environment", async () => {
+      await ssm.send(
+        new PutParameterCommand({ Name: name, Value: "s3cr3t-value", Type: "SecureString", Overwrite: true }),
+      );
+      const { result, text } = await run(
+        `version: 0.2\nenv:\n  parameter-store:\n    TOKEN: ${name}\nphases:\n  build:\n    commands: ['echo "token=$TOKEN"']\n`,
+      );
+      expect(result).toMatchObject({ status: "SUCCEEDED" });
+      expect(text).toContain("token=s3cr3t-value");
+    });
+  });
+
+  it("Ctrl-C removes the build container and exits 130", async () => {
+    const dir = source();
+    writeFileSync(
+      join(dir, "buildspec.yml"),
+      "version: 0.2\nphases:\n  build:\n    commands: [echo started, sleep 60]\n",
+    );
+    const child = spawn(
+      process.execPath,
+      [join(repo, "packages/cli/bin/prebake.js"), "codebuild", "run", "-i", IMAGE, "-s", dir],
+      {
+        cwd: repo,
+        env: { ...process.env, CI: "true" },
+      },
+    );
+    let output = "";
+    child.stdout.on("data", (d) => {
+      output += String(d);
+    });
+    await new Promise<void>((res, rej) => {
+      const timer = setTimeout(() => rej(new Error(`build never started: ${output}`)), 60_000);
+      const poll = setInterval(() => {
+        if (output.includes("started")) {
+          clearInterval(poll);
+          clearTimeout(timer);
+          res();
+        }
+      }, 100);
+    });
+    expect(leftovers()).not.toBe("");
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((res) => child.on("exit", (c) => res(c)));
+    expect(code).toBe(130);
+  });
+});
+
+describe("hello-erlang with buildspecs/erlang-app.yml", () => {
+  /**
+   * The baked image when this machine has pushed one (npm start does); on a fresh CI machine, a
+   * stand-in built from Debian's Erlang packages with the same /usr/local/erlang/activate
+   * interface, so the sample app and the buildspec are still built and tested for real.
+   */
+  function erlangImage(): string {
+    try {
+      const manifest = JSON.parse(
+        readFileSync(join(repo, "dist/images/erlang-otp-27.3.4.1.json"), "utf8"),
+      ) as { uri: string };
+      if (spawnSync("docker", ["image", "inspect", manifest.uri]).status === 0) return manifest.uri;
+    } catch {
+      // no pushed image: build the stand-in below
+    }
+    const tag = "prebake-test/erlang-debian:bookworm";
+    if (spawnSync("docker", ["image", "inspect", tag]).status === 0) return tag;
+    const dir = mkdtempSync(join(tmpdir(), "prebake-erl-"));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, "Dockerfile"),
+      `FROM ${IMAGE}
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends erlang-nox erlang-dev erlang-eunit erlang-tools rebar3 && rm -rf /var/lib/apt/lists/*
+RUN mkdir -p /usr/local/erlang && printf 'kerl_deactivate() { :; }\\n' > /usr/local/erlang/activate
+`,
+    );
+    const r = spawnSync("docker", ["build", "--network", "host", "-t", tag, dir], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`stand-in Erlang image failed to build: ${r.stderr.slice(-2000)}`);
+    return tag;
+  }
+
+  it("installs by activating, then runs EUnit and assembles the release; artifacts hold the release", async () => {
+    const image = erlangImage();
+    const { ctx, text } = context();
+    const artifactsDir = mkdtempSync(join(tmpdir(), "prebake-erl-art-"));
+    const spec = parseBuildspec(
+      readFileSync(join(repo, "buildspecs/erlang-app.yml"), "utf8"),
+      "buildspecs/erlang-app.yml",
+    );
+    const result = await runLocalBuild(ctx, { image, spec, sourceDir: repo, artifactsDir });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(result.phases.map((p) => p.name)).toEqual(["INSTALL", "BUILD", "POST_BUILD", "UPLOAD_ARTIFACTS"]);
+    expect(text()).toMatch(/Erlang\/OTP \d+/);
+    expect(text()).toMatch(/9 tests, 0 failures/);
+    expect(readdirSync(join(artifactsDir, "hello-erlang-release", "hello_erlang", "bin"))).toContain(
+      "hello_erlang",
+    );
+  });
+});
