@@ -1,8 +1,10 @@
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type CommandRegistrar, ConfigError } from "@prebake/core";
 import { loadBuildspec } from "./buildspec.ts";
 import { loadEnvFile } from "./environment.ts";
-import { projectSettings } from "./project.ts";
+import { deployedProjectName, projectSettings } from "./project.ts";
+import { runRemoteBuild } from "./remote.ts";
 import { runLocalBuild } from "./runner.ts";
 
 interface RunOptions {
@@ -103,6 +105,49 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
       });
       ctx.out.result(result);
     });
+
+  codebuild
+    .command("start")
+    .summary("start a build of a deployed CodeBuild project and follow it (phases, logs)")
+    .argument("<project>", "a CodeBuild project name, or <stack>/<LogicalId> of a rendered stack")
+    .option("-i, --image <image>", "image override")
+    .option("-b, --buildspec <file>", "buildspec override (its text is sent)")
+    .option("--env <KEY=value...>", "environment variable overrides")
+    .option("--no-wait", "print the build id and return (async mode)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  prebake codebuild start ci/ErlangAppProject --profile aws\n  prebake codebuild start prebake-ci-erlang-app --no-wait",
+    )
+    .action(
+      async (
+        project: string,
+        opts: { image?: string; buildspec?: string; env?: string[]; wait: boolean },
+      ) => {
+        const ctx = getContext();
+        const projectName = project.includes("/")
+          ? deployedProjectName(ctx.config.rootDir, ctx.config.project, project)
+          : project;
+        const env = Object.fromEntries(
+          (opts.env ?? []).map((kv) => {
+            const eq = kv.indexOf("=");
+            if (eq <= 0)
+              throw new ConfigError(`'${kv}' is not KEY=value`, {
+                where: "--env",
+                fix: "write --env NAME=value",
+              });
+            return [kv.slice(0, eq), kv.slice(eq + 1)];
+          }),
+        );
+        const result = await runRemoteBuild(ctx, {
+          projectName,
+          image: opts.image,
+          buildspec: opts.buildspec ? readFileSync(resolve(opts.buildspec), "utf8") : undefined,
+          env,
+          wait: opts.wait,
+        });
+        if (!opts.wait) ctx.out.result(result);
+      },
+    );
 
   program
     .command("buildspec")

@@ -4,4 +4,5 @@ export * from "./driver.ts";
 export * from "./environment.ts";
 export * from "./phases.ts";
 export * from "./project.ts";
+export * from "./remote.ts";
 export * from "./runner.ts";

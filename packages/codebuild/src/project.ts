@@ -96,3 +96,25 @@ export function projectSettings(
     privileged: environment.PrivilegedMode === true,
   };
 }
+
+/** The physical name of `<stack>/<LogicalId>` once deployed as <project>-<stack> (its Name property). */
+export function deployedProjectName(root: string, configProject: string, ref: string): string {
+  const [stack, logicalId] = ref.split("/");
+  const file = stackTemplatePath(root, stack ?? "");
+  if (!stack || !logicalId || !existsSync(file)) {
+    throw new ConfigError(`'${ref}' is not <stack>/<LogicalId> of a rendered stack`, {
+      where: "project",
+      fix: "e.g. ci/ErlangAppProject",
+    });
+  }
+  const name = parseYaml(readFileSync(file, "utf8")).Resources[logicalId]?.Properties?.Name;
+  const fn = asIntrinsic(name);
+  const text =
+    typeof name === "string" ? name : fn?.name === "Sub" && typeof fn.arg === "string" ? fn.arg : undefined;
+  if (!text)
+    throw new ConfigError(`project ${logicalId} has no Name to start it by`, {
+      where: `stacks/${stack}/stack.yaml`,
+      fix: "give it a Name",
+    });
+  return text.replace("${AWS::StackName}", `${configProject}-${stack}`);
+}
