@@ -16,6 +16,7 @@ interface RunOptions {
   envFile?: string;
   credentials?: boolean;
   privileged?: boolean;
+  local?: boolean;
 }
 
 /** AWS credentials of the host, passed into the build as CodeBuild would give it a role's. */
@@ -57,6 +58,10 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
     .option("-e, --env-file <file>", "KEY=value lines added to the build environment")
     .option("-c, --credentials", "pass the host's AWS credentials (AWS_* variables) into the build")
     .option("--privileged", "privileged mode: the build gets the host's Docker socket")
+    .option(
+      "--local",
+      "in the aws profile, still run locally (there, --project runs the deployed project in CodeBuild)",
+    )
     .addHelpText(
       "after",
       "\nExamples:\n" +
@@ -67,6 +72,13 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
     .action(async (opts: RunOptions) => {
       const ctx = getContext();
       const root = ctx.config.rootDir;
+      if (opts.project && ctx.config.profile.kind === "aws" && !opts.local) {
+        // The same target, remote in the aws profile: the deployed project runs in CodeBuild.
+        const projectName = deployedProjectName(root, ctx.config.project, opts.project);
+        ctx.out.info(`aws profile: running ${projectName} in CodeBuild (--local to run it here)`);
+        await runRemoteBuild(ctx, { projectName, image: opts.image, wait: true });
+        return;
+      }
       const settings = opts.project
         ? projectSettings(
             root,
