@@ -14,14 +14,25 @@ export const registerStackCommands: CommandRegistrar = (program, getContext) => 
     .command("render")
     .summary("render stacks/<name>/stack.ts to stack.yaml (or --check that the committed file is fresh)")
     .description(
-      "Render each stacks/<name>/stack.ts to stacks/<name>/stack.yaml: validated first (dangling !Ref, a CodeBuild\n" +
-        "project without a role, bad parameter constraints), written atomically, untouched when unchanged.",
+      "Render each stacks/<name>/stack.ts to stacks/<name>/stack.yaml. The template is validated first " +
+        "(dangling !Ref/!GetAtt/!Sub references, a CodeBuild project without a service role, parameters " +
+        "without Type or with a pattern that does not compile, Metadata.Prebake naming unknown images or " +
+        "stacks); on any problem nothing is written (exit 3). The file is written atomically, and left " +
+        "untouched when the bytes are the same.",
     )
     .argument("[stacks...]", "stack folder names under stacks/ (default: all)")
     .option("--check", "do not write: fail (exit 4) when a committed stack.yaml differs from a fresh render")
     .addHelpText(
       "after",
-      "\nExamples:\n  prebake render\n  prebake render ci --check\n  npx nx run-many -t render",
+      [
+        "",
+        "Examples:",
+        "  prebake render                  render every folder under stacks/",
+        "  prebake render ci               render stacks/ci/stack.ts only",
+        "  prebake render --check          exit 4 if a committed stack.yaml is stale (for CI)",
+        "  prebake --json render --check   the same, with a JSON result per stack",
+        "  npx nx run ci:render            the Nx target (cached)",
+      ].join("\n"),
     )
     .action(async (names: string[], opts: { check?: boolean }) => {
       const { config, out } = getContext();
@@ -40,11 +51,23 @@ export const registerStackCommands: CommandRegistrar = (program, getContext) => 
     .command("lint")
     .summary("cfn-lint the rendered templates; any error or warning fails (exit 4)")
     .description(
-      "Run the official cfn-lint over stacks/<name>/stack.yaml and print every finding as\n" +
-        "`file:line: rule: message`. Errors and warnings fail the command; cfn-lint is installed with pip if missing.",
+      "Run the official cfn-lint over the rendered stacks/<name>/stack.yaml files and print every finding " +
+        "as `file:line: rule: message`. Any error or warning fails the command (exit 4); informational " +
+        "findings are printed only. When cfn-lint is not on PATH it is installed with `pip install cfn-lint` " +
+        "(and the command says so); if that fails, exit 5.",
     )
     .argument("[stacks...]", "stack folder names under stacks/ (default: all)")
-    .addHelpText("after", "\nExamples:\n  prebake lint\n  prebake lint ci --json\n  npx nx run-many -t lint")
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Examples:",
+        "  prebake lint                    lint every stack",
+        "  prebake lint image-rebuild      lint one stack",
+        "  prebake --json lint             findings as JSON: { stacks, findings: [{ file, line, rule, level, message }] }",
+        "  npx nx run-many -t render lint  render, then lint, every stack",
+      ].join("\n"),
+    )
     .action((names: string[]) => {
       const { config, out } = getContext();
       const stacks = resolveStackNames(config.rootDir, names);

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError, ValidationError, writeFileAtomic } from "@prebake/core";
 import type { Template } from "./model.ts";
+import { validatePrebakeMetadata } from "./read.ts";
 import { validateTemplate } from "./validate.ts";
 import { emitYaml } from "./yaml.ts";
 
@@ -68,7 +69,13 @@ export async function loadStackSource(root: string, name: string): Promise<Templ
 /** The exact bytes stack.yaml should hold. Validation failures throw before anything is written. */
 export async function renderStackText(root: string, name: string): Promise<string> {
   const template = await loadStackSource(root, name);
-  validateTemplate(template, `stacks/${name}/stack.ts`);
+  const where = `stacks/${name}/stack.ts`;
+  validateTemplate(template, where);
+  validatePrebakeMetadata(template, where, {
+    images: (image) => existsSync(join(root, "images", image, "image.yaml")),
+    stacks: (stack) => existsSync(stackSourcePath(root, stack)),
+    self: name,
+  });
   return headerFor(name) + emitYaml(template);
 }
 

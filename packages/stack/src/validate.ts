@@ -20,7 +20,7 @@ export function subReferences(template: string): string[] {
 interface Reference {
   target: string;
   path: string;
-  kind: "Ref" | "GetAtt" | "Sub" | "Condition" | "DependsOn";
+  kind: "Ref" | "GetAtt" | "Sub" | "Condition" | "FindInMap";
 }
 
 function collectReferences(
@@ -52,6 +52,11 @@ function collectReferences(
     }
     if (name === "Condition" && typeof arg === "string") {
       out.push({ target: arg, path, kind: "Condition" });
+      return;
+    }
+    if (name === "FindInMap" && Array.isArray(arg) && typeof arg[0] === "string") {
+      out.push({ target: arg[0], path, kind: "FindInMap" });
+      for (const [i, v] of arg.slice(1).entries()) collectReferences(v, `${path}[${i + 1}]`, out);
       return;
     }
     if (name === "If" && Array.isArray(arg) && typeof arg[0] === "string") {
@@ -151,11 +156,27 @@ export function validateTemplate(template: Template, where: string): void {
     }
   }
 
+  for (const [id, o] of Object.entries(template.Outputs ?? {})) {
+    if (o?.Value === undefined)
+      fail(`Outputs.${id}.Value`, `output ${id} has no Value`, "set Value (e.g. Ref(<resource>))");
+    if (o.Condition && !(o.Condition in conditions))
+      fail(`Outputs.${id}.Condition`, `condition '${o.Condition}' is not defined`, "add it under Conditions");
+  }
+
   const refs: Reference[] = [];
   collectReferences(template.Resources, "Resources", refs);
   collectReferences(template.Outputs ?? {}, "Outputs", refs);
   collectReferences(conditions, "Conditions", refs);
   for (const ref of refs) {
+    if (ref.kind === "FindInMap") {
+      if (!(ref.target in (template.Mappings ?? {})))
+        fail(
+          ref.path,
+          `!FindInMap names mapping '${ref.target}', which is not defined`,
+          "add it under Mappings",
+        );
+      continue;
+    }
     if (ref.kind === "Condition") {
       if (!(ref.target in conditions))
         fail(ref.path, `condition '${ref.target}' is not defined`, "add it under Conditions");
@@ -189,25 +210,27 @@ export function validateTemplate(template: Template, where: string): void {
 export function validateParameterValues(
   template: Template,
   values: Record<string, string>,
-  where: (key: string) => string,
+  where: string | ((key: string) => string),
 ): void {
+  // A string names the field holding the values (`prebake.config.yaml: stacks.ci.parameters`).
+  const at = typeof where === "string" ? (key: string) => `${where}.${key}` : where;
   for (const [key, value] of Object.entries(values)) {
     const p = template.Parameters?.[key];
     if (!p) {
       throw new ConfigError(`unknown parameter '${key}'`, {
-        where: where(key),
+        where: at(key),
         fix: `use one of: ${Object.keys(template.Parameters ?? {}).join(", ") || "(the template has no parameters)"}`,
       });
     }
     if (p.AllowedPattern !== undefined && !new RegExp(`^(?:${p.AllowedPattern})$`).test(value)) {
       throw new ConfigError(`'${value}' does not match the pattern ${p.AllowedPattern}`, {
-        where: where(key),
+        where: at(key),
         fix: p.ConstraintDescription ?? `use a value that matches ${p.AllowedPattern}`,
       });
     }
     if (p.AllowedValues && !p.AllowedValues.map(String).includes(value)) {
       throw new ConfigError(`'${value}' is not an allowed value`, {
-        where: where(key),
+        where: at(key),
         fix: `use one of: ${p.AllowedValues.join(", ")}`,
       });
     }

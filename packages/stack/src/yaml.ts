@@ -69,9 +69,26 @@ function toNode(doc: Document, value: unknown): Node {
     return map;
   }
   const node = doc.createNode(value) as Node;
-  // YAML 1.1 readers (cfn-lint, PyYAML) take 2010-09-09 for a date: quote date-like strings.
-  if (typeof value === "string" && /^\d{4}-\d\d-\d\d/.test(value)) (node as Scalar).type = "QUOTE_DOUBLE";
+  if (typeof value === "string" && isYaml11Ambiguous(value)) (node as Scalar).type = "QUOTE_DOUBLE";
   return node;
+}
+
+/**
+ * Plain scalars that YAML 1.2 (our writer) keeps as strings but YAML 1.1 readers (cfn-lint's
+ * PyYAML, and CloudFormation's own parser) read as something else: dates (2010-09-09), booleans
+ * (on, yes, N), base-60 numbers (1:20), numbers with underscores (1_000), the merge key (<<)
+ * and the value key (=). Quoting them keeps a string a string for every reader.
+ */
+const YAML11_AMBIGUOUS = [
+  /^\d{4}-\d\d?-\d\d?([Tt ]|$)/,
+  /^(y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/,
+  /^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$/,
+  /^[-+]?(0b[0-1_]+|0[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*|([0-9][0-9_]*)?\.[0-9_]*([eE][-+][0-9]+)?)$/,
+  /^(<<|=)$/,
+];
+
+export function isYaml11Ambiguous(value: string): boolean {
+  return YAML11_AMBIGUOUS.some((re) => re.test(value));
 }
 
 function intrinsicNode(doc: Document, name: IntrinsicName, arg: unknown): Node {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError, ValidationError } from "@prebake/core";
 import { describe, expect, it } from "vitest";
-import { checkStack, renderStack } from "../src/index.ts";
+import { checkStack, renderStack, renderStackText } from "../src/index.ts";
 
 const stackApi = pathToFileURL(join(import.meta.dirname, "../src/index.ts")).href;
 
@@ -75,5 +75,17 @@ describe("render", () => {
     expect(stale.toLine()).toBe(
       "stacks/demo/stack.yaml: differs from a fresh render of stack.ts (fix: run `npx nx run demo:render` and commit the result)",
     );
+  });
+});
+
+describe("the committed stacks", () => {
+  it("render twice to the same bytes, which are the committed stack.yaml", async () => {
+    const root = join(import.meta.dirname, "../../..");
+    for (const stack of ["ci", "image-rebuild"]) {
+      const first = await renderStackText(root, stack);
+      const second = await renderStackText(root, stack);
+      expect(second).toBe(first);
+      expect(readFileSync(join(root, "stacks", stack, "stack.yaml"), "utf8")).toBe(first);
+    }
   });
 });

@@ -104,3 +104,15 @@ describe("CloudFormation short tags", () => {
     );
   });
 });
+
+describe("strings YAML 1.1 readers would misread", () => {
+  it("are quoted, and read back as the same strings", () => {
+    const tricky = ["on", "Off", "yes", "N", "1:20", "1_000", "0755", "<<", "=", "2010-09-09", "27.1", "1e3"];
+    const text = emitYaml(wrap(tricky));
+    for (const s of tricky) expect(text).toContain(`- "${s}"`);
+    expect(parseYaml(text)).toEqual(wrap(tricky));
+    expect(emitYaml(parseYaml(text))).toBe(text);
+    // and nothing else is quoted for it
+    expect(emitYaml(wrap(["online", "yesterday", "arn:aws:s3:::b/*"]))).toContain("- online\n");
+  });
+});
