@@ -4,6 +4,7 @@ import { type CommandRegistrar, ConfigError } from "@prebake/core";
 import { loadBuildspec } from "./buildspec.ts";
 import { loadEnvFile } from "./environment.ts";
 import { deployedProjectName, projectSettings } from "./project.ts";
+import { rebuildImagesInCodeBuild } from "./rebuild.ts";
 import { runRemoteBuild } from "./remote.ts";
 import { runLocalBuild } from "./runner.ts";
 
@@ -160,6 +161,22 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
         if (!opts.wait) ctx.out.result(result);
       },
     );
+
+  codebuild
+    .command("rebuild-images")
+    .summary("rebuild and push the images inside AWS, in the image-rebuild stack's CodeBuild project")
+    .description(
+      "For teams without a local Docker engine: uploads the committed tree (git archive HEAD) to the\n" +
+        "image-rebuild stack's source bucket and runs its privileged project, whose buildspec runs\n" +
+        "the same `prebake push` a laptop runs. Needs the image-rebuild stack deployed.",
+    )
+    .option("--no-wait", "print the build id and return")
+    .addHelpText("after", "\nExample:\n  prebake codebuild rebuild-images --profile aws")
+    .action(async (opts: { wait: boolean }) => {
+      const ctx = getContext();
+      const result = await rebuildImagesInCodeBuild(ctx, opts);
+      if (!opts.wait) ctx.out.result(result);
+    });
 
   program
     .command("buildspec")

@@ -4,5 +4,6 @@ export * from "./driver.ts";
 export * from "./environment.ts";
 export * from "./phases.ts";
 export * from "./project.ts";
+export * from "./rebuild.ts";
 export * from "./remote.ts";
 export * from "./runner.ts";

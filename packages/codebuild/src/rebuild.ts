@@ -1,0 +1,58 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { ConfigError, type Context, classifyAwsError, distPaths, formatBytes } from "@prebake/core";
+import { type RemoteBuildResult, runRemoteBuild } from "./remote.ts";
+
+/**
+ * Image rebuild in CodeBuild, for teams without a local Docker engine: the committed tree
+ * (git archive of HEAD) goes to the image-rebuild stack's source bucket, and its privileged
+ * project runs buildspecs/image-rebuild.yml, i.e. the same `prebake push` a laptop runs.
+ */
+export function rebuildTarget(root: string): { bucket: string; project: string; key: string } {
+  const file = distPaths.stackOutputs(root, "image-rebuild");
+  const outputs = existsSync(file)
+    ? (JSON.parse(readFileSync(file, "utf8")) as {
+        outputs?: Record<string, string>;
+        parameters?: Record<string, string>;
+      })
+    : undefined;
+  const bucket = outputs?.outputs?.SourceBucketName;
+  const project = outputs?.outputs?.RebuildProjectName;
+  if (!bucket || !project) {
+    throw new ConfigError(
+      "the image-rebuild stack's outputs (SourceBucketName, RebuildProjectName) are not known",
+      {
+        where: "dist/stacks/image-rebuild.json",
+        fix: "deploy it first: prebake deploy image-rebuild",
+      },
+    );
+  }
+  return { bucket, project, key: outputs?.parameters?.SourceObjectKey || "source/prebake.zip" };
+}
+
+export async function rebuildImagesInCodeBuild(
+  ctx: Context,
+  opts: { wait: boolean },
+): Promise<RemoteBuildResult> {
+  const { bucket, project, key } = rebuildTarget(ctx.config.rootDir);
+  let archive: Buffer;
+  try {
+    archive = execFileSync("git", ["archive", "--format=zip", "HEAD"], {
+      cwd: ctx.config.rootDir,
+      maxBuffer: 512 * 1024 * 1024,
+    });
+  } catch {
+    throw new ConfigError("cannot archive the repository with git", {
+      where: ctx.config.rootDir,
+      fix: "run it in a git checkout with a commit",
+    });
+  }
+  ctx.out.step(`uploading the committed tree (${formatBytes(archive.length)}) to s3://${bucket}/${key}`);
+  try {
+    await ctx.aws(S3Client).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: archive }));
+  } catch (err) {
+    throw classifyAwsError(err, ctx.config.profile, `s3://${bucket}/${key}`);
+  }
+  return runRemoteBuild(ctx, { projectName: project, wait: opts.wait });
+}
