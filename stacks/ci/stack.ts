@@ -23,7 +23,8 @@ const PYTHON_LAYER = "python-layer";
 /**
  * Project names and ARNs are spelled out rather than taken with !Ref/!GetAtt of the projects:
  * the names are fixed by this template anyway, and the AWS emulator (moto) does not create
- * CodeBuild projects, so a !GetAtt of one would fail the whole local deploy.
+ * CodeBuild projects, so a !GetAtt of one would fail the whole local deploy (and a !Ref of one
+ * would drop the output).
  */
 const projectName = (suffix: string) => Sub(`\${AWS::StackName}-${suffix}`);
 const projectArn = (suffix: string) =>
@@ -269,11 +270,11 @@ export default defineTemplate({
   Outputs: {
     ErlangAppProjectName: {
       Description: "CodeBuild project of the Erlang app",
-      Value: Ref("ErlangAppProject"),
+      Value: projectName(ERLANG_APP),
     },
     LayerBuildProjectName: {
       Description: "CodeBuild project of the Python layer",
-      Value: Ref("LayerBuildProject"),
+      Value: projectName(PYTHON_LAYER),
     },
     CodeBuildServiceRoleArn: {
       Description: "Role the CI builds run as",

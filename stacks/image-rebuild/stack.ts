@@ -143,7 +143,12 @@ export default defineTemplate({
     }),
   },
   Outputs: {
-    RebuildProjectName: { Description: "The image rebuild CodeBuild project", Value: Ref("RebuildProject") },
+    // The name the project is given above, spelled out: the AWS emulator (moto) does not create
+    // CodeBuild projects, and an output of a !Ref to one would be missing there.
+    RebuildProjectName: {
+      Description: "The image rebuild CodeBuild project",
+      Value: Sub("${AWS::StackName}"),
+    },
     SourceBucketName: { Description: "Upload the repository archive here", Value: Ref("SourceBucket") },
     RebuildRoleArn: { Description: "Role the rebuild runs as", Value: GetAtt("RebuildRole", "Arn") },
     RebuildLogGroupName: { Description: "Rebuild logs", Value: Ref("RebuildLogGroup") },
