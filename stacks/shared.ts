@@ -31,8 +31,11 @@ export const pullCredentials = (condition: string) => If(condition, "CODEBUILD",
 
 export const LOG_RETENTION_VALUES = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365];
 
-/** An S3 bucket nobody can reach in plain HTTP or publicly: versioned, encrypted, owner-enforced. */
-export function hardenedBucket() {
+/**
+ * An S3 bucket nobody can reach in plain HTTP or publicly: versioned, encrypted, owner-enforced.
+ * `eventBridge` sends its object events to EventBridge (what starts a pipeline on an upload).
+ */
+export function hardenedBucket(opts: { eventBridge?: boolean } = {}) {
   return resource(
     "AWS::S3::Bucket",
     {
@@ -47,6 +50,9 @@ export function hardenedBucket() {
         RestrictPublicBuckets: true,
       },
       OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+      ...(opts.eventBridge && {
+        NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+      }),
     },
     { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" },
   );

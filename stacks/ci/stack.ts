@@ -32,6 +32,10 @@ const projectArn = (suffix: string) =>
     `arn:\${AWS::Partition}:codebuild:\${AWS::Region}:\${AWS::AccountId}:project/\${AWS::StackName}-${suffix}`,
   );
 const layerRepository = repositoryOf("python-layer");
+/** The pipeline is named after the stack (Name below), so its ARN is known without a !GetAtt. */
+const pipelineArn = Sub(
+  "arn:${AWS::Partition}:codepipeline:${AWS::Region}:${AWS::AccountId}:${AWS::StackName}",
+);
 
 function buildProject(opts: {
   suffix: string;
@@ -101,7 +105,7 @@ export default defineTemplate({
     LayerBuildImageIsCurated: curatedImageCondition("LayerBuildImage"),
   },
   Resources: {
-    ArtifactsBucket: hardenedBucket(),
+    ArtifactsBucket: hardenedBucket({ eventBridge: true }),
     ArtifactsBucketPolicy: tlsOnlyPolicy("ArtifactsBucket"),
     ErlangAppLogGroup: logGroup(Sub("/aws/codebuild/${AWS::StackName}-erlang-app")),
     LayerBuildLogGroup: logGroup(Sub("/aws/codebuild/${AWS::StackName}-python-layer")),
@@ -266,6 +270,39 @@ export default defineTemplate({
       },
       { DependsOn: ["ErlangAppProject", "LayerBuildProject"] },
     ),
+    // PollForSourceChanges is off (polling is deprecated): an upload of the source archive starts
+    // the pipeline through the bucket's EventBridge events instead. Only that one key matches, so
+    // the artifacts the pipeline itself writes to the bucket do not start it again.
+    SourceUploadedRule: resource("AWS::Events::Rule", {
+      Description: "Starts the CI pipeline when the source archive is uploaded",
+      EventPattern: {
+        source: ["aws.s3"],
+        "detail-type": ["Object Created"],
+        detail: { bucket: { name: [Ref("ArtifactsBucket")] }, object: { key: [Ref("SourceObjectKey")] } },
+      },
+      State: "ENABLED",
+      Targets: [{ Id: "pipeline", Arn: pipelineArn, RoleArn: GetAtt("PipelineTriggerRole", "Arn") }],
+    }),
+    PipelineTriggerRole: resource("AWS::IAM::Role", {
+      Description: "Lets EventBridge start the CI pipeline (and nothing else)",
+      AssumeRolePolicyDocument: {
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sts:AssumeRole" },
+        ],
+      },
+      Policies: [
+        {
+          PolicyName: "start-pipeline",
+          PolicyDocument: {
+            Version: "2012-10-17",
+            Statement: [
+              { Effect: "Allow", Action: "codepipeline:StartPipelineExecution", Resource: pipelineArn },
+            ],
+          },
+        },
+      ],
+    }),
   },
   Outputs: {
     ErlangAppProjectName: {

@@ -1,9 +1,17 @@
 import type { CodeBuildProjectProperties } from "@awboost/cfn-resource-types/AWS-CodeBuild-Project";
 import type { CodePipelinePipelineProperties } from "@awboost/cfn-resource-types/AWS-CodePipeline-Pipeline";
+import type { ECRRepositoryProperties } from "@awboost/cfn-resource-types/AWS-ECR-Repository";
+import type { EventsRuleProperties } from "@awboost/cfn-resource-types/AWS-Events-Rule";
+import type { IAMManagedPolicyProperties } from "@awboost/cfn-resource-types/AWS-IAM-ManagedPolicy";
+import type { IAMPolicyProperties } from "@awboost/cfn-resource-types/AWS-IAM-Policy";
 import type { IAMRoleProperties } from "@awboost/cfn-resource-types/AWS-IAM-Role";
+import type { KMSKeyProperties } from "@awboost/cfn-resource-types/AWS-KMS-Key";
+import type { LambdaFunctionProperties } from "@awboost/cfn-resource-types/AWS-Lambda-Function";
+import type { LambdaLayerVersionProperties } from "@awboost/cfn-resource-types/AWS-Lambda-LayerVersion";
 import type { LogsLogGroupProperties } from "@awboost/cfn-resource-types/AWS-Logs-LogGroup";
 import type { S3BucketProperties } from "@awboost/cfn-resource-types/AWS-S3-Bucket";
 import type { S3BucketPolicyProperties } from "@awboost/cfn-resource-types/AWS-S3-BucketPolicy";
+import type { SNSTopicProperties } from "@awboost/cfn-resource-types/AWS-SNS-Topic";
 import type { SSMParameterProperties } from "@awboost/cfn-resource-types/AWS-SSM-Parameter";
 import type { Intrinsic } from "./intrinsics.ts";
 
@@ -24,10 +32,18 @@ export type Value<T> = T extends string | number | boolean
 export interface ResourcePropertyTypes {
   "AWS::CodeBuild::Project": CodeBuildProjectProperties;
   "AWS::CodePipeline::Pipeline": CodePipelinePipelineProperties;
+  "AWS::ECR::Repository": ECRRepositoryProperties;
+  "AWS::Events::Rule": EventsRuleProperties;
+  "AWS::IAM::ManagedPolicy": IAMManagedPolicyProperties;
+  "AWS::IAM::Policy": IAMPolicyProperties;
   "AWS::IAM::Role": IAMRoleProperties;
+  "AWS::KMS::Key": KMSKeyProperties;
+  "AWS::Lambda::Function": LambdaFunctionProperties;
+  "AWS::Lambda::LayerVersion": LambdaLayerVersionProperties;
   "AWS::Logs::LogGroup": LogsLogGroupProperties;
   "AWS::S3::Bucket": S3BucketProperties;
   "AWS::S3::BucketPolicy": S3BucketPolicyProperties;
+  "AWS::SNS::Topic": SNSTopicProperties;
   "AWS::SSM::Parameter": SSMParameterProperties;
 }
 

@@ -66,6 +66,27 @@ describe("IAM scoping", () => {
     expect(resources(logs).map((r) => asIntrinsic(r)?.name)).toEqual(["GetAtt", "GetAtt"]);
   });
 
+  it("ci: an upload of exactly the source key starts the pipeline, through a role that can do only that", async () => {
+    const ci = await loadStackSource(root, "ci");
+    const rule = ci.Resources.SourceUploadedRule!.Properties! as {
+      EventPattern: { detail: { object: { key: unknown[] } } };
+      Targets: { Arn: unknown; RoleArn: unknown }[];
+    };
+    expect(rule.EventPattern.detail.object.key).toEqual([{ Ref: "SourceObjectKey" }]);
+    const pipelineArn =
+      "arn:${AWS::Partition}:codepipeline:${AWS::Region}:${AWS::AccountId}:${AWS::StackName}";
+    expect(asIntrinsic(rule.Targets[0]!.Arn)?.arg).toBe(pipelineArn);
+    expect(ci.Resources.Pipeline!.Properties!.Name).toEqual({ "Fn::Sub": "${AWS::StackName}" });
+    const trigger = statements(ci).filter(({ role }) => role === "PipelineTriggerRole");
+    expect(trigger.map(({ s }) => [actions(s), asIntrinsic(s.Resource)?.arg])).toEqual([
+      [["codepipeline:StartPipelineExecution"], pipelineArn],
+    ]);
+    const bucket = ci.Resources.ArtifactsBucket!.Properties!;
+    expect(bucket.NotificationConfiguration).toEqual({
+      EventBridgeConfiguration: { EventBridgeEnabled: true },
+    });
+  });
+
   it("image-rebuild: '*' only for the ECR login and the read-only stack listing of the in-use check", async () => {
     const rebuild = await loadStackSource(root, "image-rebuild");
     for (const { s } of statements(rebuild)) {
