@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ConfigError, ValidationError, writeFileAtomic } from "@prebake/core";
+import { ConfigError, PrebakeError, ValidationError, writeFileAtomic } from "@prebake/core";
 import type { Template } from "./model.ts";
 import { validatePrebakeMetadata } from "./read.ts";
 import { validateTemplate } from "./validate.ts";
@@ -40,27 +40,54 @@ export function resolveStackNames(root: string, names: string[]): string[] {
   return names;
 }
 
+/**
+ * Where in the stack sources an error happened: Node puts `<file>:<line>` first for a syntax
+ * error, and a runtime error has stack frames; the first frame under stacks/ is the user's line.
+ */
+export function errorLocation(err: unknown, dir: string): { file: string; line: number } | undefined {
+  const stack = String((err as Error)?.stack ?? "");
+  const syntax = /^(\/[^\n]*?):(\d+)\n/.exec(stack);
+  if (syntax && syntax[1]!.startsWith(dir)) return { file: syntax[1]!, line: Number(syntax[2]) };
+  for (const m of stack.matchAll(/(?:file:\/\/)?(\/[^\s():?]+)(?:\?[^\s:]*)?:(\d+):\d+/g)) {
+    let file = m[1]!;
+    try {
+      file = decodeURIComponent(file);
+    } catch {}
+    if (file.startsWith(dir)) return { file, line: Number(m[2]) };
+  }
+  return undefined;
+}
+
 /** Load stacks/<name>/stack.ts: its default export is the template, or a function returning it. */
+/** The one-line error for a stack.ts that does not load or whose template function throws. */
+function loadError(err: unknown, root: string, shown: string): PrebakeError {
+  // A helper the stack calls may already say precisely what is wrong (e.g. a missing image definition).
+  if (err instanceof PrebakeError) return err;
+  const first = String((err as Error)?.message ?? err).split("\n")[0];
+  const at = errorLocation(err, stacksDir(root));
+  const file = at ? relative(root, at.file) : shown;
+  return new ConfigError(`cannot load: ${first}`, {
+    where: at ? `${file}:${at.line}` : shown,
+    fix: `fix the error in ${file}`,
+    cause: err,
+  });
+}
+
 export async function loadStackSource(root: string, name: string): Promise<Template> {
   const file = stackSourcePath(root, name);
   const shown = `stacks/${name}/stack.ts`;
-  let mod: { default?: unknown };
+  let exported: unknown;
   try {
     // A query string defeats the module cache, so a long-lived process sees edits.
-    mod = (await import(`${pathToFileURL(file).href}?mtime=${Date.now()}`)) as { default?: unknown };
+    const mod = (await import(`${pathToFileURL(file).href}?mtime=${Date.now()}`)) as { default?: unknown };
+    exported = typeof mod.default === "function" ? await (mod.default as () => unknown)() : mod.default;
   } catch (err) {
-    const first = String((err as Error).message ?? err).split("\n")[0];
-    throw new ConfigError(`cannot load: ${first}`, {
-      where: shown,
-      fix: "fix the error in stack.ts",
-      cause: err,
-    });
+    throw loadError(err, root, shown);
   }
-  const exported = typeof mod.default === "function" ? await (mod.default as () => unknown)() : mod.default;
   if (!exported || typeof exported !== "object") {
     throw new ConfigError("has no default export of a template", {
       where: shown,
-      fix: "end the file with `export default defineTemplate({ ... })`",
+      fix: "end the file with `export default defineTemplate({ ... })` (or a function returning it)",
     });
   }
   return exported as Template;

@@ -1,10 +1,13 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError, ValidationError } from "@prebake/core";
 import { describe, expect, it } from "vitest";
-import { checkStack, renderStack, renderStackText } from "../src/index.ts";
+import { checkStack, errorLocation, renderStack, renderStackText } from "../src/index.ts";
+
+const repo = join(import.meta.dirname, "../../..");
 
 const stackApi = pathToFileURL(join(import.meta.dirname, "../src/index.ts")).href;
 
@@ -46,9 +49,57 @@ describe("render", () => {
     const err = await renderStack(root, "broken").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).toLine()).toMatch(
-      /^stacks\/broken\/stack\.ts: cannot load: .+\(fix: fix the error in stack\.ts\)$/,
+      /^stacks\/broken\/stack\.ts(:\d+)?: cannot load: [^\n]+\(fix: fix the error in stacks\/broken\/stack\.ts\)$/,
     );
     expect(existsSync(join(root, "stacks/broken/stack.yaml"))).toBe(false);
+
+    // The CLI on Node's own type stripping (what users run) also names the line.
+    const r = spawnSync(process.execPath, [join(repo, "packages/cli/bin/prebake.js"), "render", "broken"], {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, CI: "true" },
+    });
+    expect(r.status).toBe(3);
+    expect(r.stderr.trim()).toMatch(
+      /^prebake: error: stacks\/broken\/stack\.ts:\d+: cannot load: [^\n]+ \(fix: fix the error in stacks\/broken\/stack\.ts\)$/,
+    );
+    expect(existsSync(join(root, "stacks/broken/stack.yaml"))).toBe(false);
+  });
+
+  it("finds the stack line in Node's syntax errors and in runtime stack frames", () => {
+    const dir = "/r/stacks";
+    expect(
+      errorLocation(
+        {
+          stack: "/r/stacks/ci/stack.ts:5\n    B: 1\n    ^\n\nSyntaxError [ERR_INVALID_TYPESCRIPT_SYNTAX]: x",
+        },
+        dir,
+      ),
+    ).toEqual({ file: "/r/stacks/ci/stack.ts", line: 5 });
+    expect(
+      errorLocation(
+        {
+          stack:
+            "TypeError: x\n    at f (file:///r/packages/images/src/x.ts:9:1)\n    at file:///r/stacks/shared.ts?mtime=1:12:36\n    at file:///r/stacks/ci/stack.ts:2:1",
+        },
+        dir,
+      ),
+    ).toEqual({ file: "/r/stacks/shared.ts", line: 12 });
+    expect(errorLocation(new Error("no frames here"), "/elsewhere")).toBeUndefined();
+  });
+
+  it("a runtime error names the line of stack.ts; a PrebakeError from a helper passes through as it is", async () => {
+    const root = project({
+      thrown: `const none = undefined as unknown as { id: string };\nexport default () => ({ Resources: { A: none.id } });\n`,
+      helper: `import { ConfigError } from "@prebake/core";\nthrow new ConfigError("no image named 'x'", { where: "images/x/image.yaml", fix: "create it" });\n`,
+    });
+    const thrown = (await renderStack(root, "thrown").catch((e: unknown) => e)) as ConfigError;
+    expect(thrown.toLine()).toMatch(
+      /^stacks\/thrown\/stack\.ts:2: cannot load: Cannot read properties of undefined/,
+    );
+    const helper = (await renderStack(root, "helper").catch((e: unknown) => e)) as ConfigError;
+    expect(helper.toLine()).toBe("images/x/image.yaml: no image named 'x' (fix: create it)");
+    expect(existsSync(join(root, "stacks/thrown/stack.yaml"))).toBe(false);
   });
 
   it("a dangling !Ref keeps the previous stack.yaml as it was (no half-written file)", async () => {
