@@ -78,8 +78,16 @@ export function tlsOnlyPolicy(bucket: string) {
   });
 }
 
+/**
+ * A build log group with retention. Deleted with the stack, on purpose and explicitly: it has a
+ * fixed name, so a retained group would make the next create of the same stack fail.
+ */
 export function logGroup(name: Intrinsic) {
-  return resource("AWS::Logs::LogGroup", { LogGroupName: name, RetentionInDays: Ref("LogRetentionDays") });
+  return resource(
+    "AWS::Logs::LogGroup",
+    { LogGroupName: name, RetentionInDays: Ref("LogRetentionDays") },
+    { DeletionPolicy: "Delete", UpdateReplacePolicy: "Delete" },
+  );
 }
 
 export const logRetentionParameter = {

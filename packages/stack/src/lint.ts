@@ -52,14 +52,19 @@ export function ensureCfnLint(log: (message: string) => void): void {
   }
 }
 
-/** Run cfn-lint over the given templates and return every finding (errors, warnings and infos). */
+/**
+ * Run cfn-lint over the given templates and return every finding: errors and warnings, and with
+ * `includeInfo` also the informational checks cfn-lint leaves out by default.
+ */
 export function runCfnLint(
   files: string[],
   root: string,
   log: (message: string) => void = () => {},
+  includeInfo = false,
 ): LintFinding[] {
   ensureCfnLint(log);
-  const r = spawnSync("cfn-lint", ["--format", "parseable", "--", ...files], { cwd: root, encoding: "utf8" });
+  const args = ["--format", "parseable", ...(includeInfo ? ["--include-checks", "I"] : []), "--", ...files];
+  const r = spawnSync("cfn-lint", args, { cwd: root, encoding: "utf8" });
   // cfn-lint exits with a bit mask of the levels it found; 0 means clean. Anything it could not
   // parse as a finding (a crash) is surfaced rather than mistaken for a clean run.
   const findings = parseCfnLintOutput(r.stdout ?? "", root);
