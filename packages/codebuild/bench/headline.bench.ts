@@ -78,6 +78,7 @@ phases:
       - export PATH=/usr/local/erlang/bin:$PATH
       - erl -noshell -eval 'io:format("Erlang/OTP ~s~n", [erlang:system_info(otp_release)]), halt().'
       - rebar3 version
+      - cd "$CODEBUILD_SRC_DIR"
 ${buildPhase}`;
 
 const { ctx } = { ctx: createContext({ cwd: repo, tty: false, quiet: true, env: {} }) };
