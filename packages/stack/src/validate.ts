@@ -234,5 +234,20 @@ export function validateParameterValues(
         fix: `use one of: ${p.AllowedValues.join(", ")}`,
       });
     }
+    const bad = (message: string, fix: string): never => {
+      throw new ConfigError(message, { where: at(key), fix: p.ConstraintDescription ?? fix });
+    };
+    if (p.Type === "Number") {
+      const n = Number(value);
+      if (value.trim() === "" || !Number.isFinite(n)) bad(`'${value}' is not a number`, "use a number");
+      if (p.MinValue !== undefined && n < p.MinValue)
+        bad(`${value} is below ${p.MinValue}`, `use ${p.MinValue} or more`);
+      if (p.MaxValue !== undefined && n > p.MaxValue)
+        bad(`${value} is above ${p.MaxValue}`, `use ${p.MaxValue} or less`);
+    }
+    if (p.MinLength !== undefined && value.length < p.MinLength)
+      bad(`'${value}' is shorter than ${p.MinLength} characters`, `use at least ${p.MinLength} characters`);
+    if (p.MaxLength !== undefined && value.length > p.MaxLength)
+      bad(`'${value}' is longer than ${p.MaxLength} characters`, `use at most ${p.MaxLength} characters`);
   }
 }

@@ -109,6 +109,28 @@ describe("parameter values", () => {
     expect(() => validateParameterValues(base(), { ErlangVersion: "26.2.5" }, shown)).not.toThrow();
   });
 
+  it("checks numbers and lengths the way CloudFormation will", () => {
+    const t = defineTemplate({
+      Parameters: {
+        Days: { Type: "Number", MinValue: 1, MaxValue: 365 },
+        Name: { Type: "String", MinLength: 2, MaxLength: 4 },
+      },
+      Resources: {},
+    });
+    expect(line(() => validateParameterValues(t, { Days: "ten" }, "c"))).toBe(
+      "c.Days: 'ten' is not a number (fix: use a number)",
+    );
+    expect(line(() => validateParameterValues(t, { Days: "400" }, "c"))).toContain(
+      "c.Days: 400 is above 365",
+    );
+    expect(line(() => validateParameterValues(t, { Days: "0" }, "c"))).toContain("c.Days: 0 is below 1");
+    expect(line(() => validateParameterValues(t, { Name: "x" }, "c"))).toContain("shorter than 2 characters");
+    expect(line(() => validateParameterValues(t, { Name: "toolong" }, "c"))).toContain(
+      "longer than 4 characters",
+    );
+    expect(() => validateParameterValues(t, { Days: "30", Name: "ab" }, "c")).not.toThrow();
+  });
+
   it("refuses an unknown parameter, listing the known ones", () => {
     expect(line(() => validateParameterValues(base(), { ErlangVersoin: "27.1" }, shown))).toContain(
       "unknown parameter 'ErlangVersoin' (fix: use one of: ErlangVersion)",
