@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { parse } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "./errors.ts";
 import { CONFIG_FILE_NAME, findRepoRoot } from "./paths.ts";
+import { parseValidatedYaml } from "./validated-yaml.ts";
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
@@ -95,34 +95,10 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Turn a zod issue path into the dotted field name users see in the file. */
-function fieldPath(path: PropertyKey[]): string {
-  return path.map((p) => String(p)).join(".") || "(root)";
-}
-
 export function parseConfig(text: string, file: string, rootDir: string, options: LoadConfigOptions = {}) {
   const env = options.env ?? process.env;
   const shown = relative(rootDir, file) || file;
-  let raw: unknown;
-  try {
-    raw = parse(text) ?? {};
-  } catch (err) {
-    const line = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
-    throw new ConfigError(`not valid YAML: ${(err as Error).message.split("\n")[0]}`, {
-      where: line ? `${shown}:${line}` : shown,
-      fix: "correct the YAML syntax",
-    });
-  }
-  const parsed = fileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const keys = issue.code === "unrecognized_keys" ? ` (${issue.keys.join(", ")})` : "";
-    throw new ConfigError(`${issue.message}${keys}`, {
-      where: `${shown}: ${fieldPath(issue.path)}`,
-      fix: "see README.md, section Configuration",
-    });
-  }
-  const cfg = parsed.data;
+  const cfg = parseValidatedYaml(text, shown, fileSchema, "see README.md, section Configuration");
   const profiles: Record<string, ProfileConfig> = { ...DEFAULT_PROFILES };
   for (const [name, p] of Object.entries(cfg.profiles)) {
     // A profile in the file is layered over the embedded one of the same name.

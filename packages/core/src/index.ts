@@ -7,3 +7,4 @@ export * from "./docker.ts";
 export * from "./errors.ts";
 export * from "./output.ts";
 export * from "./paths.ts";
+export * from "./validated-yaml.ts";

@@ -1,7 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError } from "@prebake/core";
-import { parse } from "yaml";
+import { ConfigError, parseValidatedYaml } from "@prebake/core";
 import { z } from "zod";
 
 /**
@@ -115,34 +114,14 @@ export interface ImageDefinition extends ImageDefinitionFields {
   file: string;
 }
 
-function fieldPath(path: PropertyKey[]): string {
-  return path.map((p) => String(p)).join(".") || "(root)";
-}
-
 /** Parse and validate one image.yaml; every problem is one ConfigError naming the file and field. */
 export function parseImageDefinition(text: string, shownFile: string, dir: string, folderName: string) {
-  let raw: unknown;
-  try {
-    raw = parse(text);
-  } catch (err) {
-    const line = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
-    throw new ConfigError(`not valid YAML: ${(err as Error).message.split("\n")[0]}`, {
-      where: line ? `${shownFile}:${line}` : shownFile,
-      fix: "correct the YAML syntax",
-    });
-  }
-  const parsed = imageDefinitionSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const keys = issue.code === "unrecognized_keys" ? ` (${issue.keys.join(", ")})` : "";
-    throw new ConfigError(`${issue.message}${keys}`, {
-      where: `${shownFile}: ${fieldPath(issue.path)}`,
-      fix: issue.message.includes("BASE_IMAGE")
-        ? "replace buildArgs.BASE_IMAGE with `base: { aws: <image> }` (and/or local:) under the same version"
-        : "see packages/images/README.md for the image.yaml fields",
-    });
-  }
-  const def: ImageDefinition = { ...parsed.data, dir, file: shownFile };
+  const fields = parseValidatedYaml(text, shownFile, imageDefinitionSchema, (message) =>
+    message.includes("BASE_IMAGE")
+      ? "replace buildArgs.BASE_IMAGE with `base: { aws: <image> }` (and/or local:) under the same version"
+      : "see packages/images/README.md for the image.yaml fields",
+  );
+  const def: ImageDefinition = { ...fields, dir, file: shownFile };
   if (def.name !== folderName) {
     throw new ConfigError(`'${def.name}' must equal the folder name '${folderName}'`, {
       where: `${shownFile}: name`,

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { ConfigError } from "@prebake/core";
-import { parse } from "yaml";
+import { ConfigError, parseValidatedYaml } from "@prebake/core";
 import { z } from "zod";
 import { ARCHITECTURES, type Architecture, PYTHON_RUNTIMES } from "./runtimes.ts";
 
@@ -88,31 +87,14 @@ export interface LayerDefinition extends LayerDefinitionFile {
 
 export const layerDir = (rootDir: string, name: string) => join(rootDir, "examples", name);
 
-function fieldPath(path: PropertyKey[]): string {
-  return path.map((p) => String(p)).join(".") || "(root)";
-}
-
 /** Parse and check a layer.yaml text; `file` is the path shown in messages. */
 export function parseLayerDefinition(text: string, file: string, dir: string): LayerDefinition {
-  let raw: unknown;
-  try {
-    raw = parse(text) ?? {};
-  } catch (err) {
-    throw new ConfigError(`not valid YAML: ${(err as Error).message.split("\n")[0]}`, {
-      where: file,
-      fix: "correct the YAML syntax",
-    });
-  }
-  const parsed = layerSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const keys = issue.code === "unrecognized_keys" ? ` (${issue.keys.join(", ")})` : "";
-    throw new ConfigError(`${issue.message}${keys}`, {
-      where: `${file}: ${fieldPath(issue.path)}`,
-      fix: "see examples/common-utils/README.md for the layer definition fields",
-    });
-  }
-  const def = parsed.data;
+  const def = parseValidatedYaml(
+    text,
+    file,
+    layerSchema,
+    "see examples/common-utils/README.md for the layer definition fields",
+  );
   const requirementsPath = resolve(dir, def.requirements);
   if (!existsSync(requirementsPath)) {
     throw new ConfigError(`requirements file ${def.requirements} does not exist`, {
