@@ -37,14 +37,34 @@ export const registerStackCommands: CommandRegistrar = (program, getContext) => 
     .action(async (names: string[], opts: { check?: boolean }) => {
       const { config, out } = getContext();
       const results: RenderResult[] = [];
+      // --check looks at every stack before failing, so one run names every stale file.
+      const stale: ValidationError[] = [];
       for (const name of resolveStackNames(config.rootDir, names)) {
-        const r = opts.check
-          ? await checkStack(config.rootDir, name)
-          : await renderStack(config.rootDir, name);
-        out.success(`${r.file}: ${r.action}`);
-        results.push(r);
+        if (!opts.check) {
+          const r = await renderStack(config.rootDir, name);
+          out.success(`${r.file}: ${r.action}`);
+          results.push(r);
+          continue;
+        }
+        try {
+          const r = await checkStack(config.rootDir, name);
+          out.success(`${r.file}: ${r.action}`);
+          results.push(r);
+        } catch (err) {
+          if (!(err instanceof ValidationError)) throw err;
+          stale.push(err);
+          results.push({ stack: name, file: `stacks/${name}/stack.yaml`, action: "stale" });
+        }
       }
       out.result(results);
+      if (stale.length === 1) throw stale[0];
+      if (stale.length > 1) {
+        for (const err of stale) out.error(err.toLine());
+        throw new ValidationError(`${stale.length} rendered templates are stale`, {
+          where: stale.map((e) => e.where).join(", "),
+          fix: "run `npx nx run-many -t render` and commit the results",
+        });
+      }
     });
 
   program

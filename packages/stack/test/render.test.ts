@@ -129,6 +129,35 @@ describe("render", () => {
   });
 });
 
+describe("prebake render --check (the command)", () => {
+  it("names every stale file in one run, exits 4, and gives a JSON result per stack", async () => {
+    const root = project({ one: good, two: good, three: good });
+    for (const name of ["one", "two", "three"]) await renderStack(root, name);
+    for (const name of ["one", "three"])
+      writeFileSync(join(root, "stacks", name, "stack.ts"), good.replace('Default: "x"', 'Default: "z"'));
+    const r = spawnSync(
+      process.execPath,
+      [join(repo, "packages/cli/bin/prebake.js"), "--json", "render", "--check"],
+      {
+        cwd: root,
+        encoding: "utf8",
+        env: { ...process.env, CI: "true" },
+      },
+    );
+    expect(r.status).toBe(4);
+    expect(
+      JSON.parse(r.stdout).map((x: { stack: string; action: string }) => `${x.stack}:${x.action}`),
+    ).toEqual(["one:stale", "three:stale", "two:up-to-date"]);
+    expect(r.stderr.trim().split("\n").at(-1)).toBe(
+      "prebake: error: stacks/one/stack.yaml, stacks/three/stack.yaml: 2 rendered templates are stale (fix: run `npx nx run-many -t render` and commit the results)",
+    );
+    // --check wrote nothing
+    expect(readFileSync(join(root, "stacks/one/stack.yaml"), "utf8")).toContain(
+      'Default: "x"'.replace('"x"', "x"),
+    );
+  });
+});
+
 describe("the committed stacks", () => {
   it("render twice to the same bytes, which are the committed stack.yaml", async () => {
     const root = join(import.meta.dirname, "../../..");
