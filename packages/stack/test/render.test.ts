@@ -152,9 +152,7 @@ describe("prebake render --check (the command)", () => {
       "prebake: error: stacks/one/stack.yaml, stacks/three/stack.yaml: 2 rendered templates are stale (fix: run `npx nx run-many -t render` and commit the results)",
     );
     // --check wrote nothing
-    expect(readFileSync(join(root, "stacks/one/stack.yaml"), "utf8")).toContain(
-      'Default: "x"'.replace('"x"', "x"),
-    );
+    expect(readFileSync(join(root, "stacks/one/stack.yaml"), "utf8")).toContain("Default: x\n");
   });
 });
 
