@@ -45,9 +45,13 @@ export function ensureCfnLint(log: (message: string) => void): void {
   log("cfn-lint is not installed: installing it with `pip install cfn-lint`");
   const pip = spawnSync("python3", ["-m", "pip", "install", "--quiet", "cfn-lint"], { encoding: "utf8" });
   if (pip.status !== 0 || !hasCfnLint()) {
-    throw new UnavailableError("cfn-lint is not installed and `pip install cfn-lint` failed", {
+    // pip's own last line says why (no network, an externally managed Python, ...).
+    const lines = (pip.stderr || pip.stdout || String(pip.error ?? "")).trim().split("\n");
+    const reason = lines.find((l) => /^\s*error\b/i.test(l)) ?? lines.at(-1);
+    const why = pip.status !== 0 ? `: ${reason?.trim()}` : ", but `cfn-lint` is still not on PATH";
+    throw new UnavailableError(`cfn-lint is not installed and \`pip install cfn-lint\` failed${why}`, {
       where: "cfn-lint",
-      fix: "install it (pip install cfn-lint) and make sure it is on PATH",
+      fix: "install it (pip install cfn-lint, pip install --user cfn-lint or pipx install cfn-lint) and put it on PATH",
     });
   }
 }
