@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ConfigError } from "@prebake/core";
+import { afterAll } from "vitest";
 
 export * from "../src/index.ts";
 
@@ -11,4 +15,16 @@ export function ConfigErrorLine(fn: () => unknown): string {
     throw err;
   }
   throw new Error("expected a ConfigError");
+}
+
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary directory, removed after the test file's tests. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }

@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatFinding, runCfnLint } from "../src/index.ts";
+import { tempDir } from "./helpers.ts";
 
 // The real cfn-lint (Python) against the committed templates and a deliberately broken one.
 const root = join(import.meta.dirname, "../../..");
@@ -27,7 +27,7 @@ describe("cfn-lint", () => {
   });
 
   it("reports a finding as file:line: rule: message, and the CLI exits 4", () => {
-    const dir = mkdtempSync(join(tmpdir(), "prebake-lint-"));
+    const dir = tempDir("prebake-lint-");
     writeFileSync(join(dir, "nx.json"), "{}");
     mkdirSync(join(dir, "stacks", "bad"), { recursive: true });
     writeFileSync(join(dir, "stacks", "bad", "stack.ts"), "export default {}\n");

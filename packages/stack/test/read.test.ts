@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -13,6 +12,7 @@ import {
   resource,
   type Template,
   TemplateBuilder,
+  tempDir,
   templateMetadata,
   validateParameterValues,
   validatePrebakeMetadata,
@@ -20,7 +20,7 @@ import {
 } from "./helpers.ts";
 
 const root = join(import.meta.dirname, "../../..");
-const tmp = () => mkdtempSync(join(tmpdir(), "prebake-read-"));
+const tmp = () => tempDir("prebake-read-");
 
 describe("readTemplate / templateMetadata (what deploy reads)", () => {
   it("reads the committed ci template and its Metadata.Prebake", () => {

@@ -1,18 +1,18 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError, ValidationError } from "@prebake/core";
 import { describe, expect, it } from "vitest";
 import { checkStack, errorLocation, renderStack, renderStackText } from "../src/index.ts";
+import { tempDir } from "./helpers.ts";
 
 const repo = join(import.meta.dirname, "../../..");
 
 const stackApi = pathToFileURL(join(import.meta.dirname, "../src/index.ts")).href;
 
 function project(stacks: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), "prebake-stack-"));
+  const root = tempDir("prebake-stack-");
   writeFileSync(join(root, "nx.json"), "{}");
   for (const [name, source] of Object.entries(stacks)) {
     mkdirSync(join(root, "stacks", name), { recursive: true });
