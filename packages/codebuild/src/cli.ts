@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { type CommandRegistrar, ConfigError } from "@prebake/core";
+import { type CommandRegistrar, ConfigError, parseKeyValueOptions } from "@prebake/core";
 import { loadBuildspec } from "./buildspec.ts";
 import { loadEnvFile } from "./environment.ts";
 import { deployedProjectName, projectSettings } from "./project.ts";
@@ -140,17 +140,7 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
         const projectName = project.includes("/")
           ? deployedProjectName(ctx.config.rootDir, ctx.config.project, project)
           : project;
-        const env = Object.fromEntries(
-          (opts.env ?? []).map((kv) => {
-            const eq = kv.indexOf("=");
-            if (eq <= 0)
-              throw new ConfigError(`'${kv}' is not KEY=value`, {
-                where: "--env",
-                fix: "write --env NAME=value",
-              });
-            return [kv.slice(0, eq), kv.slice(eq + 1)];
-          }),
-        );
+        const env = parseKeyValueOptions(opts.env ?? [], "--env", "NAME=value");
         const result = await runRemoteBuild(ctx, {
           projectName,
           image: opts.image,

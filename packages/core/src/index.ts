@@ -5,6 +5,7 @@ export * from "./config.ts";
 export * from "./context.ts";
 export * from "./docker.ts";
 export * from "./errors.ts";
+export * from "./key-value.ts";
 export * from "./output.ts";
 export * from "./paths.ts";
 export * from "./validated-yaml.ts";

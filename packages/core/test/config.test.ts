@@ -87,3 +87,14 @@ describe("configuration", () => {
     expect(cfg.profile.name).toBe("local");
   });
 });
+
+describe("KEY=value options", () => {
+  it("keeps '=' inside values and names the option of a malformed flag", async () => {
+    const { parseKeyValueOptions } = await import("../src/index.ts");
+    expect(parseKeyValueOptions(["A=1", "URL=http://x/?a=b"], "--env", "NAME=value")).toEqual({
+      A: "1",
+      URL: "http://x/?a=b",
+    });
+    expect(() => parseKeyValueOptions(["=1"], "--env", "NAME=value")).toThrow("'=1' is not KEY=value");
+  });
+});

@@ -4,7 +4,7 @@
  * Every value is checked against the template's constraints before any API call, so a bad value
  * is one line naming where it came from, not a failed change set.
  */
-import { ConfigError } from "@prebake/core";
+import { ConfigError, parseKeyValueOptions } from "@prebake/core";
 import type { ParsedTemplate, TemplateParameter } from "./template.ts";
 
 export interface ParameterSource {
@@ -23,18 +23,7 @@ export interface ResolvedParameter {
 
 /** Parse repeatable `--parameter Key=Value` options; the value may contain '='. */
 export function parseParameterOptions(options: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const option of options) {
-    const eq = option.indexOf("=");
-    if (eq <= 0) {
-      throw new ConfigError(`'${option}' is not Key=Value`, {
-        where: "--parameter",
-        fix: "write --parameter Key=Value, e.g. --parameter ErlangVersion=27.1",
-      });
-    }
-    out[option.slice(0, eq)] = option.slice(eq + 1);
-  }
-  return out;
+  return parseKeyValueOptions(options, "--parameter", "Key=Value, e.g. --parameter ErlangVersion=27.1");
 }
 
 function defaultAsString(value: unknown): string | undefined {

@@ -1,4 +1,4 @@
-import { ConfigError } from "@prebake/core";
+import { ConfigError, parseKeyValueOptions } from "@prebake/core";
 import { defaultVersionFor, type ImageDefinition } from "./definition.ts";
 import type { GitInfo } from "./git.ts";
 
@@ -28,18 +28,7 @@ export interface ImagePlan {
 export const OCI = "org.opencontainers.image";
 
 export function parseBuildArgOptions(values: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const eq = v.indexOf("=");
-    if (eq <= 0) {
-      throw new ConfigError(`'${v}' is not KEY=VALUE`, {
-        where: "--build-arg",
-        fix: "pass --build-arg OTP_URL=http://127.0.0.1:8000/otp_src_27.1.tar.gz",
-      });
-    }
-    out[v.slice(0, eq)] = v.slice(eq + 1);
-  }
-  return out;
+  return parseKeyValueOptions(values, "--build-arg", "OTP_URL=http://127.0.0.1:8000/otp_src_27.1.tar.gz");
 }
 
 export function planImage(
