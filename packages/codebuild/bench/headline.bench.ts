@@ -57,9 +57,12 @@ const server = createServer((req, res) => {
 await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
 const port = (server.address() as { port: number }).port;
 
-const manifest = JSON.parse(readFileSync(join(repo, "dist/images/erlang-otp-27.3.4.1.json"), "utf8")) as {
-  uri: string;
-};
+/** The pushed image (dist/images manifest, digest-pinned) or, before a push, the real image's local tag. */
+function bakedImage(): string {
+  const manifest = join(repo, "dist/images/erlang-otp-27.3.4.1.json");
+  if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, "utf8")) as { uri: string }).uri;
+  return "prebake/erlang-otp:real-27";
+}
 const appSpec = readFileSync(join(repo, "buildspecs/erlang-app.yml"), "utf8");
 const buildPhase = appSpec.slice(appSpec.indexOf("  build:"), appSpec.indexOf("  post_build:"));
 const [otp, rebar3] = SOURCES;
@@ -93,7 +96,7 @@ async function build(label: string, image: string, text: string): Promise<LocalB
 }
 
 try {
-  const baked = await build("baked", manifest.uri, appSpec.replace(/\nartifacts:[\s\S]*$/, "\n"));
+  const baked = await build("baked", bakedImage(), appSpec.replace(/\nartifacts:[\s\S]*$/, "\n"));
   const compiled = await build("compile-in-install", "prebake/debian:bookworm", compileSpec);
   const install = (r: LocalBuildResult) => r.phases.find((p) => p.name === "INSTALL")!.durationMs;
   process.stdout.write(

@@ -37,6 +37,8 @@ export interface Buildspec {
   phases: Partial<Record<PhaseName, Phase>>;
   artifacts: Artifacts | undefined;
   warnings: string[];
+  /** Sections CodeBuild acts on that a local run does not (run-as, reports, cache, ...), as `where` strings. */
+  notRunLocally: string[];
 }
 
 const TOP_KEYS = ["version", "run-as", "env", "proxy", "batch", "phases", "reports", "artifacts", "cache"];
@@ -48,6 +50,9 @@ const ENV_KEYS = [
   "secrets-manager",
   "git-credential-helper",
 ];
+/** Keys accepted as CodeBuild defines them, but acted on by CodeBuild's service, not by a local run. */
+const SERVICE_ONLY_TOP = ["run-as", "proxy", "batch", "reports", "cache"];
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PHASE_KEYS = ["run-as", "on-failure", "runtime-versions", "commands", "finally"];
 const ARTIFACT_KEYS = [
   "files",
@@ -135,6 +140,16 @@ export function parseBuildspec(text: string, file: string): Buildspec {
     secretsManager: stringMap(envNode?.get("secrets-manager", true), "env.secrets-manager"),
     exportedVariables: stringList(envNode?.get("exported-variables", true), "env.exported-variables"),
   };
+  env.exportedVariables.forEach((name, i) => {
+    if (!VARIABLE_NAME.test(name)) {
+      const seq = envNode?.get("exported-variables", true) as unknown as { items: Node[] };
+      fail(
+        seq.items[i],
+        `env.exported-variables: '${name}' is not a variable name`,
+        "use letters, digits and _",
+      );
+    }
+  });
   if (env.shell && !["bash", "/bin/sh", "sh"].includes(env.shell)) {
     fail(
       envNode?.get("shell", true) as Node,
@@ -200,7 +215,14 @@ export function parseBuildspec(text: string, file: string): Buildspec {
       name: am.get("name") === undefined ? undefined : String(am.get("name")),
     };
   }
-  return { file, version: version!, env, phases, artifacts, warnings };
+  const notRunLocally = SERVICE_ONLY_TOP.filter((k) => rootMap.has(k));
+  if (envNode?.has("git-credential-helper")) notRunLocally.push("env.git-credential-helper");
+  for (const [name, node] of (phasesNode as unknown as YAMLMap).items.map(
+    (p) => [String((p.key as { value: unknown }).value), p.value] as const,
+  )) {
+    if ((node as YAMLMap).has("run-as")) notRunLocally.push(`phases.${name}.run-as`);
+  }
+  return { file, version: version!, env, phases, artifacts, warnings, notRunLocally };
 }
 
 export function loadBuildspec(path: string, shown: string = path): Buildspec {

@@ -44,9 +44,11 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
       "Run a CodeBuild project of a rendered stack (--project ci/ErlangAppProject: its image, buildspec,\n" +
         "variables and privileged mode), or any --image + --buildspec, in the local Docker engine with\n" +
         "CodeBuild's semantics: source at CODEBUILD_SRC_DIR, CODEBUILD_* variables, env.variables,\n" +
-        "parameter-store and secrets-manager resolved through the SDK, one shell for all commands,\n" +
-        "on-failure, finally, post_build after a failed build, artifacts copied out. Prints every\n" +
-        "phase with its duration. Exit 0 when the build succeeds, 8 when it fails.",
+        "parameter-store and secrets-manager resolved through the SDK, one shell for all commands\n" +
+        "(sh, as CodeBuild on Linux, unless env.shell: bash), on-failure, finally, post_build after a\n" +
+        "failed build, artifacts copied out. Prints every phase with its duration; --json gives the\n" +
+        "phases, status, failing command and artifacts folder. The container is removed afterwards,\n" +
+        "also on Ctrl-C. Exit 0 build succeeded, 3 bad buildspec/input, 8 build failed, 130 interrupted.",
     )
     .option("-p, --project <stack/LogicalId>", "a CodeBuild project of stacks/<stack>/stack.yaml")
     .option("-i, --image <image>", "image to build in (default: the project's image from dist/images)")
@@ -67,7 +69,8 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
       "after",
       "\nExamples:\n" +
         "  prebake codebuild run --project ci/ErlangAppProject -a dist/artifacts\n" +
-        "  prebake codebuild run -i prebake/debian:bookworm -b buildspecs/erlang-app.yml\n" +
+        "  prebake codebuild run -i prebake/erlang-otp:real-27 -b buildspecs/erlang-app.yml -a /tmp/out\n" +
+        "  prebake --json codebuild run -i prebake/debian:bookworm -b ci/buildspec.yml -e .env -c\n" +
         "  npx nx run hello-erlang:codebuild",
     )
     .action(async (opts: RunOptions) => {

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
@@ -31,19 +32,40 @@ export function loadEnvFile(path: string): Record<string, string> {
   return parseEnvFile(text, path);
 }
 
+/**
+ * What CODEBUILD_RESOLVED_SOURCE_VERSION is for a local source: the commit checked out (with
+ * "-dirty" when the work tree has changes), or "local" for a folder outside git.
+ */
+export function resolvedSourceVersion(sourceDir: string): string {
+  const git = (...args: string[]) =>
+    execFileSync("git", args, {
+      cwd: sourceDir,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+  try {
+    const commit = git("rev-parse", "HEAD");
+    return git("status", "--porcelain", "--untracked-files=no", "--", ".") ? `${commit}-dirty` : commit;
+  } catch {
+    return "local";
+  }
+}
+
 /** The CODEBUILD_* variables a build sees (the ones a buildspec can rely on locally). */
 export function codebuildVariables(opts: {
   buildId: string;
   srcDir: string;
   region: string;
+  accountId: string | undefined;
   project: string;
+  image: string;
   sourceVersion: string;
 }) {
   return {
     CODEBUILD_BUILD_ID: opts.buildId,
-    CODEBUILD_BUILD_ARN: `arn:aws:codebuild:${opts.region}:000000000000:build/${opts.buildId}`,
+    CODEBUILD_BUILD_ARN: `arn:aws:codebuild:${opts.region}:${opts.accountId ?? "000000000000"}:build/${opts.buildId}`,
     CODEBUILD_BUILD_NUMBER: "1",
-    CODEBUILD_BUILD_IMAGE: "",
+    CODEBUILD_BUILD_IMAGE: opts.image,
     CODEBUILD_INITIATOR: "prebake-local",
     CODEBUILD_LOCAL_BUILD: "true",
     CODEBUILD_PROJECT_NAME: opts.project,

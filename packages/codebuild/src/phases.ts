@@ -6,6 +6,14 @@ export interface PhaseResult {
   durationMs: number;
 }
 
+export interface BuildFailure {
+  phase: string;
+  command: string;
+  exitCode: number;
+  /** The command ended the build's shell (e.g. `exit 2`): later commands, finally and phases did not run. */
+  endedShell: boolean;
+}
+
 /**
  * Turns the driver's markers into phase results and the failing command. Pure: fed marker
  * lines and their arrival times, so it is unit-tested without a container.
@@ -13,13 +21,23 @@ export interface PhaseResult {
 export class PhaseTracker {
   private readonly phases: PhaseResult[] = [];
   private current: { name: string; startedAt: number } | undefined;
-  private failed: { phase: string; index: number; kind: "cmd" | "finally"; exitCode: number } | undefined;
+  private failed:
+    | { phase: string; index: number; kind: "cmd" | "finally"; exitCode: number; endedShell: boolean }
+    | undefined;
+  /** The command running now, so a command that ends the shell (`exit 3`) can still be named. */
+  private running: { phase: string; index: number; kind: "cmd" | "finally" } | undefined;
   missingArtifact: string | undefined;
+  /** env.exported-variables as the build left them (first line of each value). */
+  readonly exported: Record<string, string> = {};
 
   /** Handle one marker (the text after ##prebake:); returns a line worth printing, if any. */
   marker(text: string, at: number): string | undefined {
     const [kind, phase = "", a = "", b = ""] = text.split(" ");
     switch (kind) {
+      case "cmd":
+      case "finally":
+        this.running = { phase, index: Number(a), kind };
+        return undefined;
       case "phase-start":
         this.current = { name: phase, startedAt: at };
         return `phase ${phase}`;
@@ -31,6 +49,7 @@ export class PhaseTracker {
           durationMs: at - (this.current?.startedAt ?? at),
         });
         this.current = undefined;
+        this.running = undefined;
         return `phase ${phase} ${ok ? "SUCCEEDED" : "FAILED"}`;
       }
       case "cmd-failed":
@@ -40,8 +59,15 @@ export class PhaseTracker {
           index: Number(a),
           kind: kind === "cmd-failed" ? "cmd" : "finally",
           exitCode: Number(b),
+          endedShell: false,
         };
         return undefined;
+      case "exported": {
+        const assignment = text.slice("exported ".length);
+        const eq = assignment.indexOf("=");
+        if (eq > 0) this.exported[assignment.slice(0, eq)] = assignment.slice(eq + 1);
+        return undefined;
+      }
       case "artifact-missing":
         this.missingArtifact ??= `${phase} ${text.split(" ").slice(2).join(" ")}`.trim();
         return undefined;
@@ -50,23 +76,23 @@ export class PhaseTracker {
     }
   }
 
-  /** A phase that started but never ended (the shell exited inside it) counts as failed. */
-  finish(at: number): void {
-    if (this.current) {
-      this.phases.push({
-        name: this.current.name,
-        status: "FAILED",
-        durationMs: at - this.current.startedAt,
-      });
-      this.current = undefined;
-    }
+  /**
+   * A phase that started but never ended counts as failed: its command ended the build's shell
+   * (`exit`, even `exit 0`), so nothing after it ran. Returns whether that happened.
+   */
+  finish(at: number, exitCode: number): boolean {
+    if (!this.current) return false;
+    if (this.running) this.failed ??= { ...this.running, exitCode, endedShell: true };
+    this.phases.push({ name: this.current.name, status: "FAILED", durationMs: at - this.current.startedAt });
+    this.current = undefined;
+    return true;
   }
 
   results(): PhaseResult[] {
     return [...this.phases];
   }
 
-  failure(spec: Buildspec): { phase: string; command: string; exitCode: number } | undefined {
+  failure(spec: Buildspec): BuildFailure | undefined {
     if (!this.failed) return undefined;
     const phase = spec.phases[this.failed.phase.toLowerCase() as PhaseName];
     const list = this.failed.kind === "cmd" ? phase?.commands : phase?.finally;
@@ -74,6 +100,7 @@ export class PhaseTracker {
       phase: this.failed.phase,
       command: list?.[this.failed.index] ?? "?",
       exitCode: this.failed.exitCode,
+      endedShell: this.failed.endedShell,
     };
   }
 }

@@ -42,6 +42,16 @@ export function phasesOf(build: Build): RemotePhase[] {
     }));
 }
 
+/**
+ * Done when CodeBuild says buildComplete, or when the status is final and the COMPLETED phase is
+ * there (the emulator never sets buildComplete; waiting for COMPLETED keeps the last log lines).
+ */
+export function isFinished(build: Build): boolean {
+  if (build.buildComplete) return true;
+  const final = build.buildStatus !== undefined && build.buildStatus !== "IN_PROGRESS";
+  return final && (build.phases ?? []).some((p) => p.phaseType === "COMPLETED");
+}
+
 /** The first failed phase and what CodeBuild said about it. */
 export function remoteFailure(build: Build): string {
   const failed = (build.phases ?? []).find(
@@ -130,7 +140,7 @@ export async function runRemoteBuild(ctx: Context, opts: RemoteBuildOptions): Pr
       for (const e of page?.events ?? []) out.info(`| ${e.message?.trimEnd() ?? ""}`);
       logToken = page?.nextForwardToken ?? logToken;
     }
-    if (build.buildComplete) break;
+    if (isFinished(build)) break;
     await sleep(delay);
     delay = Math.min(delay * 2, opts.maxPollMs ?? 10_000);
   }

@@ -7,12 +7,19 @@ import { BuildFailedError, ConfigError, type Context, formatDuration, onInterrup
 import type Docker from "dockerode";
 import { extract, pack } from "tar-fs";
 import { type Buildspec, runtimeVersionWarnings } from "./buildspec.ts";
-import { ARTIFACTS_DIR, driverScript, MARK } from "./driver.ts";
-import { codebuildVariables, resolveBuildspecSecrets } from "./environment.ts";
-import { type PhaseResult, PhaseTracker } from "./phases.ts";
+import {
+  ARTIFACTS_DIR,
+  ARTIFACTS_SCRIPT_PATH,
+  artifactsScript,
+  buildShell,
+  DRIVER_PATH,
+  driverScript,
+  MARK,
+} from "./driver.ts";
+import { codebuildVariables, resolveBuildspecSecrets, resolvedSourceVersion } from "./environment.ts";
+import { type BuildFailure, type PhaseResult, PhaseTracker } from "./phases.ts";
 
 export const SRC_DIR = "/codebuild/output/src/src";
-const DRIVER = "/codebuild/prebake-driver.sh";
 /** Where CodeBuild's curated images keep the runtimes file that makes runtime-versions work. */
 const RUNTIMES_FILE = "/codebuild/bootstrap/runtimes.yml";
 /** Never copied into the build: too large to copy, and not part of a CodeBuild source anyway. */
@@ -33,8 +40,10 @@ export interface LocalBuildResult {
   status: "SUCCEEDED" | "FAILED";
   image: string;
   phases: PhaseResult[];
-  failure: { phase: string; command: string; exitCode: number } | undefined;
+  failure: BuildFailure | undefined;
   artifacts: string | undefined;
+  /** env.exported-variables with their values at the end of the build. */
+  exportedVariables: Record<string, string>;
   durationMs: number;
 }
 
@@ -62,8 +71,8 @@ async function ensureImage(ctx: Context, docker: Docker, image: string): Promise
   }
 }
 
-/** The source folder as a tar rooted at /, with the generated driver script beside it. */
-function sourceTar(sourceDir: string, script: string): NodeJS.ReadableStream {
+/** The source folder as a tar rooted at /, with the generated scripts beside it. */
+function sourceTar(sourceDir: string, spec: Buildspec): NodeJS.ReadableStream {
   return pack(sourceDir, {
     ignore: (name) =>
       name
@@ -76,7 +85,8 @@ function sourceTar(sourceDir: string, script: string): NodeJS.ReadableStream {
     },
     finalize: false,
     finish: (p) => {
-      p.entry({ name: DRIVER.slice(1), mode: 0o755 }, script);
+      p.entry({ name: DRIVER_PATH.slice(1), mode: 0o755 }, driverScript(spec));
+      p.entry({ name: ARTIFACTS_SCRIPT_PATH.slice(1), mode: 0o755 }, artifactsScript(spec));
       p.finalize();
     },
   });
@@ -101,42 +111,63 @@ export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Prom
   if (!existsSync(sourceDir))
     throw new ConfigError("source directory not found", { where: opts.sourceDir, fix: "check -s" });
   for (const w of opts.spec.warnings) out.warn(w);
+  if (opts.spec.notRunLocally.length > 0) {
+    out.warn(
+      `${opts.spec.file}: ${opts.spec.notRunLocally.join(", ")}: acted on by CodeBuild's service, not by a local run (commands run as the image's user)`,
+    );
+  }
 
   await ensureImage(ctx, docker, opts.image);
-  const buildId = `${opts.project ?? "local"}:${randomBytes(4).toString("hex")}`;
+  const suffix = randomBytes(4).toString("hex");
+  const buildId = `${opts.project ?? "local"}:${suffix}`;
   const secrets = await resolveBuildspecSecrets(ctx, opts.spec);
   const env: Record<string, string> = {
     ...codebuildVariables({
       buildId,
       srcDir: SRC_DIR,
       region: ctx.config.profile.region,
+      accountId: ctx.config.profile.accountId,
       project: opts.project ?? "local",
-      sourceVersion: "local",
+      image: opts.image,
+      sourceVersion: resolvedSourceVersion(sourceDir),
     }),
-    CODEBUILD_BUILD_IMAGE: opts.image,
     ...opts.spec.env.variables,
     ...secrets,
     ...(opts.env ?? {}),
   };
 
-  const container = await docker.createContainer({
-    Image: opts.image,
-    Cmd: ["bash", DRIVER],
-    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-    WorkingDir: SRC_DIR,
-    Labels: { "prebake.codebuild.build-id": buildId },
-    HostConfig: {
-      NetworkMode: ctx.config.profile.kind === "local" ? "host" : "bridge",
-      Privileged: opts.privileged ?? false,
-      Binds: opts.privileged ? ["/var/run/docker.sock:/var/run/docker.sock"] : [],
-    },
-  });
-  const remove = () => container.remove({ force: true }).catch(() => undefined);
+  // Named, and its removal registered before it exists: a Ctrl-C at any point removes it.
+  const name = `prebake-codebuild-${suffix}`;
+  const remove = () =>
+    docker
+      .getContainer(name)
+      .remove({ force: true })
+      .catch(() => undefined);
   const forget = onInterrupt(remove);
+  let container: Docker.Container;
+  try {
+    container = await docker.createContainer({
+      name,
+      Image: opts.image,
+      Cmd: [buildShell(opts.spec), DRIVER_PATH],
+      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      WorkingDir: SRC_DIR,
+      Labels: { "prebake.codebuild.build-id": buildId },
+      HostConfig: {
+        NetworkMode: ctx.config.profile.kind === "local" ? "host" : "bridge",
+        Privileged: opts.privileged ?? false,
+        Binds: opts.privileged ? ["/var/run/docker.sock:/var/run/docker.sock"] : [],
+      },
+    });
+  } catch (err) {
+    forget();
+    await remove();
+    throw err;
+  }
   const tracker = new PhaseTracker();
   try {
     for (const w of runtimeVersionWarnings(opts.spec, await hasFile(container, RUNTIMES_FILE))) out.warn(w);
-    await container.putArchive(sourceTar(sourceDir, driverScript(opts.spec)), { path: "/" });
+    await container.putArchive(sourceTar(sourceDir, opts.spec), { path: "/" });
     const stream = await container.attach({ stream: true, stdout: true, stderr: true });
     const lines = new PassThrough();
     docker.modem.demuxStream(stream, lines, lines);
@@ -155,15 +186,26 @@ export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Prom
       }
       out.info(line);
     };
-    out.step(`build ${buildId} in ${opts.image}`);
-    await container.start();
+    out.step(`build ${buildId} in ${opts.image} (${buildShell(opts.spec)})`);
+    try {
+      await container.start();
+    } catch (err) {
+      throw new ConfigError(
+        `cannot start the build in ${opts.image}: ${(err as Error).message.split("\n")[0]}`,
+        {
+          where: `${opts.spec.file}: env.shell`,
+          fix: `the image needs ${buildShell(opts.spec)} (CodeBuild's default shell on Linux is sh; env.shell: bash needs bash)`,
+        },
+      );
+    }
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
     (stream as unknown as { destroy?: () => void }).destroy?.();
     if (partial) handleLine(partial);
-    tracker.finish(Date.now());
+    const endedEarly = tracker.finish(Date.now(), StatusCode);
+    const succeeded = StatusCode === 0 && !endedEarly;
 
     let artifacts: string | undefined;
-    if (opts.artifactsDir && opts.spec.artifacts && StatusCode === 0) {
+    if (opts.artifactsDir && opts.spec.artifacts && succeeded) {
       artifacts = join(resolve(opts.artifactsDir), opts.spec.artifacts.name ?? "artifacts");
       mkdirSync(artifacts, { recursive: true });
       const tar = (await container.getArchive({ path: ARTIFACTS_DIR })) as NodeJS.ReadableStream;
@@ -179,18 +221,25 @@ export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Prom
       ["phase", "status", "duration"],
       phases.map((p) => [p.name, p.status, formatDuration(p.durationMs)]),
     );
+    const exportedVariables = tracker.exported;
+    for (const [k, v] of Object.entries(exportedVariables)) out.info(`exported ${k}=${v}`);
     const failure = tracker.failure(opts.spec);
     const result: LocalBuildResult = {
-      status: StatusCode === 0 ? "SUCCEEDED" : "FAILED",
+      status: succeeded ? "SUCCEEDED" : "FAILED",
       image: opts.image,
       phases,
       failure,
       artifacts,
+      exportedVariables,
       durationMs: Date.now() - started,
     };
     if (result.status === "FAILED") {
       const what = failure
-        ? `phase ${failure.phase} failed: command \`${failure.command}\` exited ${failure.exitCode}`
+        ? `phase ${failure.phase} failed: command \`${failure.command}\` exited ${failure.exitCode}${
+            failure.endedShell
+              ? " and ended the build's shell (later commands, finally and phases did not run)"
+              : ""
+          }`
         : tracker.missingArtifact
           ? `UPLOAD_ARTIFACTS failed: no file matches ${tracker.missingArtifact}`
           : `the build exited ${StatusCode}`;

@@ -1,6 +1,13 @@
 import { ConfigError } from "@prebake/core";
 import { describe, expect, it } from "vitest";
-import { PhaseTracker, parseBuildspec, parseEnvFile, runtimeVersionWarnings } from "../src/index.ts";
+import {
+  buildShell,
+  driverScript,
+  PhaseTracker,
+  parseBuildspec,
+  parseEnvFile,
+  runtimeVersionWarnings,
+} from "../src/index.ts";
 
 const line = (fn: () => unknown): string => {
   try {
@@ -87,6 +94,38 @@ describe("buildspec validation", () => {
     expect(runtimeVersionWarnings(rv, true)).toEqual([]);
   });
 
+  it("exported-variables must be variable names (they are expanded in the build's shell)", () => {
+    expect(
+      line(() =>
+        parseBuildspec(
+          "version: 0.2\nenv:\n  exported-variables:\n    - OK_NAME\n    - '$(rm -rf /)'\nphases:\n  build:\n    commands: [x]\n",
+          "bs.yml",
+        ),
+      ),
+    ).toBe(
+      "bs.yml:5: env.exported-variables: '$(rm -rf /)' is not a variable name (fix: use letters, digits and _)",
+    );
+  });
+
+  it("lists what only CodeBuild's service acts on (run-as, reports, cache)", () => {
+    const spec = parseBuildspec(
+      "version: 0.2\nrun-as: builder\nphases:\n  build:\n    run-as: root\n    commands: [x]\nreports:\n  r: { files: [a.xml] }\ncache:\n  paths: ['/root/.cache/**/*']\n",
+      "bs.yml",
+    );
+    expect(spec.notRunLocally).toEqual(["run-as", "reports", "cache", "phases.build.run-as"]);
+  });
+
+  it("runs commands in sh unless env.shell says bash, as CodeBuild does on Linux", () => {
+    const plain = parseBuildspec("version: 0.2\nphases:\n  build:\n    commands: [x]\n", "bs.yml");
+    const bash = parseBuildspec(
+      "version: 0.2\nenv:\n  shell: bash\nphases:\n  build:\n    commands: [x]\n",
+      "bs.yml",
+    );
+    expect(buildShell(plain)).toBe("sh");
+    expect(driverScript(plain).split("\n")[0]).toBe("#!/bin/sh");
+    expect(buildShell(bash)).toBe("bash");
+  });
+
   it("the repository's own buildspecs are valid", async () => {
     const { loadBuildspec } = await import("../src/index.ts");
     const { join } = await import("node:path");
@@ -114,6 +153,23 @@ describe("env files and phase markers", () => {
     t.marker("cmd-failed BUILD 1 2", 1500);
     t.marker("phase-end BUILD 2", 1600);
     expect(t.results()).toEqual([{ name: "BUILD", status: "FAILED", durationMs: 600 }]);
-    expect(t.failure(spec)).toEqual({ phase: "BUILD", command: "make test", exitCode: 2 });
+    expect(t.failure(spec)).toEqual({ phase: "BUILD", command: "make test", exitCode: 2, endedShell: false });
+    expect(t.finish(1650, 2)).toBe(false);
+    t.marker("exported VERSION=1.2 3=x", 1700);
+    expect(t.exported).toEqual({ VERSION: "1.2 3=x" });
+  });
+
+  it("a command that ends the shell (exit) fails its phase and is named, even with status 0", () => {
+    const spec = parseBuildspec(
+      "version: 0.2\nphases:\n  install:\n    commands: [echo a, exit 0, echo b]\n",
+      "bs.yml",
+    );
+    const t = new PhaseTracker();
+    t.marker("phase-start INSTALL", 0);
+    t.marker("cmd INSTALL 0", 1);
+    t.marker("cmd INSTALL 1", 2);
+    expect(t.finish(5, 0)).toBe(true);
+    expect(t.results()).toEqual([{ name: "INSTALL", status: "FAILED", durationMs: 5 }]);
+    expect(t.failure(spec)).toEqual({ phase: "INSTALL", command: "exit 0", exitCode: 0, endedShell: true });
   });
 });

@@ -1,6 +1,6 @@
 import type { Build } from "@aws-sdk/client-codebuild";
 import { describe, expect, it } from "vitest";
-import { phasesOf, remoteFailure } from "../src/index.ts";
+import { isFinished, phasesOf, remoteFailure } from "../src/index.ts";
 
 const build: Build = {
   id: "p:1",
@@ -41,5 +41,12 @@ describe("remote build follow-up", () => {
       "phase BUILD FAILED: COMMAND_EXECUTION_ERROR: Error while executing command: rebar3 eunit. Reason: exit status 1",
     );
     expect(remoteFailure({ buildStatus: "TIMED_OUT", phases: [] })).toBe("build TIMED_OUT");
+  });
+
+  it("is finished when CodeBuild says so, or when a final status has its COMPLETED phase", () => {
+    expect(isFinished({ buildComplete: true })).toBe(true);
+    expect(isFinished(build)).toBe(true);
+    expect(isFinished({ buildStatus: "FAILED", phases: [{ phaseType: "FINALIZING" }] })).toBe(false);
+    expect(isFinished({ buildStatus: "IN_PROGRESS", phases: [{ phaseType: "COMPLETED" }] })).toBe(false);
   });
 });

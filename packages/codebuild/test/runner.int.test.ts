@@ -138,6 +138,67 @@ phases:
     expect(text).not.toContain("unreachable");
   });
 
+  it.each([
+    ["install", "INSTALL"],
+    ["pre_build", "PRE_BUILD"],
+    ["build", "BUILD"],
+    ["post_build", "POST_BUILD"],
+  ])("a failing command in %s is reported with its phase and command (exit 8)", async (phase, upper) => {
+    const phases = ["install", "pre_build", "build", "post_build"]
+      .map(
+        (p) =>
+          `  ${p}:\n    commands:\n      - echo ${p}-ran\n${p === phase ? "      - test -e /no/such/file\n" : ""}`,
+      )
+      .join("");
+    const { result, text } = await run(`version: 0.2\nphases:\n${phases}`);
+    expect(result).toBeInstanceOf(BuildFailedError);
+    expect((result as BuildFailedError).exitCode).toBe(8);
+    expect((result as BuildFailedError).toLine()).toBe(
+      `buildspec.yml: phase ${upper} failed: command \`test -e /no/such/file\` exited 1 (fix: see the build output above)`,
+    );
+    expect(text).toMatch(new RegExp(`${upper}\\s+FAILED`)); // the phase table
+    expect(text).toContain(`${phase}-ran`);
+  });
+
+  it("a failing finally command fails its phase and is the one reported", async () => {
+    const { result, text } = await run(`version: 0.2
+phases:
+  build:
+    commands: [echo built]
+    finally: ["false", echo second-finally-still-runs]
+`);
+    expect((result as BuildFailedError).toLine()).toContain("phase BUILD failed: command `false` exited 1");
+    expect(text).toContain("second-finally-still-runs");
+  });
+
+  it("commands run in sh by default (bash-only syntax fails, as in CodeBuild); env.shell: bash runs bash", async () => {
+    const command = `commands: ['[[ 1 == 1 ]] && echo "in $0"']`;
+    const sh = await run(`version: 0.2\nphases:\n  build:\n    ${command}\n`);
+    expect((sh.result as BuildFailedError).toLine()).toContain("phase BUILD failed");
+    const bash = await run(`version: 0.2\nenv:\n  shell: bash\nphases:\n  build:\n    ${command}\n`);
+    expect(bash.result).toMatchObject({ status: "SUCCEEDED" });
+    expect(bash.text).toContain("in /codebuild/prebake/driver.sh");
+  });
+
+  it("sets the CODEBUILD_* variables and reports exported-variables", async () => {
+    const { result, text } = await run(`version: 0.2
+env:
+  exported-variables: [APP_VERSION, NEVER_SET]
+phases:
+  build:
+    commands:
+      - echo "id=$CODEBUILD_BUILD_ID n=$CODEBUILD_BUILD_NUMBER by=$CODEBUILD_INITIATOR rev=$CODEBUILD_RESOLVED_SOURCE_VERSION img=$CODEBUILD_BUILD_IMAGE arn=$CODEBUILD_BUILD_ARN"
+      - export APP_VERSION=1.4.2
+`);
+    expect(result).toMatchObject({
+      status: "SUCCEEDED",
+      exportedVariables: { APP_VERSION: "1.4.2", NEVER_SET: "" },
+    });
+    expect(text).toMatch(
+      /id=local:[0-9a-f]{8} n=1 by=prebake-local rev=local img=prebake\/debian:bookworm arn=arn:aws:codebuild:us-east-1:123456789012:build\/local:[0-9a-f]{8}/,
+    );
+  });
+
   it("a missing artifact fails the build with the pattern", async () => {
     const artifactsDir = mkdtempSync(join(tmpdir(), "prebake-cb-art-"));
     const { result } = await run(
@@ -168,6 +229,35 @@ phases:
       expect(result).toMatchObject({ status: "SUCCEEDED" });
       expect(text).toContain("token=s3cr3t-value");
     });
+  });
+
+  it("the CLI exits 0 with a --json result, 8 with one line naming phase and command, 3 on a bad buildspec line", () => {
+    const dir = source();
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [join(repo, "packages/cli/bin/prebake.js"), ...args], {
+        cwd: repo,
+        encoding: "utf8",
+        env: { ...process.env, CI: "true" },
+      });
+    writeFileSync(join(dir, "ok.yml"), "version: 0.2\nphases:\n  build:\n    commands: [echo ok]\n");
+    writeFileSync(join(dir, "fail.yml"), "version: 0.2\nphases:\n  pre_build:\n    commands: [exit 4]\n");
+    writeFileSync(join(dir, "bad.yml"), "version: 0.2\nphases:\n  compile:\n    commands: [make]\n");
+
+    const ok = cli("--json", "codebuild", "run", "-i", IMAGE, "-s", dir, "-b", "ok.yml");
+    expect(ok.status).toBe(0);
+    const json = JSON.parse(ok.stdout) as { status: string; phases: { name: string; durationMs: number }[] };
+    expect(json.status).toBe("SUCCEEDED");
+    expect(json.phases.map((p) => p.name)).toEqual(["BUILD"]);
+
+    const failed = cli("codebuild", "run", "-i", IMAGE, "-s", dir, "-b", "fail.yml");
+    expect(failed.status).toBe(8);
+    expect(failed.stderr).toContain(
+      "prebake: error: fail.yml: phase PRE_BUILD failed: command `exit 4` exited 4",
+    );
+
+    const bad = cli("buildspec", "validate", join(dir, "bad.yml"));
+    expect(bad.status).toBe(3);
+    expect(bad.stderr).toContain("bad.yml:3: unknown phase 'compile'");
   });
 
   it("Ctrl-C removes the build container and exits 130", async () => {
@@ -218,8 +308,10 @@ describe("hello-erlang with buildspecs/erlang-app.yml", () => {
       ) as { uri: string };
       if (spawnSync("docker", ["image", "inspect", manifest.uri]).status === 0) return manifest.uri;
     } catch {
-      // no pushed image: build the stand-in below
+      // no pushed image: the real image's local tag, else the stand-in below
     }
+    if (spawnSync("docker", ["image", "inspect", "prebake/erlang-otp:real-27"]).status === 0)
+      return "prebake/erlang-otp:real-27";
     const tag = "prebake-test/erlang-debian:bookworm";
     if (spawnSync("docker", ["image", "inspect", tag]).status === 0) return tag;
     const dir = mkdtempSync(join(tmpdir(), "prebake-erl-"));
