@@ -1,9 +1,24 @@
 import type { Buildspec, PhaseName } from "./buildspec.ts";
+import { MARK } from "./driver.ts";
 
 export interface PhaseResult {
   name: string;
   status: "SUCCEEDED" | "FAILED" | "SKIPPED";
   durationMs: number;
+}
+
+/**
+ * One output line: the build's own text and/or a driver marker. A command whose output does not
+ * end in a newline (rebar3 ends with a bare colour reset) puts the next marker mid-line, so the
+ * marker is found anywhere, and what precedes it is output (dropped when it is only escapes).
+ */
+export function splitMarker(line: string): { output?: string; marker?: string } {
+  const at = line.indexOf(MARK);
+  if (at < 0) return { output: line };
+  const before = line.slice(0, at);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences are control characters
+  const visible = before.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").trim();
+  return { ...(visible ? { output: before } : {}), marker: line.slice(at + MARK.length) };
 }
 
 export interface BuildFailure {

@@ -14,10 +14,9 @@ import {
   buildShell,
   DRIVER_PATH,
   driverScript,
-  MARK,
 } from "./driver.ts";
 import { codebuildVariables, resolveBuildspecSecrets, resolvedSourceVersion } from "./environment.ts";
-import { type BuildFailure, type PhaseResult, PhaseTracker } from "./phases.ts";
+import { type BuildFailure, type PhaseResult, PhaseTracker, splitMarker } from "./phases.ts";
 
 export const SRC_DIR = "/codebuild/output/src/src";
 /** Where CodeBuild's curated images keep the runtimes file that makes runtime-versions work. */
@@ -179,12 +178,12 @@ export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Prom
       for (const line of parts) handleLine(line);
     });
     const handleLine = (line: string) => {
-      if (line.startsWith(MARK)) {
-        const event = tracker.marker(line.slice(MARK.length), Date.now());
+      const { output, marker } = splitMarker(line);
+      if (output !== undefined) out.info(output);
+      if (marker !== undefined) {
+        const event = tracker.marker(marker, Date.now());
         if (event) out.step(event);
-        return;
       }
-      out.info(line);
     };
     out.step(`build ${buildId} in ${opts.image} (${buildShell(opts.spec)})`);
     try {

@@ -7,6 +7,7 @@ import {
   parseBuildspec,
   parseEnvFile,
   runtimeVersionWarnings,
+  splitMarker,
 } from "../src/index.ts";
 
 const line = (fn: () => unknown): string => {
@@ -157,6 +158,15 @@ describe("env files and phase markers", () => {
     expect(t.finish(1650, 2)).toBe(false);
     t.marker("exported VERSION=1.2 3=x", 1700);
     expect(t.exported).toEqual({ VERSION: "1.2 3=x" });
+  });
+
+  it("finds a marker after output that did not end its line (rebar3's trailing colour reset)", () => {
+    expect(splitMarker("\x1b[0m##prebake:cmd BUILD 2")).toEqual({ marker: "cmd BUILD 2" });
+    expect(splitMarker("50%##prebake:phase-end BUILD 0")).toEqual({
+      output: "50%",
+      marker: "phase-end BUILD 0",
+    });
+    expect(splitMarker("plain output")).toEqual({ output: "plain output" });
   });
 
   it("a command that ends the shell (exit) fails its phase and is named, even with status 0", () => {
