@@ -60,7 +60,10 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
     .option("-a, --artifacts <dir>", "copy the buildspec's artifacts into this folder")
     .option("-e, --env-file <file>", "KEY=value lines added to the build environment")
     .option("-c, --credentials", "pass the host's AWS credentials (AWS_* variables) into the build")
-    .option("--privileged", "privileged mode: the build gets the host's Docker socket")
+    .option(
+      "--privileged",
+      "privileged mode (to run Docker in the build): the build gets the host engine's socket",
+    )
     .option(
       "--local",
       "in the aws profile, still run locally (there, --project runs the deployed project in CodeBuild)",

@@ -151,11 +151,16 @@ export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Prom
       Cmd: [buildShell(opts.spec), DRIVER_PATH],
       Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
       WorkingDir: SRC_DIR,
-      Labels: { "prebake.codebuild.build-id": buildId },
+      // The pid lets a test (or a person) tell this process's build containers from others'.
+      Labels: { "prebake.codebuild.build-id": buildId, "prebake.codebuild.pid": String(process.pid) },
       HostConfig: {
         NetworkMode: ctx.config.profile.kind === "local" ? "host" : "bridge",
-        Privileged: opts.privileged ?? false,
-        Binds: opts.privileged ? ["/var/run/docker.sock:/var/run/docker.sock"] : [],
+        // CodeBuild's privileged mode exists so builds can run Docker. Locally the build gets the
+        // host engine's socket instead (sibling containers): no kernel privileges are handed out,
+        // and it works on engines that refuse privileged containers.
+        Binds: opts.privileged
+          ? [`${ctx.config.profile.dockerSocket ?? "/var/run/docker.sock"}:/var/run/docker.sock`]
+          : [],
       },
     });
   } catch (err) {
@@ -189,13 +194,14 @@ export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Prom
     try {
       await container.start();
     } catch (err) {
-      throw new ConfigError(
-        `cannot start the build in ${opts.image}: ${(err as Error).message.split("\n")[0]}`,
-        {
-          where: `${opts.spec.file}: env.shell`,
-          fix: `the image needs ${buildShell(opts.spec)} (CodeBuild's default shell on Linux is sh; env.shell: bash needs bash)`,
-        },
-      );
+      const why = (err as Error).message.split("\n")[0] ?? "";
+      const noShell = /executable file not found|no such file/i.test(why);
+      throw new ConfigError(`cannot start the build in ${opts.image}: ${why}`, {
+        where: noShell ? `${opts.spec.file}: env.shell` : "--image",
+        fix: noShell
+          ? `the image needs ${buildShell(opts.spec)} (CodeBuild's default shell on Linux is sh; env.shell: bash needs bash)`
+          : "check the image and the Docker engine",
+      });
     }
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
     (stream as unknown as { destroy?: () => void }).destroy?.();

@@ -3,8 +3,13 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Writable } from "node:stream";
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
 import { DeleteParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { BuildFailedError, createContext } from "@prebake/core";
+import { BuildFailedError, type ConfigError, createContext } from "@prebake/core";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { parseBuildspec, runLocalBuild } from "../src/index.ts";
 
@@ -29,12 +34,13 @@ function source(): string {
   return dir;
 }
 
-const leftovers = () =>
-  spawnSync("docker", ["ps", "-aq", "--filter", "label=prebake.codebuild.build-id"], {
+/** Build containers of one process (this test's by default): other runs on the engine do not count. */
+const leftovers = (pid: number = process.pid) =>
+  spawnSync("docker", ["ps", "-aq", "--filter", `label=prebake.codebuild.pid=${pid}`], {
     encoding: "utf8",
   }).stdout.trim();
 
-async function run(buildspec: string, extra: { artifactsDir?: string } = {}) {
+async function run(buildspec: string, extra: { artifactsDir?: string; privileged?: boolean } = {}) {
   const { ctx, text } = context();
   const spec = parseBuildspec(buildspec, "buildspec.yml");
   const result = await runLocalBuild(ctx, { image: IMAGE, spec, sourceDir: source(), ...extra }).catch(
@@ -212,11 +218,48 @@ phases:
     );
   });
 
-  describe("parameter-store through the SDK (moto in the local profile)", () => {
+  it("privileged mode gives the build the host engine's socket; without it there is none", async () => {
+    const spec =
+      "version: 0.2\nphases:\n  build:\n    commands: ['test -S /var/run/docker.sock && echo engine-socket-there']\n";
+    expect((await run(spec, { privileged: true })).result).toMatchObject({ status: "SUCCEEDED" });
+    expect((await run(spec)).result).toBeInstanceOf(BuildFailedError);
+  });
+
+  describe("parameter-store and secrets-manager through the SDK (moto in the local profile)", () => {
     const name = `/prebake-test/cb-${process.pid}`;
-    const ssm = createContext({ cwd: repo, env: {} }).aws(SSMClient);
+    const secretId = `prebake-test/cb-${process.pid}`;
+    const aws = createContext({ cwd: repo, env: {} });
+    const ssm = aws.aws(SSMClient);
+    const secrets = aws.aws(SecretsManagerClient);
     afterAll(async () => {
       await ssm.send(new DeleteParameterCommand({ Name: name })).catch(() => undefined);
+      await secrets
+        .send(new DeleteSecretCommand({ SecretId: secretId, ForceDeleteWithoutRecovery: true }))
+        .catch(() => undefined);
+    });
+
+    it("resolves env.secrets-manager, whole secrets and JSON keys", async () => {
+      await secrets.send(
+        new CreateSecretCommand({
+          Name: secretId,
+          SecretString: JSON.stringify({ user: "ci", pass: "pw-42" }),
+        }),
+      );
+      const { result, text } = await run(
+        `version: 0.2\nenv:\n  secrets-manager:\n    PASS: ${secretId}:pass\n    ALL: ${secretId}\nphases:\n  build:\n    commands: ['echo "pass=$PASS all=$ALL"']\n`,
+      );
+      expect(result).toMatchObject({ status: "SUCCEEDED" });
+      expect(text).toContain('pass=pw-42 all={"user":"ci","pass":"pw-42"}');
+    });
+
+    it("a missing parameter is one line naming the buildspec field (exit 3), before any container", async () => {
+      const { result } = await run(
+        "version: 0.2\nenv:\n  parameter-store:\n    X: /prebake-test/does-not-exist\nphases:\n  build:\n    commands: [echo]\n",
+      );
+      expect((result as ConfigError).exitCode).toBe(3);
+      expect((result as ConfigError).toLine()).toContain(
+        "buildspec.yml: env.parameter-store.X: cannot read SSM parameter '/prebake-test/does-not-exist'",
+      );
     });
 
     it("resolves env.parameter-store into the build environment", async () => {
@@ -288,10 +331,11 @@ phases:
         }
       }, 100);
     });
-    expect(leftovers()).not.toBe("");
+    expect(leftovers(child.pid)).not.toBe("");
     child.kill("SIGINT");
     const code = await new Promise<number | null>((res) => child.on("exit", (c) => res(c)));
     expect(code).toBe(130);
+    expect(leftovers(child.pid)).toBe("");
   });
 });
 
