@@ -121,6 +121,7 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
         },
         privileged: opts.privileged ?? settings?.privileged ?? false,
         project: settings?.project,
+        imageSource: opts.image || !settings ? "--image" : settings.imageSource,
       });
       ctx.out.result(result);
     });

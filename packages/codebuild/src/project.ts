@@ -84,8 +84,10 @@ export function projectSettings(
     } else {
       imageSource = `${imageProject} ${version} (not pushed yet: prebake push ${imageProject})`;
     }
-  } else if (typeof environment.Image === "string") {
-    image = environment.Image;
+  } else {
+    // A literal image, or a parameter that is not an image project's (its configured or default value).
+    image = value(environment.Image) || undefined;
+    if (image && imageParam) imageSource = `${shown}: Parameters.${imageParam}`;
   }
   return {
     project: `${stack}/${logicalId}`,

@@ -33,6 +33,8 @@ export interface LocalBuildOptions {
   env?: Record<string, string>;
   privileged?: boolean;
   project?: string;
+  /** Where the image came from, for messages (default --image). */
+  imageSource?: string;
 }
 
 export interface LocalBuildResult {
@@ -46,7 +48,7 @@ export interface LocalBuildResult {
   durationMs: number;
 }
 
-async function ensureImage(ctx: Context, docker: Docker, image: string): Promise<void> {
+async function ensureImage(ctx: Context, docker: Docker, image: string, where: string): Promise<void> {
   try {
     await docker.getImage(image).inspect();
     return;
@@ -63,8 +65,8 @@ async function ensureImage(ctx: Context, docker: Docker, image: string): Promise
     throw new ConfigError(
       `image ${image} is neither in the engine nor pullable (${(err as Error).message.split("\n")[0]})`,
       {
-        where: "--image",
-        fix: "push it first (prebake push <name>) or name a local image",
+        where,
+        fix: "push it first (prebake push <name>), pass --image with a local image, or log in to its registry",
       },
     );
   }
@@ -116,7 +118,7 @@ export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Prom
     );
   }
 
-  await ensureImage(ctx, docker, opts.image);
+  await ensureImage(ctx, docker, opts.image, opts.imageSource ?? "--image");
   const suffix = randomBytes(4).toString("hex");
   const buildId = `${opts.project ?? "local"}:${suffix}`;
   const secrets = await resolveBuildspecSecrets(ctx, opts.spec);

@@ -1,0 +1,40 @@
+import { resolve } from "node:path";
+import { ConfigError } from "@prebake/core";
+import { describe, expect, it } from "vitest";
+import { projectSettings } from "../src/index.ts";
+
+// The repository's own rendered stacks (committed files): what `codebuild run --project` reads.
+const repo = resolve(import.meta.dirname, "../../..");
+
+describe("project settings from a rendered stack", () => {
+  it("takes the buildspec, the variables (parameter refs resolved) and the image parameter's project", () => {
+    const s = projectSettings(repo, "ci/ErlangAppProject", "local", { ErlangVersion: "27.3.4.1" });
+    expect(s.buildspec).toBe("buildspecs/erlang-app.yml");
+    expect(s.env).toEqual({ ERLANG_VERSION: "27.3.4.1" });
+    expect(s.privileged).toBe(false);
+    // Pushed: the manifest's digest-pinned uri; not pushed: says which push is missing.
+    expect(s.imageSource).toMatch(/^(dist\/images\/erlang-otp-.+\.json|erlang-otp .+ \(not pushed yet)/);
+  });
+
+  it("an image parameter that is no image project's gives its default, and privileged mode", () => {
+    const s = projectSettings(repo, "image-rebuild/RebuildProject", "local");
+    expect(s.image).toBe("aws/codebuild/amazonlinux2-x86_64-standard:5.0");
+    expect(s.imageSource).toBe("stacks/image-rebuild/stack.yaml: Parameters.RebuildImage");
+    expect(s.privileged).toBe(true);
+    expect(s.buildspec).toBe("buildspecs/image-rebuild.yml");
+  });
+
+  it("an unknown project names the ones there are", () => {
+    const err = (() => {
+      try {
+        projectSettings(repo, "ci/Nope", "local");
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err!.toLine()).toBe(
+      "stacks/ci/stack.yaml: no CodeBuild project 'Nope' (fix: use one of: ci/ErlangAppProject, ci/LayerBuildProject)",
+    );
+  });
+});
