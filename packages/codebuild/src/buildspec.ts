@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ConfigError } from "@prebake/core";
+import { ConfigError, firstLine } from "@prebake/core";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
 
 /**
@@ -71,7 +71,7 @@ export function parseBuildspec(text: string, file: string): Buildspec {
   const err = doc.errors[0];
   if (err) {
     const line = err.linePos?.[0]?.line;
-    throw new ConfigError(`not valid YAML: ${err.message.split("\n")[0]}`, {
+    throw new ConfigError(`not valid YAML: ${firstLine(err)}`, {
       where: line ? `${file}:${line}` : file,
       fix: "correct the YAML syntax",
     });

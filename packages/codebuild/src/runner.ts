@@ -3,7 +3,14 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { BuildFailedError, ConfigError, type Context, formatDuration, onInterrupt } from "@prebake/core";
+import {
+  BuildFailedError,
+  ConfigError,
+  type Context,
+  firstLine,
+  formatDuration,
+  onInterrupt,
+} from "@prebake/core";
 import type Docker from "dockerode";
 import { extract, pack } from "tar-fs";
 import { type Buildspec, runtimeVersionWarnings } from "./buildspec.ts";
@@ -62,13 +69,10 @@ async function ensureImage(ctx: Context, docker: Docker, image: string, where: s
       docker.modem.followProgress(stream, (err) => (err ? rej(err) : res())),
     );
   } catch (err) {
-    throw new ConfigError(
-      `image ${image} is neither in the engine nor pullable (${(err as Error).message.split("\n")[0]})`,
-      {
-        where,
-        fix: "push it first (prebake push <name>), pass --image with a local image, or log in to its registry",
-      },
-    );
+    throw new ConfigError(`image ${image} is neither in the engine nor pullable (${firstLine(err)})`, {
+      where,
+      fix: "push it first (prebake push <name>), pass --image with a local image, or log in to its registry",
+    });
   }
 }
 
@@ -196,7 +200,7 @@ export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Prom
     try {
       await container.start();
     } catch (err) {
-      const why = (err as Error).message.split("\n")[0] ?? "";
+      const why = firstLine(err);
       const noShell = /executable file not found|no such file/i.test(why);
       throw new ConfigError(`cannot start the build in ${opts.image}: ${why}`, {
         where: noShell ? `${opts.spec.file}: env.shell` : "--image",

@@ -1,5 +1,5 @@
 import type { ResolvedProfile } from "./config.ts";
-import { AuthError, PrebakeError, UnavailableError } from "./errors.ts";
+import { AuthError, firstLine, PrebakeError, UnavailableError } from "./errors.ts";
 
 /** The shape every AWS SDK v3 client constructor shares that we rely on. */
 // biome-ignore lint/suspicious/noExplicitAny: SDK client configs differ per service.
@@ -98,7 +98,7 @@ function networkCode(err: unknown): string | undefined {
 export function classifyAwsError(err: unknown, profile: ResolvedProfile, resource?: string): unknown {
   if (err instanceof PrebakeError) return err;
   const name = (err as { name?: string }).name ?? "";
-  const message = ((err as { message?: string }).message ?? String(err)).split("\n")[0];
+  const message = firstLine(err);
   const where =
     resource ?? (profile.endpoint ? `AWS endpoint ${profile.endpoint}` : `AWS (${profile.region})`);
   const net = networkCode(err);

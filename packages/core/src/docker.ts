@@ -1,6 +1,6 @@
 import Docker from "dockerode";
 import type { ResolvedProfile } from "./config.ts";
-import { BuildFailedError, UnavailableError } from "./errors.ts";
+import { BuildFailedError, firstLine, UnavailableError } from "./errors.ts";
 
 /** A Docker client for the profile: DOCKER_HOST wins, then the profile's socket, then the default socket. */
 export function createDockerClient(profile: ResolvedProfile): Docker {
@@ -13,7 +13,7 @@ export async function assertDockerAvailable(docker: Docker): Promise<void> {
   try {
     await docker.ping();
   } catch (err) {
-    throw new UnavailableError(`no Docker engine answers (${(err as Error).message.split("\n")[0]})`, {
+    throw new UnavailableError(`no Docker engine answers (${firstLine(err)})`, {
       where: process.env.DOCKER_HOST ?? "/var/run/docker.sock",
       fix: "start one with `bash scripts/local-env.sh up` (installs and starts dockerd on Debian as root)",
       cause: err,

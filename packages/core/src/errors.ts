@@ -100,3 +100,13 @@ export class RefusedError extends PrebakeError {
 export function isPrebakeError(err: unknown): err is PrebakeError {
   return err instanceof PrebakeError;
 }
+
+/**
+ * The first line of an error's message (or of any thrown value): what a one-line error or warning
+ * quotes. Engine, SDK and YAML errors often carry a multi-line body after a useful first line.
+ */
+export function firstLine(err: unknown): string {
+  const text =
+    typeof err === "string" ? err : ((err as { message?: unknown } | null)?.message ?? String(err));
+  return String(text).trim().split("\n")[0]!.trim();
+}

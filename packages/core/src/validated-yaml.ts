@@ -1,6 +1,6 @@
 import { parse } from "yaml";
 import type { z } from "zod";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, firstLine } from "./errors.ts";
 
 /**
  * Read a YAML definition file (prebake.config.yaml, image.yaml, layer.yaml) against its zod
@@ -18,7 +18,7 @@ export function parseValidatedYaml<S extends z.ZodType>(
     raw = parse(text) ?? {};
   } catch (err) {
     const line = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
-    throw new ConfigError(`not valid YAML: ${(err as Error).message.split("\n")[0]}`, {
+    throw new ConfigError(`not valid YAML: ${firstLine(err)}`, {
       where: line ? `${shownFile}:${line}` : shownFile,
       fix: "correct the YAML syntax",
     });

@@ -31,6 +31,7 @@ import {
   type Context,
   classifyAwsError,
   DeployFailedError,
+  firstLine,
   formatDuration,
   isPrebakeError,
   ValidationError,
@@ -87,7 +88,7 @@ const MAX_TEMPLATE_BODY = 51_200;
 const EMPTY_CHANGE_SET = /didn't contain changes|No updates are to be performed/i;
 
 const errorName = (err: unknown) => (err as { name?: string }).name ?? "";
-const errorMessage = (err: unknown) => ((err as { message?: string }).message ?? String(err)).split("\n")[0]!;
+const errorMessage = firstLine;
 
 export async function deployStack(
   ctx: Context,

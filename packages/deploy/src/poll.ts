@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
 /**
  * Waiting on CloudFormation: short first polls (most emulator and many AWS operations finish
  * within a second), doubling up to a ceiling, never the AWS CLI's fixed 30 s.
@@ -13,8 +15,6 @@ export const DEFAULT_BACKOFF: Backoff = { initialMs: 250, maxMs: 5000 };
 export function pollDelay(attempt: number, backoff: Backoff = DEFAULT_BACKOFF): number {
   return Math.min(backoff.initialMs * 2 ** Math.min(attempt, 30), backoff.maxMs);
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Call `check` until it returns a value: once at once, then after growing delays.

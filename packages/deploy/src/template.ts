@@ -4,7 +4,7 @@
  * sent to CloudFormation as-is; this parse is only for reading. CloudFormation's short tags
  * (!Ref, !Sub, ...) become their long forms so two templates compare by meaning, not spelling.
  */
-import { ConfigError } from "@prebake/core";
+import { ConfigError, firstLine } from "@prebake/core";
 import { cloudFormationTags } from "@prebake/stack";
 import { parse } from "yaml";
 
@@ -52,7 +52,7 @@ export function parseTemplate(body: string, where: string): ParsedTemplate {
     doc = parse(body, { customTags: TAGS, uniqueKeys: false, maxAliasCount: -1 });
   } catch (err) {
     const line = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
-    throw new ConfigError(`template is not valid YAML: ${(err as Error).message.split("\n")[0]}`, {
+    throw new ConfigError(`template is not valid YAML: ${firstLine(err)}`, {
       where: line ? `${where}:${line}` : where,
       fix: "render the stack again (prebake render <stack>)",
     });

@@ -1,5 +1,11 @@
 import type { Readable } from "node:stream";
-import { BuildFailedError, type Context, type DockerStreamEvent, followDockerStream } from "@prebake/core";
+import {
+  BuildFailedError,
+  type Context,
+  type DockerStreamEvent,
+  firstLine,
+  followDockerStream,
+} from "@prebake/core";
 
 export interface BuildRequest {
   /** For messages: "<name>:<version>". */
@@ -146,8 +152,4 @@ export function splitRef(ref: string): [string, string] {
   const colon = ref.lastIndexOf(":");
   if (colon > ref.lastIndexOf("/")) return [ref.slice(0, colon), ref.slice(colon + 1)];
   return [ref, "latest"];
-}
-
-function firstLine(err: unknown): string {
-  return ((err as Error).message ?? String(err)).split("\n")[0]!.trim();
 }

@@ -3,6 +3,7 @@ import {
   assertDockerAvailable,
   type Context,
   classifyAwsError,
+  firstLine,
   formatBytes,
   formatDuration,
   RefusedError,
@@ -361,8 +362,4 @@ async function moveTags(
     }
   }
   return moved;
-}
-
-function firstLine(err: unknown): string {
-  return ((err as Error).message ?? String(err)).split("\n")[0]!.trim();
 }

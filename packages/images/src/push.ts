@@ -1,7 +1,9 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   AuthError,
   type Context,
   type DockerStreamEvent,
+  firstLine,
   followDockerStream,
   formatBytes,
   UnavailableError,
@@ -72,8 +74,6 @@ export class PushProgress {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * `docker push <name>:<tag>`, scanning every event; transient registry errors are retried a
  * bounded number of times with exponential backoff. Returns the digest from the aux event.
@@ -103,7 +103,7 @@ export async function pushTag(ctx: Context, req: PushRequest): Promise<string> {
       return progress.digest;
     } catch (err) {
       if (err instanceof UnavailableError) throw err;
-      const message = ((err as Error).message ?? String(err)).split("\n")[0]!;
+      const message = firstLine(err);
       if (AUTH.test(message)) {
         throw new AuthError(`the registry refused the credentials (${message})`, {
           where,

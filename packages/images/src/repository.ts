@@ -13,7 +13,7 @@ import {
   TagResourceCommand,
   waitUntilLifecyclePolicyPreviewComplete,
 } from "@aws-sdk/client-ecr";
-import { type Context, classifyAwsError } from "@prebake/core";
+import { type Context, classifyAwsError, firstLine } from "@prebake/core";
 import type { ImageDefinition } from "./definition.ts";
 import { assertNothingInUseExpires, deployedDigestReferences } from "./in-use.ts";
 import {
@@ -240,8 +240,6 @@ async function compareWithPreview(
       );
     }
   } catch (err) {
-    ctx.out.warn(
-      `${repository}: ECR lifecycle preview unavailable (${(err as Error).message.split("\n")[0]})`,
-    );
+    ctx.out.warn(`${repository}: ECR lifecycle preview unavailable (${firstLine(err)})`);
   }
 }

@@ -1,6 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, type Context, distPaths, followDockerStream, UnavailableError } from "@prebake/core";
+import {
+  ConfigError,
+  type Context,
+  distPaths,
+  firstLine,
+  followDockerStream,
+  UnavailableError,
+} from "@prebake/core";
 import type Docker from "dockerode";
 import { pack } from "tar-fs";
 import { parse } from "yaml";
@@ -63,9 +70,7 @@ export async function resolveLayerImage(ctx: Context, version: string): Promise<
         await followDockerStream(docker, stream, () => undefined);
         return manifest.uri;
       } catch (err) {
-        ctx.out.warn(
-          `cannot pull ${manifest.uri} (${(err as Error).message.split("\n")[0]}); looking for a local image`,
-        );
+        ctx.out.warn(`cannot pull ${manifest.uri} (${firstLine(err)}); looking for a local image`);
       }
     }
   }
@@ -123,7 +128,7 @@ async function bootstrapLayerImage(
       forcerm: true,
     });
   } catch (err) {
-    throw new UnavailableError(`cannot build ${tag} (${(err as Error).message.split("\n")[0]})`, {
+    throw new UnavailableError(`cannot build ${tag} (${firstLine(err)})`, {
       where: "Docker engine",
       fix: "start the engine (bash scripts/local-env.sh up)",
       cause: err,

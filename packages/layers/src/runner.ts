@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { PassThrough } from "node:stream";
-import { BuildFailedError, UnavailableError } from "@prebake/core";
+import { BuildFailedError, firstLine, UnavailableError } from "@prebake/core";
 import type Docker from "dockerode";
 
 /** The result of one command; `tail` keeps the last lines for error messages. */
@@ -115,14 +115,11 @@ export class ContainerRunner implements CommandRunner {
       });
       await container.start();
     } catch (err) {
-      throw new UnavailableError(
-        `cannot start a ${spec.image} container (${(err as Error).message.split("\n")[0]})`,
-        {
-          where: "Docker engine",
-          fix: "check that the image exists (prebake build-image python-layer) and the engine runs",
-          cause: err,
-        },
-      );
+      throw new UnavailableError(`cannot start a ${spec.image} container (${firstLine(err)})`, {
+        where: "Docker engine",
+        fix: "check that the image exists (prebake build-image python-layer) and the engine runs",
+        cause: err,
+      });
     }
     return new ContainerRunner(docker, container, spec.image);
   }

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { relative } from "node:path";
-import { UnavailableError } from "@prebake/core";
+import { firstLine, UnavailableError } from "@prebake/core";
 
 /** One cfn-lint finding, as prebake prints it: `file:line: rule: message`. */
 export interface LintFinding {
@@ -73,7 +73,7 @@ export function runCfnLint(
   // parse as a finding (a crash) is surfaced rather than mistaken for a clean run.
   const findings = parseCfnLintOutput(r.stdout ?? "", root);
   if (r.status !== 0 && findings.length === 0) {
-    throw new UnavailableError(`cfn-lint failed: ${(r.stderr || r.stdout || "").trim().split("\n")[0]}`, {
+    throw new UnavailableError(`cfn-lint failed: ${firstLine(r.stderr || r.stdout || "")}`, {
       where: files.map((f) => relative(root, f)).join(", "),
       fix: "run cfn-lint on the file by hand to see the problem",
     });

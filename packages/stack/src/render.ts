@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ConfigError, PrebakeError, ValidationError, writeFileAtomic } from "@prebake/core";
+import { ConfigError, firstLine, PrebakeError, ValidationError, writeFileAtomic } from "@prebake/core";
 import type { Template } from "./model.ts";
 import { validatePrebakeMetadata } from "./read.ts";
 import { validateTemplate } from "./validate.ts";
@@ -63,7 +63,7 @@ export function errorLocation(err: unknown, dir: string): { file: string; line: 
 function loadError(err: unknown, root: string, shown: string): PrebakeError {
   // A helper the stack calls may already say precisely what is wrong (e.g. a missing image definition).
   if (err instanceof PrebakeError) return err;
-  const first = String((err as Error)?.message ?? err).split("\n")[0];
+  const first = firstLine(err);
   const at = errorLocation(err, stacksDir(root));
   const file = at ? relative(root, at.file) : shown;
   return new ConfigError(`cannot load: ${first}`, {

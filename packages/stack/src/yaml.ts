@@ -1,3 +1,4 @@
+import { firstLine } from "@prebake/core";
 import {
   Document,
   isMap,
@@ -179,6 +180,6 @@ export class YamlSyntaxError extends Error {
 export function parseYaml(text: string): Template {
   const doc = parseDocument(text, { customTags: cloudFormationTags, version: "1.2" });
   const err = doc.errors[0] ?? doc.warnings[0];
-  if (err) throw new YamlSyntaxError(err.message.split("\n")[0]!, err.linePos?.[0]?.line);
+  if (err) throw new YamlSyntaxError(firstLine(err), err.linePos?.[0]?.line);
   return doc.toJS({ maxAliasCount: 100 }) as Template;
 }
