@@ -8,14 +8,9 @@ import {
   resolveVersion,
 } from "./definition.ts";
 import { readImageManifest } from "./manifest.ts";
-import {
-  buildImageVersion,
-  type ImageOptions,
-  type ImageResult,
-  pushImageVersion,
-  resolveRegistry,
-} from "./pipeline.ts";
+import { buildImageVersion, type ImageOptions, type ImageResult, pushImageVersion } from "./pipeline.ts";
 import { parseBuildArgOptions } from "./plan.ts";
+import { resolveRegistry } from "./registry.ts";
 
 interface ImageCommandOptions {
   version?: string;

@@ -128,6 +128,7 @@ export function parseImageDefinition(text: string, shownFile: string, dir: strin
       fix: `rename the folder or set name: ${folderName}`,
     });
   }
+  assertVersionLinesApart(def);
   const dockerfile = join(dir, def.dockerfile);
   if (def.dockerfile.startsWith("/") || def.dockerfile.split("/").includes("..")) {
     throw new ConfigError("must be a path inside the image folder", {
@@ -144,9 +145,35 @@ export function parseImageDefinition(text: string, shownFile: string, dir: strin
   return def;
 }
 
+/**
+ * Each version line's lifecycle rule selects the tags starting "<version>-". When one version,
+ * followed by "-", starts another's name (27 and 27-slim; 1.0 and 1.0-rc), that rule also sees
+ * the other line's images, and ECR (which still counts images a higher rule matched) can expire
+ * images the definition meant to keep. Such names are refused.
+ */
+function assertVersionLinesApart(def: ImageDefinition): void {
+  const versions = Object.keys(def.versions);
+  for (const a of versions) {
+    const b = versions.find((v) => v !== a && v.startsWith(`${a}-`));
+    if (!b) continue;
+    throw new ConfigError(
+      `version lines '${a}' and '${b}' overlap: the lifecycle rule for ${a} (tags starting "${a}-") also selects ${b}'s images`,
+      {
+        where: `${def.file}: versions`,
+        fix: `rename one so that neither name, followed by "-", starts the other (e.g. ${b} -> ${b.slice(a.length + 1)}-${a})`,
+      },
+    );
+  }
+}
+
 /** Folder that holds the image definitions. Tests point it elsewhere. */
 export function imagesDir(rootDir: string): string {
   return join(rootDir, "images");
+}
+
+/** Whether images/<name>/image.yaml exists (callers that treat an unknown image as "not ours"). */
+export function imageDefinitionExists(rootDir: string, name: string): boolean {
+  return existsSync(join(imagesDir(rootDir), name, "image.yaml"));
 }
 
 export function listImageNames(dir: string): string[] {

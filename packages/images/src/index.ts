@@ -1,13 +1,23 @@
-export * from "./build.ts";
-export * from "./cli.ts";
-export * from "./context.ts";
-export * from "./definition.ts";
-export * from "./hash.ts";
-export * from "./in-use.ts";
-export * from "./lifecycle.ts";
-export * from "./manifest.ts";
-export * from "./pipeline.ts";
-export * from "./plan.ts";
-export * from "./push.ts";
-export * from "./registry.ts";
-export * from "./repository.ts";
+/**
+ * @prebake/images: image definitions, build and push, ECR repositories and their lifecycle, and
+ * the one reader of dist/images (resolvePushedImage). Internals stay behind these names.
+ */
+export { registerImageCommands } from "./cli.ts";
+export {
+  defaultVersionFor,
+  type ImageDefinition,
+  imageDefinitionExists,
+  imagesDir,
+  listImageNames,
+  loadImageDefinition,
+  resolveVersion,
+} from "./definition.ts";
+export {
+  evaluateLifecyclePolicy,
+  type ImageLoss,
+  type LifecyclePolicy,
+  lifecyclePolicyFor,
+  type RepositoryImage,
+} from "./lifecycle/index.ts";
+export { buildImageVersion, type ImageOptions, type ImageResult, pushImageVersion } from "./pipeline.ts";
+export { type PushedImage, resolvePushedImage } from "./resolve.ts";

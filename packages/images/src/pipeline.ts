@@ -1,8 +1,6 @@
-import { ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
 import {
   assertDockerAvailable,
   type Context,
-  classifyAwsError,
   firstLine,
   formatBytes,
   formatDuration,
@@ -16,14 +14,8 @@ import { readGitInfo } from "./git.ts";
 import { computeContentHash } from "./hash.ts";
 import { type ImageManifest, readImageManifest, writeImageManifest } from "./manifest.ts";
 import { type ImagePlan, planImage, planTags, type TagPlan } from "./plan.ts";
-import { pushTag, type RegistryAuth } from "./push.ts";
-import {
-  EcrRegistry,
-  HttpRegistry,
-  manifestSize,
-  type RegistryApi,
-  type StoredManifest,
-} from "./registry.ts";
+import { pushTag } from "./push.ts";
+import { manifestSize, type RegistryTarget, resolveRegistry, type StoredManifest } from "./registry.ts";
 import { reconcileRepository } from "./repository.ts";
 
 export interface ImageOptions {
@@ -47,54 +39,6 @@ export interface ImageResult {
   uri: string | undefined;
   sizeBytes: number | undefined;
   durationMs: number;
-}
-
-/** Where images go in this profile, and how to authenticate (the token stays in memory only). */
-export interface RegistryTarget {
-  host: string;
-  api: RegistryApi;
-  auth: RegistryAuth | undefined;
-  /** Local profile: the emulator's ECR, where every push is recorded with PutImage. */
-  record: EcrRegistry | undefined;
-}
-
-export async function resolveRegistry(ctx: Context): Promise<RegistryTarget> {
-  const { profile } = ctx.config;
-  const ecr = ctx.aws(ECRClient);
-  if (profile.kind === "local") {
-    const host = profile.registry!;
-    return {
-      host,
-      api: new HttpRegistry(host),
-      auth: undefined,
-      record: new EcrRegistry(host, ecr, profile),
-    };
-  }
-  let token: { authorizationToken?: string; proxyEndpoint?: string } | undefined;
-  try {
-    token = (await ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData?.[0];
-  } catch (err) {
-    throw classifyAwsError(err, profile, "ECR GetAuthorizationToken");
-  }
-  if (!token?.authorizationToken || !token.proxyEndpoint) {
-    throw new UnavailableError("ECR returned no authorization token", {
-      where: "ECR GetAuthorizationToken",
-      fix: "check the region and that the role may call ecr:GetAuthorizationToken",
-    });
-  }
-  const decoded = Buffer.from(token.authorizationToken, "base64").toString("utf8");
-  const colon = decoded.indexOf(":");
-  const host = profile.registry ?? new URL(token.proxyEndpoint).host;
-  return {
-    host,
-    api: new EcrRegistry(host, ecr, profile),
-    auth: {
-      username: decoded.slice(0, colon),
-      password: decoded.slice(colon + 1),
-      serveraddress: token.proxyEndpoint,
-    },
-    record: undefined,
-  };
 }
 
 /** What is known before anything is built: plan, context, content hash, tags, local name. */
@@ -255,7 +199,7 @@ export async function pushImageVersion(
   const { immutable, moving } = img.tags;
   out.info(`content hash ${img.contentHash.slice(0, 19)}… -> tag ${immutable}`);
 
-  const inRegistry = await registry.api.findTag(def.repository, immutable);
+  const inRegistry = await registry.api.lookup(def.repository, immutable);
   const upToDate = inRegistry !== undefined && !options.force;
 
   // Reconcile before pushing; the safety check may refuse here, with nothing pushed.
@@ -353,11 +297,11 @@ async function moveTags(
 ): Promise<string[]> {
   const moved: string[] = [];
   for (const tag of tags) {
-    if ((await registry.api.findTag(repository, tag)) !== manifest.digest) {
+    if ((await registry.api.lookup(repository, tag)) !== manifest.digest) {
       await registry.api.putManifest(repository, tag, manifest);
       moved.push(tag);
     }
-    if (registry.record && (await registry.record.findTag(repository, tag)) !== manifest.digest) {
+    if (registry.record && (await registry.record.lookup(repository, tag)) !== manifest.digest) {
       await registry.record.putManifest(repository, tag, manifest);
     }
   }

@@ -1,12 +1,20 @@
 import {
   BatchGetImageCommand,
   DescribeImagesCommand,
-  type ECRClient,
+  ECRClient,
+  GetAuthorizationTokenCommand,
   ImageAlreadyExistsException,
   PutImageCommand,
 } from "@aws-sdk/client-ecr";
-import { AuthError, classifyAwsError, type ResolvedProfile, UnavailableError } from "@prebake/core";
+import {
+  AuthError,
+  type Context,
+  classifyAwsError,
+  type ResolvedProfile,
+  UnavailableError,
+} from "@prebake/core";
 import { sha256 } from "./context.ts";
+import type { RegistryAuth } from "./push.ts";
 
 /** A manifest exactly as the registry stores it: the digest is sha256 of these bytes. */
 export interface StoredManifest {
@@ -22,7 +30,8 @@ export interface StoredManifest {
  */
 export interface RegistryApi {
   readonly host: string;
-  findTag(repository: string, tag: string): Promise<string | undefined>;
+  /** The digest a tag points at, or a digest itself when the registry has it; undefined when absent. */
+  lookup(repository: string, reference: string): Promise<string | undefined>;
   getManifest(repository: string, reference: string): Promise<StoredManifest>;
   putManifest(repository: string, tag: string, manifest: StoredManifest): Promise<void>;
 }
@@ -77,12 +86,12 @@ export class HttpRegistry implements RegistryApi {
     });
   }
 
-  async findTag(repository: string, tag: string): Promise<string | undefined> {
-    const res = await this.request("HEAD", `${repository}/manifests/${tag}`, {
+  async lookup(repository: string, reference: string): Promise<string | undefined> {
+    const res = await this.request("HEAD", `${repository}/manifests/${reference}`, {
       headers: { accept: MANIFEST_TYPES.join(", ") },
     });
     if (res.status === 404) return undefined;
-    if (!res.ok) this.fail(res, `HEAD ${repository}:${tag}`);
+    if (!res.ok) this.fail(res, `HEAD ${repository}:${reference}`);
     return res.headers.get("docker-content-digest") ?? undefined;
   }
 
@@ -109,6 +118,8 @@ export class HttpRegistry implements RegistryApi {
 }
 
 const errName = (err: unknown) => (err as { name?: string }).name ?? "";
+const imageId = (reference: string) =>
+  reference.startsWith("sha256:") ? { imageDigest: reference } : { imageTag: reference };
 
 /** ECR through its API (the aws profile's registry; also the emulator's record of local pushes). */
 export class EcrRegistry implements RegistryApi {
@@ -121,10 +132,10 @@ export class EcrRegistry implements RegistryApi {
     this.profile = profile;
   }
 
-  async findTag(repository: string, tag: string): Promise<string | undefined> {
+  async lookup(repository: string, reference: string): Promise<string | undefined> {
     try {
       const res = await this.ecr.send(
-        new DescribeImagesCommand({ repositoryName: repository, imageIds: [{ imageTag: tag }] }),
+        new DescribeImagesCommand({ repositoryName: repository, imageIds: [imageId(reference)] }),
       );
       return res.imageDetails?.[0]?.imageDigest;
     } catch (err) {
@@ -134,12 +145,11 @@ export class EcrRegistry implements RegistryApi {
   }
 
   async getManifest(repository: string, reference: string): Promise<StoredManifest> {
-    const imageId = reference.startsWith("sha256:") ? { imageDigest: reference } : { imageTag: reference };
     const res = await this.ecr
       .send(
         new BatchGetImageCommand({
           repositoryName: repository,
-          imageIds: [imageId],
+          imageIds: [imageId(reference)],
           acceptedMediaTypes: MANIFEST_TYPES,
         }),
       )
@@ -179,4 +189,52 @@ export class EcrRegistry implements RegistryApi {
       throw classifyAwsError(err, this.profile, `ECR repository ${repository}`);
     }
   }
+}
+
+/** Where images go in this profile, and how to authenticate (the token stays in memory only). */
+export interface RegistryTarget {
+  host: string;
+  api: RegistryApi;
+  auth: RegistryAuth | undefined;
+  /** Local profile: the emulator's ECR, where every push is recorded with PutImage. */
+  record: EcrRegistry | undefined;
+}
+
+export async function resolveRegistry(ctx: Context): Promise<RegistryTarget> {
+  const { profile } = ctx.config;
+  const ecr = ctx.aws(ECRClient);
+  if (profile.kind === "local") {
+    const host = profile.registry!;
+    return {
+      host,
+      api: new HttpRegistry(host),
+      auth: undefined,
+      record: new EcrRegistry(host, ecr, profile),
+    };
+  }
+  let token: { authorizationToken?: string; proxyEndpoint?: string } | undefined;
+  try {
+    token = (await ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData?.[0];
+  } catch (err) {
+    throw classifyAwsError(err, profile, "ECR GetAuthorizationToken");
+  }
+  if (!token?.authorizationToken || !token.proxyEndpoint) {
+    throw new UnavailableError("ECR returned no authorization token", {
+      where: "ECR GetAuthorizationToken",
+      fix: "check the region and that the role may call ecr:GetAuthorizationToken",
+    });
+  }
+  const decoded = Buffer.from(token.authorizationToken, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  const host = profile.registry ?? new URL(token.proxyEndpoint).host;
+  return {
+    host,
+    api: new EcrRegistry(host, ecr, profile),
+    auth: {
+      username: decoded.slice(0, colon),
+      password: decoded.slice(colon + 1),
+      serveraddress: token.proxyEndpoint,
+    },
+    record: undefined,
+  };
 }

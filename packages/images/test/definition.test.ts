@@ -66,6 +66,30 @@ describe("image definitions", () => {
     expect(line).not.toContain("\n");
   });
 
+  it.each([
+    ["27", "27-slim"],
+    ["1.0", "1.0-rc"],
+  ])("rejects version lines %s and %s, whose lifecycle prefixes overlap", (a, b) => {
+    const line = configError(() =>
+      load(
+        TINY_YAML.replace('"1.0": {', `"${a}": {`)
+          .replace('"2.0": {', `"${b}": {`)
+          .replace('defaultVersion: "1.0"', `defaultVersion: "${a}"`),
+      ),
+    );
+    expect(line).toContain(`images/tiny/image.yaml: versions: version lines '${a}' and '${b}' overlap`);
+    expect(line).toContain("fix: rename one");
+  });
+
+  it("accepts version lines that only share a start without the dash (27 and 27.1, 3.1 and 3.11)", () => {
+    const def = load(
+      TINY_YAML.replace('"1.0": {', '"3.1": {')
+        .replace('"2.0": {', '"3.11": {')
+        .replace('defaultVersion: "1.0"', 'defaultVersion: "3.1"'),
+    );
+    expect(Object.keys(def.versions)).toEqual(["3.1", "3.11"]);
+  });
+
   it("rejects a missing Dockerfile, naming the field and the fix", () => {
     const line = configError(() => load(TINY_YAML, {}));
     expect(line).toContain("images/tiny/image.yaml: dockerfile: no such file Dockerfile in images/tiny/");

@@ -11,7 +11,7 @@ import {
 import { ExitCode, RefusedError } from "@prebake/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadImageDefinition } from "../src/definition.ts";
-import { lifecyclePolicyFor } from "../src/lifecycle.ts";
+import { lifecyclePolicyFor } from "../src/lifecycle/index.ts";
 import { readImageManifest } from "../src/manifest.ts";
 import { buildImageVersion, pushImageVersion } from "../src/pipeline.ts";
 import { cleanup, makeRoot, runCli, suffix, type TestRoot, testContext, writeTinyImage } from "./fixtures.ts";
@@ -241,7 +241,7 @@ describe("lifecycle safety against a deployed stack", () => {
     expect(err).toBeInstanceOf(RefusedError);
     const line = (err as RefusedError).toLine();
     expect(line).toContain(used.digest!);
-    expect(line).toContain(`deployed stack ${stack} (parameter CodeBuildImage)`);
+    expect(line).toContain(`deployed stack ${stack} (parameter CodeBuildImage, by digest)`);
     expect((err as RefusedError).exitCode).toBe(9);
     // Nothing half-done: the moving tags still point at the image in use, and the registry holds only it.
     expect(await registryDigest(repo, "latest")).toBe(used.digest);

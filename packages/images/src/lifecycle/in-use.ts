@@ -1,0 +1,91 @@
+import {
+  CloudFormationClient,
+  GetTemplateCommand,
+  paginateDescribeStacks,
+  type Stack,
+} from "@aws-sdk/client-cloudformation";
+import { type Context, classifyAwsError, RefusedError } from "@prebake/core";
+import type { ImageLoss, RepositoryImage } from "./evaluate.ts";
+import { type DeployedStack, type InUseReference, inUseReferences } from "./references.ts";
+
+const errName = (err: unknown) => (err as { name?: string }).name ?? "";
+
+async function deployedStacks(ctx: Context): Promise<Stack[]> {
+  const cfn = ctx.aws(CloudFormationClient);
+  const stacks: Stack[] = [];
+  try {
+    for await (const page of paginateDescribeStacks({ client: cfn }, {})) stacks.push(...(page.Stacks ?? []));
+  } catch (err) {
+    throw classifyAwsError(err, ctx.config.profile, "CloudFormation DescribeStacks");
+  }
+  return stacks.filter((s) => s.StackStatus !== "DELETE_COMPLETE");
+}
+
+/** The deployed template body of each stack (GetTemplate), a few at a time. */
+async function templateBodies(ctx: Context, stacks: DeployedStack[]): Promise<Map<string, string>> {
+  const cfn = ctx.aws(CloudFormationClient);
+  const bodies = new Map<string, string>();
+  const names = stacks.map((s) => s.StackName).filter((n): n is string => Boolean(n));
+  const fetchOne = async (name: string) => {
+    try {
+      const res = await cfn.send(new GetTemplateCommand({ StackName: name }));
+      if (res.TemplateBody) bodies.set(name, res.TemplateBody);
+    } catch (err) {
+      // Deleted between DescribeStacks and now: it uses nothing any more.
+      if (errName(err) === "ValidationError") return;
+      throw classifyAwsError(err, ctx.config.profile, `CloudFormation GetTemplate ${name}`);
+    }
+  };
+  for (let i = 0; i < names.length; i += 4) await Promise.all(names.slice(i, i + 4).map(fetchOne));
+  return bodies;
+}
+
+/** What the in-use scan reads from CloudFormation: the live stacks and their deployed template bodies. */
+export interface DeployedState {
+  stacks: DeployedStack[];
+  templateBodies: Map<string, string>;
+}
+
+/** Read every live stack (DescribeStacks, all pages) and its deployed template (GetTemplate). */
+export async function readDeployedState(ctx: Context): Promise<DeployedState> {
+  const stacks = await deployedStacks(ctx);
+  return { stacks, templateBodies: await templateBodies(ctx, stacks) };
+}
+
+/**
+ * What deployed stacks use of a repository: digests and tags (resolved against `images`) in their
+ * parameter values, SSM parameters' resolved values, and their template bodies.
+ */
+export function referencesTo(
+  state: DeployedState,
+  repository: string,
+  images: RepositoryImage[],
+): Map<string, InUseReference[]> {
+  return inUseReferences(state.stacks, state.templateBodies, repository, images);
+}
+
+/** "prebake-ci (parameter CodeBuildImage, by digest)" */
+export function describeUsers(users: InUseReference[]): string {
+  return users.map((u) => `${u.stack} (${u.where}, ${u.via})`).join(", ");
+}
+
+/** Refuse (exit 9) when the policy takes away an image a deployed stack uses; name the digest and the stack. */
+export function assertNothingInUseLost(
+  losses: ImageLoss[],
+  refs: Map<string, InUseReference[]>,
+  where: string,
+  definitionFile: string,
+): void {
+  for (const loss of losses) {
+    const users = refs.get(loss.digest);
+    if (!users?.length) continue;
+    const what = loss.action === "transition" ? "archive (archived images cannot be pulled)" : "expire";
+    throw new RefusedError(
+      `the lifecycle policy would ${what} ${loss.digest}${loss.tags.length ? ` [${loss.tags.join(", ")}]` : ""} (rule ${loss.rulePriority}), which deployed stack ${describeUsers(users)} uses`,
+      {
+        where,
+        fix: `deploy ${users[0]!.stack} with a newer image first, or raise lifecycle.keepPerVersion in ${definitionFile}`,
+      },
+    );
+  }
+}

@@ -1,0 +1,138 @@
+import { relative } from "node:path";
+import { ConfigError, type Context, RefusedError } from "@prebake/core";
+import { defaultVersionFor, imagesDir, loadImageDefinition, resolveVersion } from "./definition.ts";
+import {
+  currentPolicyText,
+  describeRepositoryImages,
+  evaluateLifecyclePolicy,
+  type LifecyclePolicy,
+  parsePolicyText,
+  type RepositoryImage,
+} from "./lifecycle/index.ts";
+import { type ImageManifest, manifestPath, readManifestFile } from "./manifest.ts";
+import { type RegistryTarget, resolveRegistry } from "./registry.ts";
+
+/** A pushed image, confirmed in the registry the profile names and safe from its lifecycle policy. */
+export interface PushedImage {
+  name: string;
+  version: string;
+  repository: string;
+  registry: string;
+  digest: string;
+  /** `<registry>/<repository>@sha256:...` */
+  uri: string;
+  tags: string[];
+  /** The manifest it was read from, relative to the root (for messages: where a value came from). */
+  manifestFile: string;
+}
+
+// One registry per context: the aws profile's costs a GetAuthorizationToken call.
+const registries = new WeakMap<Context, Promise<RegistryTarget>>();
+function registryFor(ctx: Context): Promise<RegistryTarget> {
+  let target = registries.get(ctx);
+  if (!target) {
+    target = resolveRegistry(ctx);
+    registries.set(ctx, target);
+  }
+  return target;
+}
+
+/**
+ * The image `prebake push <name>` last pushed for a version line (default: the profile's default
+ * line), for deploy, codebuild and layers: dist/images is only this checkout's record, so the
+ * digest is confirmed with the registry the profile names, and the repository's lifecycle policy
+ * must not be about to expire or archive it. Undefined when this checkout never pushed that line;
+ * a stale record is refused (exit 9) with the fix, before the caller changes anything.
+ */
+export async function resolvePushedImage(
+  ctx: Context,
+  name: string,
+  version?: string,
+): Promise<PushedImage | undefined> {
+  const { rootDir, profile } = ctx.config;
+  const def = loadImageDefinition(imagesDir(rootDir), name);
+  const line = resolveVersion(def, profile.kind, version);
+  const file = relative(rootDir, manifestPath(rootDir, name, line));
+  const pushAgain = `prebake push ${name}${line === defaultVersionFor(def, profile.kind) ? "" : ` --version ${line}`}`;
+  const read = readManifestFile(rootDir, name, line);
+  if (read.state === "missing") return undefined;
+  if (read.state === "invalid") {
+    throw new ConfigError(`not an image manifest: ${read.reason}`, { where: file, fix: pushAgain });
+  }
+  const manifest = read.manifest;
+  const registry = await registryFor(ctx);
+  const [found, policyText, images] = await Promise.all([
+    registry.api.lookup(manifest.repository, manifest.digest),
+    currentPolicyText(ctx, manifest.repository),
+    describeRepositoryImages(ctx, manifest.repository),
+  ]);
+  const reason = staleReason(manifest, {
+    repository: def.repository,
+    definitionFile: def.file,
+    registryHost: registry.host,
+    profileName: profile.name,
+    found,
+    policy: parsePolicyText(policyText),
+    images,
+    now: new Date(),
+  });
+  if (reason) throw new RefusedError(reason, { where: file, fix: `push the image again: ${pushAgain}` });
+  return {
+    name,
+    version: line,
+    repository: manifest.repository,
+    registry: manifest.registry,
+    digest: manifest.digest,
+    uri: manifest.uri,
+    tags: manifest.tags,
+    manifestFile: file,
+  };
+}
+
+/** What the registry and ECR say about a manifest's image, gathered by resolvePushedImage. */
+export interface RegistryFacts {
+  /** The repository the image definition names. */
+  repository: string;
+  definitionFile: string;
+  /** The registry the profile names, and the profile's name (for messages). */
+  registryHost: string;
+  profileName: string;
+  /** What the registry answers for the manifest's digest (undefined: it does not have it). */
+  found: string | undefined;
+  /** The repository's lifecycle policy as ECR holds it (undefined: none). */
+  policy: LifecyclePolicy | undefined;
+  /** The repository's images as ECR lists them (the emulator records every local push). */
+  images: RepositoryImage[];
+  now: Date;
+}
+
+/**
+ * Why a manifest cannot be used, or undefined when it can: it must name the definition's
+ * repository and the profile's registry, its uri must pin its digest, the registry must have that
+ * digest, and the repository's lifecycle policy must not be about to expire or archive it (the
+ * conservative reading), nor may it be archived already. Pure.
+ */
+export function staleReason(manifest: ImageManifest, facts: RegistryFacts): string | undefined {
+  const { digest, repository, registry } = manifest;
+  if (repository !== facts.repository) {
+    return `records repository ${repository}, but ${facts.definitionFile} names ${facts.repository}`;
+  }
+  if (registry !== facts.registryHost) {
+    return `records registry ${registry}, but the ${facts.profileName} profile uses ${facts.registryHost}`;
+  }
+  if (manifest.uri !== `${registry}/${repository}@${digest}`) {
+    return `uri ${manifest.uri} does not pin ${registry}/${repository}@${digest}`;
+  }
+  if (facts.found !== digest) return `${digest} is not in registry ${registry} (repository ${repository})`;
+  if (facts.images.find((i) => i.digest === digest)?.storageClass === "archive") {
+    return `${digest} is archived in ECR (archived images cannot be pulled)`;
+  }
+  const loss =
+    facts.policy &&
+    evaluateLifecyclePolicy(facts.policy, facts.images, facts.now).find((l) => l.digest === digest);
+  if (loss) {
+    const what = loss.action === "transition" ? "archive" : "expire";
+    return `the lifecycle policy of ${repository} is about to ${what} ${digest} (rule ${loss.rulePriority})`;
+  }
+  return undefined;
+}
