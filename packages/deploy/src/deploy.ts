@@ -136,7 +136,7 @@ export async function deployStack(
 
   const stackConfig = config.stacks[name] ?? { parameters: {}, tags: {} };
   const configShown = config.configFile ? relative(root, config.configFile) : "prebake.config.yaml";
-  const images = imageParameterValues(root, template, where, ctx.config.profile.kind);
+  const images = await imageParameterValues(ctx, template, where);
   const parameters = resolveParameters(
     template,
     where,

@@ -1,13 +1,13 @@
 /**
  * Image parameters: Metadata.Prebake.ImageParameters maps a template parameter to an image
- * project (CodeBuildImage: erlang-otp). When that image's default version has been pushed,
- * its manifest's digest-pinned uri becomes the value, so the stack changes exactly when the
- * image does. When it has not, the parameter keeps its other sources (config, default).
+ * project (CodeBuildImage: erlang-otp). When that image's default version has been pushed, the
+ * pushed image's digest-pinned uri becomes the value, so the stack changes exactly when the
+ * image does. @prebake/images' resolvePushedImage confirms it in the registry first and refuses
+ * (exit 9) a stale record, before any change set exists. When the image was never pushed from
+ * this checkout, the parameter keeps its other sources (config, default).
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
-import { ConfigError, distPaths } from "@prebake/core";
-import { defaultVersionFor, imagesDir, loadImageDefinition } from "@prebake/images";
+import { ConfigError, type Context } from "@prebake/core";
+import { imageDefinitionExists, resolvePushedImage } from "@prebake/images";
 import type { ParameterSource } from "./parameters.ts";
 import type { ParsedTemplate } from "./template.ts";
 
@@ -19,18 +19,11 @@ export interface ImageParameterValue {
   manifest: string;
 }
 
-/** The image's default version for the profile, or undefined when there is no such image folder. */
-function defaultVersionOf(rootDir: string, image: string, profileKind: "local" | "aws"): string | undefined {
-  if (!existsSync(join(imagesDir(rootDir), image, "image.yaml"))) return undefined;
-  return defaultVersionFor(loadImageDefinition(imagesDir(rootDir), image), profileKind);
-}
-
-export function imageParameterValues(
-  rootDir: string,
+export async function imageParameterValues(
+  ctx: Context,
   template: ParsedTemplate,
   templateWhere: string,
-  profileKind: "local" | "aws",
-): ImageParameterValue[] {
+): Promise<ImageParameterValue[]> {
   const mapping = template.Metadata?.Prebake?.ImageParameters ?? {};
   const out: ImageParameterValue[] = [];
   for (const [parameter, image] of Object.entries(mapping)) {
@@ -43,23 +36,10 @@ export function imageParameterValues(
         },
       );
     }
-    const version = defaultVersionOf(rootDir, image, profileKind);
-    if (!version) continue;
-    const manifest = distPaths.imageManifest(rootDir, image, version);
-    if (!existsSync(manifest)) continue;
-    let uri: unknown;
-    try {
-      uri = (JSON.parse(readFileSync(manifest, "utf8")) as { uri?: unknown }).uri;
-    } catch {
-      uri = undefined;
-    }
-    if (typeof uri !== "string" || uri === "") {
-      throw new ConfigError("image manifest has no uri", {
-        where: relative(rootDir, manifest),
-        fix: `push the image again: prebake push ${image}`,
-      });
-    }
-    out.push({ parameter, image, version, uri, manifest: relative(rootDir, manifest) });
+    if (!imageDefinitionExists(ctx.config.rootDir, image)) continue;
+    const pushed = await resolvePushedImage(ctx, image);
+    if (!pushed) continue;
+    out.push({ parameter, image, version: pushed.version, uri: pushed.uri, manifest: pushed.manifestFile });
   }
   return out;
 }

@@ -1,4 +1,3 @@
-import { RefusedError } from "@prebake/core";
 import { describe, expect, it } from "vitest";
 import { loadImageDefinition } from "../src/definition.ts";
 import {
