@@ -190,51 +190,6 @@ describe("deploy against moto", () => {
     expect(await leftoverChangeSets(run.ctx.aws(CloudFormationClient), `${p.name}-app`)).toEqual([]);
   });
 
-  it("fills an ImageParameters parameter from the image manifest; --parameter wins over it", async () => {
-    const template = (n: string) => `AWSTemplateFormatVersion: "2010-09-09"
-Metadata:
-  Prebake:
-    Images: [tool]
-    ImageParameters:
-      BuildImage: tool
-Parameters:
-  BuildImage:
-    Type: String
-    Default: public.ecr.aws/fallback:latest
-Resources:
-  Param:
-    Type: AWS::SSM::Parameter
-    Properties:
-      Name: /${n}/image
-      Type: String
-      Value: !Ref BuildImage
-`;
-    const uri =
-      "127.0.0.1:5050/prebake/tool@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-    const p = project({ ci: "" });
-    p.write({
-      templates: { ci: template(p.name) },
-      files: {
-        "images/tool/image.yaml":
-          'name: tool\nrepository: prebake/tool\ndefaultVersion: "2.0"\nbase: { local: prebake/debian:bookworm }\nversions: { "1.0": {}, "2.0": {} }\n',
-        "images/tool/Dockerfile": "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n",
-        "dist/images/tool-2.0.json": JSON.stringify({ name: "tool", version: "2.0", uri }),
-      },
-    });
-    const run = captureContext(p.root);
-    const result = await deployStack(run.ctx, "ci");
-    expect(result.action).toBe("created");
-    const outputs = JSON.parse(readFileSync(join(p.root, "dist", "stacks", "ci.json"), "utf8"));
-    expect(outputs.parameters.BuildImage).toBe(uri);
-    expect(run.text()).toContain("dist/images/tool-2.0.json: uri");
-
-    const dry = await deployStack(captureContext(p.root).ctx, "ci", {
-      dryRun: true,
-      parameters: { BuildImage: "override:1" },
-    });
-    expect(dry.differences).toEqual([`parameter BuildImage: '${uri}' -> 'override:1'`]);
-  });
-
   it("bad input fails before any AWS call: unknown stack, missing or unknown parameter, cfn-lint errors", async () => {
     const p = project({ app: "" });
     const needsValue = `AWSTemplateFormatVersion: "2010-09-09"

@@ -1,0 +1,149 @@
+/**
+ * Image parameters against the real registry (127.0.0.1:5050) and the shared moto: the value is
+ * the pushed image's digest-pinned uri, confirmed in the registry by @prebake/images'
+ * resolvePushedImage; a stale record in dist/images stops the deploy (exit 9) before any change set.
+ */
+import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import {
+  CloudFormationClient,
+  DescribeStacksCommand,
+  ListChangeSetsCommand,
+} from "@aws-sdk/client-cloudformation";
+import { DeleteRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
+import { awsCallLog, distPaths } from "@prebake/core";
+import { loadImageDefinition, pushImageVersion } from "@prebake/images";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deployStack } from "../src/deploy.ts";
+import { captureContext, deleteStacks, makeProject, suffix } from "./helpers.ts";
+
+const run = promisify(execFile);
+const repo = resolve(import.meta.dirname, "../../..");
+const prebake = (cwd: string, args: string[]) =>
+  run(join(repo, "node_modules/.bin/node"), [join(repo, "packages/cli/bin/prebake.js"), ...args], {
+    cwd,
+  }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  );
+
+const name = `di${suffix()}`;
+const REPOSITORY = `prebake-test/${name}-tool`;
+const template = `AWSTemplateFormatVersion: "2010-09-09"
+Metadata:
+  Prebake:
+    Images: [tool]
+    ImageParameters:
+      BuildImage: tool
+Parameters:
+  BuildImage:
+    Type: String
+    Default: public.ecr.aws/fallback:latest
+Resources:
+  Param:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: /${name}/image
+      Type: String
+      Value: !Ref BuildImage
+`;
+const p = makeProject({
+  project: name,
+  templates: { ci: template },
+  files: {
+    "images/tool/image.yaml": `name: tool\nrepository: ${REPOSITORY}\ndefaultVersion: "2.0"\nbase: { local: prebake/debian:bookworm }\nversions: { "1.0": {}, "2.0": {} }\n`,
+    "images/tool/Dockerfile": "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY hello.txt /hello.txt\n",
+    "images/tool/hello.txt": `${name}\n`,
+  },
+});
+const stackName = `${name}-ci`;
+const manifestFile = distPaths.imageManifest(p.root, "tool", "2.0");
+const { ctx } = captureContext(p.root);
+const changeSetCount = async () =>
+  (
+    (await ctx.aws(CloudFormationClient).send(new ListChangeSetsCommand({ StackName: stackName })))
+      .Summaries ?? []
+  ).filter((s) => s.StackName === stackName).length;
+let uri: string;
+let digest: string;
+
+beforeAll(async () => {
+  const pushed = await pushImageVersion(ctx, loadImageDefinition(join(p.root, "images"), "tool"), "2.0");
+  uri = pushed.uri!;
+  digest = pushed.digest!;
+});
+
+afterAll(async () => {
+  await deleteStacks(ctx.aws(CloudFormationClient), [stackName]);
+  await ctx
+    .aws(ECRClient)
+    .send(new DeleteRepositoryCommand({ repositoryName: REPOSITORY, force: true }))
+    .catch(() => undefined);
+  const registry = ctx.config.profile.registry!;
+  await fetch(`http://${registry}/v2/${REPOSITORY}/manifests/${digest}`, { method: "DELETE" }).catch(
+    () => {},
+  );
+  for (const image of await ctx.docker().listImages()) {
+    if ((image.RepoTags ?? []).some((t) => t.startsWith(`${registry}/${REPOSITORY}:`))) {
+      await ctx
+        .docker()
+        .getImage(image.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
+    }
+  }
+  p.remove();
+});
+
+describe("image parameters through resolvePushedImage", () => {
+  it("fills an ImageParameters parameter from the pushed image; --parameter wins over it", async () => {
+    const deployed = captureContext(p.root);
+    const result = await deployStack(deployed.ctx, "ci");
+    expect(result.action).toBe("created");
+    expect(uri).toBe(`127.0.0.1:5050/${REPOSITORY}@${digest}`);
+    const outputs = JSON.parse(readFileSync(join(p.root, "dist", "stacks", "ci.json"), "utf8"));
+    expect(outputs.parameters.BuildImage).toBe(uri);
+    expect(deployed.text()).toContain("dist/images/tool-2.0.json: uri");
+
+    const dry = await deployStack(captureContext(p.root).ctx, "ci", {
+      dryRun: true,
+      parameters: { BuildImage: "override:1" },
+    });
+    expect(dry.differences).toEqual([`parameter BuildImage: '${uri}' -> 'override:1'`]);
+  });
+
+  it("a record whose digest is not in the registry exits 9 with the fix, and no change set is made", async () => {
+    const good = readFileSync(manifestFile, "utf8");
+    const gone = `sha256:${"0".repeat(64)}`;
+    writeFileSync(manifestFile, good.replaceAll(digest, gone));
+    const changeSetsBefore = await changeSetCount();
+    const res = await prebake(p.root, ["deploy", "ci", "--parameter", "BuildImage=ignored-by-the-check"]);
+    expect(res.code).toBe(9);
+    expect(res.stderr.trim()).toBe(
+      `prebake: error: dist/images/tool-2.0.json: ${gone} is not in registry 127.0.0.1:5050 (repository ${REPOSITORY}) (fix: push the image again: prebake push tool)`,
+    );
+    // Nothing changed in CloudFormation: no new change set, and the stack holds the image deployed above.
+    expect(await changeSetCount()).toBe(changeSetsBefore);
+    const stack = await ctx
+      .aws(CloudFormationClient)
+      .send(new DescribeStacksCommand({ StackName: stackName }));
+    expect(stack.Stacks?.[0]?.Parameters).toContainEqual({ ParameterKey: "BuildImage", ParameterValue: uri });
+    writeFileSync(manifestFile, good);
+  });
+
+  it("in-process: refused before any CloudFormation write call", async () => {
+    const good = readFileSync(manifestFile, "utf8");
+    writeFileSync(manifestFile, good.replaceAll(digest, `sha256:${"1".repeat(64)}`));
+    const before = awsCallLog.length;
+    const err = await deployStack(captureContext(p.root).ctx, "ci", { bypassSkip: true }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as { exitCode?: number }).exitCode).toBe(9);
+    const calls = awsCallLog.slice(before).map((c) => c.command);
+    expect(calls.filter((c) => !/^(Describe|Get|List)/.test(c))).toEqual([]);
+    expect(calls).not.toContain("CreateChangeSetCommand");
+    writeFileSync(manifestFile, good);
+  });
+});
