@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { type CommandRegistrar, ConfigError, parseKeyValueOptions } from "@prebake/core";
 import { loadBuildspec } from "./buildspec.ts";
 import { loadEnvFile } from "./environment.ts";
-import { deployedProjectName, projectSettings } from "./project.ts";
+import { deployedProjectName, projectSettings, resolveProjectImage } from "./project.ts";
 import { rebuildImagesInCodeBuild } from "./rebuild.ts";
 import { runRemoteBuild } from "./remote.ts";
 import { runLocalBuild } from "./runner.ts";
@@ -94,9 +94,11 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
             ctx.config.stacks[opts.project.split("/")[0]!]?.parameters,
           )
         : undefined;
-      const image = opts.image ?? settings?.image;
+      // --image wins; otherwise the project's image (an image project's pushed, registry-confirmed uri).
+      const projectImage = settings && !opts.image ? await resolveProjectImage(ctx, settings) : undefined;
+      const image = opts.image ?? projectImage?.image;
       if (!image) {
-        throw new ConfigError(`no image to build in${settings ? `: ${settings.imageSource}` : ""}`, {
+        throw new ConfigError(`no image to build in${projectImage ? `: ${projectImage.imageSource}` : ""}`, {
           where: opts.project ? "--project" : "--image",
           fix: "pass --image, or push the project's image first",
         });
@@ -107,7 +109,7 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
       const spec = loadBuildspec(resolve(sourceDir, buildspecPath), buildspecPath);
       if (settings)
         ctx.out.info(
-          `project ${settings.project}: image ${image} (${opts.image ? "--image" : settings.imageSource})`,
+          `project ${settings.project}: image ${image} (${projectImage?.imageSource ?? "--image"})`,
         );
       const result = await runLocalBuild(ctx, {
         image,
@@ -121,7 +123,7 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
         },
         privileged: opts.privileged ?? settings?.privileged ?? false,
         project: settings?.project,
-        imageSource: opts.image || !settings ? "--image" : settings.imageSource,
+        imageSource: projectImage?.imageSource ?? "--image",
       });
       ctx.out.result(result);
     });

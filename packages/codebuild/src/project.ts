@@ -1,14 +1,17 @@
 import { existsSync, readFileSync } from "node:fs";
-import { ConfigError, distPaths } from "@prebake/core";
-import { defaultVersionFor, imagesDir, loadImageDefinition } from "@prebake/images";
+import { ConfigError, type Context } from "@prebake/core";
+import { defaultVersionFor, imagesDir, loadImageDefinition, resolvePushedImage } from "@prebake/images";
 import { asIntrinsic, parseYaml, stackTemplatePath, type Template } from "@prebake/stack";
 
 /** What the local runner needs of a CodeBuild project in a rendered stack. */
 export interface ProjectSettings {
   project: string;
   buildspec: string;
+  /** A literal image, or a plain parameter's value; undefined for an image project (see imageProject). */
   image: string | undefined;
   imageSource: string;
+  /** The image project an ImageParameters parameter names, and its default line for the profile. */
+  imageProject: { name: string; version: string } | undefined;
   env: Record<string, string>;
   privileged: boolean;
 }
@@ -16,7 +19,8 @@ export interface ProjectSettings {
 /**
  * Read `<stack>/<LogicalId>` from stacks/<stack>/stack.yaml: its buildspec, environment variables
  * (parameter references resolved to the configured or default values), privileged mode, and its
- * image: the image parameter's digest-pinned uri from dist/images when that image was pushed.
+ * image: a literal or parameter value, or the image project an ImageParameters parameter names
+ * (resolveProjectImage turns that into the pushed, registry-confirmed uri).
  */
 export function projectSettings(
   root: string,
@@ -74,16 +78,12 @@ export function projectSettings(
   let imageSource = `${shown}: Resources.${logicalId}.Properties.Environment.Image`;
   const imageFn = asIntrinsic(environment.Image);
   const imageParam = imageFn?.name === "Ref" ? String(imageFn.arg) : undefined;
-  const imageProject = imageParam ? template.Metadata?.Prebake?.ImageParameters?.[imageParam] : undefined;
-  if (imageProject) {
-    const version = defaultVersionFor(loadImageDefinition(imagesDir(root), imageProject), profileKind);
-    const manifest = distPaths.imageManifest(root, imageProject, version);
-    if (existsSync(manifest)) {
-      image = (JSON.parse(readFileSync(manifest, "utf8")) as { uri?: string }).uri;
-      imageSource = `dist/images/${imageProject}-${version}.json`;
-    } else {
-      imageSource = `${imageProject} ${version} (not pushed yet: prebake push ${imageProject})`;
-    }
+  const imageProjectName = imageParam ? template.Metadata?.Prebake?.ImageParameters?.[imageParam] : undefined;
+  let imageProject: ProjectSettings["imageProject"];
+  if (imageProjectName) {
+    const version = defaultVersionFor(loadImageDefinition(imagesDir(root), imageProjectName), profileKind);
+    imageProject = { name: imageProjectName, version };
+    imageSource = `${shown}: Metadata.Prebake.ImageParameters.${imageParam} (${imageProjectName} ${version})`;
   } else {
     // A literal image, or a parameter that is not an image project's (its configured or default value).
     image = value(environment.Image) || undefined;
@@ -94,8 +94,28 @@ export function projectSettings(
     buildspec: source?.BuildSpec ?? "buildspec.yml",
     image,
     imageSource,
+    imageProject,
     env,
     privileged: environment.PrivilegedMode === true,
+  };
+}
+
+/**
+ * The image a project runs in: for an image project, the pushed image @prebake/images confirms
+ * in the registry (a stale dist/images record is refused, exit 9); before its first push, no
+ * image, with the push to run as the source.
+ */
+export async function resolveProjectImage(
+  ctx: Context,
+  settings: ProjectSettings,
+): Promise<{ image: string | undefined; imageSource: string }> {
+  const project = settings.imageProject;
+  if (!project) return { image: settings.image, imageSource: settings.imageSource };
+  const pushed = await resolvePushedImage(ctx, project.name, project.version);
+  if (pushed) return { image: pushed.uri, imageSource: pushed.manifestFile };
+  return {
+    image: undefined,
+    imageSource: `${project.name} ${project.version} (not pushed yet: prebake push ${project.name})`,
   };
 }
 

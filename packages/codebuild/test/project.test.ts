@@ -12,8 +12,12 @@ describe("project settings from a rendered stack", () => {
     expect(s.buildspec).toBe("buildspecs/erlang-app.yml");
     expect(s.env).toEqual({ ERLANG_VERSION: "27.3.4.1" });
     expect(s.privileged).toBe(false);
-    // Pushed: the manifest's digest-pinned uri; not pushed: says which push is missing.
-    expect(s.imageSource).toMatch(/^(dist\/images\/erlang-otp-.+\.json|erlang-otp .+ \(not pushed yet)/);
+    // The image project and its local default line; resolveProjectImage asks the registry for it.
+    expect(s.imageProject).toEqual({ name: "erlang-otp", version: "27.3.4.1" });
+    expect(s.image).toBeUndefined();
+    expect(s.imageSource).toBe(
+      "stacks/ci/stack.yaml: Metadata.Prebake.ImageParameters.CodeBuildImage (erlang-otp 27.3.4.1)",
+    );
   });
 
   it("an image parameter that is no image project's gives its default, and privileged mode", () => {

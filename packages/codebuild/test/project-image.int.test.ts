@@ -1,0 +1,130 @@
+/**
+ * `codebuild run --project` takes an image project's image through @prebake/images'
+ * resolvePushedImage: the pushed uri, confirmed in the real registry (127.0.0.1:5050); a stale
+ * dist/images record is refused (exit 9) before any container exists.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { DeleteRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
+import { createContext, distPaths } from "@prebake/core";
+import { loadImageDefinition, pushImageVersion } from "@prebake/images";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const repo = resolve(import.meta.dirname, "../../..");
+const id = Math.random().toString(36).slice(2, 8);
+const REPOSITORY = `prebake-test/cb-${id}`;
+const root = mkdtempSync(join(tmpdir(), "prebake-cb-project-"));
+const write = (path: string, text: string) => {
+  mkdirSync(join(root, path, ".."), { recursive: true });
+  writeFileSync(join(root, path), text);
+};
+write("prebake.config.yaml", "profile: local\n");
+write(
+  "images/tool/image.yaml",
+  `name: tool\nrepository: ${REPOSITORY}\ndefaultVersion: "1.0"\nbase: { local: prebake/debian:bookworm }\nversions: { "1.0": {} }\n`,
+);
+write("images/tool/Dockerfile", "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY marker.txt /marker.txt\n");
+write("images/tool/marker.txt", `baked-${id}\n`);
+write(
+  "stacks/app/stack.yaml",
+  `AWSTemplateFormatVersion: "2010-09-09"
+Metadata:
+  Prebake:
+    Images: [tool]
+    ImageParameters:
+      CodeBuildImage: tool
+Parameters:
+  CodeBuildImage:
+    Type: String
+    Default: aws/codebuild/amazonlinux2-x86_64-standard:5.0
+Resources:
+  Build:
+    Type: AWS::CodeBuild::Project
+    Properties:
+      Name: app-build
+      ServiceRole: arn:aws:iam::123456789012:role/none
+      Artifacts: { Type: NO_ARTIFACTS }
+      Source: { Type: NO_SOURCE, BuildSpec: buildspec.yml }
+      Environment:
+        Type: LINUX_CONTAINER
+        ComputeType: BUILD_GENERAL1_SMALL
+        Image: !Ref CodeBuildImage
+`,
+);
+write("src/buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - cat /marker.txt\n");
+
+const ctx = createContext({ cwd: root, quiet: true, env: {} });
+const manifestFile = distPaths.imageManifest(root, "tool", "1.0");
+let uri: string;
+
+const prebake = (args: string[]) => {
+  const r = spawnSync(
+    join(repo, "node_modules/.bin/node"),
+    [join(repo, "packages/cli/bin/prebake.js"), ...args],
+    {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, CI: "1" },
+      timeout: 300_000,
+    },
+  );
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, pid: r.pid };
+};
+
+beforeAll(async () => {
+  const pushed = await pushImageVersion(ctx, loadImageDefinition(join(root, "images"), "tool"), "1.0");
+  uri = pushed.uri!;
+});
+
+afterAll(async () => {
+  await ctx
+    .aws(ECRClient)
+    .send(new DeleteRepositoryCommand({ repositoryName: REPOSITORY, force: true }))
+    .catch(() => undefined);
+  const registry = ctx.config.profile.registry!;
+  for (const image of await ctx.docker().listImages()) {
+    const refs = [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])];
+    if (refs.some((r) => r.startsWith(`${registry}/${REPOSITORY}`))) {
+      await ctx
+        .docker()
+        .getImage(image.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
+    }
+  }
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe("codebuild run --project with an image project", () => {
+  it("builds in the pushed image the registry confirms, naming the record it came from", () => {
+    const r = prebake(["--json", "codebuild", "run", "--project", "app/Build", "-s", "src"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`project app/Build: image ${uri} (dist/images/tool-1.0.json)`);
+    expect(r.stderr).toContain(`baked-${id}`);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: "SUCCEEDED" });
+  });
+
+  it("a record whose digest is not in the registry exits 9 before any container is made", () => {
+    const good = readFileSync(manifestFile, "utf8");
+    const digest = uri.slice(uri.indexOf("@") + 1);
+    const gone = `sha256:${"0".repeat(64)}`;
+    writeFileSync(manifestFile, good.replaceAll(digest, gone));
+    try {
+      const r = prebake(["codebuild", "run", "--project", "app/Build", "-s", "src"]);
+      expect(r.code).toBe(9);
+      expect(r.stderr.trim()).toBe(
+        `prebake: error: dist/images/tool-1.0.json: ${gone} is not in registry 127.0.0.1:5050 (repository ${REPOSITORY}) (fix: push the image again: prebake push tool)`,
+      );
+      const containers = spawnSync(
+        "docker",
+        ["ps", "-aq", "--filter", `label=prebake.codebuild.pid=${r.pid}`],
+        { encoding: "utf8" },
+      ).stdout.trim();
+      expect(containers).toBe("");
+    } finally {
+      writeFileSync(manifestFile, good);
+    }
+  });
+});
