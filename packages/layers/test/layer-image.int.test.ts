@@ -1,0 +1,103 @@
+/**
+ * The layer build's image goes through @prebake/images: without a pushed record it is built by the
+ * same path as `prebake build-image` (validated definition, content-hash tag); a pushed record is
+ * used only when the registry confirms it; a stale record stops `prebake layer build` with exit 9.
+ * Real engine, registry (127.0.0.1:5050) and moto; the image definition is a copy of
+ * images/python-layer under a unique repository, so the shared prebake/python-layer is not touched.
+ */
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { DeleteRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
+import { type Context, createContext, distPaths, RefusedError } from "@prebake/core";
+import { buildImageVersion, loadImageDefinition, pushImageVersion } from "@prebake/images";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resolveLayerImage } from "../src/image.ts";
+
+const REPO = resolve(import.meta.dirname, "..", "..", "..");
+const id = randomBytes(3).toString("hex");
+const REPOSITORY = `prebake-test/python-layer-${id}`;
+const LAYER = `li-${id}`;
+let root: string;
+let ctx: Context;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "prebake-layer-image-"));
+  await cp(join(REPO, "images", "python-layer"), join(root, "images", "python-layer"), { recursive: true });
+  const yamlFile = join(root, "images", "python-layer", "image.yaml");
+  const yaml = await readFile(yamlFile, "utf8");
+  await writeFile(yamlFile, yaml.replace(/^repository: .*$/m, `repository: ${REPOSITORY}`));
+  await cp(join(REPO, "examples", "common-utils"), join(root, "examples", LAYER), { recursive: true });
+  const layerYaml = join(root, "examples", LAYER, "layer.yaml");
+  await writeFile(
+    layerYaml,
+    (await readFile(layerYaml, "utf8")).replace(/^name: common-utils$/m, `name: ${LAYER}`),
+  );
+  ctx = createContext({ cwd: root, quiet: true, env: {} });
+});
+
+afterAll(async () => {
+  await ctx
+    .aws(ECRClient)
+    .send(new DeleteRepositoryCommand({ repositoryName: REPOSITORY, force: true }))
+    .catch(() => undefined);
+  const registry = ctx.config.profile.registry!;
+  for (const image of await ctx.docker().listImages()) {
+    const refs = [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])];
+    if (refs.some((r) => r.startsWith(`${registry}/${REPOSITORY}`))) {
+      // Untag only: the layers are the shared python-layer image's (same content hash).
+      for (const tag of image.RepoTags ?? []) {
+        if (tag.startsWith(`${registry}/${REPOSITORY}`)) {
+          await ctx
+            .docker()
+            .getImage(tag)
+            .remove({ noprune: true })
+            .catch(() => undefined);
+        }
+      }
+    }
+  }
+  await rm(root, { recursive: true, force: true });
+});
+
+describe("the python-layer image through @prebake/images", () => {
+  it("no pushed record: built by the build-image path, tagged with its content hash", async () => {
+    const ref = await resolveLayerImage(ctx, "3.11");
+    const def = loadImageDefinition(join(root, "images"), "python-layer");
+    const again = await buildImageVersion(ctx, def, "3.11");
+    expect(again.action).toBe("skipped"); // the same content hash: resolveLayerImage built exactly this
+    expect(ref).toBe(again.uri);
+    expect(ref).toMatch(new RegExp(`^127\\.0\\.0\\.1:5050/${REPOSITORY}:3\\.11-[a-f0-9]{12}$`));
+  });
+
+  it("a pushed record the registry confirms: its digest-pinned uri", async () => {
+    const def = loadImageDefinition(join(root, "images"), "python-layer");
+    const pushed = await pushImageVersion(ctx, def, "3.11");
+    expect(await resolveLayerImage(ctx, "3.11")).toBe(`127.0.0.1:5050/${REPOSITORY}@${pushed.digest}`);
+  });
+
+  it("a stale record (digest not in the registry) stops the layer build with exit 9 and the fix", async () => {
+    const file = distPaths.imageManifest(root, "python-layer", "3.11");
+    const good = await readFile(file, "utf8");
+    const digest = JSON.parse(good).digest as string;
+    const gone = `sha256:${"0".repeat(64)}`;
+    await writeFile(file, good.replaceAll(digest, gone));
+    try {
+      const err = await resolveLayerImage(ctx, "3.11").catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RefusedError);
+      const r = spawnSync(
+        join(REPO, "node_modules/.bin/node"),
+        [join(REPO, "packages/cli/bin/prebake.js"), "layer", "build", LAYER],
+        { cwd: root, encoding: "utf8", env: { ...process.env, CI: "1" }, timeout: 300_000 },
+      );
+      expect(r.status).toBe(9);
+      expect(r.stderr.trim()).toBe(
+        `prebake: error: dist/images/python-layer-3.11.json: ${gone} is not in registry 127.0.0.1:5050 (repository ${REPOSITORY}) (fix: push the image again: prebake push python-layer)`,
+      );
+    } finally {
+      await writeFile(file, good);
+    }
+  });
+});
