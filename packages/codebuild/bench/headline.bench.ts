@@ -15,6 +15,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } 
 import { createServer } from "node:http";
 import { basename, join, resolve } from "node:path";
 import { createContext, formatDuration } from "@prebake/core";
+import { resolvePushedImage } from "@prebake/images";
 import { type LocalBuildResult, parseBuildspec, runLocalBuild } from "../src/index.ts";
 
 const repo = resolve(import.meta.dirname, "../../..");
@@ -57,11 +58,9 @@ const server = createServer((req, res) => {
 await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
 const port = (server.address() as { port: number }).port;
 
-/** The pushed image (dist/images manifest, digest-pinned) or, before a push, the real image's local tag. */
-function bakedImage(): string {
-  const manifest = join(repo, "dist/images/erlang-otp-27.3.4.1.json");
-  if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, "utf8")) as { uri: string }).uri;
-  return "prebake/erlang-otp:real-27";
+/** The pushed image (registry-confirmed, digest-pinned) or, before a push, the real image's local tag. */
+async function bakedImage(): Promise<string> {
+  return (await resolvePushedImage(ctx, "erlang-otp", "27.3.4.1"))?.uri ?? "prebake/erlang-otp:real-27";
 }
 const appSpec = readFileSync(join(repo, "buildspecs/erlang-app.yml"), "utf8");
 const buildPhase = appSpec.slice(appSpec.indexOf("  build:"), appSpec.indexOf("  post_build:"));
@@ -96,7 +95,7 @@ async function build(label: string, image: string, text: string): Promise<LocalB
 }
 
 try {
-  const baked = await build("baked", bakedImage(), appSpec.replace(/\nartifacts:[\s\S]*$/, "\n"));
+  const baked = await build("baked", await bakedImage(), appSpec.replace(/\nartifacts:[\s\S]*$/, "\n"));
   const compiled = await build("compile-in-install", "prebake/debian:bookworm", compileSpec);
   const install = (r: LocalBuildResult) => r.phases.find((p) => p.name === "INSTALL")!.durationMs;
   process.stdout.write(
