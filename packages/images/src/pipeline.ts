@@ -205,62 +205,25 @@ export async function pushImageVersion(
   // Reconcile before pushing; the safety check may refuse here, with nothing pushed.
   await reconcileRepository(ctx, def, { tags: [immutable, ...moving], movingTags: moving });
 
-  let built = false;
-  let digest: string;
-  if (upToDate) {
-    digest = inRegistry;
-  } else {
-    built = await ensureBuilt(ctx, img, options);
-    digest = await pushTag(ctx, {
-      label: img.label,
-      name: img.name,
-      tag: immutable,
-      auth: registry.auth,
-    }).catch((err: unknown) => {
-      const msg = (err as Error).message ?? "";
-      if (/cannot be overwritten|already exists/i.test(msg)) {
-        throw new RefusedError(`the registry keeps ${immutable} immutable and already has it`, {
-          where: `${registry.host}/${def.repository}`,
-          fix: "push without --force (the content hash is already there)",
-          cause: err,
-        });
-      }
-      throw err;
-    });
-  }
-  const manifest = await registry.api.getManifest(def.repository, immutable);
-  if (manifest.digest !== digest) {
-    throw new UnavailableError(
-      `the registry serves ${manifest.digest} for ${immutable}, the push reported ${digest}`,
-      {
-        where: `${registry.host}/${def.repository}`,
-        fix: "another push raced this one; run the push again",
-      },
-    );
-  }
-  await registry.record?.putManifest(def.repository, immutable, manifest);
+  const { digest, built } = upToDate
+    ? { digest: inRegistry, built: false }
+    : await pushImmutableTag(ctx, registry, img, options);
+  const manifest = await confirmInRegistry(registry, def.repository, immutable, digest);
 
   // Only now, with the immutable tag in the registry, move the moving tags.
   const movedTags = await moveTags(registry, def.repository, moving, manifest);
-  const sizeBytes = manifestSize(manifest);
-  const uri = `${registry.host}/${def.repository}@${digest}`;
-  const record: ImageManifest = {
+  const record = await writeRecord(ctx, {
     name: def.name,
     version,
     repository: def.repository,
     registry: registry.host,
     tags: [immutable, ...moving],
     digest,
-    uri,
+    uri: `${registry.host}/${def.repository}@${digest}`,
     contentHash: img.contentHash,
-    sizeBytes,
+    sizeBytes: manifestSize(manifest),
     pushedAt: new Date().toISOString(),
-  };
-  // A skipped push keeps the manifest (and its pushedAt) when it already describes this digest.
-  const previous = readImageManifest(ctx.config.rootDir, def.name, version);
-  if (previous?.digest === digest) record.pushedAt = previous.pushedAt;
-  if (JSON.stringify(previous) !== JSON.stringify(record))
-    await writeImageManifest(ctx.config.rootDir, record);
+  });
 
   const durationMs = Date.now() - started;
   let reason: string;
@@ -270,10 +233,10 @@ export async function pushImageVersion(
       : `up to date: ${immutable} already in the registry; nothing built or pushed`;
     out.success(`${img.label} ${reason}`);
   } else {
-    reason = `${built ? "built and " : ""}pushed ${immutable}, ${moving.join(", ")} (${formatBytes(sizeBytes)})`;
+    reason = `${built ? "built and " : ""}pushed ${immutable}, ${moving.join(", ")} (${formatBytes(record.sizeBytes)})`;
     out.success(`${img.label} ${reason} in ${formatDuration(durationMs)}`);
   }
-  out.info(uri);
+  out.info(record.uri);
   return {
     name: def.name,
     version,
@@ -282,10 +245,67 @@ export async function pushImageVersion(
     contentHash: img.contentHash,
     tags: record.tags,
     digest,
-    uri,
-    sizeBytes,
+    uri: record.uri,
+    sizeBytes: record.sizeBytes,
     durationMs,
   };
+}
+
+/** Build if needed, then push the immutable tag; returns the digest the push reported. */
+async function pushImmutableTag(
+  ctx: Context,
+  registry: RegistryTarget,
+  img: PreparedImage,
+  options: ImageOptions,
+): Promise<{ digest: string; built: boolean }> {
+  const built = await ensureBuilt(ctx, img, options);
+  const tag = img.tags.immutable;
+  const digest = await pushTag(ctx, { label: img.label, name: img.name, tag, auth: registry.auth }).catch(
+    (err: unknown) => {
+      if (/cannot be overwritten|already exists/i.test((err as Error).message ?? "")) {
+        throw new RefusedError(`the registry keeps ${tag} immutable and already has it`, {
+          where: `${registry.host}/${img.def.repository}`,
+          fix: "push without --force (the content hash is already there)",
+          cause: err,
+        });
+      }
+      throw err;
+    },
+  );
+  return { digest, built };
+}
+
+/**
+ * Read the immutable tag's manifest back: it must be the digest the push reported (else another
+ * push raced this one). Local profile: record it in the emulator's ECR with the same bytes.
+ */
+async function confirmInRegistry(
+  registry: RegistryTarget,
+  repository: string,
+  immutable: string,
+  digest: string,
+): Promise<StoredManifest> {
+  const manifest = await registry.api.getManifest(repository, immutable);
+  if (manifest.digest !== digest) {
+    throw new UnavailableError(
+      `the registry serves ${manifest.digest} for ${immutable}, the push reported ${digest}`,
+      {
+        where: `${registry.host}/${repository}`,
+        fix: "another push raced this one; run the push again",
+      },
+    );
+  }
+  await registry.record?.putManifest(repository, immutable, manifest);
+  return manifest;
+}
+
+/** Write dist/images/<name>-<version>.json; a skipped push keeps the record (and its pushedAt). */
+async function writeRecord(ctx: Context, record: ImageManifest): Promise<ImageManifest> {
+  const previous = readImageManifest(ctx.config.rootDir, record.name, record.version);
+  if (previous?.digest === record.digest) record.pushedAt = previous.pushedAt;
+  if (JSON.stringify(previous) !== JSON.stringify(record))
+    await writeImageManifest(ctx.config.rootDir, record);
+  return record;
 }
 
 /** Point each moving tag at the manifest (a manifest PUT, no layer traffic); returns the tags that moved. */
