@@ -106,55 +106,57 @@ export const registerImageCommands: CommandRegistrar = (program, getContext) => 
     .command("images")
     .description("list the image definitions under images/, their version lines, and what was last pushed")
     .addHelpText("after", "\nExamples:\n  prebake images\n  prebake images --json")
-    .action(() => {
-      const ctx = getContext();
-      const dir = imagesDir(ctx.config.rootDir);
-      const rows: Record<string, unknown>[] = [];
-      let firstError: unknown;
-      let invalid = 0;
-      for (const name of listImageNames(dir)) {
-        let def: ReturnType<typeof loadImageDefinition>;
-        try {
-          def = loadImageDefinition(dir, name);
-        } catch (err) {
-          // List the valid ones anyway; the invalid one is named and fails the command at the end.
-          ctx.out.warn(isPrebakeError(err) ? err.toLine() : String(err));
-          firstError ??= err;
-          invalid++;
-          continue;
-        }
-        for (const version of Object.keys(def.versions)) {
-          const m = readImageManifest(ctx.config.rootDir, name, version);
-          rows.push({
-            name,
-            version,
-            default: version === defaultVersionFor(def, ctx.config.profile.kind),
-            repository: def.repository,
-            digest: m?.digest,
-            uri: m?.uri,
-            sizeBytes: m?.sizeBytes,
-            pushedAt: m?.pushedAt,
-          });
-        }
-      }
-      ctx.out.table(
-        ["image", "version", "repository", "pushed", "size", "digest"],
-        rows.map((r) => [
-          String(r.name),
-          `${r.version}${r.default ? " (default)" : ""}`,
-          String(r.repository),
-          r.pushedAt ? String(r.pushedAt).slice(0, 19).replace("T", " ") : "never",
-          typeof r.sizeBytes === "number" ? formatBytes(r.sizeBytes) : "-",
-          r.digest ? `${String(r.digest).slice(0, 19)}…` : "-",
-        ]),
-      );
-      // Not recorded as a run result: listing is not work a pipeline did.
-      if (ctx.out.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-      if (firstError) {
-        throw new ConfigError(`${invalid} image definition(s) are invalid (see the warnings above)`, {
-          where: "images/",
-          fix: "correct the named fields",
-        });
-      }
-    });
+    .action(() => listImages(getContext()));
 };
+
+/** `prebake images`: every definition's version lines and what was last pushed (the lenient read). */
+function listImages(ctx: Context): void {
+  const dir = imagesDir(ctx.config.rootDir);
+  const rows: Record<string, unknown>[] = [];
+  let firstError: unknown;
+  let invalid = 0;
+  for (const name of listImageNames(dir)) {
+    let def: ReturnType<typeof loadImageDefinition>;
+    try {
+      def = loadImageDefinition(dir, name);
+    } catch (err) {
+      // List the valid ones anyway; the invalid one is named and fails the command at the end.
+      ctx.out.warn(isPrebakeError(err) ? err.toLine() : String(err));
+      firstError ??= err;
+      invalid++;
+      continue;
+    }
+    for (const version of Object.keys(def.versions)) {
+      const m = readImageManifest(ctx.config.rootDir, name, version);
+      rows.push({
+        name,
+        version,
+        default: version === defaultVersionFor(def, ctx.config.profile.kind),
+        repository: def.repository,
+        digest: m?.digest,
+        uri: m?.uri,
+        sizeBytes: m?.sizeBytes,
+        pushedAt: m?.pushedAt,
+      });
+    }
+  }
+  ctx.out.table(
+    ["image", "version", "repository", "pushed", "size", "digest"],
+    rows.map((r) => [
+      String(r.name),
+      `${r.version}${r.default ? " (default)" : ""}`,
+      String(r.repository),
+      r.pushedAt ? String(r.pushedAt).slice(0, 19).replace("T", " ") : "never",
+      typeof r.sizeBytes === "number" ? formatBytes(r.sizeBytes) : "-",
+      r.digest ? `${String(r.digest).slice(0, 19)}…` : "-",
+    ]),
+  );
+  // Not recorded as a run result: listing is not work a pipeline did.
+  if (ctx.out.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  if (firstError) {
+    throw new ConfigError(`${invalid} image definition(s) are invalid (see the warnings above)`, {
+      where: "images/",
+      fix: "correct the named fields",
+    });
+  }
+}
