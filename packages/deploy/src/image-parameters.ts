@@ -24,9 +24,8 @@ export async function imageParameterValues(
   template: ParsedTemplate,
   templateWhere: string,
 ): Promise<ImageParameterValue[]> {
-  const mapping = template.Metadata?.Prebake?.ImageParameters ?? {};
-  const out: ImageParameterValue[] = [];
-  for (const [parameter, image] of Object.entries(mapping)) {
+  const mapping = Object.entries(template.Metadata?.Prebake?.ImageParameters ?? {});
+  for (const [parameter] of mapping) {
     if (!template.Parameters || !(parameter in template.Parameters)) {
       throw new ConfigError(
         `Metadata.Prebake.ImageParameters names '${parameter}', which is not a parameter`,
@@ -36,12 +35,17 @@ export async function imageParameterValues(
         },
       );
     }
-    if (!imageDefinitionExists(ctx.config.rootDir, image)) continue;
-    const pushed = await resolvePushedImage(ctx, image);
-    if (!pushed) continue;
-    out.push({ parameter, image, version: pushed.version, uri: pushed.uri, manifest: pushed.manifestFile });
   }
-  return out;
+  // Each image is confirmed with the registry and ECR: a few round trips, so all at once.
+  const resolved = await Promise.all(
+    mapping.map(async ([parameter, image]) => {
+      if (!imageDefinitionExists(ctx.config.rootDir, image)) return undefined;
+      const pushed = await resolvePushedImage(ctx, image);
+      if (!pushed) return undefined;
+      return { parameter, image, version: pushed.version, uri: pushed.uri, manifest: pushed.manifestFile };
+    }),
+  );
+  return resolved.filter((v): v is ImageParameterValue => v !== undefined);
 }
 
 export function imageParameterSource(values: ImageParameterValue[]): ParameterSource {
