@@ -33,6 +33,8 @@ function registryFor(ctx: Context): Promise<RegistryTarget> {
   if (!target) {
     target = resolveRegistry(ctx);
     registries.set(ctx, target);
+    // A failure is not remembered: the next caller (a batch run reuses the context) asks again.
+    target.catch(() => registries.delete(ctx));
   }
   return target;
 }
