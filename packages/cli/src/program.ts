@@ -1,4 +1,11 @@
-import { type CommandRegistrar, type Context, createContext, ExitCode, isPrebakeError } from "@prebake/core";
+import {
+  type CommandRegistrar,
+  type Context,
+  createContext,
+  ExitCode,
+  isPrebakeError,
+  processMasker,
+} from "@prebake/core";
 import { Command, CommanderError } from "commander";
 
 export interface GlobalOptions {
@@ -28,7 +35,7 @@ export function buildProgram(registrars: CommandRegistrar[]): Command {
       "after",
       "\nExit codes: 0 ok, 1 internal error, 2 usage, 3 bad configuration/input, 4 validation failed,\n" +
         "5 service unavailable, 6 credentials, 7 deploy failed, 8 build failed, 9 refused by a safety check,\n" +
-        "130 interrupted. See README.md.",
+        "129/130/143 stopped by SIGHUP/SIGINT/SIGTERM (after cleaning up). See README.md.",
     );
 
   let context: Context | undefined;
@@ -56,11 +63,14 @@ export async function runCli(program: Command, argv: string[]): Promise<number> 
       return err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     }
     if (isPrebakeError(err)) {
-      process.stderr.write(`prebake: error: ${err.toLine()}\n`);
+      // Error lines can quote a build's output or a URL: masked like every other line.
+      process.stderr.write(`prebake: error: ${processMasker.mask(err.toLine())}\n`);
       if (verbose && err.cause) process.stderr.write(`${String((err.cause as Error).stack ?? err.cause)}\n`);
       return err.exitCode;
     }
-    process.stderr.write(`prebake: internal error: ${(err as Error).message ?? String(err)}\n`);
+    process.stderr.write(
+      `prebake: internal error: ${processMasker.mask(String((err as Error).message ?? err))}\n`,
+    );
     if (verbose) process.stderr.write(`${(err as Error).stack}\n`);
     else
       process.stderr.write("prebake: run again with --verbose for the stack trace, and report it as a bug\n");

@@ -18,18 +18,20 @@ interface RunOptions {
   credentials?: boolean;
   privileged?: boolean;
   local?: boolean;
+  timeout: string;
 }
 
-/** AWS credentials of the host, passed into the build as CodeBuild would give it a role's. */
-function hostCredentials(): Record<string, string> {
-  const keys = [
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_PROFILE",
-    "AWS_REGION",
-  ];
-  return Object.fromEntries(keys.filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
+/**
+ * AWS credentials of the host, passed into the build as CodeBuild would give it a role's. The keys
+ * are secrets (masked as *** in everything printed or stored); profile and region are not.
+ */
+function hostCredentials(): { secret: Record<string, string>; plain: Record<string, string> } {
+  const pick = (keys: string[]) =>
+    Object.fromEntries(keys.filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
+  return {
+    secret: pick(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]),
+    plain: pick(["AWS_PROFILE", "AWS_REGION"]),
+  };
 }
 
 export const registerCodeBuildCommands: CommandRegistrar = (program, getContext) => {
@@ -47,8 +49,10 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
         "parameter-store and secrets-manager resolved through the SDK, one shell for all commands\n" +
         "(sh, as CodeBuild on Linux, unless env.shell: bash), on-failure, finally, post_build after a\n" +
         "failed build, artifacts copied out. Prints every phase with its duration; --json gives the\n" +
-        "phases, status, failing command and artifacts folder. The container is removed afterwards,\n" +
-        "also on Ctrl-C. Exit 0 build succeeded, 3 bad buildspec/input, 8 build failed, 130 interrupted.",
+        "phases, status, failing command and artifacts folder. parameter-store and secrets-manager values\n" +
+        "and the -c keys print as ***. The container is removed afterwards, also on Ctrl-C, SIGTERM and SIGHUP.\n" +
+        "Exit 0 build succeeded, 3 bad buildspec/input, 5 engine not answering, 8 build failed (or timed out),\n" +
+        "130/143/129 stopped by a signal.",
     )
     .option("-p, --project <stack/LogicalId>", "a CodeBuild project of stacks/<stack>/stack.yaml")
     .option("-i, --image <image>", "image to build in (default: the project's image from dist/images)")
@@ -64,6 +68,7 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
       "--privileged",
       "privileged mode (to run Docker in the build): the build gets the host engine's socket",
     )
+    .option("--timeout <minutes>", "stop the build after this long, as CodeBuild's timeout does", "60")
     .option(
       "--local",
       "in the aws profile, still run locally (there, --project runs the deployed project in CodeBuild)",
@@ -103,6 +108,13 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
           fix: "pass --image, or push the project's image first",
         });
       }
+      const timeoutMinutes = Number(opts.timeout);
+      if (!(Number.isInteger(timeoutMinutes) && timeoutMinutes >= 5 && timeoutMinutes <= 2160)) {
+        throw new ConfigError(`'${opts.timeout}' is not a build timeout`, {
+          where: "--timeout",
+          fix: "give whole minutes from 5 to 2160 (CodeBuild's range)",
+        });
+      }
       // CodeBuild's own default: buildspec.yml at the root of the source.
       const buildspecPath = opts.buildspec ?? settings?.buildspec ?? "buildspec.yml";
       const sourceDir = resolve(opts.source);
@@ -111,6 +123,7 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
         ctx.out.info(
           `project ${settings.project}: image ${image} (${projectImage?.imageSource ?? "--image"})`,
         );
+      const host = opts.credentials ? hostCredentials() : { secret: {}, plain: {} };
       const result = await runLocalBuild(ctx, {
         image,
         spec,
@@ -119,8 +132,10 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
         env: {
           ...(settings?.env ?? {}),
           ...(opts.envFile ? loadEnvFile(opts.envFile) : {}),
-          ...(opts.credentials ? hostCredentials() : {}),
+          ...host.plain,
         },
+        secretEnv: host.secret,
+        timeoutMinutes,
         privileged: opts.privileged ?? settings?.privileged ?? false,
         project: settings?.project,
         imageSource: projectImage?.imageSource ?? "--image",

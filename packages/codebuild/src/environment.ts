@@ -77,9 +77,90 @@ export function codebuildVariables(opts: {
   };
 }
 
+/** A buildspec's env.secrets-manager reference: `secret-id[:json-key[:version-stage[:version-id]]]`. */
+export interface SecretReference {
+  secretId: string;
+  jsonKey: string | undefined;
+  versionStage: string | undefined;
+  versionId: string | undefined;
+}
+
+// A secret's ARN holds colons of its own: arn:<partition>:secretsmanager:<region>:<account>:secret:<name>.
+const SECRET_ARN = /^(arn:[^:]+:secretsmanager:[^:]*:\d*:secret:[^:]+)(?::(.*))?$/;
+
+/** Split a reference into its parts; an ARN is read as one secret id first, then split. */
+export function parseSecretReference(ref: string): SecretReference {
+  const arn = SECRET_ARN.exec(ref);
+  const [secretId, rest] = arn
+    ? [arn[1]!, arn[2] ?? ""]
+    : [ref.split(":")[0]!, ref.split(":").slice(1).join(":")];
+  const [jsonKey, versionStage, versionId] = rest.split(":");
+  return {
+    secretId,
+    jsonKey: jsonKey || undefined,
+    versionStage: versionStage || undefined,
+    versionId: versionId || undefined,
+  };
+}
+
+async function readParameter(
+  ctx: Context,
+  spec: Buildspec,
+  name: string,
+  parameter: string,
+): Promise<string> {
+  try {
+    const r = await ctx
+      .aws(SSMClient)
+      .send(new GetParameterCommand({ Name: parameter, WithDecryption: true }));
+    return r.Parameter?.Value ?? "";
+  } catch (err) {
+    const mapped = classifyAwsError(err, ctx.config.profile, `SSM parameter ${parameter}`);
+    if (mapped !== err) throw mapped;
+    throw new ConfigError(`cannot read SSM parameter '${parameter}' (${(err as Error).name})`, {
+      where: `${spec.file}: env.parameter-store.${name}`,
+      fix: "create the parameter, or correct its name",
+    });
+  }
+}
+
+async function readSecret(ctx: Context, spec: Buildspec, name: string, ref: string): Promise<string> {
+  const { secretId, jsonKey, versionStage, versionId } = parseSecretReference(ref);
+  let value: string;
+  try {
+    const r = await ctx
+      .aws(SecretsManagerClient)
+      .send(
+        new GetSecretValueCommand({ SecretId: secretId, VersionStage: versionStage, VersionId: versionId }),
+      );
+    value = r.SecretString ?? "";
+  } catch (err) {
+    const mapped = classifyAwsError(err, ctx.config.profile, `secret ${secretId}`);
+    if (mapped !== err) throw mapped;
+    throw new ConfigError(`cannot read secret '${secretId}' (${(err as Error).name})`, {
+      where: `${spec.file}: env.secrets-manager.${name}`,
+      fix: "create the secret, or correct its reference",
+    });
+  }
+  if (!jsonKey) return value;
+  // The whole secret is masked before anything can go wrong with its parts.
+  ctx.out.addSecret(value);
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(value) as Record<string, unknown>;
+  } catch {
+    throw new ConfigError(`secret '${secretId}' is not JSON, so it has no key '${jsonKey}'`, {
+      where: `${spec.file}: env.secrets-manager.${name}`,
+      fix: "reference the whole secret (drop the :json-key part), or store the secret as JSON",
+    });
+  }
+  return String(parsed[jsonKey] ?? "");
+}
+
 /**
  * env.parameter-store and env.secrets-manager, resolved through the SDK (the emulator in the
- * local profile). A secret reference is `secret-id[:json-key[:version-stage[:version-id]]]`.
+ * local profile). Every value is registered with the output's masker as it is read, so it shows
+ * as *** wherever it would be printed or stored (CodeBuild masks these values too).
  */
 export async function resolveBuildspecSecrets(
   ctx: Context,
@@ -87,40 +168,12 @@ export async function resolveBuildspecSecrets(
 ): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [name, parameter] of Object.entries(spec.env.parameterStore)) {
-    try {
-      const r = await ctx
-        .aws(SSMClient)
-        .send(new GetParameterCommand({ Name: parameter, WithDecryption: true }));
-      out[name] = r.Parameter?.Value ?? "";
-    } catch (err) {
-      const mapped = classifyAwsError(err, ctx.config.profile, `SSM parameter ${parameter}`);
-      if (mapped !== err) throw mapped;
-      throw new ConfigError(`cannot read SSM parameter '${parameter}' (${(err as Error).name})`, {
-        where: `${spec.file}: env.parameter-store.${name}`,
-        fix: "create the parameter, or correct its name",
-      });
-    }
+    out[name] = await readParameter(ctx, spec, name, parameter);
+    ctx.out.addSecret(out[name]);
   }
   for (const [name, ref] of Object.entries(spec.env.secretsManager)) {
-    const [secretId, jsonKey, versionStage, versionId] = ref.split(":");
-    try {
-      const r = await ctx.aws(SecretsManagerClient).send(
-        new GetSecretValueCommand({
-          SecretId: secretId,
-          VersionStage: versionStage || undefined,
-          VersionId: versionId || undefined,
-        }),
-      );
-      const value = r.SecretString ?? "";
-      out[name] = jsonKey ? String((JSON.parse(value) as Record<string, unknown>)[jsonKey] ?? "") : value;
-    } catch (err) {
-      const mapped = classifyAwsError(err, ctx.config.profile, `secret ${secretId}`);
-      if (mapped !== err) throw mapped;
-      throw new ConfigError(`cannot read secret '${secretId}' (${(err as Error).name})`, {
-        where: `${spec.file}: env.secrets-manager.${name}`,
-        fix: "create the secret, or correct its reference",
-      });
-    }
+    out[name] = await readSecret(ctx, spec, name, ref);
+    ctx.out.addSecret(out[name]);
   }
   return out;
 }

@@ -1,12 +1,26 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { CloudWatchLogsClient, GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import {
+  CloudWatchLogsClient,
+  GetLogEventsCommand,
+  type GetLogEventsCommandOutput,
+} from "@aws-sdk/client-cloudwatch-logs";
 import {
   BatchGetBuildsCommand,
   type Build,
   CodeBuildClient,
   StartBuildCommand,
 } from "@aws-sdk/client-codebuild";
-import { BuildFailedError, ConfigError, type Context, classifyAwsError, formatDuration } from "@prebake/core";
+import {
+  BuildFailedError,
+  ConfigError,
+  type Context,
+  classifyAwsError,
+  describeMs,
+  firstLine,
+  formatDuration,
+  UnavailableError,
+  withDeadline,
+} from "@prebake/core";
 
 export interface RemoteBuildOptions {
   projectName: string;
@@ -17,6 +31,8 @@ export interface RemoteBuildOptions {
   /** First poll interval; doubles to maxPollMs (CodeBuild phases take seconds to minutes). */
   pollMs?: number;
   maxPollMs?: number;
+  /** Give up following after this long (exit 5): default, the build's own timeouts plus a margin. */
+  followTimeoutMs?: number;
 }
 
 export interface RemotePhase {
@@ -66,27 +82,89 @@ export function remoteFailure(build: Build): string {
     : `build ${build.buildStatus}`;
 }
 
-/** Start a build of a deployed project and (unless --no-wait) follow it to its end. */
-export async function runRemoteBuild(ctx: Context, opts: RemoteBuildOptions): Promise<RemoteBuildResult> {
-  const { out } = ctx;
-  const cb = ctx.aws(CodeBuildClient);
-  const started = Date.now();
-  let build: Build | undefined;
+/** How long CodeBuild itself lets a build wait and run: past this (and a margin), CodeBuild is not answering. */
+export function followDeadlineMs(build: Build | undefined): number {
+  const minutes = (build?.timeoutInMinutes ?? 60) + (build?.queuedTimeoutInMinutes ?? 480) + 10;
+  return minutes * 60_000;
+}
+
+/** A deadline shared by every call of a follow-up: each call gets what is left, and is aborted when it runs out. */
+class FollowDeadline {
+  readonly at: number;
+  private readonly totalMs: number;
+  private readonly what: string;
+
+  constructor(ms: number, what: string) {
+    this.totalMs = ms;
+    this.at = Date.now() + ms;
+    this.what = what;
+  }
+
+  left(): number {
+    return Math.max(0, this.at - Date.now());
+  }
+
+  expired(): UnavailableError {
+    return new UnavailableError(
+      `CodeBuild did not report ${this.what} finished within ${describeMs(this.totalMs)}`,
+      {
+        where: this.what,
+        fix: "look at the build in the CodeBuild console; `--no-wait` starts a build without following it",
+      },
+    );
+  }
+
+  /** One SDK call, aborted (not just abandoned: its socket must not keep the process alive) at the deadline. */
+  async send<T>(call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const abort = new AbortController();
+    try {
+      return await withDeadline(call(abort.signal), this.left(), () => this.expired());
+    } finally {
+      abort.abort();
+    }
+  }
+}
+
+/** One page of the build's log; a stream that does not exist yet (the build container has not started) is no page. */
+export async function readLogPage(
+  ctx: Context,
+  deadline: FollowDeadline,
+  request: { logGroupName: string; logStreamName: string; nextToken: string | undefined },
+): Promise<GetLogEventsCommandOutput | undefined> {
   try {
-    build = (
-      await cb.send(
-        new StartBuildCommand({
-          projectName: opts.projectName,
-          imageOverride: opts.image,
-          buildspecOverride: opts.buildspec,
-          environmentVariablesOverride: Object.entries(opts.env ?? {}).map(([name, value]) => ({
-            name,
-            value,
-            type: "PLAINTEXT",
-          })),
-        }),
-      )
-    ).build;
+    return await deadline.send((abortSignal) =>
+      ctx
+        .aws(CloudWatchLogsClient)
+        .send(new GetLogEventsCommand({ ...request, startFromHead: true }), { abortSignal }),
+    );
+  } catch (err) {
+    if ((err as Error).name === "ResourceNotFoundException") return undefined;
+    const where = `CloudWatch Logs ${request.logGroupName}/${request.logStreamName}`;
+    const mapped = classifyAwsError(err, ctx.config.profile, where);
+    if (mapped !== err) throw mapped;
+    throw new UnavailableError(`cannot read the build's log (${(err as Error).name}: ${firstLine(err)})`, {
+      where,
+      fix: "check that your credentials may call logs:GetLogEvents on the project's log group",
+      cause: err,
+    });
+  }
+}
+
+async function startBuild(ctx: Context, opts: RemoteBuildOptions): Promise<Build> {
+  try {
+    const { build } = await ctx.aws(CodeBuildClient).send(
+      new StartBuildCommand({
+        projectName: opts.projectName,
+        imageOverride: opts.image,
+        buildspecOverride: opts.buildspec,
+        environmentVariablesOverride: Object.entries(opts.env ?? {}).map(([name, value]) => ({
+          name,
+          value,
+          type: "PLAINTEXT",
+        })),
+      }),
+    );
+    return build!;
   } catch (err) {
     const mapped = classifyAwsError(err, ctx.config.profile, `CodeBuild project ${opts.projectName}`);
     if (mapped !== err) throw mapped;
@@ -98,65 +176,84 @@ export async function runRemoteBuild(ctx: Context, opts: RemoteBuildOptions): Pr
     }
     throw err;
   }
-  const buildId = build!.id!;
-  out.step(`started ${buildId}`);
-  if (!opts.wait)
-    return {
-      buildId,
-      status: build!.buildStatus ?? "IN_PROGRESS",
-      phases: [],
-      durationMs: Date.now() - started,
-    };
+}
 
-  const logs = ctx.aws(CloudWatchLogsClient);
+/** Poll the build to its end, printing each phase once it is over and every new log line. */
+async function followBuild(
+  ctx: Context,
+  buildId: string,
+  opts: RemoteBuildOptions,
+  deadline: FollowDeadline,
+): Promise<Build> {
+  const cb = ctx.aws(CodeBuildClient);
   let logToken: string | undefined;
   const printed = new Set<string>();
   let delay = opts.pollMs ?? 1000;
   for (;;) {
-    build = (await cb.send(new BatchGetBuildsCommand({ ids: [buildId] }))).builds?.[0];
+    const build = (
+      await deadline.send((abortSignal) =>
+        cb.send(new BatchGetBuildsCommand({ ids: [buildId] }), { abortSignal }),
+      )
+    ).builds?.[0];
     if (!build) throw new ConfigError(`build ${buildId} disappeared`, { where: opts.projectName });
     for (const p of phasesOf(build)) {
       const key = `${p.name}:${p.status}`;
       if (p.status !== "IN_PROGRESS" && !printed.has(key)) {
         printed.add(key);
-        out.info(
+        ctx.out.info(
           `${p.name.padEnd(18)} ${p.status.padEnd(10)} ${p.durationMs === undefined ? "" : formatDuration(p.durationMs)}`,
         );
       }
     }
-    const group = build.logs?.groupName;
-    const stream = build.logs?.streamName;
-    if (group && stream) {
-      const page = await logs
-        .send(
-          new GetLogEventsCommand({
-            logGroupName: group,
-            logStreamName: stream,
-            nextToken: logToken,
-            startFromHead: true,
-          }),
-        )
-        .catch(() => undefined); // the stream appears only once the build container runs
-      for (const e of page?.events ?? []) out.info(`| ${e.message?.trimEnd() ?? ""}`);
+    const { groupName, streamName } = build.logs ?? {};
+    if (groupName && streamName) {
+      const page = await readLogPage(ctx, deadline, {
+        logGroupName: groupName,
+        logStreamName: streamName,
+        nextToken: logToken,
+      });
+      for (const e of page?.events ?? []) ctx.out.info(`| ${e.message?.trimEnd() ?? ""}`);
       logToken = page?.nextForwardToken ?? logToken;
     }
-    if (isFinished(build)) break;
-    await sleep(delay);
+    if (isFinished(build)) return build;
+    if (deadline.left() === 0) throw deadline.expired();
+    await sleep(Math.min(delay, deadline.left()));
     delay = Math.min(delay * 2, opts.maxPollMs ?? 10_000);
   }
+}
+
+/** Start a build of a deployed project and (unless --no-wait) follow it to its end. */
+export async function runRemoteBuild(ctx: Context, opts: RemoteBuildOptions): Promise<RemoteBuildResult> {
+  const started = Date.now();
+  const first = await startBuild(ctx, opts);
+  const buildId = first.id!;
+  ctx.out.step(`started ${buildId}`);
+  if (!opts.wait)
+    return {
+      buildId,
+      status: first.buildStatus ?? "IN_PROGRESS",
+      phases: [],
+      durationMs: Date.now() - started,
+    };
+
+  const deadline = new FollowDeadline(
+    opts.followTimeoutMs ?? followDeadlineMs(first),
+    `CodeBuild build ${buildId}`,
+  );
+  const build = await followBuild(ctx, buildId, opts, deadline);
   const result: RemoteBuildResult = {
     buildId,
     status: build.buildStatus ?? "UNKNOWN",
     phases: phasesOf(build),
     durationMs: Date.now() - started,
   };
-  out.result(result);
+  ctx.out.result(result);
   if (result.status !== "SUCCEEDED") {
     throw new BuildFailedError(`CodeBuild build ${buildId} ${result.status}: ${remoteFailure(build)}`, {
       where: `CodeBuild project ${opts.projectName}`,
       fix: "see the phase list and log lines above",
     });
   }
-  out.success(`build ${buildId} succeeded`);
+  ctx.out.success(`build ${buildId} succeeded`);
   return result;
 }

@@ -1,18 +1,20 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { PassThrough } from "node:stream";
+import { resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import {
   BuildFailedError,
   ConfigError,
+  type ContainerRuntime,
   type Context,
+  containerRuntime,
   firstLine,
   formatDuration,
-  onInterrupt,
+  isPrebakeError,
+  type RunToCompletionContainer,
 } from "@prebake/core";
-import type Docker from "dockerode";
 import { extract, pack } from "tar-fs";
+import { artifactsTarget, checkBaseDirectory } from "./artifacts.ts";
 import { type Buildspec, runtimeVersionWarnings } from "./buildspec.ts";
 import {
   ARTIFACTS_DIR,
@@ -30,6 +32,8 @@ export const SRC_DIR = "/codebuild/output/src/src";
 const RUNTIMES_FILE = "/codebuild/bootstrap/runtimes.yml";
 /** Never copied into the build: too large to copy, and not part of a CodeBuild source anyway. */
 const SOURCE_EXCLUDES = new Set(["node_modules", ".git", ".nx", ".prebake", "_build"]);
+/** CodeBuild's default build timeout. */
+export const DEFAULT_TIMEOUT_MINUTES = 60;
 
 export interface LocalBuildOptions {
   image: string;
@@ -38,10 +42,14 @@ export interface LocalBuildOptions {
   artifactsDir?: string | undefined;
   /** Project environment variables, then env file, then overrides: later wins. */
   env?: Record<string, string>;
+  /** Variables whose values are secret (host AWS keys): in the build, and masked as *** in all output. */
+  secretEnv?: Record<string, string>;
   privileged?: boolean;
   project?: string;
   /** Where the image came from, for messages (default --image). */
   imageSource?: string;
+  /** The build is stopped after this many minutes, as CodeBuild's timeout does (default 60). */
+  timeoutMinutes?: number;
 }
 
 export interface LocalBuildResult {
@@ -55,19 +63,17 @@ export interface LocalBuildResult {
   durationMs: number;
 }
 
-async function ensureImage(ctx: Context, docker: Docker, image: string, where: string): Promise<void> {
-  try {
-    await docker.getImage(image).inspect();
-    return;
-  } catch {
-    // Not in the engine: a registry image (a pushed manifest's uri) is pulled.
-  }
+/** The image in the engine, pulled when missing (a pushed manifest's uri). */
+async function ensureImage(
+  ctx: Context,
+  runtime: ContainerRuntime,
+  image: string,
+  where: string,
+): Promise<void> {
+  if (await runtime.imageExists(image)) return;
   ctx.out.info(`pulling ${image}`);
   try {
-    const stream = await docker.pull(image);
-    await new Promise<void>((res, rej) =>
-      docker.modem.followProgress(stream, (err) => (err ? rej(err) : res())),
-    );
+    await runtime.pullImage(image);
   } catch (err) {
     throw new ConfigError(`image ${image} is neither in the engine nor pullable (${firstLine(err)})`, {
       where,
@@ -97,36 +103,36 @@ function sourceTar(sourceDir: string, spec: Buildspec): NodeJS.ReadableStream {
   });
 }
 
-async function hasFile(container: Docker.Container, path: string): Promise<boolean> {
-  try {
-    const s = (await container.getArchive({ path })) as NodeJS.ReadableStream;
-    s.resume();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Run a buildspec in an image, locally, with CodeBuild's semantics; never leaves a container behind. */
-export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Promise<LocalBuildResult> {
-  const { out } = ctx;
-  const docker = ctx.docker();
-  const started = Date.now();
+/** Inputs checked before anything runs: the source folder, and artifact paths that stay in their folders. */
+function checkInputs(
+  ctx: Context,
+  opts: LocalBuildOptions,
+): { sourceDir: string; artifacts: string | undefined } {
   const sourceDir = resolve(opts.sourceDir);
   if (!existsSync(sourceDir))
     throw new ConfigError("source directory not found", { where: opts.sourceDir, fix: "check -s" });
-  for (const w of opts.spec.warnings) out.warn(w);
+  checkBaseDirectory(opts.spec, SRC_DIR);
+  const artifacts =
+    opts.artifactsDir && opts.spec.artifacts ? artifactsTarget(opts.spec, opts.artifactsDir) : undefined;
+  for (const w of opts.spec.warnings) ctx.out.warn(w);
   if (opts.spec.notRunLocally.length > 0) {
-    out.warn(
+    ctx.out.warn(
       `${opts.spec.file}: ${opts.spec.notRunLocally.join(", ")}: acted on by CodeBuild's service, not by a local run (commands run as the image's user)`,
     );
   }
+  return { sourceDir, artifacts };
+}
 
-  await ensureImage(ctx, docker, opts.image, opts.imageSource ?? "--image");
-  const suffix = randomBytes(4).toString("hex");
-  const buildId = `${opts.project ?? "local"}:${suffix}`;
+/** What the build sees: CODEBUILD_* variables, env.variables, resolved secrets, then overrides. Secrets are masked from here on. */
+async function buildEnvironment(
+  ctx: Context,
+  opts: LocalBuildOptions,
+  sourceDir: string,
+  buildId: string,
+): Promise<Record<string, string>> {
   const secrets = await resolveBuildspecSecrets(ctx, opts.spec);
-  const env: Record<string, string> = {
+  for (const value of Object.values(opts.secretEnv ?? {})) ctx.out.addSecret(value);
+  return {
     ...codebuildVariables({
       buildId,
       srcDir: SRC_DIR,
@@ -139,122 +145,133 @@ export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Prom
     ...opts.spec.env.variables,
     ...secrets,
     ...(opts.env ?? {}),
+    ...(opts.secretEnv ?? {}),
   };
+}
 
-  // Named, and its removal registered before it exists: a Ctrl-C at any point removes it.
-  const name = `prebake-codebuild-${suffix}`;
-  const remove = () =>
-    docker
-      .getContainer(name)
-      .remove({ force: true })
-      .catch(() => undefined);
-  const forget = onInterrupt(remove);
-  let container: Docker.Container;
+/** Start the build and follow its lines: the driver's markers drive the tracker, the rest is printed. */
+async function followBuild(
+  ctx: Context,
+  container: RunToCompletionContainer,
+  opts: LocalBuildOptions,
+  tracker: PhaseTracker,
+): Promise<{ exitCode: number; timedOut: boolean }> {
+  const onLine = (line: string) => {
+    const { output, marker } = splitMarker(line);
+    if (output !== undefined) ctx.out.info(output);
+    if (marker !== undefined) {
+      const event = tracker.marker(marker, Date.now());
+      if (event) ctx.out.step(event);
+    }
+  };
   try {
-    container = await docker.createContainer({
-      name,
-      Image: opts.image,
-      Cmd: [buildShell(opts.spec), DRIVER_PATH],
-      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-      WorkingDir: SRC_DIR,
-      // The pid lets a test (or a person) tell this process's build containers from others'.
-      Labels: { "prebake.codebuild.build-id": buildId, "prebake.codebuild.pid": String(process.pid) },
-      HostConfig: {
-        NetworkMode: ctx.config.profile.kind === "local" ? "host" : "bridge",
-        // CodeBuild's privileged mode exists so builds can run Docker. Locally the build gets the
-        // host engine's socket instead (sibling containers): no kernel privileges are handed out,
-        // and it works on engines that refuse privileged containers.
-        Binds: opts.privileged
-          ? [`${ctx.config.profile.dockerSocket ?? "/var/run/docker.sock"}:/var/run/docker.sock`]
-          : [],
-      },
+    return await container.run(onLine, {
+      timeoutMs: (opts.timeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES) * 60_000,
     });
   } catch (err) {
-    forget();
-    await remove();
-    throw err;
-  }
-  const tracker = new PhaseTracker();
-  try {
-    for (const w of runtimeVersionWarnings(opts.spec, await hasFile(container, RUNTIMES_FILE))) out.warn(w);
-    await container.putArchive(sourceTar(sourceDir, opts.spec), { path: "/" });
-    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-    const lines = new PassThrough();
-    docker.modem.demuxStream(stream, lines, lines);
-    let partial = "";
-    lines.on("data", (chunk: Buffer) => {
-      const text = partial + chunk.toString("utf8");
-      const parts = text.split("\n");
-      partial = parts.pop() ?? "";
-      for (const line of parts) handleLine(line);
-    });
-    const handleLine = (line: string) => {
-      const { output, marker } = splitMarker(line);
-      if (output !== undefined) out.info(output);
-      if (marker !== undefined) {
-        const event = tracker.marker(marker, Date.now());
-        if (event) out.step(event);
-      }
-    };
-    out.step(`build ${buildId} in ${opts.image} (${buildShell(opts.spec)})`);
-    try {
-      await container.start();
-    } catch (err) {
-      const why = firstLine(err);
-      const noShell = /executable file not found|no such file/i.test(why);
-      throw new ConfigError(`cannot start the build in ${opts.image}: ${why}`, {
-        where: noShell ? `${opts.spec.file}: env.shell` : "--image",
-        fix: noShell
-          ? `the image needs ${buildShell(opts.spec)} (CodeBuild's default shell on Linux is sh; env.shell: bash needs bash)`
-          : "check the image and the Docker engine",
-      });
-    }
-    const { StatusCode } = (await container.wait()) as { StatusCode: number };
-    (stream as unknown as { destroy?: () => void }).destroy?.();
-    if (partial) handleLine(partial);
-    const endedEarly = tracker.finish(Date.now(), StatusCode);
-    const succeeded = StatusCode === 0 && !endedEarly;
+    if (isPrebakeError(err)) throw err; // the engine did not answer
 
-    let artifacts: string | undefined;
-    if (opts.artifactsDir && opts.spec.artifacts && succeeded) {
-      artifacts = join(resolve(opts.artifactsDir), opts.spec.artifacts.name ?? "artifacts");
-      mkdirSync(artifacts, { recursive: true });
-      const tar = (await container.getArchive({ path: ARTIFACTS_DIR })) as NodeJS.ReadableStream;
-      // getArchive roots the tar at the folder's own name: strip it.
-      await pipeline(
-        tar,
-        extract(artifacts, { map: (h) => ({ ...h, name: h.name.split("/").slice(1).join("/") }) }),
-      );
-    }
+    const why = firstLine(err);
+    const noShell = /executable file not found|no such file/i.test(why);
+    throw new ConfigError(`cannot start the build in ${opts.image}: ${why}`, {
+      where: noShell ? `${opts.spec.file}: env.shell` : "--image",
+      fix: noShell
+        ? `the image needs ${buildShell(opts.spec)} (CodeBuild's default shell on Linux is sh; env.shell: bash needs bash)`
+        : "check the image and the Docker engine",
+    });
+  }
+}
+
+/** Copy the collected artifacts out of the container; getArchive roots the tar at the folder's own name. */
+async function copyArtifacts(container: RunToCompletionContainer, target: string): Promise<void> {
+  mkdirSync(target, { recursive: true });
+  await container.copyOut(ARTIFACTS_DIR, (tar) =>
+    pipeline(tar, extract(target, { map: (h) => ({ ...h, name: h.name.split("/").slice(1).join("/") }) })),
+  );
+}
+
+function failureMessage(
+  tracker: PhaseTracker,
+  spec: Buildspec,
+  exitCode: number,
+  timeoutMinutes: number | undefined,
+) {
+  if (timeoutMinutes !== undefined)
+    return `the build timed out after ${timeoutMinutes} min (CodeBuild's timeout)`;
+  const failure = tracker.failure(spec);
+  if (failure)
+    return `phase ${failure.phase} failed: command \`${failure.command}\` exited ${failure.exitCode}${
+      failure.endedShell
+        ? " and ended the build's shell (later commands, finally and phases did not run)"
+        : ""
+    }`;
+  if (tracker.missingArtifact) return `UPLOAD_ARTIFACTS failed: no file matches ${tracker.missingArtifact}`;
+  return `the build exited ${exitCode}`;
+}
+
+/** Run a buildspec in an image, locally, with CodeBuild's semantics; never leaves a container behind. */
+export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Promise<LocalBuildResult> {
+  const { out } = ctx;
+  const started = Date.now();
+  const runtime = containerRuntime(ctx);
+  const { sourceDir, artifacts: artifactsTo } = checkInputs(ctx, opts);
+  await ensureImage(ctx, runtime, opts.image, opts.imageSource ?? "--image");
+  const suffix = randomBytes(4).toString("hex");
+  const buildId = `${opts.project ?? "local"}:${suffix}`;
+  const env = await buildEnvironment(ctx, opts, sourceDir, buildId);
+  const container = await runtime.create({
+    image: opts.image,
+    namePrefix: "prebake-codebuild",
+    cmd: [buildShell(opts.spec), DRIVER_PATH],
+    env,
+    workingDir: SRC_DIR,
+    labels: { "prebake.codebuild.build-id": buildId, "prebake.codebuild.pid": String(process.pid) },
+    networkMode: ctx.config.profile.kind === "local" ? "host" : "bridge",
+    // CodeBuild's privileged mode exists so builds can run Docker. Locally the build gets the host
+    // engine's socket instead (sibling containers): no kernel privileges are handed out, and it
+    // works on engines that refuse privileged containers.
+    binds: opts.privileged
+      ? [`${ctx.config.profile.dockerSocket ?? "/var/run/docker.sock"}:/var/run/docker.sock`]
+      : [],
+  });
+  try {
+    for (const w of runtimeVersionWarnings(opts.spec, await container.hasPath(RUNTIMES_FILE))) out.warn(w);
+    await container.putArchive(sourceTar(sourceDir, opts.spec), "/");
+    out.step(`build ${buildId} in ${opts.image} (${buildShell(opts.spec)})`);
+    const tracker = new PhaseTracker();
+    const { exitCode, timedOut } = await followBuild(ctx, container, opts, tracker);
+    const endedEarly = tracker.finish(Date.now(), exitCode);
+    const succeeded = exitCode === 0 && !endedEarly && !timedOut;
+    const artifacts = artifactsTo && succeeded ? artifactsTo : undefined;
+    if (artifacts) await copyArtifacts(container, artifacts);
 
     const phases = tracker.results();
     out.table(
       ["phase", "status", "duration"],
       phases.map((p) => [p.name, p.status, formatDuration(p.durationMs)]),
     );
-    const exportedVariables = tracker.exported;
+    // Values as the masker shows them: an exported secret is *** here too.
+    const exportedVariables = Object.fromEntries(
+      Object.entries(tracker.exported).map(([k, v]) => [k, out.mask(v)]),
+    );
     for (const [k, v] of Object.entries(exportedVariables)) out.info(`exported ${k}=${v}`);
-    const failure = tracker.failure(opts.spec);
     const result: LocalBuildResult = {
       status: succeeded ? "SUCCEEDED" : "FAILED",
       image: opts.image,
       phases,
-      failure,
+      failure: tracker.failure(opts.spec),
       artifacts,
       exportedVariables,
       durationMs: Date.now() - started,
     };
-    if (result.status === "FAILED") {
-      const what = failure
-        ? `phase ${failure.phase} failed: command \`${failure.command}\` exited ${failure.exitCode}${
-            failure.endedShell
-              ? " and ended the build's shell (later commands, finally and phases did not run)"
-              : ""
-          }`
-        : tracker.missingArtifact
-          ? `UPLOAD_ARTIFACTS failed: no file matches ${tracker.missingArtifact}`
-          : `the build exited ${StatusCode}`;
+    if (!succeeded) {
       out.result(result);
+      const what = failureMessage(
+        tracker,
+        opts.spec,
+        exitCode,
+        timedOut ? (opts.timeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES) : undefined,
+      );
       throw new BuildFailedError(what, { where: opts.spec.file, fix: "see the build output above" });
     }
     out.success(
@@ -262,7 +279,6 @@ export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Prom
     );
     return result;
   } finally {
-    await remove();
-    forget();
+    await container.remove();
   }
 }

@@ -8,6 +8,11 @@ export function createDockerClient(profile: ResolvedProfile): Docker {
   return new Docker({ socketPath: profile.dockerSocket ?? "/var/run/docker.sock" });
 }
 
+/** Where the engine that createDockerClient talks to is, for messages. */
+export function engineAddress(profile: Pick<ResolvedProfile, "dockerSocket">): string {
+  return process.env.DOCKER_HOST ?? profile.dockerSocket ?? "/var/run/docker.sock";
+}
+
 /** Fail early, with the fix, when no engine answers. */
 export async function assertDockerAvailable(docker: Docker): Promise<void> {
   try {

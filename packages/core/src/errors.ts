@@ -14,7 +14,10 @@ export const ExitCode = {
   DEPLOY_FAILED: 7,
   BUILD_FAILED: 8,
   REFUSED: 9,
+  /** Stopped by a signal, after cleaning up: 128 + the signal's number. */
+  HANGUP: 129,
   INTERRUPTED: 130,
+  TERMINATED: 143,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

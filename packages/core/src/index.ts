@@ -2,10 +2,26 @@ export * from "./aws.ts";
 export * from "./cleanup.ts";
 export * from "./command.ts";
 export * from "./config.ts";
+export {
+  CONTAINER_PID_LABEL,
+  ContainerHandle,
+  ContainerRuntime,
+  type ContainerSpec,
+  containerRuntime,
+  defaultTimeouts,
+  type ExecResult,
+  LongLivedContainer,
+  type RunResult,
+  RunToCompletionContainer,
+  type RuntimeTimeouts,
+} from "./containers.ts";
 export * from "./context.ts";
+export { describeMs, withDeadline } from "./deadline.ts";
 export * from "./docker.ts";
 export * from "./errors.ts";
 export * from "./key-value.ts";
+export { LineSplitter } from "./lines.ts";
+export { MASK, processMasker, SecretMasker, stripUrlCredentials } from "./mask.ts";
 export * from "./output.ts";
 export * from "./paths.ts";
 export * from "./validated-yaml.ts";

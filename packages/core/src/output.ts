@@ -2,6 +2,7 @@
  * Everything prebake prints goes through an Output. Human lines go to stdout, or to stderr
  * under --json so stdout carries only the JSON result. In a TTY, progress rewrites one status
  * line; without a TTY (CI logs) it prints plain lines, throttled so a log stays readable.
+ * Every line, the JSON result and the summary record pass through the secret masker first.
  */
 export interface OutputOptions {
   json?: boolean;
@@ -14,10 +15,13 @@ export interface OutputOptions {
   stderr?: NodeJS.WritableStream;
   /** Minimum milliseconds between two non-TTY progress lines for the same key. */
   progressIntervalMs?: number;
+  /** The secrets to mask (default: the process's masker, which error lines also use). */
+  masker?: SecretMasker;
 }
 
 import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { processMasker, type SecretMasker } from "./mask.ts";
 
 function recordResult(value: unknown): void {
   const dir = process.env.PREBAKE_SUMMARY_DIR;
@@ -41,6 +45,7 @@ export class Output {
   private readonly progressIntervalMs: number;
   private statusLineShown = false;
   private readonly lastProgress = new Map<string, { at: number; text: string }>();
+  private readonly masker: SecretMasker;
 
   constructor(options: OutputOptions = {}) {
     this.json = options.json ?? false;
@@ -51,6 +56,17 @@ export class Output {
     const isTty = Boolean((this.human as { isTTY?: boolean }).isTTY);
     this.tty = options.tty ?? (isTty && !process.env.CI);
     this.progressIntervalMs = options.progressIntervalMs ?? 5000;
+    this.masker = options.masker ?? processMasker;
+  }
+
+  /** From now on, this value prints as *** wherever it would appear (a resolved secret, a host key). */
+  addSecret(value: string | undefined): void {
+    this.masker.add(value);
+  }
+
+  /** The text as it may be shown or stored: secrets masked, URL credentials stripped. */
+  mask(text: string): string {
+    return this.masker.mask(text);
   }
 
   private paint(code: number, text: string): string {
@@ -59,7 +75,7 @@ export class Output {
 
   private write(line: string): void {
     this.clearStatus();
-    this.human.write(`${line}\n`);
+    this.human.write(`${this.mask(line)}\n`);
   }
 
   private clearStatus(): void {
@@ -93,7 +109,7 @@ export class Output {
 
   error(message: string): void {
     this.clearStatus();
-    (this.json ? this.human : process.stderr).write(`${this.paint(31, `error: ${message}`)}\n`);
+    (this.json ? this.human : process.stderr).write(`${this.paint(31, `error: ${this.mask(message)}`)}\n`);
   }
 
   /**
@@ -103,7 +119,8 @@ export class Output {
   progress(key: string, text: string): void {
     if (this.quiet) return;
     if (this.tty) {
-      this.human.write(`\r\u001b[2K    ${key}: ${text}`.slice(0, 200));
+      // Masked before it is cut to the line's width: a cut must not leave half a secret.
+      this.human.write(`\r\u001b[2K    ${this.mask(`${key}: ${text}`)}`.slice(0, 200));
       this.statusLineShown = true;
       return;
     }
@@ -119,8 +136,9 @@ export class Output {
    * is set (npm start does), it is also recorded there so one summary table can cover every Nx task.
    */
   result(value: unknown): void {
-    if (this.json) this.data.write(`${JSON.stringify(value, null, 2)}\n`);
-    recordResult(value);
+    const masked = this.masker.maskJson(value);
+    if (this.json) this.data.write(`${JSON.stringify(masked, null, 2)}\n`);
+    recordResult(masked);
   }
 
   /** A plain-text table (no TTY tricks, so it reads the same in a CI log). */

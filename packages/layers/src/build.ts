@@ -2,9 +2,18 @@ import { createHash } from "node:crypto";
 import { constants, existsSync } from "node:fs";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import { BuildFailedError, type Context, formatBytes, formatDuration, writeJsonAtomic } from "@prebake/core";
+import {
+  BuildFailedError,
+  ConfigError,
+  type Context,
+  containerRuntime,
+  formatBytes,
+  formatDuration,
+  stripUrlCredentials,
+  writeJsonAtomic,
+} from "@prebake/core";
 import { type LayerDefinition, publishedLayerName } from "./definition.ts";
-import { LOCAL_IMAGE_VERSIONS, resolveLayerImage } from "./image.ts";
+import { LAYER_IMAGE_NAME, LOCAL_IMAGE_VERSIONS, resolveLayerImage } from "./image.ts";
 import {
   batchArguments,
   indexArgs,
@@ -81,7 +90,8 @@ async function inputsHash(
   hash.update(`${BUILD_FORMAT}\0`);
   hash.update(await readFile(join(def.dir, "layer.yaml")));
   hash.update(await readFile(def.requirementsPath));
-  hash.update(`${arch}\0${image}\0${JSON.stringify(indexArgs(index))}\0`);
+  // Without URL credentials: a rotated index token (CodeArtifact's last 12 hours) is not a new input.
+  hash.update(`${arch}\0${image}\0${JSON.stringify(indexArgs(index).map(stripUrlCredentials))}\0`);
   if (def.sourcePath) await hashTree(def.sourcePath, hash);
   return hash.digest("hex");
 }
@@ -229,140 +239,194 @@ async function installFor(
   return { distributions, batches: batches.length };
 }
 
+/** Where the build's commands run, and how host paths look there. */
+interface Workspace {
+  runner: CommandRunner;
+  map: Mapping;
+}
+
+/**
+ * The runner for this build: this machine when prebake runs inside the python-layer image, else a
+ * long-lived python-layer container with the layer, the build folder and local indexes mounted.
+ */
+async function openWorkspace(
+  ctx: Context,
+  def: LayerDefinition,
+  image: string,
+  buildRoot: string,
+  index: PipIndex,
+): Promise<Workspace> {
+  const python = "/opt/python-layer/bin/python";
+  if (process.env.PREBAKE_LAYER_IMAGE) return { runner: new HostRunner(), map: { path: (p) => p, python } };
+  const mounts = [
+    { host: def.dir, container: "/layer/src", readOnly: true },
+    { host: buildRoot, container: "/layer/out", readOnly: false },
+    ...index.mounts.map((m) => ({ host: m, container: m, readOnly: true })),
+  ];
+  await mkdir(buildRoot, { recursive: true });
+  const runner = await ContainerRunner.start(ctx, {
+    image,
+    namePrefix: `prebake-layer-${def.name}`,
+    binds: mounts,
+    volumes: { [PIP_CACHE_VOLUME]: "/root/.cache/pip" },
+  });
+  const path = (p: string) => {
+    for (const m of mounts) {
+      const rel = relative(m.host, p);
+      if (!rel.startsWith("..") && !rel.startsWith("/"))
+        return rel ? `${m.container}/${rel.split("\\").join("/")}` : m.container;
+    }
+    throw new Error(`path ${p} is not mounted in the build container`);
+  };
+  return { runner, map: { python, path } };
+}
+
+/** The image the build runs in, and the input that stands for it in the up-to-date check. */
+async function builderImage(ctx: Context, def: LayerDefinition): Promise<{ image: string; imageId: string }> {
+  const inImage = process.env.PREBAKE_LAYER_IMAGE;
+  // pip only downloads wheels for the --platform/--python-version given, so one interpreter serves every
+  // target version; locally that is the 3.11 image, in the aws profile the first version's image.
+  if (inImage)
+    return { image: `python-layer image (${inImage})`, imageId: `python-layer image (${inImage})` };
+  const version = ctx.config.profile.kind === "local" ? LOCAL_IMAGE_VERSIONS[0]! : def.pythonVersions[0]!;
+  const image = await resolveLayerImage(ctx, version);
+  // The image's id, not its tag, goes into the inputs hash: a rebuilt image under the same tag is a new input.
+  const imageId = await containerRuntime(ctx).imageId(image);
+  if (!imageId) {
+    throw new ConfigError(`the python-layer image ${image} is not in the engine`, {
+      where: `images/${LAYER_IMAGE_NAME}`,
+      fix: "build it with prebake build-image python-layer",
+    });
+  }
+  return { image, imageId };
+}
+
+/** The previous build of this architecture, when its inputs equal these and the requirements are locked. */
+async function upToDateBuild(
+  def: LayerDefinition,
+  stateFile: string,
+  zipPath: string,
+  inputs: string,
+  force: boolean | undefined,
+): Promise<BuiltLayer | undefined> {
+  if (force || !def.hashedRequirements || !existsSync(stateFile) || !existsSync(zipPath)) return undefined;
+  const previous = JSON.parse(await readFile(stateFile, "utf8")) as BuiltLayer;
+  return previous.inputsHash === inputs ? previous : undefined;
+}
+
+interface ArchitectureJob {
+  def: LayerDefinition;
+  arch: Architecture;
+  index: PipIndex;
+  buildRoot: string;
+  inputs: string;
+  options: BuildOptions;
+}
+
+/** Install every Python version's distributions, add the layer's own code, slim, zip; record the build. */
+async function buildArchitecture(ctx: Context, ws: Workspace, job: ArchitectureJob): Promise<BuiltLayer> {
+  const { def, arch } = job;
+  const started = Date.now();
+  const layerName = publishedLayerName(def, arch);
+  const workDir = join(job.buildRoot, arch);
+  const stageDir = join(workDir, "stage");
+  await rm(workDir, { recursive: true, force: true });
+  await mkdir(stageDir, { recursive: true });
+  const distributions: ResolvedDistribution[] = [];
+  let batches = 0;
+  for (const version of def.pythonVersions) {
+    const r = await installFor(
+      ctx,
+      ws.runner,
+      ws.map,
+      def,
+      arch,
+      version,
+      job.index,
+      workDir,
+      stageDir,
+      job.options,
+    );
+    distributions.push(...r.distributions);
+    batches += r.batches;
+  }
+  if (def.sourcePath) {
+    // The layer's own packages go to python/ (every Python version imports them from there).
+    const conflicts = await mergeTree(def.sourcePath, join(stageDir, "python"));
+    if (conflicts.length > 0) {
+      throw new BuildFailedError(
+        `own source collides with an installed distribution: ${conflicts.slice(0, 3).join(", ")}`,
+        { where: `${def.file}: source`, fix: "rename the package in the source folder" },
+      );
+    }
+  }
+  const slim: SlimResult = await slimDirectory(join(stageDir, "python"), def.slim);
+  const zip = await deterministicZip(stageDir, join(job.buildRoot, `${layerName}.zip`));
+  const built: BuiltLayer = {
+    name: def.name,
+    layerName,
+    arch,
+    pythonVersions: def.pythonVersions,
+    zipPath: zip.path,
+    sha256: zip.sha256,
+    zippedBytes: zip.zippedBytes,
+    unzippedBytes: zip.unzippedBytes,
+    files: zip.files,
+    slim: { beforeBytes: slim.beforeBytes, afterBytes: slim.afterBytes, removedPaths: slim.removed.length },
+    distributions: distributions.map((d) => ({ name: d.name, version: d.version })),
+    batches,
+    upToDate: false,
+    durationMs: Date.now() - started,
+    inputsHash: job.inputs,
+  };
+  await writeJsonAtomic(join(workDir, "build.json"), built);
+  ctx.out.success(
+    `${layerName}: ${distributions.length} distributions in ${batches} pip batch(es), slimmed ${formatBytes(slim.beforeBytes)} -> ` +
+      `${formatBytes(slim.afterBytes)} unzipped, zip ${formatBytes(zip.zippedBytes)}, sha256 ${zip.sha256.slice(0, 12)} (${formatDuration(built.durationMs)})`,
+  );
+  return built;
+}
+
 /** Build every architecture of a layer: install, add own sources, slim, zip. */
 export async function buildLayer(
   ctx: Context,
   def: LayerDefinition,
   options: BuildOptions = {},
 ): Promise<BuiltLayer[]> {
-  const { rootDir, profile } = ctx.config;
   const index = resolvePipIndex(def.index, `${def.file}: index`, readHostPipConfig);
-  const inImage = Boolean(process.env.PREBAKE_LAYER_IMAGE);
-  // pip only downloads wheels for the --platform/--python-version given, so one interpreter serves every
-  // target version; locally that is the 3.11 image, in the aws profile the first version's image.
-  const builderVersion = inImage
-    ? process.env.PREBAKE_LAYER_IMAGE!
-    : profile.kind === "local"
-      ? LOCAL_IMAGE_VERSIONS[0]!
-      : def.pythonVersions[0]!;
-  const image = inImage
-    ? `python-layer image (${builderVersion})`
-    : await resolveLayerImage(ctx, builderVersion);
-  // The image's id, not its tag, goes into the inputs hash: a rebuilt image under the same tag is a new input.
-  const imageId = inImage ? image : ((await ctx.docker().getImage(image).inspect()).Id as string);
-  const buildRoot = layerBuildDir(rootDir, def.name);
+  const { image, imageId } = await builderImage(ctx, def);
+  const buildRoot = layerBuildDir(ctx.config.rootDir, def.name);
   const results: BuiltLayer[] = [];
-  let runner: CommandRunner | undefined;
-  let map: Mapping | undefined;
-
+  let ws: Workspace | undefined;
   try {
     for (const arch of def.architectures) {
       const started = Date.now();
       const layerName = publishedLayerName(def, arch);
-      const workDir = join(buildRoot, arch);
-      const stageDir = join(workDir, "stage");
-      const zipPath = join(buildRoot, `${layerName}.zip`);
-      const stateFile = join(workDir, "build.json");
       const inputs = await inputsHash(def, arch, imageId, index);
       ctx.out.step(`layer ${def.name} (${arch}, ${def.pythonVersions.map((v) => `python${v}`).join(", ")})`);
-
-      if (!options.force && def.hashedRequirements && existsSync(stateFile) && existsSync(zipPath)) {
-        const previous = JSON.parse(await readFile(stateFile, "utf8")) as BuiltLayer;
-        if (previous.inputsHash === inputs) {
-          ctx.out.success(
-            `${layerName}: up to date (inputs unchanged, locked requirements), sha256 ${previous.sha256.slice(0, 12)}`,
-          );
-          results.push({ ...previous, upToDate: true, durationMs: Date.now() - started });
-          continue;
-        }
-      }
-
-      if (!runner) {
-        if (inImage) {
-          runner = new HostRunner();
-          map = { path: (p) => p, python: "/opt/python-layer/bin/python" };
-        } else {
-          const mounts = [
-            { host: def.dir, container: "/layer/src", readOnly: true },
-            { host: buildRoot, container: "/layer/out", readOnly: false },
-            ...index.mounts.map((m) => ({ host: m, container: m, readOnly: true })),
-          ];
-          await mkdir(buildRoot, { recursive: true });
-          runner = await ContainerRunner.start(ctx.docker(), {
-            image,
-            name: `prebake-layer-${def.name}-${process.pid}-${Date.now().toString(36)}`,
-            binds: mounts,
-            volumes: { [PIP_CACHE_VOLUME]: "/root/.cache/pip" },
-          });
-          map = {
-            python: "/opt/python-layer/bin/python",
-            path: (p) => {
-              for (const m of mounts) {
-                const rel = relative(m.host, p);
-                if (!rel.startsWith("..") && !rel.startsWith("/"))
-                  return rel ? `${m.container}/${rel.split("\\").join("/")}` : m.container;
-              }
-              throw new Error(`path ${p} is not mounted in the build container`);
-            },
-          };
-        }
-        ctx.out.info(`building in ${runner.description}; index: ${index.description}`);
-      }
-
-      await rm(workDir, { recursive: true, force: true });
-      await mkdir(stageDir, { recursive: true });
-      const distributions: ResolvedDistribution[] = [];
-      let batches = 0;
-      for (const version of def.pythonVersions) {
-        const r = await installFor(ctx, runner, map!, def, arch, version, index, workDir, stageDir, options);
-        distributions.push(...r.distributions);
-        batches += r.batches;
-      }
-      if (def.sourcePath) {
-        // The layer's own packages go to python/ (every Python version imports them from there).
-        const conflicts = await mergeTree(def.sourcePath, join(stageDir, "python"));
-        if (conflicts.length > 0) {
-          throw new BuildFailedError(
-            `own source collides with an installed distribution: ${conflicts.slice(0, 3).join(", ")}`,
-            {
-              where: `${def.file}: source`,
-              fix: "rename the package in the source folder",
-            },
-          );
-        }
-      }
-      const slim: SlimResult = await slimDirectory(join(stageDir, "python"), def.slim);
-      const zip = await deterministicZip(stageDir, zipPath);
-      const built: BuiltLayer = {
-        name: def.name,
-        layerName,
-        arch,
-        pythonVersions: def.pythonVersions,
-        zipPath,
-        sha256: zip.sha256,
-        zippedBytes: zip.zippedBytes,
-        unzippedBytes: zip.unzippedBytes,
-        files: zip.files,
-        slim: {
-          beforeBytes: slim.beforeBytes,
-          afterBytes: slim.afterBytes,
-          removedPaths: slim.removed.length,
-        },
-        distributions: distributions.map((d) => ({ name: d.name, version: d.version })),
-        batches,
-        upToDate: false,
-        durationMs: Date.now() - started,
-        inputsHash: inputs,
-      };
-      await writeJsonAtomic(stateFile, built);
-      ctx.out.success(
-        `${layerName}: ${distributions.length} distributions in ${batches} pip batch(es), slimmed ${formatBytes(slim.beforeBytes)} -> ` +
-          `${formatBytes(slim.afterBytes)} unzipped, zip ${formatBytes(zip.zippedBytes)}, sha256 ${zip.sha256.slice(0, 12)} (${formatDuration(built.durationMs)})`,
+      const stateFile = join(buildRoot, arch, "build.json");
+      const previous = await upToDateBuild(
+        def,
+        stateFile,
+        join(buildRoot, `${layerName}.zip`),
+        inputs,
+        options.force,
       );
-      results.push(built);
+      if (previous) {
+        ctx.out.success(
+          `${layerName}: up to date (inputs unchanged, locked requirements), sha256 ${previous.sha256.slice(0, 12)}`,
+        );
+        results.push({ ...previous, upToDate: true, durationMs: Date.now() - started });
+        continue;
+      }
+      if (!ws) {
+        ws = await openWorkspace(ctx, def, image, buildRoot, index);
+        ctx.out.info(`building in ${ws.runner.description}; index: ${index.description}`);
+      }
+      results.push(await buildArchitecture(ctx, ws, { def, arch, index, buildRoot, inputs, options }));
     }
   } finally {
-    await runner?.close();
+    await ws?.runner.close();
   }
   return results;
 }

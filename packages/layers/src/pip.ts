@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { BuildFailedError, ConfigError } from "@prebake/core";
+import { BuildFailedError, ConfigError, stripUrlCredentials } from "@prebake/core";
 import { type Architecture, manylinuxPlatforms, type PythonRuntime } from "./runtimes.ts";
 
 /** Where pip looks for distributions, and which host folders a container needs to see for that. */
@@ -12,6 +12,7 @@ export interface PipIndex {
   findLinks: string[];
   /** Host folders to bind-mount read-only (at the same path) so file:// indexes resolve in a container. */
   mounts: string[];
+  /** For messages: without credentials (an index URL can carry `https://user:token@`). */
   description: string;
 }
 
@@ -97,18 +98,27 @@ export function resolvePipIndex(
       extraIndexUrls: rest,
       findLinks: cfg.findLinks,
       mounts: [...new Set(local.filter((p) => existsSync(p)).map(mountFor))],
-      description: `local (${[...indexes, ...cfg.findLinks].join(", ")})`,
+      description: `local (${[...indexes, ...cfg.findLinks].map(stripUrlCredentials).join(", ")})`,
     };
   }
   if (/^https?:\/\//.test(index)) {
-    return { indexUrl: index, extraIndexUrls: [], findLinks: [], mounts: [], description: index };
+    return {
+      indexUrl: index,
+      extraIndexUrls: [],
+      findLinks: [],
+      mounts: [],
+      description: stripUrlCredentials(index),
+    };
   }
   const path = toLocalPath(index);
   if (!path) {
-    throw new ConfigError(`index '${index}' is not pypi, local, a URL or an absolute path`, {
-      where,
-      fix: "use index: pypi, index: local, index: https://host/simple or index: /path/to/simple",
-    });
+    throw new ConfigError(
+      `index '${stripUrlCredentials(index)}' is not pypi, local, a URL or an absolute path`,
+      {
+        where,
+        fix: "use index: pypi, index: local, index: https://host/simple or index: /path/to/simple",
+      },
+    );
   }
   if (!existsSync(path)) {
     throw new ConfigError(`index folder ${path} does not exist`, { where, fix: "fix the path" });

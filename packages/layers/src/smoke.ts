@@ -1,5 +1,5 @@
 import { dirname } from "node:path";
-import { BuildFailedError, type Context, ValidationError } from "@prebake/core";
+import { BuildFailedError, type Context, containerRuntime, ValidationError } from "@prebake/core";
 import { resolveLayerImage } from "./image.ts";
 import { ContainerRunner } from "./runner.ts";
 import { ARCH_FACTS, type Architecture } from "./runtimes.ts";
@@ -59,8 +59,10 @@ export async function smokeTestLayer(
   arch: Architecture,
   modules: string[],
 ): Promise<SmokeResult> {
-  const docker = ctx.docker();
-  const info = (await docker.info()) as { Architecture?: string };
+  const runtime = containerRuntime(ctx);
+  const info = (await runtime.call("a request for its architecture", () => runtime.docker.info())) as {
+    Architecture?: string;
+  };
   const engineArch =
     info.Architecture === "aarch64" ? "arm64" : info.Architecture === "x86_64" ? "x86_64" : info.Architecture;
   if (engineArch !== arch) {
@@ -70,9 +72,9 @@ export async function smokeTestLayer(
     });
   }
   const image = await resolveLayerImage(ctx, version);
-  const runner = await ContainerRunner.start(docker, {
+  const runner = await ContainerRunner.start(ctx, {
     image,
-    name: `prebake-layer-smoke-${process.pid}-${Date.now().toString(36)}`,
+    namePrefix: "prebake-layer-smoke",
     binds: [{ host: dirname(zipPath), container: "/layer", readOnly: true }],
     env: { PYTHONPATH: lambdaPythonPath(version), PYTHONDONTWRITEBYTECODE: "1" },
   });
@@ -84,6 +86,7 @@ export async function smokeTestLayer(
         where: zipPath,
       });
     }
+    ctx.out.info(`import test of ${modules.join(", ")} in ${image} (python${version}, ${arch})`);
     const res = await runner.run([
       "/opt/python-layer/bin/python",
       "-S",

@@ -84,6 +84,23 @@ describe("pip target options", () => {
     );
   });
 
+  it("keeps an index URL's credentials for pip only: what is printed or written has none", () => {
+    const url =
+      "https://aws:eyJ2ZXIiOjF9.tok3n@acme-123.d.codeartifact.eu-west-1.amazonaws.com/pypi/r/simple/";
+    const idx = resolvePipIndex(url, "layer.yaml: index", () => undefined);
+    expect(idx.indexUrl).toBe(url); // pip needs them
+    expect(idx.description).toBe("https://acme-123.d.codeartifact.eu-west-1.amazonaws.com/pypi/r/simple/");
+    const local = resolvePipIndex("local", "layer.yaml: index", () => ({
+      indexUrl: "https://u:p4ss@mirror.example/simple",
+      extraIndexUrls: [],
+      findLinks: [],
+    }));
+    expect(local.description).toBe("local (https://mirror.example/simple)");
+    expect(() => resolvePipIndex("ftp://u:p4ss@x/simple", "layer.yaml: index", () => undefined)).toThrow(
+      /index 'ftp:\/\/x\/simple' is not pypi/,
+    );
+  });
+
   it("parses pip's installation report and pins each wheel by URL with its hash", () => {
     const report = JSON.stringify({
       version: "1",

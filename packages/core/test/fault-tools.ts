@@ -1,0 +1,219 @@
+/**
+ * Fault-injection tools for the signal tests: they hold a real step open (so a signal always
+ * lands while it runs) without faking the engine, the registry or pip.
+ * - Gates: an HTTP server on loopback. GET /gate/<name> is answered only once that gate is
+ *   open; /pypi/<path> serves this machine's pip index (/opt/pypi) once the "pypi" gate is open.
+ *   A RUN step, a buildspec command, pip and a Python import wait on it over host networking.
+ * - HoldingProxy: forwards to a real service (the registry, the emulator) but holds the requests
+ *   it is told to while holding, so a push or a remote build stays in flight for as long as needed.
+ * - CliRun: the real CLI as a child process on Node 24, with its output and exit.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createReadStream, existsSync, statSync } from "node:fs";
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, normalize, resolve } from "node:path";
+
+export const REPO = resolve(import.meta.dirname, "../../..");
+export const CLI = join(REPO, "packages/cli/bin/prebake.js");
+export const NODE = join(REPO, "node_modules/.bin/node");
+const PYPI = "/opt/pypi";
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  return (server.address() as AddressInfo).port;
+}
+
+export class Gates {
+  port = 0;
+  private readonly open = new Set<string>();
+  private readonly held = new Map<string, (() => void)[]>();
+  private readonly server = createServer((req, res) => this.handle(req.url ?? "/", res));
+
+  async start(): Promise<this> {
+    this.port = await listen(this.server);
+    return this;
+  }
+
+  /** Let everything waiting on (and later asking for) this gate through. */
+  release(name: string): void {
+    this.open.add(name);
+    for (const go of this.held.get(name) ?? []) go();
+    this.held.delete(name);
+  }
+
+  close(name: string): void {
+    this.open.delete(name);
+  }
+
+  url(path: string): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  private whenOpen(name: string, go: () => void): void {
+    if (this.open.has(name)) {
+      go();
+      return;
+    }
+    this.held.set(name, [...(this.held.get(name) ?? []), go]);
+  }
+
+  private handle(url: string, res: ServerResponse): void {
+    const path = decodeURIComponent(url.split("?")[0]!);
+    if (path.startsWith("/gate/")) {
+      this.whenOpen(path.slice(6), () => res.end("open\n"));
+      return;
+    }
+    if (path.startsWith("/pypi/")) {
+      this.whenOpen("pypi", () => serveFile(join(PYPI, normalize(path.slice(6))), res));
+      return;
+    }
+    res.statusCode = 404;
+    res.end();
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((ok) => this.server.close(ok));
+  }
+}
+
+function serveFile(file: string, res: ServerResponse): void {
+  const target = existsSync(file) && statSync(file).isDirectory() ? join(file, "index.html") : file;
+  if (!target.startsWith(PYPI) || !existsSync(target)) {
+    res.statusCode = 404;
+    res.end();
+    return;
+  }
+  res.setHeader("content-type", target.endsWith(".html") ? "text/html" : "application/octet-stream");
+  createReadStream(target).pipe(res);
+}
+
+/**
+ * An HTTP proxy in front of a real service (the registry, the AWS emulator) that holds the requests
+ * `shouldHold` picks while `holding` is on: the service stays real, only its answer is late. release()
+ * forwards what was held, so the service's own state moves on as if nothing happened.
+ */
+export class HoldingProxy {
+  port = 0;
+  holding = true;
+  private held: (() => void)[] = [];
+  private readonly server: Server;
+
+  constructor(upstream: { host: string; port: number }, shouldHold: (req: IncomingMessage) => boolean) {
+    const forward = (req: IncomingMessage, res: ServerResponse) => {
+      const up = request(
+        { ...upstream, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      up.on("error", () => res.destroy());
+      req.pipe(up);
+    };
+    this.server = createServer((req, res) => {
+      if (this.holding && shouldHold(req)) this.held.push(() => forward(req, res));
+      else forward(req, res);
+    });
+  }
+
+  async start(): Promise<this> {
+    this.port = await listen(this.server);
+    return this;
+  }
+
+  get host(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  release(): void {
+    this.holding = false;
+    const held = this.held;
+    this.held = [];
+    for (const go of held) go();
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((ok) => this.server.close(ok));
+  }
+}
+
+/** Holds every blob upload of a push: the push stays in flight for as long as the test needs. */
+export const holdBlobUploads = (req: IncomingMessage) =>
+  req.method === "POST" && /\/blobs\/uploads\/?/.test(req.url ?? "");
+
+/** The real CLI in a child process (Node 24), its output collected as it comes. */
+export class CliRun {
+  readonly child: ChildProcess;
+  output = "";
+  readonly exited: Promise<number | null>;
+
+  constructor(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(NODE, [CLI, ...args], { cwd, env: { ...process.env, CI: "true", ...env } });
+    this.child.stdout!.on("data", (d) => {
+      this.output += String(d);
+    });
+    this.child.stderr!.on("data", (d) => {
+      this.output += String(d);
+    });
+    this.exited = new Promise((ok) => this.child.on("exit", (code) => ok(code)));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Resolves once the output matches; rejects (with the output) after timeoutMs or if the CLI exits first. */
+  async waitFor(pattern: RegExp, timeoutMs = 240_000): Promise<void> {
+    const started = Date.now();
+    for (;;) {
+      if (pattern.test(this.output)) return;
+      if (this.child.exitCode !== null)
+        throw new Error(`exited ${this.child.exitCode} before ${pattern}:\n${this.output}`);
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`no ${pattern} in ${timeoutMs} ms:\n${this.output}`);
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+  }
+
+  /** Send a signal; resolves with the exit code. */
+  async stop(signal: NodeJS.Signals): Promise<number | null> {
+    this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+/**
+ * Run the CLI to its end. Asynchronously: the gates answer from this process, so a synchronous
+ * spawn would hold them shut.
+ */
+export async function runCli(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const run = new CliRun(cwd, args, env);
+  const code = await run.exited;
+  return { code, output: run.output };
+}
+
+/** Containers (running or not) that carry a label, e.g. `prebake.pid=1234`. */
+export function containersWithLabel(label: string): string[] {
+  const r = spawnSync("docker", ["ps", "-aq", "--filter", `label=${label}`], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`docker ps failed: ${r.stderr}`);
+  return r.stdout.split("\n").filter(Boolean);
+}
+
+/**
+ * Containers of one prebake process: the runtime labels each with its pid (and names carry it);
+ * the codebuild runner's own pid label counts too.
+ */
+export function containersOf(pid: number): string[] {
+  const r = spawnSync("docker", ["ps", "-aq", "--filter", `name=-${pid}-`], { encoding: "utf8" });
+  const named = r.stdout.split("\n").filter(Boolean);
+  return [
+    ...new Set([
+      ...containersWithLabel(`prebake.pid=${pid}`),
+      ...containersWithLabel(`prebake.codebuild.pid=${pid}`),
+      ...named,
+    ]),
+  ];
+}
