@@ -92,7 +92,7 @@ RUN echo "step-started-$RUN_ID" && bash -c "${waitOnGate("build").replaceAll('"'
   write(`images/${PUSHED}/image.yaml`, imageYaml(PUSHED, "GREETING: hi"));
   write(
     `images/${PUSHED}/Dockerfile`,
-    "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nARG LINE\nRUN echo $LINE > /line\n",
+    "ARG BASE_IMAGE\nFROM $BASE_IMAGE\nARG LINE\nRUN echo $LINE > /line\n",
   );
 
   write(`examples/${LAYER}/layer.yaml`, layerYaml(LAYER));

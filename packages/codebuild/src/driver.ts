@@ -41,13 +41,17 @@ function commandBlock(
 ): string {
   const d = delimiter(command, n);
   // eval of the exact text keeps multi-line commands and quoting as written; it runs in this shell.
+  // A build's `set -x` traces its own commands only: the driver turns tracing off (silently, in a
+  // group whose stderr is discarded) after each command and back on before the next, so its own
+  // lines, markers included, never show up traced.
   return [
     `  echo "${MARK}${kind} ${phase} ${index}"`,
+    `  case $__pb_x in *x*) set -x ;; esac`,
     `  eval "$(cat <<'${d}'`,
     command,
     d,
     `)"`,
-    `  __pb_rc=$?`,
+    `  { __pb_rc=$?; __pb_x=$-; set +x; } 2>/dev/null`,
   ].join("\n");
 }
 
@@ -60,6 +64,7 @@ export function driverScript(spec: Buildspec): string {
     "export CODEBUILD_BUILD_SUCCEEDING=1",
     "__pb_stop=0",
     "__pb_build_failed=0",
+    "__pb_x=",
   ];
   let n = 0;
   for (const name of PHASES) {

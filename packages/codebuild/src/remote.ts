@@ -89,7 +89,7 @@ export function followDeadlineMs(build: Build | undefined): number {
 }
 
 /** A deadline shared by every call of a follow-up: each call gets what is left, and is aborted when it runs out. */
-class FollowDeadline {
+export class FollowDeadline {
   readonly at: number;
   private readonly totalMs: number;
   private readonly what: string;
@@ -106,7 +106,7 @@ class FollowDeadline {
 
   expired(): UnavailableError {
     return new UnavailableError(
-      `CodeBuild did not report ${this.what} finished within ${describeMs(this.totalMs)}`,
+      `CodeBuild did not report the build finished within ${describeMs(this.totalMs)}`,
       {
         where: this.what,
         fix: "look at the build in the CodeBuild console; `--no-wait` starts a build without following it",

@@ -1,14 +1,23 @@
 import { resolve } from "node:path";
 import { Readable, Writable } from "node:stream";
 import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  DeleteLogGroupCommand,
+  PutLogEventsCommand,
+} from "@aws-sdk/client-cloudwatch-logs";
+import {
   BatchGetBuildsCommand,
   CodeBuildClient,
   CreateProjectCommand,
   DeleteProjectCommand,
 } from "@aws-sdk/client-codebuild";
-import { ConfigError, createContext, ExitCode } from "@prebake/core";
+import { ConfigError, createContext, ExitCode, UnavailableError } from "@prebake/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HoldingProxy } from "../../core/test/fault-tools.ts";
 import { deployedProjectName, runRemoteBuild } from "../src/index.ts";
+import { FollowDeadline, readLogPage } from "../src/remote.ts";
 
 // Against moto's CodeBuild. Its CloudFormation does not create CodeBuild projects, so the test
 // creates one with the SDK. moto 5.2 runs no build: StartBuild returns a build whose phases all
@@ -134,5 +143,77 @@ describe("remote runner against moto's CodeBuild", () => {
 
   it("maps <stack>/<LogicalId> to the deployed project's name", () => {
     expect(deployedProjectName(repo, "prebake", "ci/ErlangAppProject")).toBe("prebake-ci-erlang-app");
+  });
+});
+
+describe("remote runner faults", () => {
+  it("a build CodeBuild never reports finished ends in exit 5 naming CodeBuild, at the follow deadline", async () => {
+    // moto behind a proxy that holds every BatchGetBuilds: CodeBuild accepted the build, then stays silent.
+    const proxy = await new HoldingProxy({ host: "127.0.0.1", port: 5060 }, (req) =>
+      String(req.headers["x-amz-target"] ?? "").endsWith("BatchGetBuilds"),
+    ).start();
+    try {
+      const silent = createContext({
+        cwd: repo,
+        stdout: sink,
+        tty: false,
+        env: { PREBAKE_AWS_ENDPOINT: `http://${proxy.host}` },
+      });
+      acceptMotoTimestamps(silent.aws(CodeBuildClient));
+      const started = Date.now();
+      const err = await runRemoteBuild(silent, { projectName, wait: true, followTimeoutMs: 3000 }).catch(
+        (e: unknown) => e,
+      );
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect((err as UnavailableError).exitCode).toBe(ExitCode.UNAVAILABLE);
+      expect((err as UnavailableError).toLine()).toMatch(
+        new RegExp(
+          `^CodeBuild build ${projectName}:[^:]+: CodeBuild did not report the build finished within 3 s`,
+        ),
+      );
+      expect(proxy.heldCount).toBeGreaterThan(0);
+    } finally {
+      proxy.release();
+      await proxy.stop();
+    }
+  });
+
+  describe("log lines", () => {
+    const logs = ctx.aws(CloudWatchLogsClient);
+    const group = `/aws/codebuild/prebake-test-logs-${process.pid}`;
+    beforeAll(async () => {
+      await logs.send(new CreateLogGroupCommand({ logGroupName: group }));
+      await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: "build-1" }));
+      await logs.send(
+        new PutLogEventsCommand({
+          logGroupName: group,
+          logStreamName: "build-1",
+          logEvents: [{ timestamp: Date.now(), message: "[Container] running" }],
+        }),
+      );
+    });
+    afterAll(async () => {
+      await logs.send(new DeleteLogGroupCommand({ logGroupName: group })).catch(() => undefined);
+    });
+    const page = (logStreamName: string, nextToken?: string) =>
+      readLogPage(ctx, new FollowDeadline(30_000, "a test build"), {
+        logGroupName: group,
+        logStreamName,
+        nextToken,
+      });
+
+    it("reads a page; a stream that does not exist yet is no page (the build container has not started)", async () => {
+      expect((await page("build-1"))?.events?.map((e) => e.message)).toEqual(["[Container] running"]);
+      expect(await page("not-yet")).toBeUndefined();
+    });
+
+    it("any other log error is an error (exit 5 naming the log stream), not silence", async () => {
+      const err = await page("build-1", "not-a-token").catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect((err as UnavailableError).toLine()).toContain(
+        `CloudWatch Logs ${group}/build-1: cannot read the build's log (InvalidParameterException`,
+      );
+    });
   });
 });

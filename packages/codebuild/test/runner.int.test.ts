@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Writable } from "node:stream";
@@ -9,7 +9,7 @@ import {
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { DeleteParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { BuildFailedError, type ConfigError, createContext } from "@prebake/core";
+import { BuildFailedError, ConfigError, createContext } from "@prebake/core";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { parseBuildspec, runLocalBuild } from "../src/index.ts";
 
@@ -218,6 +218,41 @@ phases:
     );
   });
 
+  it("artifacts.name that leaves -a is refused (exit 3) before the build runs, and nothing is written there", async () => {
+    const top = mkdtempSync(join(tmpdir(), "prebake-cb-esc-"));
+    const artifactsDir = join(top, "a", "b");
+    const { result, text } = await run(
+      "version: 0.2\nphases:\n  build:\n    commands: [echo built, echo x > f.txt]\nartifacts:\n  files: [f.txt]\n  name: ../../tmp/escaped\n",
+      { artifactsDir },
+    );
+    expect(result).toBeInstanceOf(ConfigError);
+    expect((result as ConfigError).exitCode).toBe(3);
+    expect((result as ConfigError).toLine()).toContain(
+      "buildspec.yml: artifacts.name: '../../tmp/escaped' leaves",
+    );
+    expect(existsSync(join(top, "tmp", "escaped"))).toBe(false);
+    expect(text).not.toContain("built");
+  });
+
+  it("set -x traces the build's own commands in sh and bash; the driver's markers stay untraced", async () => {
+    for (const shell of ["sh", "bash"]) {
+      const { result, text } = await run(
+        `version: 0.2\nenv:\n  shell: ${shell}\n  exported-variables: [V]\nphases:\n  build:\n    commands: ["set -x", "V=traced-value", "echo done"]\n  post_build:\n    commands: ["echo after"]\n`,
+      );
+      expect(result).toMatchObject({
+        status: "SUCCEEDED",
+        exportedVariables: { V: "traced-value" },
+        phases: [
+          { name: "BUILD", status: "SUCCEEDED" },
+          { name: "POST_BUILD", status: "SUCCEEDED" },
+        ],
+      });
+      expect(text).toMatch(/\+ V=traced-value/);
+      expect(text).not.toContain("__pb_");
+      expect(text).not.toContain("##prebake:");
+    }
+  });
+
   it("privileged mode gives the build the host engine's socket; without it there is none", async () => {
     const spec =
       "version: 0.2\nphases:\n  build:\n    commands: ['test -S /var/run/docker.sock && echo engine-socket-there']\n";
@@ -245,11 +280,14 @@ phases:
           SecretString: JSON.stringify({ user: "ci", pass: "pw-42" }),
         }),
       );
+      // The build sees the values; everything printed shows *** in their place.
       const { result, text } = await run(
-        `version: 0.2\nenv:\n  secrets-manager:\n    PASS: ${secretId}:pass\n    ALL: ${secretId}\nphases:\n  build:\n    commands: ['echo "pass=$PASS all=$ALL"']\n`,
+        `version: 0.2\nenv:\n  secrets-manager:\n    PASS: ${secretId}:pass\n    ALL: ${secretId}\nphases:\n  build:\n    commands:\n      - 'echo "pass=$PASS all=$ALL"'\n      - test "$PASS" = pw-42 && case "$ALL" in *'"user":"ci","pass":"pw-42"'*) echo values-seen;; esac\n`,
       );
       expect(result).toMatchObject({ status: "SUCCEEDED" });
-      expect(text).toContain('pass=pw-42 all={"user":"ci","pass":"pw-42"}');
+      expect(text).toContain("pass=*** all=***");
+      expect(text).toContain("values-seen");
+      expect(text).not.toContain("pw-42");
     });
 
     it("a missing parameter is one line naming the buildspec field (exit 3), before any container", async () => {
@@ -267,10 +305,12 @@ phases:
         new PutParameterCommand({ Name: name, Value: "s3cr3t-value", Type: "SecureString", Overwrite: true }),
       );
       const { result, text } = await run(
-        `version: 0.2\nenv:\n  parameter-store:\n    TOKEN: ${name}\nphases:\n  build:\n    commands: ['echo "token=$TOKEN"']\n`,
+        `version: 0.2\nenv:\n  parameter-store:\n    TOKEN: ${name}\nphases:\n  build:\n    commands: ['echo "token=$TOKEN"', 'test "$TOKEN" = s3cr3t-value && echo value-seen']\n`,
       );
       expect(result).toMatchObject({ status: "SUCCEEDED" });
-      expect(text).toContain("token=s3cr3t-value");
+      expect(text).toContain("token=***");
+      expect(text).toContain("value-seen");
+      expect(text).not.toContain("s3cr3t-value");
     });
   });
 

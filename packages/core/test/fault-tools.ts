@@ -6,12 +6,20 @@
  *   A RUN step, a buildspec command, pip and a Python import wait on it over host networking.
  * - HoldingProxy: forwards to a real service (the registry, the emulator) but holds the requests
  *   it is told to while holding, so a push or a remote build stays in flight for as long as needed.
+ * - FreezableSocketProxy: the real Docker engine behind a socket that can stop answering.
  * - CliRun: the real CLI as a child process on Node 24, with its output and exit.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { createReadStream, existsSync, statSync } from "node:fs";
+import { createReadStream, existsSync, mkdtempSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import {
+  type AddressInfo,
+  connect,
+  createServer as createNetServer,
+  type Server as NetServer,
+  type Socket,
+} from "node:net";
+import { tmpdir } from "node:os";
 import { join, normalize, resolve } from "node:path";
 
 export const REPO = resolve(import.meta.dirname, "../../..");
@@ -113,7 +121,8 @@ export class HoldingProxy {
       req.pipe(up);
     };
     this.server = createServer((req, res) => {
-      if (this.holding && shouldHold(req)) this.held.push(() => forward(req, res));
+      // A held request whose client gave up is dropped on release, not forwarded.
+      if (this.holding && shouldHold(req)) this.held.push(() => !req.socket.destroyed && forward(req, res));
       else forward(req, res);
     });
   }
@@ -134,6 +143,11 @@ export class HoldingProxy {
     for (const go of held) go();
   }
 
+  /** How many requests are held now. */
+  get heldCount(): number {
+    return this.held.length;
+  }
+
   async stop(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise((ok) => this.server.close(ok));
@@ -144,16 +158,72 @@ export class HoldingProxy {
 export const holdBlobUploads = (req: IncomingMessage) =>
   req.method === "POST" && /\/blobs\/uploads\/?/.test(req.url ?? "");
 
+/**
+ * A unix socket in front of the real Docker engine that can freeze: while frozen, nothing passes
+ * either way (new connections are accepted and left waiting), as with an engine that hangs.
+ */
+export class FreezableSocketProxy {
+  readonly path = join(mkdtempSync(join(tmpdir(), "prebake-engine-")), "docker.sock");
+  private frozen = false;
+  private readonly parked: (() => void)[] = [];
+  private readonly sockets = new Set<Socket>();
+  private readonly server: NetServer;
+
+  constructor(upstream = "/var/run/docker.sock") {
+    this.server = createNetServer((client) => {
+      const up = connect(upstream);
+      for (const s of [client, up]) {
+        this.sockets.add(s);
+        s.on("error", () => undefined);
+        s.on("close", () => this.sockets.delete(s));
+      }
+      const relay = (from: Socket, to: Socket) => {
+        from.on("data", (chunk) => this.pass(() => to.write(chunk)));
+        from.on("end", () => this.pass(() => to.end()));
+      };
+      relay(client, up);
+      relay(up, client);
+    });
+  }
+
+  private pass(send: () => void): void {
+    if (this.frozen) this.parked.push(send);
+    else send();
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((ok) => this.server.listen(this.path, ok));
+    return this;
+  }
+
+  freeze(): void {
+    this.frozen = true;
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const send of this.parked.splice(0)) send();
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise((ok) => this.server.close(ok));
+  }
+}
+
 /** The real CLI in a child process (Node 24), its output collected as it comes. */
 export class CliRun {
   readonly child: ChildProcess;
+  /** stdout and stderr as they came, interleaved. */
   output = "";
+  stdout = "";
   readonly exited: Promise<number | null>;
 
   constructor(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
     this.child = spawn(NODE, [CLI, ...args], { cwd, env: { ...process.env, CI: "true", ...env } });
     this.child.stdout!.on("data", (d) => {
       this.output += String(d);
+      this.stdout += String(d);
     });
     this.child.stderr!.on("data", (d) => {
       this.output += String(d);
@@ -192,7 +262,7 @@ export class CliRun {
 export async function runCli(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
   const run = new CliRun(cwd, args, env);
   const code = await run.exited;
-  return { code, output: run.output };
+  return { code, output: run.output, stdout: run.stdout };
 }
 
 /** Containers (running or not) that carry a label, e.g. `prebake.pid=1234`. */

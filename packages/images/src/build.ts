@@ -2,9 +2,12 @@ import type { Readable } from "node:stream";
 import {
   BuildFailedError,
   type Context,
+  containerRuntime,
   type DockerStreamEvent,
   firstLine,
   followDockerStream,
+  isPrebakeError,
+  registerCleanup,
 } from "@prebake/core";
 
 export interface BuildRequest {
@@ -25,6 +28,7 @@ export interface BuildRequest {
 
 const TAIL_LINES = 15;
 const STEP = /^Step (\d+)\/(\d+) : (.*)$/;
+const RUNNING_IN = /^ ---> Running in ([0-9a-f]{12,64})$/;
 // The classic builder colours a RUN's stderr; the colour codes must not reach messages.
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
 
@@ -37,6 +41,8 @@ export class BuildProgress {
   private tail: string[] = [];
   private partial = "";
   imageId: string | undefined;
+  /** The container the current step runs in (the classic builder's intermediate container). */
+  stepContainer: string | undefined;
 
   private readonly onStep: (step: string) => void;
   private readonly onLine: (line: string) => void;
@@ -59,6 +65,8 @@ export class BuildProgress {
     const line = raw.replace(ANSI, "").replace(/\s+$/, "");
     if (!line) return;
     this.onLine(line);
+    const running = RUNNING_IN.exec(line);
+    if (running) this.stepContainer = running[1];
     const m = STEP.exec(line);
     if (m) {
       // Multi-line RUNs arrive joined with runs of spaces; one short line is enough to find it.
@@ -79,28 +87,29 @@ export class BuildProgress {
   }
 }
 
-/** Build one image with the engine; returns the image id. A failed step is a BuildFailedError (exit 8). */
-export async function buildImage(ctx: Context, req: BuildRequest): Promise<string> {
-  const docker = ctx.docker();
+/** Progress of a build as the output shows it: every step in a CI log, the latest output line as progress. */
+function buildProgressFor(ctx: Context, label: string): BuildProgress {
   const { out } = ctx;
-  const progress = new BuildProgress(
+  return new BuildProgress(
     // A TTY rewrites one status line; a CI log gets every step (they are few and each one matters).
     (step) => {
-      if (out.tty) out.progress(req.label, step);
-      else out.info(`${req.label}: ${step}`);
+      if (out.tty) out.progress(label, step);
+      else out.info(`${label}: ${step}`);
     },
     // A long RUN (an 8-minute OTP compile) must not look hung: its latest output line shows as
     // progress, throttled to one line every few seconds in a CI log.
     (line) => {
       out.debug(line);
       if (!out.verbose && !/^(Step \d+\/\d+ : | ---> |Removing intermediate container )/.test(line)) {
-        out.progress(`${req.label} output`, line.length > 160 ? `${line.slice(0, 160)}…` : line);
+        out.progress(`${label} output`, line.length > 160 ? `${line.slice(0, 160)}…` : line);
       }
     },
   );
-  let stream: NodeJS.ReadableStream;
+}
+
+async function requestBuild(ctx: Context, req: BuildRequest): Promise<NodeJS.ReadableStream> {
   try {
-    stream = await docker.buildImage(req.context, {
+    return await ctx.docker().buildImage(req.context, {
       t: req.tags[0],
       dockerfile: req.dockerfile,
       buildargs: req.buildArgs,
@@ -119,21 +128,45 @@ export async function buildImage(ctx: Context, req: BuildRequest): Promise<strin
       cause: err,
     });
   }
+}
+
+function stepFailure(req: BuildRequest, progress: BuildProgress, err: unknown): BuildFailedError {
+  const tail = progress.lastLines();
+  // The engine repeats the whole command in its message; the step already names it.
+  const code = /returned a non-zero code: (\d+)/.exec(firstLine(err));
+  const why = code ? `exit code ${code[1]}` : firstLine(err);
+  return new BuildFailedError(
+    `${progress.step || "the build"} failed (${why})${tail.length ? `; last output: ${tail.join(" | ")}` : ""}`,
+    {
+      where: `image ${req.label}`,
+      fix: "fix that step in the Dockerfile (run with --verbose to see every build line)",
+      cause: err,
+    },
+  );
+}
+
+/** Build one image with the engine; returns the image id. A failed step is a BuildFailedError (exit 8). */
+export async function buildImage(ctx: Context, req: BuildRequest): Promise<string> {
+  const docker = ctx.docker();
+  const runtime = containerRuntime(ctx);
+  const progress = buildProgressFor(ctx, req.label);
+  const stream = await requestBuild(ctx, req);
+  // A signal cancels the build: closing the request makes the engine stop it, and the step's
+  // container is removed now rather than whenever the engine gets to it.
+  const forget = registerCleanup(async () => {
+    (stream as unknown as { destroy?: () => void }).destroy?.();
+    if (progress.stepContainer) await runtime.removeContainer(progress.stepContainer);
+  });
   try {
-    await followDockerStream(docker, stream, (e) => progress.feed(e));
-  } catch (err) {
-    const tail = progress.lastLines();
-    // The engine repeats the whole command in its message; the step already names it.
-    const code = /returned a non-zero code: (\d+)/.exec(firstLine(err));
-    const why = code ? `exit code ${code[1]}` : firstLine(err);
-    throw new BuildFailedError(
-      `${progress.step || "the build"} failed (${why})${tail.length ? `; last output: ${tail.join(" | ")}` : ""}`,
-      {
-        where: `image ${req.label}`,
-        fix: "fix that step in the Dockerfile (run with --verbose to see every build line)",
-        cause: err,
-      },
+    await runtime.watch(
+      `building ${req.label}`,
+      followDockerStream(docker, stream, (e) => progress.feed(e)),
     );
+  } catch (err) {
+    if (isPrebakeError(err) && !(err instanceof BuildFailedError)) throw err; // the engine stopped answering
+    throw stepFailure(req, progress, err);
+  } finally {
+    forget();
   }
   if (!progress.imageId) {
     throw new BuildFailedError("the build ended without an image id", {
