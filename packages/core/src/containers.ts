@@ -1,13 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import type Docker from "dockerode";
 import { registerCleanup } from "./cleanup.ts";
+import { LongLivedContainer, RunToCompletionContainer } from "./container-handles.ts";
 import type { Context } from "./context.ts";
 import { describeMs, withDeadline } from "./deadline.ts";
-import { type DockerStreamEvent, engineAddress, followDockerStream } from "./docker.ts";
+import { type DockerStreamEvent, engineAddress, engineStatus, followDockerStream } from "./docker.ts";
 import { firstLine, UnavailableError } from "./errors.ts";
-import { LineSplitter } from "./lines.ts";
 
 /**
  * The container runtime: the only code in prebake that creates, starts, execs in, waits for or
@@ -50,21 +49,6 @@ export function defaultTimeouts(env: NodeJS.ProcessEnv = process.env): RuntimeTi
   return { callMs, heartbeatMs: Math.min(15_000, Math.max(200, Math.round(callMs / 4))) };
 }
 
-export interface ExecResult {
-  exitCode: number;
-  stdout: string;
-  /** The last lines of stdout and stderr, for error messages. */
-  tail: string[];
-}
-
-export interface RunResult {
-  exitCode: number;
-  /** The container outlived its time limit and was killed. */
-  timedOut: boolean;
-}
-
-const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;
-
 export class ContainerRuntime {
   readonly docker: Docker;
   /** The engine's address, for messages. */
@@ -90,29 +74,44 @@ export class ContainerRuntime {
     });
   }
 
-  /** One engine call, with a deadline. */
-  call<T>(what: string, work: () => Promise<T>): Promise<T> {
-    return withDeadline(work(), this.timeouts.callMs, () => this.hung(what, this.timeouts.callMs));
+  /**
+   * One engine call, with a deadline. The call gets an AbortSignal to hand to dockerode, so a call
+   * that runs out of time is aborted, not just abandoned (its socket would keep the process alive).
+   */
+  call<T>(what: string, work: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const abort = new AbortController();
+    return withDeadline(work(abort.signal), this.timeouts.callMs, () => {
+      abort.abort();
+      return this.hung(what, this.timeouts.callMs);
+    });
   }
 
   /**
-   * A long operation (a build, an exec, a copy): settles with `work`, or rejects when the engine
-   * stops answering pings while it runs.
+   * A long operation (a build, an exec, a copy, a container's run): settles with `work`, or
+   * rejects (and aborts the work's signal) once the engine stops answering pings while it runs.
    */
-  async watch<T>(what: string, work: Promise<T>): Promise<T> {
+  async watch<T>(what: string, work: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const abort = new AbortController();
     const stop = new AbortController();
     const heartbeat = async (): Promise<never> => {
       for (;;) {
         await sleep(this.timeouts.heartbeatMs, undefined, { signal: stop.signal });
-        await this.call(`a ping while ${what}`, () => this.docker.ping());
+        // dockerode takes the signal at run time; its type declarations lack the options argument.
+        const ping = this.docker.ping as unknown as (options: {
+          abortSignal: AbortSignal;
+        }) => Promise<unknown>;
+        await this.call(`a ping while ${what}`, (abortSignal) => ping.call(this.docker, { abortSignal }));
       }
     };
-    // Once the work settles, the heartbeat's pending sleep is aborted: it must not keep the process alive.
     const beat = heartbeat();
     beat.catch(() => undefined);
     try {
-      return await Promise.race([work, beat]);
+      return await Promise.race([work(abort.signal), beat]);
+    } catch (err) {
+      abort.abort();
+      throw err;
     } finally {
+      // The heartbeat's pending sleep must not keep the process alive once the work settled.
       stop.abort();
     }
   }
@@ -128,7 +127,7 @@ export class ContainerRuntime {
       const info = await this.call(`inspecting image ${ref}`, () => this.docker.getImage(ref).inspect());
       return info.Id;
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
+      if (engineStatus(err) === 404) return undefined;
       throw err instanceof UnavailableError ? err : this.unreachable(`inspecting image ${ref}`, err);
     }
   }
@@ -149,15 +148,16 @@ export class ContainerRuntime {
     ref: string,
     options: { auth?: object; onEvent?: (event: DockerStreamEvent) => void } = {},
   ): Promise<void> {
-    const stream = await this.call(`a pull of ${ref}`, () =>
-      this.docker.pull(ref, options.auth ? { authconfig: options.auth } : {}),
+    const stream = await this.call(`a pull of ${ref}`, (abortSignal) =>
+      this.docker.pull(ref, { ...(options.auth ? { authconfig: options.auth } : {}), abortSignal }),
     );
-    const forget = registerCleanup(() => (stream as unknown as { destroy?: () => void }).destroy?.());
+    const close = () => (stream as unknown as { destroy?: () => void }).destroy?.();
+    const forget = registerCleanup(close);
     try {
-      await this.watch(
-        `pulling ${ref}`,
-        followDockerStream(this.docker, stream, options.onEvent ?? (() => {})),
-      );
+      await this.watch(`pulling ${ref}`, (abortSignal) => {
+        abortSignal.addEventListener("abort", close);
+        return followDockerStream(this.docker, stream, options.onEvent ?? (() => {}));
+      });
     } finally {
       forget();
     }
@@ -166,12 +166,12 @@ export class ContainerRuntime {
   /** Remove a container by id or name, whatever its state; a container that is gone already is fine. */
   async removeContainer(idOrName: string): Promise<void> {
     try {
-      await this.call(`removing container ${idOrName}`, () =>
-        this.docker.getContainer(idOrName).remove({ force: true, v: true }),
+      await this.call(`removing container ${idOrName}`, (abortSignal) =>
+        this.docker.getContainer(idOrName).remove({ force: true, v: true, abortSignal }),
       );
     } catch (err) {
       // 404: already gone; 409: the engine is removing it already.
-      if (statusOf(err) === 404 || statusOf(err) === 409) return;
+      if (engineStatus(err) === 404 || engineStatus(err) === 409) return;
       this.warn(
         `could not remove container ${idOrName} (${firstLine(err)}); remove it with: docker rm -f ${idOrName}`,
       );
@@ -199,8 +199,9 @@ export class ContainerRuntime {
       removed ??= cleanup();
       return removed;
     };
-    creating = this.call(`creating container ${name}`, () =>
+    creating = this.call(`creating container ${name}`, (abortSignal) =>
       this.docker.createContainer({
+        abortSignal,
         name,
         Image: spec.image,
         Cmd: spec.cmd,
@@ -225,7 +226,9 @@ export class ContainerRuntime {
     const { name, remove } = await this.createRegistered({ ...spec, cmd: spec.cmd ?? ["sleep", "infinity"] });
     const handle = new LongLivedContainer(this, name, remove);
     try {
-      await this.call(`starting container ${name}`, () => this.docker.getContainer(name).start());
+      await this.call(`starting container ${name}`, (abortSignal) =>
+        this.docker.getContainer(name).start({ abortSignal }),
+      );
     } catch (err) {
       await remove();
       throw err;
@@ -237,143 +240,6 @@ export class ContainerRuntime {
   async create(spec: ContainerSpec): Promise<RunToCompletionContainer> {
     const { name, remove } = await this.createRegistered(spec);
     return new RunToCompletionContainer(this, name, remove);
-  }
-}
-
-/** What every container handle can do: copy files in and out, and remove itself. */
-export class ContainerHandle {
-  readonly name: string;
-  protected readonly runtime: ContainerRuntime;
-  /** Removes the container (idempotent) and forgets its cleanup. */
-  readonly remove: () => Promise<void>;
-
-  constructor(runtime: ContainerRuntime, name: string, remove: () => Promise<void>) {
-    this.runtime = runtime;
-    this.name = name;
-    this.remove = remove;
-  }
-
-  protected get container(): Docker.Container {
-    return this.runtime.docker.getContainer(this.name);
-  }
-
-  /** Unpack a tar stream at `path` in the container. */
-  async putArchive(tar: NodeJS.ReadableStream, path: string): Promise<void> {
-    await this.runtime.watch(`copying files into ${this.name}`, this.container.putArchive(tar, { path }));
-  }
-
-  /** Whether a file or folder exists in the container. */
-  async hasPath(path: string): Promise<boolean> {
-    try {
-      const tar = await this.runtime.call(`reading ${path} in ${this.name}`, () =>
-        this.container.getArchive({ path }),
-      );
-      tar.resume();
-      return true;
-    } catch (err) {
-      if (statusOf(err) === 404) return false;
-      throw err;
-    }
-  }
-
-  /** A tar of `path` in the container (rooted at the path's own name), written into `sink`. */
-  async copyOut(path: string, sink: (tar: NodeJS.ReadableStream) => Promise<void>): Promise<void> {
-    const tar = await this.runtime.call(`reading ${path} in ${this.name}`, () =>
-      this.container.getArchive({ path }),
-    );
-    await this.runtime.watch(`copying ${path} out of ${this.name}`, sink(tar));
-  }
-
-  /** Demultiplex an attach/exec stream into stdout and stderr lines. */
-  protected demux(
-    stream: NodeJS.ReadableStream,
-    stdout: LineSplitter,
-    stderr: LineSplitter,
-    onStdout?: (chunk: Buffer) => void,
-  ): void {
-    const sink = (lines: LineSplitter, extra?: (chunk: Buffer) => void) =>
-      new Writable({
-        write(chunk: Buffer, _e: BufferEncoding, cb: () => void) {
-          extra?.(chunk);
-          lines.push(chunk);
-          cb();
-        },
-      });
-    this.runtime.docker.modem.demuxStream(stream, sink(stdout, onStdout), sink(stderr));
-  }
-}
-
-/** Resolves when a stream has ended (or closed, or errored). */
-function ended(stream: NodeJS.ReadableStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.on("end", resolve);
-    stream.on("close", resolve);
-    stream.on("error", reject);
-  });
-}
-
-export class LongLivedContainer extends ContainerHandle {
-  /** Run argv (never a shell string) to its end; lines of stdout and stderr go to onLine as they come. */
-  async exec(argv: string[], onLine?: (line: string) => void): Promise<ExecResult> {
-    const what = `${argv[0]} in ${this.name}`;
-    const exec = await this.runtime.call(`creating an exec of ${what}`, () =>
-      this.container.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true }),
-    );
-    const stream = await this.runtime.call(`starting ${what}`, () =>
-      exec.start({ hijack: true, stdin: false }),
-    );
-    const stdoutLines = new LineSplitter(onLine);
-    const stderrLines = new LineSplitter(onLine);
-    const chunks: Buffer[] = [];
-    this.demux(stream, stdoutLines, stderrLines, (c) => chunks.push(c));
-    await this.runtime.watch(`running ${what}`, ended(stream));
-    stdoutLines.flush();
-    stderrLines.flush();
-    const info = await this.runtime.call(`inspecting ${what}`, () => exec.inspect());
-    const tail = [...stdoutLines.tail, ...stderrLines.tail].slice(-25);
-    return { exitCode: info.ExitCode ?? 1, stdout: Buffer.concat(chunks).toString("utf8"), tail };
-  }
-}
-
-export class RunToCompletionContainer extends ContainerHandle {
-  /**
-   * Start the container's command and follow it to its end: stdout and stderr lines (merged, as a
-   * build log is) go to onLine. A start that fails removes the container and rethrows the engine's
-   * error. After timeoutMs the container is killed and the result says timedOut.
-   */
-  async run(onLine: (line: string) => void, options: { timeoutMs?: number } = {}): Promise<RunResult> {
-    const stream = await this.runtime.call(`attaching to ${this.name}`, () =>
-      this.container.attach({ stream: true, stdout: true, stderr: true }),
-    );
-    const lines = new LineSplitter(onLine);
-    this.demux(stream, lines, lines);
-    const output = ended(stream).catch(() => undefined);
-    try {
-      await this.runtime.call(`starting ${this.name}`, () => this.container.start());
-    } catch (err) {
-      (stream as unknown as { destroy?: () => void }).destroy?.();
-      await this.remove();
-      throw err;
-    }
-    const timers = new AbortController();
-    try {
-      const waited = this.container.wait() as Promise<{ StatusCode: number }>;
-      const limit = options.timeoutMs
-        ? sleep(options.timeoutMs, "timed out" as const, { signal: timers.signal })
-        : new Promise<never>(() => {});
-      const result = await this.runtime.watch(`waiting for ${this.name}`, Promise.race([waited, limit]));
-      if (result === "timed out") {
-        await this.runtime.call(`stopping ${this.name}`, () => this.container.kill()).catch(() => undefined);
-        return { exitCode: 137, timedOut: true };
-      }
-      // The last lines can trail the exit by a moment; do not wait for them forever.
-      await Promise.race([output, sleep(2000, undefined, { signal: timers.signal })]);
-      return { exitCode: result.StatusCode, timedOut: false };
-    } finally {
-      timers.abort();
-      (stream as unknown as { destroy?: () => void }).destroy?.();
-      lines.flush();
-    }
   }
 }
 

@@ -13,6 +13,9 @@ export function engineAddress(profile: Pick<ResolvedProfile, "dockerSocket">): s
   return process.env.DOCKER_HOST ?? profile.dockerSocket ?? "/var/run/docker.sock";
 }
 
+/** The engine's HTTP status in an error from dockerode (404: no such container or image). */
+export const engineStatus = (err: unknown) => (err as { statusCode?: number }).statusCode;
+
 /** Fail early, with the fix, when no engine answers. */
 export async function assertDockerAvailable(docker: Docker): Promise<void> {
   try {

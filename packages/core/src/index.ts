@@ -3,16 +3,18 @@ export * from "./cleanup.ts";
 export * from "./command.ts";
 export * from "./config.ts";
 export {
-  CONTAINER_PID_LABEL,
   ContainerHandle,
-  ContainerRuntime,
-  type ContainerSpec,
-  containerRuntime,
-  defaultTimeouts,
   type ExecResult,
   LongLivedContainer,
   type RunResult,
   RunToCompletionContainer,
+} from "./container-handles.ts";
+export {
+  CONTAINER_PID_LABEL,
+  ContainerRuntime,
+  type ContainerSpec,
+  containerRuntime,
+  defaultTimeouts,
   type RuntimeTimeouts,
 } from "./containers.ts";
 export * from "./context.ts";

@@ -158,10 +158,12 @@ export async function buildImage(ctx: Context, req: BuildRequest): Promise<strin
     if (progress.stepContainer) await runtime.removeContainer(progress.stepContainer);
   });
   try {
-    await runtime.watch(
-      `building ${req.label}`,
-      followDockerStream(docker, stream, (e) => progress.feed(e)),
-    );
+    await runtime.watch(`building ${req.label}`, (abortSignal) => {
+      abortSignal.addEventListener("abort", () =>
+        (stream as unknown as { destroy?: () => void }).destroy?.(),
+      );
+      return followDockerStream(docker, stream, (e) => progress.feed(e));
+    });
   } catch (err) {
     if (isPrebakeError(err) && !(err instanceof BuildFailedError)) throw err; // the engine stopped answering
     throw stepFailure(req, progress, err);
