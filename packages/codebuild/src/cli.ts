@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { type CommandRegistrar, ConfigError, parseKeyValueOptions } from "@prebake/core";
+import { type CommandRegistrar, ConfigError, type Context, parseKeyValueOptions } from "@prebake/core";
 import { loadBuildspec } from "./buildspec.ts";
 import { loadEnvFile } from "./environment.ts";
 import { deployedProjectName, projectSettings, resolveProjectImage } from "./project.ts";
@@ -32,6 +32,67 @@ function hostCredentials(): { secret: Record<string, string>; plain: Record<stri
     secret: pick(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]),
     plain: pick(["AWS_PROFILE", "AWS_REGION"]),
   };
+}
+
+function parseTimeout(value: string): number {
+  const minutes = Number(value);
+  if (!(Number.isInteger(minutes) && minutes >= 5 && minutes <= 2160)) {
+    throw new ConfigError(`'${value}' is not a build timeout`, {
+      where: "--timeout",
+      fix: "give whole minutes from 5 to 2160 (CodeBuild's range)",
+    });
+  }
+  return minutes;
+}
+
+/** `prebake codebuild run`: a project's build (or any image + buildspec) locally; in the aws profile a project runs in CodeBuild. */
+async function codebuildRun(ctx: Context, opts: RunOptions): Promise<void> {
+  const root = ctx.config.rootDir;
+  if (opts.project && ctx.config.profile.kind === "aws" && !opts.local) {
+    // The same target, remote in the aws profile: the deployed project runs in CodeBuild.
+    const projectName = deployedProjectName(root, ctx.config.project, opts.project);
+    ctx.out.info(`aws profile: running ${projectName} in CodeBuild (--local to run it here)`);
+    await runRemoteBuild(ctx, { projectName, image: opts.image, wait: true });
+    return;
+  }
+  const stack = opts.project?.split("/")[0];
+  const settings = opts.project
+    ? projectSettings(root, opts.project, ctx.config.profile.kind, ctx.config.stacks[stack!]?.parameters)
+    : undefined;
+  // --image wins; otherwise the project's image (an image project's pushed, registry-confirmed uri).
+  const projectImage = settings && !opts.image ? await resolveProjectImage(ctx, settings) : undefined;
+  const image = opts.image ?? projectImage?.image;
+  if (!image) {
+    throw new ConfigError(`no image to build in${projectImage ? `: ${projectImage.imageSource}` : ""}`, {
+      where: opts.project ? "--project" : "--image",
+      fix: "pass --image, or push the project's image first",
+    });
+  }
+  const timeoutMinutes = parseTimeout(opts.timeout);
+  // CodeBuild's own default: buildspec.yml at the root of the source.
+  const buildspecPath = opts.buildspec ?? settings?.buildspec ?? "buildspec.yml";
+  const sourceDir = resolve(opts.source);
+  const spec = loadBuildspec(resolve(sourceDir, buildspecPath), buildspecPath);
+  if (settings)
+    ctx.out.info(`project ${settings.project}: image ${image} (${projectImage?.imageSource ?? "--image"})`);
+  const host = opts.credentials ? hostCredentials() : { secret: {}, plain: {} };
+  const result = await runLocalBuild(ctx, {
+    image,
+    spec,
+    sourceDir,
+    artifactsDir: opts.artifacts,
+    env: {
+      ...(settings?.env ?? {}),
+      ...(opts.envFile ? loadEnvFile(opts.envFile) : {}),
+      ...host.plain,
+    },
+    secretEnv: host.secret,
+    timeoutMinutes,
+    privileged: opts.privileged ?? settings?.privileged ?? false,
+    project: settings?.project,
+    imageSource: projectImage?.imageSource ?? "--image",
+  });
+  ctx.out.result(result);
 }
 
 export const registerCodeBuildCommands: CommandRegistrar = (program, getContext) => {
@@ -81,67 +142,7 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
         "  prebake --json codebuild run -i prebake/debian:bookworm -b ci/buildspec.yml -e .env -c\n" +
         "  npx nx run hello-erlang:codebuild",
     )
-    .action(async (opts: RunOptions) => {
-      const ctx = getContext();
-      const root = ctx.config.rootDir;
-      if (opts.project && ctx.config.profile.kind === "aws" && !opts.local) {
-        // The same target, remote in the aws profile: the deployed project runs in CodeBuild.
-        const projectName = deployedProjectName(root, ctx.config.project, opts.project);
-        ctx.out.info(`aws profile: running ${projectName} in CodeBuild (--local to run it here)`);
-        await runRemoteBuild(ctx, { projectName, image: opts.image, wait: true });
-        return;
-      }
-      const settings = opts.project
-        ? projectSettings(
-            root,
-            opts.project,
-            ctx.config.profile.kind,
-            ctx.config.stacks[opts.project.split("/")[0]!]?.parameters,
-          )
-        : undefined;
-      // --image wins; otherwise the project's image (an image project's pushed, registry-confirmed uri).
-      const projectImage = settings && !opts.image ? await resolveProjectImage(ctx, settings) : undefined;
-      const image = opts.image ?? projectImage?.image;
-      if (!image) {
-        throw new ConfigError(`no image to build in${projectImage ? `: ${projectImage.imageSource}` : ""}`, {
-          where: opts.project ? "--project" : "--image",
-          fix: "pass --image, or push the project's image first",
-        });
-      }
-      const timeoutMinutes = Number(opts.timeout);
-      if (!(Number.isInteger(timeoutMinutes) && timeoutMinutes >= 5 && timeoutMinutes <= 2160)) {
-        throw new ConfigError(`'${opts.timeout}' is not a build timeout`, {
-          where: "--timeout",
-          fix: "give whole minutes from 5 to 2160 (CodeBuild's range)",
-        });
-      }
-      // CodeBuild's own default: buildspec.yml at the root of the source.
-      const buildspecPath = opts.buildspec ?? settings?.buildspec ?? "buildspec.yml";
-      const sourceDir = resolve(opts.source);
-      const spec = loadBuildspec(resolve(sourceDir, buildspecPath), buildspecPath);
-      if (settings)
-        ctx.out.info(
-          `project ${settings.project}: image ${image} (${projectImage?.imageSource ?? "--image"})`,
-        );
-      const host = opts.credentials ? hostCredentials() : { secret: {}, plain: {} };
-      const result = await runLocalBuild(ctx, {
-        image,
-        spec,
-        sourceDir,
-        artifactsDir: opts.artifacts,
-        env: {
-          ...(settings?.env ?? {}),
-          ...(opts.envFile ? loadEnvFile(opts.envFile) : {}),
-          ...host.plain,
-        },
-        secretEnv: host.secret,
-        timeoutMinutes,
-        privileged: opts.privileged ?? settings?.privileged ?? false,
-        project: settings?.project,
-        imageSource: projectImage?.imageSource ?? "--image",
-      });
-      ctx.out.result(result);
-    });
+    .action((opts: RunOptions) => codebuildRun(getContext(), opts));
 
   codebuild
     .command("start")

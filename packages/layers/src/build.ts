@@ -149,80 +149,114 @@ interface Mapping {
   python: string;
 }
 
-async function installFor(
-  ctx: Context,
-  runner: CommandRunner,
-  map: Mapping,
-  def: LayerDefinition,
-  arch: Architecture,
-  version: string,
-  index: PipIndex,
-  workDir: string,
-  stageDir: string,
-  options: BuildOptions,
-): Promise<{ distributions: ResolvedDistribution[]; batches: number }> {
-  const py = PYTHON_RUNTIMES[version]!;
-  const pipBase = [
-    map.python,
-    "-m",
-    "pip",
-    "install",
-    "--isolated",
-    "--disable-pip-version-check",
-    ...(options.debug ? ["-v"] : []),
-  ];
-  const target = [...indexArgs(index), ...targetArgs(py, arch)];
-  const onLine = (line: string) => (options.debug ? ctx.out.info(line) : ctx.out.debug(line));
-  const reportFile = join(workDir, `report-${version}.json`);
-  const requirements = join(def.dir, relative(def.dir, def.requirementsPath));
+/** Where the build's commands run, and how host paths look there. */
+interface Workspace {
+  runner: CommandRunner;
+  map: Mapping;
+}
 
-  ctx.out.progress("pip", `resolving ${relative(def.dir, def.requirementsPath)} for ${py.runtime} ${arch}`);
-  const resolved = await runner.run(
+/** One Python version of one architecture: what pip installs, where, and from which index. */
+interface PipJob {
+  def: LayerDefinition;
+  arch: Architecture;
+  version: string;
+  index: PipIndex;
+  workDir: string;
+  stageDir: string;
+  options: BuildOptions;
+}
+
+/** The pip command both steps share, and the options that pick wheels for the Lambda runtime. */
+function pipCommand(ws: Workspace, job: PipJob) {
+  const py = PYTHON_RUNTIMES[job.version]!;
+  return {
+    py,
+    base: [
+      ws.map.python,
+      "-m",
+      "pip",
+      "install",
+      "--isolated",
+      "--disable-pip-version-check",
+      ...(job.options.debug ? ["-v"] : []),
+    ],
+    target: [...indexArgs(job.index), ...targetArgs(py, job.arch)],
+  };
+}
+
+const pipLines = (ctx: Context, job: PipJob) => (line: string) =>
+  job.options.debug ? ctx.out.info(line) : ctx.out.debug(line);
+
+/** pip's dry run with --report: every distribution the requirements resolve to, with its exact file. */
+async function resolveDistributions(
+  ctx: Context,
+  ws: Workspace,
+  job: PipJob,
+): Promise<ResolvedDistribution[]> {
+  const { def, workDir } = job;
+  const { py, base, target } = pipCommand(ws, job);
+  const reportFile = join(workDir, `report-${job.version}.json`);
+  const requirements = join(def.dir, relative(def.dir, def.requirementsPath));
+  ctx.out.progress(
+    "pip",
+    `resolving ${relative(def.dir, def.requirementsPath)} for ${py.runtime} ${job.arch}`,
+  );
+  const resolved = await ws.runner.run(
     [
-      ...pipBase,
+      ...base,
       "--dry-run",
       "--ignore-installed",
       "--quiet",
       "--report",
-      map.path(reportFile),
+      ws.map.path(reportFile),
       "--target",
-      map.path(join(workDir, "resolve")),
+      ws.map.path(join(workDir, "resolve")),
       ...target,
       "-r",
-      map.path(requirements),
+      ws.map.path(requirements),
     ],
-    onLine,
+    pipLines(ctx, job),
   );
   if (resolved.exitCode !== 0)
-    throw pipFailure("resolution", resolved.tail, def, ` (${py.runtime}, ${arch})`);
-  const distributions = parsePipReport(await readFile(reportFile, "utf8"));
+    throw pipFailure("resolution", resolved.tail, def, ` (${py.runtime}, ${job.arch})`);
+  return parsePipReport(await readFile(reportFile, "utf8"));
+}
 
+/** Resolve, then install the exact files in batches that keep each command line under ARG_MAX. */
+async function installFor(
+  ctx: Context,
+  ws: Workspace,
+  job: PipJob,
+): Promise<{ distributions: ResolvedDistribution[]; batches: number }> {
+  const { def, workDir } = job;
+  const distributions = await resolveDistributions(ctx, ws, job);
+  const { py, base, target } = pipCommand(ws, job);
   // pip compiles .pyc by default; slimming removes them (Lambda's /opt is read-only, they would never be
   // refreshed), which keeps "before slimming" honest: it is what a plain pip install produces.
   const installArgv = (batchDir: string, batch: string[]) => [
-    ...pipBase,
+    ...base,
     "--no-deps",
     "--target",
-    map.path(batchDir),
+    ws.map.path(batchDir),
     ...target,
     ...batch,
   ];
   const fixed = installArgv(join(workDir, "batch-000"), []);
-  const batches = batchArguments(distributions.map(pinnedRequirement), fixed, options.maxArgBytes);
-  const installDir = join(stageDir, installSubdir(def, version));
+  const batches = batchArguments(distributions.map(pinnedRequirement), fixed, job.options.maxArgBytes);
+  const installDir = join(job.stageDir, installSubdir(def, job.version));
   await mkdir(installDir, { recursive: true });
   for (const [i, batch] of batches.entries()) {
     // Each batch gets its own --target: pip refuses to merge into an existing folder (namespace packages
     // shared by two batches would be skipped or clobbered), so batches are merged here, file by file.
     const batchDir = join(workDir, `batch-${String(i).padStart(3, "0")}`);
     await rm(batchDir, { recursive: true, force: true });
+    const of = `${i + 1}/${batches.length}`;
     ctx.out.progress(
       "pip",
-      `installing batch ${i + 1}/${batches.length} (${batch.length} distributions) for ${py.runtime} ${arch}`,
+      `installing batch ${of} (${batch.length} distributions) for ${py.runtime} ${job.arch}`,
     );
-    const argv = installArgv(batchDir, batch);
-    const res = await runner.run(argv, onLine);
-    if (res.exitCode !== 0) throw pipFailure(`install (batch ${i + 1}/${batches.length})`, res.tail, def);
+    const res = await ws.runner.run(installArgv(batchDir, batch), pipLines(ctx, job));
+    if (res.exitCode !== 0) throw pipFailure(`install (batch ${of})`, res.tail, def);
     const conflicts = await mergeTree(batchDir, installDir);
     if (conflicts.length > 0) {
       throw new BuildFailedError(
@@ -237,12 +271,6 @@ async function installFor(
   }
   await dropDirectUrls(installDir);
   return { distributions, batches: batches.length };
-}
-
-/** Where the build's commands run, and how host paths look there. */
-interface Workspace {
-  runner: CommandRunner;
-  map: Mapping;
 }
 
 /**
@@ -335,18 +363,15 @@ async function buildArchitecture(ctx: Context, ws: Workspace, job: ArchitectureJ
   const distributions: ResolvedDistribution[] = [];
   let batches = 0;
   for (const version of def.pythonVersions) {
-    const r = await installFor(
-      ctx,
-      ws.runner,
-      ws.map,
+    const r = await installFor(ctx, ws, {
       def,
       arch,
       version,
-      job.index,
+      index: job.index,
       workDir,
       stageDir,
-      job.options,
-    );
+      options: job.options,
+    });
     distributions.push(...r.distributions);
     batches += r.batches;
   }
