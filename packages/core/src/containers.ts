@@ -5,7 +5,14 @@ import { registerCleanup } from "./cleanup.ts";
 import { LongLivedContainer, RunToCompletionContainer } from "./container-handles.ts";
 import type { Context } from "./context.ts";
 import { describeMs, withDeadline } from "./deadline.ts";
-import { type DockerStreamEvent, engineAddress, engineStatus, followDockerStream } from "./docker.ts";
+import {
+  type DockerStreamEvent,
+  defaultTimeouts,
+  engineAddress,
+  engineStatus,
+  followDockerStream,
+  type RuntimeTimeouts,
+} from "./docker.ts";
 import { firstLine, UnavailableError } from "./errors.ts";
 
 /**
@@ -34,19 +41,6 @@ export interface ContainerSpec {
   /** `host:container[:ro|rw]` bind mounts and `volume:container` named volumes. */
   binds?: string[];
   networkMode?: string;
-}
-
-export interface RuntimeTimeouts {
-  /** One engine API call: create, start, inspect, remove, exec create. */
-  callMs: number;
-  /** How often a long wait asks the engine whether it still answers. */
-  heartbeatMs: number;
-}
-
-/** PREBAKE_ENGINE_TIMEOUT_MS shortens the deadlines (fault-injection tests); the default suits a busy engine. */
-export function defaultTimeouts(env: NodeJS.ProcessEnv = process.env): RuntimeTimeouts {
-  const callMs = Number(env.PREBAKE_ENGINE_TIMEOUT_MS) || 60_000;
-  return { callMs, heartbeatMs: Math.min(15_000, Math.max(200, Math.round(callMs / 4))) };
 }
 
 export class ContainerRuntime {

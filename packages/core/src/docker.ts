@@ -1,5 +1,6 @@
 import Docker from "dockerode";
 import type { ResolvedProfile } from "./config.ts";
+import { describeMs, withDeadline } from "./deadline.ts";
 import { BuildFailedError, firstLine, UnavailableError } from "./errors.ts";
 
 /** A Docker client for the profile: DOCKER_HOST wins, then the profile's socket, then the default socket. */
@@ -16,10 +17,24 @@ export function engineAddress(profile: Pick<ResolvedProfile, "dockerSocket">): s
 /** The engine's HTTP status in an error from dockerode (404: no such container or image). */
 export const engineStatus = (err: unknown) => (err as { statusCode?: number }).statusCode;
 
-/** Fail early, with the fix, when no engine answers. */
+export interface RuntimeTimeouts {
+  /** One engine call: create, start, inspect, remove, exec create, ping. */
+  callMs: number;
+  /** How often a long wait asks the engine whether it still answers. */
+  heartbeatMs: number;
+}
+
+/** PREBAKE_ENGINE_TIMEOUT_MS shortens the deadlines (fault-injection tests); the default suits a busy engine. */
+export function defaultTimeouts(env: NodeJS.ProcessEnv = process.env): RuntimeTimeouts {
+  const callMs = Number(env.PREBAKE_ENGINE_TIMEOUT_MS) || 60_000;
+  return { callMs, heartbeatMs: Math.min(15_000, Math.max(200, Math.round(callMs / 4))) };
+}
+
+/** Fail early, with the fix, when no engine answers (within the engine deadline: a hung engine is not a hang). */
 export async function assertDockerAvailable(docker: Docker): Promise<void> {
+  const { callMs } = defaultTimeouts();
   try {
-    await docker.ping();
+    await withDeadline(docker.ping(), callMs, () => new Error(`no answer within ${describeMs(callMs)}`));
   } catch (err) {
     throw new UnavailableError(`no Docker engine answers (${firstLine(err)})`, {
       where: process.env.DOCKER_HOST ?? "/var/run/docker.sock",

@@ -14,8 +14,6 @@ export {
   ContainerRuntime,
   type ContainerSpec,
   containerRuntime,
-  defaultTimeouts,
-  type RuntimeTimeouts,
 } from "./containers.ts";
 export * from "./context.ts";
 export { describeMs, withDeadline } from "./deadline.ts";

@@ -100,7 +100,8 @@ function serveFile(file: string, res: ServerResponse): void {
 /**
  * An HTTP proxy in front of a real service (the registry, the AWS emulator) that holds the requests
  * `shouldHold` picks while `holding` is on: the service stays real, only its answer is late. release()
- * forwards what was held, so the service's own state moves on as if nothing happened.
+ * forwards what was held, so the service's own state moves on as if nothing happened. Requests
+ * `shouldFail` picks are answered 500 (a service that fails part of the way).
  */
 export class HoldingProxy {
   port = 0;
@@ -108,7 +109,12 @@ export class HoldingProxy {
   private held: (() => void)[] = [];
   private readonly server: Server;
 
-  constructor(upstream: { host: string; port: number }, shouldHold: (req: IncomingMessage) => boolean) {
+  constructor(
+    upstream: { host: string; port: number },
+    shouldHold: (req: IncomingMessage) => boolean,
+    /** Requests answered 500 at once, without reaching the service (a failing blob download). */
+    shouldFail: (req: IncomingMessage) => boolean = () => false,
+  ) {
     const forward = (req: IncomingMessage, res: ServerResponse) => {
       const up = request(
         { ...upstream, method: req.method, path: req.url, headers: req.headers },
@@ -121,6 +127,11 @@ export class HoldingProxy {
       req.pipe(up);
     };
     this.server = createServer((req, res) => {
+      if (shouldFail(req)) {
+        res.statusCode = 500;
+        res.end();
+        return;
+      }
       // A held request whose client gave up is dropped on release, not forwarded.
       if (this.holding && shouldHold(req)) this.held.push(() => !req.socket.destroyed && forward(req, res));
       else forward(req, res);
