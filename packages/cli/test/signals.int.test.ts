@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { DeleteRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
@@ -123,6 +123,13 @@ phases:
 afterAll(async () => {
   await gates.stop();
   await proxy.stop();
+  for (const tag of ["1.0", "2.0", "latest"]) {
+    const digest = await tagDigest(tag);
+    if (digest)
+      await fetch(`http://127.0.0.1:5050/v2/prebake-test/${PUSHED}/manifests/${digest}`, {
+        method: "DELETE",
+      });
+  }
   const ctx = createContext({ cwd: root });
   for (const name of [BUILT, PUSHED]) {
     const repository = `prebake-test/${name}`;
@@ -142,6 +149,15 @@ afterAll(async () => {
   }
   rmSync(root, { recursive: true, force: true });
 });
+
+/** The digest a tag of the pushed image points at in the real registry, or null. */
+async function tagDigest(tag: string): Promise<string | null> {
+  const r = await fetch(`http://127.0.0.1:5050/v2/prebake-test/${PUSHED}/manifests/${tag}`, {
+    method: "HEAD",
+    headers: { accept: "application/vnd.docker.distribution.manifest.v2+json" },
+  });
+  return r.ok ? r.headers.get("docker-content-digest") : null;
+}
 
 /** Start the CLI, wait until the step runs (its line is printed and its gate holds a request), signal it. */
 async function stopDuring(
@@ -175,13 +191,22 @@ describe("a signal at each long step leaves nothing behind, and a rerun succeeds
       const version = signal === "SIGINT" ? "1.0" : "2.0";
       const env = { PREBAKE_REGISTRY: proxy.host };
       proxy.holding = true;
+      const before = { version: await tagDigest(version), latest: await tagDigest("latest") };
       const stopped = await stopDuring(["push", PUSHED, "--version", version], /: pushing/, signal, env);
       expect(stopped.code, stopped.output).toBe(exitCode);
       expect(containersOf(stopped.pid)).toEqual([]);
+      // The moving tags are where they were: the push was stopped before it could move them.
+      expect({ version: await tagDigest(version), latest: await tagDigest("latest") }).toEqual(before);
       proxy.release();
       const again = await runCli(root, ["push", PUSHED, "--version", version], env);
       expect(again.code, again.output).toBe(0);
       expect(again.output).toContain(`pushed ${version}-`);
+      // The rerun's immutable tag holds the digest its manifest records.
+      const manifest = JSON.parse(
+        readFileSync(join(root, "dist", "images", `${PUSHED}-${version}.json`), "utf8"),
+      ) as { tags: string[]; digest: string };
+      expect(await tagDigest(manifest.tags[0]!)).toBe(manifest.digest);
+      expect(await tagDigest(version)).toBe(manifest.digest);
     });
 
     it("prebake layer build, while pip resolves: the build container is removed", async () => {
