@@ -1,6 +1,5 @@
-import { ConfigError, type Context, firstLine, followDockerStream } from "@prebake/core";
+import { ConfigError, type Context, containerRuntime, firstLine } from "@prebake/core";
 import { buildImageVersion, imagesDir, loadImageDefinition, resolvePushedImage } from "@prebake/images";
-import type Docker from "dockerode";
 
 /** The python-layer image project (images/python-layer, built and pushed by @prebake/images). */
 export const LAYER_IMAGE_NAME = "python-layer";
@@ -8,29 +7,19 @@ export const LAYER_IMAGE_NAME = "python-layer";
 /** Debian bookworm (the local base) packages Python 3.11 only; other versions exist only in the aws profile. */
 export const LOCAL_IMAGE_VERSIONS = ["3.11"];
 
-async function exists(docker: Docker, ref: string): Promise<boolean> {
-  try {
-    await docker.getImage(ref).inspect();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The pushed python-layer image for a Python version, confirmed in the registry by
  * resolvePushedImage (a stale record is refused, exit 9), pulled when the engine lacks it.
  * Undefined when this checkout never pushed that line, or the pull failed (warned).
  */
 async function pushedLayerImage(ctx: Context, version: string): Promise<string | undefined> {
-  const docker = ctx.docker();
   const pushed = await resolvePushedImage(ctx, LAYER_IMAGE_NAME, version);
   if (!pushed) return undefined;
-  if (await exists(docker, pushed.uri)) return pushed.uri;
+  const runtime = containerRuntime(ctx);
+  if (await runtime.imageExists(pushed.uri)) return pushed.uri;
   try {
     ctx.out.progress("image", `pulling ${pushed.uri}`);
-    const stream = await docker.pull(pushed.uri);
-    await followDockerStream(docker, stream, () => undefined);
+    await runtime.pullImage(pushed.uri);
     return pushed.uri;
   } catch (err) {
     ctx.out.warn(`cannot pull ${pushed.uri} (${firstLine(err)}); building the image locally`);
