@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -21,6 +21,8 @@ export const suffix = () => randomBytes(3).toString("hex");
 export interface ProjectSpec {
   project: string;
   endpoint?: string;
+  /** More keys of profiles.local (e.g. timeouts). */
+  profile?: Record<string, unknown>;
   tags?: Record<string, string>;
   stacks?: Record<string, { parameters?: Record<string, string>; tags?: Record<string, string> }>;
   templates: Record<string, string>;
@@ -39,7 +41,10 @@ export function makeProject(spec: ProjectSpec): TestProject {
   let current = spec;
   const write = (change: Partial<ProjectSpec>) => {
     current = { ...current, ...change };
-    const local: Record<string, string> = current.endpoint ? { endpoint: current.endpoint } : {};
+    const local: Record<string, unknown> = {
+      ...(current.endpoint ? { endpoint: current.endpoint } : {}),
+      ...current.profile,
+    };
     writeFileSync(
       join(root, "prebake.config.yaml"),
       stringify({
@@ -99,6 +104,9 @@ export const closedPortEndpoint = async () => `http://127.0.0.1:${await freePort
 
 export interface ExtraMoto {
   endpoint: string;
+  port: number;
+  /** The emulator's process: SIGSTOP it to hang it, SIGKILL it to take it away. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -132,11 +140,71 @@ export async function startMoto(env: Record<string, string> = {}): Promise<Extra
   }
   return {
     endpoint,
+    port,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
+        child.kill("SIGCONT"); // a stopped process takes SIGTERM only once it runs again
         child.kill("SIGTERM");
+      }),
+  };
+}
+
+export interface Tap {
+  /** The endpoint prebake is given: it forwards every byte to the current target. */
+  endpoint: string;
+  /** Forward new connections to another port (an emulator started again). */
+  retarget(port: number): void;
+  /** Run `hook` once, just before forwarding the first request whose bytes match `pattern`. */
+  once(pattern: RegExp, hook: () => void): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP tap in front of an emulator: a fault test uses it to act at an exact step of a deploy
+ * (e.g. stop the emulator when ExecuteChangeSet goes out), and to keep one endpoint across a
+ * restart. It only forwards bytes; every answer is the emulator's own.
+ */
+export async function startTap(targetPort: number): Promise<Tap> {
+  let target = targetPort;
+  const hooks: { pattern: RegExp; hook: () => void }[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(target, "127.0.0.1");
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+      s.on("error", () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.on("data", (chunk: Buffer) => {
+      const text = chunk.toString("latin1");
+      for (const h of hooks.filter((x) => x.pattern.test(text))) {
+        hooks.splice(hooks.indexOf(h), 1);
+        h.hook();
+      }
+      upstream.write(chunk);
+    });
+    client.on("end", () => upstream.end());
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    retarget: (p) => {
+      target = p;
+    },
+    once: (pattern, hook) => hooks.push({ pattern, hook }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
       }),
   };
 }

@@ -87,15 +87,42 @@ describe("IAM scoping", () => {
     });
   });
 
-  it("image-rebuild: '*' only for the ECR login and the read-only stack listing of the in-use check", async () => {
+  it("image-rebuild: '*' only for the ECR login; the in-use check reads only the project's stacks", async () => {
     const rebuild = await loadStackSource(root, "image-rebuild");
-    for (const { s } of statements(rebuild)) {
-      if (!resources(s).includes("*")) continue;
-      expect(actions(s)).toHaveLength(1);
-      expect(["ecr:GetAuthorizationToken", "cloudformation:DescribeStacks"]).toContain(actions(s)[0]);
+    const all = statements(rebuild);
+    for (const { role, s } of all) {
+      if (resources(s).includes("*"))
+        expect({ role, actions: actions(s) }).toEqual({ role, actions: ["ecr:GetAuthorizationToken"] });
     }
+    const inUse = all.find(({ s }) => actions(s).includes("cloudformation:DescribeStacks"))!.s;
+    expect(inUse.Effect).toBe("Allow");
+    expect(actions(inUse).every((a) => /^cloudformation:(Describe|Get)/.test(a))).toBe(true);
+    // Stacks are named <project>-<name>: the project part is this stack's own name without "-image-rebuild".
+    expect(resources(inUse)).toEqual([
+      {
+        "Fn::Sub": [
+          "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${Project}-*/*",
+          { Project: { "Fn::Select": [0, { "Fn::Split": ["-image-rebuild", { Ref: "AWS::StackName" }] }] } },
+        ],
+      },
+    ]);
     const project = rebuild.Resources.RebuildProject!.Properties!.Environment as Record<string, unknown>;
     expect(project.PrivilegedMode).toBe(true);
+  });
+
+  it("ci: the CodeBuild role cannot overwrite the pipeline's source (an explicit Deny), only write artifacts", async () => {
+    const ci = await loadStackSource(root, "ci");
+    const codebuild = statements(ci).filter(({ role }) => role === "CodeBuildServiceRole");
+    const deny = codebuild.filter(({ s }) => s.Effect === "Deny");
+    expect(deny).toHaveLength(1);
+    expect(actions(deny[0]!.s)).toEqual(expect.arrayContaining(["s3:PutObject", "s3:DeleteObject"]));
+    expect(resources(deny[0]!.s).map((r) => asIntrinsic(r)?.arg)).toEqual([
+      "${ArtifactsBucket.Arn}/source/*",
+      "${ArtifactsBucket.Arn}/${SourceObjectKey}",
+    ]);
+    // The Allow it overrides is still there: builds write their artifacts elsewhere in the bucket.
+    const put = codebuild.find(({ s }) => s.Effect === "Allow" && actions(s).includes("s3:PutObject"))!.s;
+    expect(asIntrinsic(put.Resource)?.arg).toBe("${ArtifactsBucket.Arn}/*");
   });
 
   it("buckets are versioned, encrypted, private and TLS-only", async () => {
