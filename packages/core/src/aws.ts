@@ -1,4 +1,5 @@
-import type { ResolvedProfile } from "./config.ts";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { type AwsTimeouts, DEFAULT_TIMEOUTS, type ResolvedProfile } from "./config.ts";
 import { AuthError, firstLine, PrebakeError, UnavailableError } from "./errors.ts";
 
 /** The shape every AWS SDK v3 client constructor shares that we rely on. */
@@ -23,15 +24,74 @@ export interface AwsCallRecord {
 
 export const awsCallLog: AwsCallRecord[] = [];
 
+/** The slowest upload rate a request's deadline allows for (128 KiB/s): big bodies get more time. */
+const MIN_UPLOAD_BYTES_PER_MS = (128 * 1024) / 1000;
+
+/** The deadline of one request: the profile's request timeout, plus time to send its body. */
+export function requestTimeoutFor(bodyBytes: number, timeouts: AwsTimeouts): number {
+  return timeouts.requestMs + Math.ceil(bodyBytes / MIN_UPLOAD_BYTES_PER_MS);
+}
+
+type HandlerRequest = Parameters<NodeHttpHandler["handle"]>[0];
+type HandlerOptions = NonNullable<Parameters<NodeHttpHandler["handle"]>[1]>;
+
+/** The size of a request body when it is known up front (streams without a length count as 0). */
+function bodyBytes(request: HandlerRequest): number {
+  const header = Object.entries(request.headers).find(([k]) => k.toLowerCase() === "content-length")?.[1];
+  if (header !== undefined && Number.isFinite(Number(header))) return Number(header);
+  const body: unknown = request.body;
+  if (typeof body === "string") return Buffer.byteLength(body);
+  if (body instanceof Uint8Array) return body.byteLength;
+  return 0;
+}
+
+/** What a TimeoutError carries once it passed through the handler below: which deadline, how long. */
+interface DeadlineInfo {
+  phase: "connect" | "answer";
+  ms: number;
+}
+
+/**
+ * The SDK's Node handler with deadlines: a connection timeout, and a request timeout that is an
+ * error (smithy only logs it unless throwOnRequestTimeout) and grows with the body to upload, so
+ * a 50 MB layer publish is not cut off where a DescribeStacks would be.
+ */
+class DeadlineHttpHandler extends NodeHttpHandler {
+  readonly #timeouts: AwsTimeouts;
+
+  constructor(timeouts: AwsTimeouts) {
+    super({ connectionTimeout: timeouts.connectMs, throwOnRequestTimeout: true });
+    this.#timeouts = timeouts;
+  }
+
+  override async handle(request: HandlerRequest, options: HandlerOptions = {}) {
+    const requestTimeout = options.requestTimeout ?? requestTimeoutFor(bodyBytes(request), this.#timeouts);
+    try {
+      return await super.handle(request, { ...options, requestTimeout });
+    } catch (err) {
+      if ((err as { name?: string }).name === "TimeoutError") {
+        const connecting = /establish a connection/.test(firstLine(err));
+        const deadline: DeadlineInfo = connecting
+          ? { phase: "connect", ms: this.#timeouts.connectMs }
+          : { phase: "answer", ms: requestTimeout };
+        Object.assign(err as object, { deadline });
+      }
+      throw err;
+    }
+  }
+}
+
 /**
  * Build an SDK client for the profile. Retries are the SDK's own standard strategy
- * (maxAttempts); we never wrap SDK calls in a hand-written retry loop.
+ * (maxAttempts); we never wrap SDK calls in a hand-written retry loop. Every call has a
+ * deadline (the profile's timeouts), so an endpoint that never answers is an error, not a hang.
  */
 export function createAwsClient<T>(Ctor: ClientCtor<T>, profile: ResolvedProfile): T {
   const client = new Ctor({
     region: profile.region,
     maxAttempts: 4,
     retryMode: "standard",
+    requestHandler: new DeadlineHttpHandler(profile.timeouts ?? DEFAULT_TIMEOUTS),
     ...(profile.endpoint ? { endpoint: profile.endpoint } : {}),
     // Static credentials only exist for the emulator; the aws profile uses the default chain.
     ...(profile.credentials ? { credentials: profile.credentials } : {}),
@@ -101,10 +161,27 @@ export function classifyAwsError(err: unknown, profile: ResolvedProfile, resourc
   const message = firstLine(err);
   const where =
     resource ?? (profile.endpoint ? `AWS endpoint ${profile.endpoint}` : `AWS (${profile.region})`);
+  const endpoint = profile.endpoint ?? `AWS ${profile.region}`;
+  const deadline = (err as { deadline?: DeadlineInfo }).deadline;
+  if (deadline) {
+    const seconds = `${Number((deadline.ms / 1000).toFixed(1))} s`;
+    const what =
+      deadline.phase === "connect"
+        ? `no connection within ${seconds}`
+        : `it did not answer within ${seconds}`;
+    return new UnavailableError(`cannot reach the AWS API (${what})`, {
+      where: endpoint,
+      fix:
+        profile.kind === "local"
+          ? "check that the emulator is running and answering (`bash scripts/local-env.sh status`), then run again"
+          : "check network access to AWS (proxy, VPN) and run again; raise profiles.<name>.timeouts in prebake.config.yaml for a slow link",
+      cause: err,
+    });
+  }
   const net = networkCode(err);
   if (net || name === "TimeoutError") {
     return new UnavailableError(`cannot reach the AWS API (${net ?? name})`, {
-      where: profile.endpoint ?? `AWS ${profile.region}`,
+      where: endpoint,
       fix:
         profile.kind === "local"
           ? "start the local services with `bash scripts/local-env.sh up`"

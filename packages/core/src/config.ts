@@ -7,6 +7,38 @@ import { parseValidatedYaml } from "./validated-yaml.ts";
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
+/**
+ * How long prebake waits before it calls a service unavailable (exit 5). Without deadlines a
+ * hung emulator or a black-holed proxy would hang every command forever.
+ */
+const timeoutsSchema = z
+  .object({
+    /** Seconds to open a connection to the AWS API. */
+    connectSeconds: z.number().positive().optional(),
+    /** Seconds one AWS call may take to answer (uploads get more time per byte sent). */
+    requestSeconds: z.number().positive().optional(),
+    /** Minutes a CloudFormation change set or stack operation may take before deploy stops waiting. */
+    stackMinutes: z.number().positive().optional(),
+  })
+  .strict();
+
+export interface AwsTimeouts {
+  connectMs: number;
+  requestMs: number;
+  /** Deadline of one CloudFormation wait (a change set, a stack create, update or delete). */
+  stackMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: AwsTimeouts = { connectMs: 10_000, requestMs: 30_000, stackMs: 60 * 60_000 };
+
+function resolveTimeouts(t: z.infer<typeof timeoutsSchema> = {}): AwsTimeouts {
+  return {
+    connectMs: t.connectSeconds === undefined ? DEFAULT_TIMEOUTS.connectMs : t.connectSeconds * 1000,
+    requestMs: t.requestSeconds === undefined ? DEFAULT_TIMEOUTS.requestMs : t.requestSeconds * 1000,
+    stackMs: t.stackMinutes === undefined ? DEFAULT_TIMEOUTS.stackMs : t.stackMinutes * 60_000,
+  };
+}
+
 const profileSchema = z
   .object({
     /** What kind of environment this profile talks to. Defaults to the profile's name when that is local/aws. */
@@ -25,6 +57,7 @@ const profileSchema = z
       .string()
       .regex(/^\d{12}$/, "must be a 12-digit AWS account id")
       .optional(),
+    timeouts: timeoutsSchema.optional(),
   })
   .strict();
 
@@ -74,6 +107,8 @@ export interface ResolvedProfile {
   dockerSocket: string | undefined;
   credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
   accountId: string | undefined;
+  /** Deadlines of AWS calls and CloudFormation waits; DEFAULT_TIMEOUTS when absent. */
+  timeouts?: AwsTimeouts;
 }
 
 export interface PrebakeConfig {
@@ -135,6 +170,7 @@ export function parseConfig(text: string, file: string, rootDir: string, options
     dockerSocket: chosen.dockerSocket,
     credentials: kind === "local" ? chosen.credentials : undefined,
     accountId: chosen.accountId,
+    timeouts: resolveTimeouts(chosen.timeouts),
   };
   if (kind === "local" && (!profile.endpoint || !profile.registry)) {
     throw new ConfigError("a local profile needs an endpoint and a registry", {

@@ -18,13 +18,43 @@ export function findRepoRoot(start: string = process.cwd()): string {
   }
 }
 
-/** Where generated manifests live; other steps read them (stack render reads image manifests). */
+/**
+ * The repository's source folders: one folder per stack, image and layer. Every package builds
+ * these paths here, so moving a folder is one edit. Names are validated by their owners
+ * (@prebake/stack for stacks, @prebake/images for images, @prebake/layers for layers).
+ */
+export const stackPaths = {
+  dir: (root: string) => join(root, "stacks"),
+  folder: (root: string, name: string) => join(root, "stacks", name),
+  /** stacks/<name>/stack.ts: the source `prebake render` loads. */
+  source: (root: string, name: string) => join(root, "stacks", name, "stack.ts"),
+  /** stacks/<name>/stack.yaml: the rendered, committed template `deploy` sends. */
+  template: (root: string, name: string) => join(root, "stacks", name, "stack.yaml"),
+};
+
+export const imagePaths = {
+  dir: (root: string) => join(root, "images"),
+  folder: (root: string, name: string) => join(root, "images", name),
+  /** images/<name>/image.yaml: the image definition. */
+  definition: (root: string, name: string) => join(root, "images", name, "image.yaml"),
+};
+
+export const layerPaths = {
+  dir: (root: string) => join(root, "examples"),
+  folder: (root: string, name: string) => join(root, "examples", name),
+  /** examples/<name>/layer.yaml: the layer definition. */
+  definition: (root: string, name: string) => join(root, "examples", name, "layer.yaml"),
+};
+
+/** Where generated files live; other steps read them (stack render reads image manifests). */
 export const distPaths = {
   imageManifest: (root: string, name: string, version: string) =>
     join(root, "dist", "images", `${name}-${version}.json`),
   imagesDir: (root: string) => join(root, "dist", "images"),
   stackOutputs: (root: string, stack: string) => join(root, "dist", "stacks", `${stack}.json`),
   layerManifest: (root: string, layer: string) => join(root, "dist", "layers", `${layer}.json`),
+  /** dist/layers/<name>/: a layer's build folder (its zip and build record). */
+  layerBuildDir: (root: string, layer: string) => join(root, "dist", "layers", layer),
 };
 
 /**

@@ -7,6 +7,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  ConfigError,
   classifyAwsError,
   createAwsClient,
   parseConfig,
@@ -78,15 +79,21 @@ describe("AWS client deadlines", () => {
     expect(parsed.profile.timeouts).toEqual({ connectMs: 2000, requestMs: 5000, stackMs: 90 * 60_000 });
     const defaults = parseConfig("{}", "/r/prebake.config.yaml", "/r", { env: {} });
     expect(defaults.profile.timeouts).toEqual({ connectMs: 10_000, requestMs: 30_000, stackMs: 60 * 60_000 });
-    expect(() =>
-      parseConfig(
-        "profiles:\n  local:\n    timeouts: { requestSeconds: 0 }\n",
-        "/r/prebake.config.yaml",
-        "/r",
-        {
-          env: {},
-        },
-      ),
-    ).toThrow(/profiles\.local\.timeouts\.requestSeconds/);
+    const bad = (() => {
+      try {
+        parseConfig(
+          "profiles:\n  local:\n    timeouts: { requestSeconds: 0 }\n",
+          "/r/prebake.config.yaml",
+          "/r",
+          {
+            env: {},
+          },
+        );
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(bad).toBeInstanceOf(ConfigError);
+    expect(bad?.toLine()).toMatch(/^prebake\.config\.yaml: profiles\.local\.timeouts\.requestSeconds: /);
   });
 });
