@@ -162,6 +162,17 @@ export default defineTemplate({
                 Resource: Sub("${ArtifactsBucket.Arn}/*"),
               },
               {
+                // An upload of the source archive starts the pipeline: a build must not be able to
+                // replace (or remove) what the next run builds. An explicit Deny wins over the Allow above.
+                Sid: "NoSourceOverwrite",
+                Effect: "Deny",
+                Action: ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+                Resource: [
+                  Sub("${ArtifactsBucket.Arn}/source/*"),
+                  Sub("${ArtifactsBucket.Arn}/${SourceObjectKey}"),
+                ],
+              },
+              {
                 Effect: "Allow",
                 Action: ["s3:GetBucketLocation", "s3:GetBucketAcl"],
                 Resource: GetAtt("ArtifactsBucket", "Arn"),

@@ -2,7 +2,7 @@
  * The image-rebuild stack: a privileged CodeBuild project that runs prebake's own `push` inside
  * AWS, for teams without a local Docker engine. Deployed before the CI stack (which uses the images).
  */
-import { defineTemplate, GetAtt, Ref, resource, Sub } from "@prebake/stack";
+import { defineTemplate, GetAtt, Ref, resource, Select, Split, Sub } from "@prebake/stack";
 import {
   CURATED_IMAGE,
   curatedImageCondition,
@@ -86,12 +86,16 @@ export default defineTemplate({
                 Resource: repositories.map(repositoryArn),
               },
               {
-                // The lifecycle safety check lists the deployed stacks to find digests in use; listing
-                // (DescribeStacks without a name) is only authorised against "*". Read-only.
+                // The lifecycle safety check reads the project's deployed stacks (parameters and
+                // template bodies) to find the images in use; read-only, and only this project's
+                // stacks: they are named <project>-<name>, and this one is <project>-image-rebuild.
                 Sid: "InUseCheck",
                 Effect: "Allow",
-                Action: "cloudformation:DescribeStacks",
-                Resource: "*",
+                Action: ["cloudformation:DescribeStacks", "cloudformation:GetTemplate"],
+                Resource: Sub(
+                  "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${Project}-*/*",
+                  { Project: Select(0, Split("-image-rebuild", Ref("AWS::StackName"))) },
+                ),
               },
             ],
           },

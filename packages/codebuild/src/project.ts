@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
 import { ConfigError, type Context } from "@prebake/core";
 import { defaultVersionFor, imagesDir, loadImageDefinition, resolvePushedImage } from "@prebake/images";
-import { asIntrinsic, parseYaml, stackTemplatePath, type Template } from "@prebake/stack";
+import { asIntrinsic, cloudFormationStackName, readStackTemplate } from "@prebake/stack";
 
 /** What the local runner needs of a CodeBuild project in a rendered stack. */
 export interface ProjectSettings {
@@ -34,14 +33,7 @@ export function projectSettings(
       where: "--project",
       fix: "e.g. --project ci/ErlangAppProject",
     });
-  const file = stackTemplatePath(root, stack);
-  const shown = `stacks/${stack}/stack.yaml`;
-  if (!existsSync(file))
-    throw new ConfigError("no such rendered stack", {
-      where: shown,
-      fix: "check the stack name, or run prebake render",
-    });
-  const template: Template = parseYaml(readFileSync(file, "utf8"));
+  const { template, where: shown, prebake } = readStackTemplate(root, stack);
   const resource = template.Resources[logicalId];
   if (resource?.Type !== "AWS::CodeBuild::Project") {
     const projects = Object.entries(template.Resources)
@@ -78,7 +70,7 @@ export function projectSettings(
   let imageSource = `${shown}: Resources.${logicalId}.Properties.Environment.Image`;
   const imageFn = asIntrinsic(environment.Image);
   const imageParam = imageFn?.name === "Ref" ? String(imageFn.arg) : undefined;
-  const imageProjectName = imageParam ? template.Metadata?.Prebake?.ImageParameters?.[imageParam] : undefined;
+  const imageProjectName = imageParam ? prebake.ImageParameters[imageParam] : undefined;
   let imageProject: ProjectSettings["imageProject"];
   if (imageProjectName) {
     const version = defaultVersionFor(loadImageDefinition(imagesDir(root), imageProjectName), profileKind);
@@ -122,14 +114,13 @@ export async function resolveProjectImage(
 /** The physical name of `<stack>/<LogicalId>` once deployed as <project>-<stack> (its Name property). */
 export function deployedProjectName(root: string, configProject: string, ref: string): string {
   const [stack, logicalId] = ref.split("/");
-  const file = stackTemplatePath(root, stack ?? "");
-  if (!stack || !logicalId || !existsSync(file)) {
+  if (!stack || !logicalId) {
     throw new ConfigError(`'${ref}' is not <stack>/<LogicalId> of a rendered stack`, {
       where: "project",
       fix: "e.g. ci/ErlangAppProject",
     });
   }
-  const name = parseYaml(readFileSync(file, "utf8")).Resources[logicalId]?.Properties?.Name;
+  const name = readStackTemplate(root, stack).template.Resources[logicalId]?.Properties?.Name;
   const fn = asIntrinsic(name);
   const text =
     typeof name === "string" ? name : fn?.name === "Sub" && typeof fn.arg === "string" ? fn.arg : undefined;
@@ -138,5 +129,5 @@ export function deployedProjectName(root: string, configProject: string, ref: st
       where: `stacks/${stack}/stack.yaml`,
       fix: "give it a Name",
     });
-  return text.replace("${AWS::StackName}", `${configProject}-${stack}`);
+  return text.replace("${AWS::StackName}", cloudFormationStackName(configProject, stack));
 }

@@ -5,8 +5,8 @@
  * the deployed template with the new one, which says what changes but not whether it replaces.
  */
 import type { Change } from "@aws-sdk/client-cloudformation";
-import { canonicalJson } from "./compare.ts";
-import type { ParsedTemplate } from "./template.ts";
+import type { Template } from "@prebake/stack";
+import { canonicalJson } from "./can-skip.ts";
 
 export interface PropertyChange {
   name: string;
@@ -33,8 +33,8 @@ const short = (value: unknown): string => {
 
 /** Top-level differences of a resource between two templates (properties, plus DependsOn etc.). */
 export function templatePropertyChanges(
-  before: ParsedTemplate | undefined,
-  after: ParsedTemplate,
+  before: Template | undefined,
+  after: Template,
   logicalId: string,
 ): PropertyChange[] {
   const old = before?.Resources?.[logicalId];
@@ -53,7 +53,13 @@ export function templatePropertyChanges(
       ...(b === undefined ? {} : { after: short(b) }),
     });
   }
-  for (const key of ["DependsOn", "Metadata", "DeletionPolicy", "UpdateReplacePolicy", "Condition"]) {
+  for (const key of [
+    "DependsOn",
+    "Metadata",
+    "DeletionPolicy",
+    "UpdateReplacePolicy",
+    "Condition",
+  ] as const) {
     if (canonicalJson(old[key]) !== canonicalJson(now[key])) changes.push({ name: key });
   }
   return changes;
@@ -61,8 +67,8 @@ export function templatePropertyChanges(
 
 export function changeRows(
   changes: Change[],
-  deployed: ParsedTemplate | undefined,
-  next: ParsedTemplate,
+  deployed: Template | undefined,
+  next: Template,
 ): ResourceChangeRow[] {
   const rows: ResourceChangeRow[] = [];
   for (const change of changes) {

@@ -8,8 +8,8 @@
  */
 import { ConfigError, type Context } from "@prebake/core";
 import { imageDefinitionExists, resolvePushedImage } from "@prebake/images";
+import type { Template as ParsedTemplate } from "@prebake/stack";
 import type { ParameterSource } from "./parameters.ts";
-import type { ParsedTemplate } from "./template.ts";
 
 export interface ImageParameterValue {
   parameter: string;

@@ -1,15 +1,7 @@
-export * from "./api-calls.ts";
-export * from "./cli.ts";
-export * from "./compare.ts";
-export * from "./deploy.ts";
-export * from "./diff.ts";
-export * from "./events.ts";
-export * from "./image-parameters.ts";
-export * from "./lint.ts";
-export * from "./order.ts";
-export * from "./outputs.ts";
-export * from "./parameters.ts";
-export * from "./poll.ts";
-export * from "./stacks.ts";
-export * from "./status.ts";
-export * from "./template.ts";
+// The public API of @prebake/deploy: the `prebake deploy` command and the engine behind it.
+export { countCalls, isReadOnlyCall } from "./api-calls.ts";
+export { cloudFormationApi, type StackApi } from "./cfn-api.ts";
+export { registerDeployCommands } from "./cli.ts";
+export { type DeployAction, type DeployOptions, type DeployResult, deployStack } from "./deploy.ts";
+export { orderStacks, stackAfter } from "./order.ts";
+export { type StackOutputsFile, stackOutputsFile } from "./outputs.ts";

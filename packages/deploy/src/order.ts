@@ -1,8 +1,6 @@
 /** Deploy order for several stacks named together: each after the stacks its Metadata.Prebake.After lists. */
-import { readFileSync } from "node:fs";
 import { ConfigError } from "@prebake/core";
-import { stackTemplatePath } from "./stacks.ts";
-import { parseTemplate } from "./template.ts";
+import { readStackTemplate } from "@prebake/stack";
 
 export function orderStacks(names: string[], after: (name: string) => string[]): string[] {
   const wanted = new Set(names);
@@ -28,9 +26,5 @@ export function orderStacks(names: string[], after: (name: string) => string[]):
 }
 
 /** Metadata.Prebake.After of a stack's rendered template. */
-export function stackAfter(rootDir: string, name: string): string[] {
-  const file = stackTemplatePath(rootDir, name);
-  const after = parseTemplate(readFileSync(file, "utf8"), `stacks/${name}/stack.yaml`).Metadata?.Prebake
-    ?.After;
-  return Array.isArray(after) ? after.map(String) : [];
-}
+export const stackAfter = (rootDir: string, name: string): string[] =>
+  readStackTemplate(rootDir, name).prebake.After;

@@ -1,11 +1,11 @@
 /**
  * Parameter values for a stack, from four sources in order of precedence:
  * --parameter (CLI) > image manifest (Metadata.Prebake.ImageParameters) > prebake.config.yaml > template Default.
- * Every value is checked against the template's constraints before any API call, so a bad value
- * is one line naming where it came from, not a failed change set.
+ * Every value is checked against the template's constraints (@prebake/stack's one check) before
+ * any API call, so a bad value is one line naming where it came from, not a failed change set.
  */
 import { ConfigError, parseKeyValueOptions } from "@prebake/core";
-import type { ParsedTemplate, TemplateParameter } from "./template.ts";
+import { isNoEcho, parameterProblem, type Template } from "@prebake/stack";
 
 export interface ParameterSource {
   /** Where the values came from, for messages: "--parameter", "prebake.config.yaml: stacks.ci.parameters". */
@@ -32,33 +32,20 @@ function defaultAsString(value: unknown): string | undefined {
   return String(value);
 }
 
-/** Why a value breaks the parameter's constraints, or undefined when it is fine. */
-export function checkParameterValue(def: TemplateParameter, value: string): string | undefined {
-  const type = def.Type ?? "String";
-  const hint = def.ConstraintDescription ? ` (${def.ConstraintDescription})` : "";
-  if (def.AllowedValues && !def.AllowedValues.map(String).includes(value)) {
-    return `'${value}' is not one of the allowed values: ${def.AllowedValues.map(String).join(", ")}${hint}`;
-  }
-  if (type === "Number" || type === "List<Number>") {
-    for (const part of type === "Number" ? [value] : value.split(",")) {
-      const n = Number(part);
-      if (part.trim() === "" || Number.isNaN(n)) return `'${part}' is not a number`;
-      if (def.MinValue !== undefined && n < Number(def.MinValue))
-        return `${n} is less than MinValue ${def.MinValue}${hint}`;
-      if (def.MaxValue !== undefined && n > Number(def.MaxValue))
-        return `${n} is more than MaxValue ${def.MaxValue}${hint}`;
+/** A key no source may give: one the template does not declare. */
+function refuseUnknownKeys(template: Template, sources: ParameterSource[]): void {
+  const known = Object.keys(template.Parameters ?? {});
+  for (const source of sources) {
+    for (const key of Object.keys(source.values)) {
+      if (known.includes(key)) continue;
+      throw new ConfigError(`unknown parameter '${key}'`, {
+        where: source.label(key),
+        fix: known.length
+          ? `the template's parameters are: ${known.join(", ")}`
+          : "the template declares no parameters; remove it",
+      });
     }
   }
-  if (def.AllowedPattern !== undefined) {
-    // CloudFormation matches the pattern against the whole value.
-    const pattern = new RegExp(`^(?:${def.AllowedPattern})$`, "s");
-    if (!pattern.test(value)) return `'${value}' does not match AllowedPattern ${def.AllowedPattern}${hint}`;
-  }
-  if (def.MinLength !== undefined && value.length < Number(def.MinLength))
-    return `'${value}' is shorter than MinLength ${def.MinLength}${hint}`;
-  if (def.MaxLength !== undefined && value.length > Number(def.MaxLength))
-    return `'${value}' is longer than MaxLength ${def.MaxLength}${hint}`;
-  return undefined;
 }
 
 /**
@@ -66,27 +53,14 @@ export function checkParameterValue(def: TemplateParameter, value: string): stri
  * Unknown keys in any source and parameters left without a value are ConfigErrors.
  */
 export function resolveParameters(
-  template: ParsedTemplate,
+  template: Template,
   templateWhere: string,
   sources: ParameterSource[],
   fixForMissing: (key: string) => string,
 ): ResolvedParameter[] {
-  const defs = template.Parameters ?? {};
-  const known = Object.keys(defs);
-  for (const source of sources) {
-    for (const key of Object.keys(source.values)) {
-      if (!(key in defs)) {
-        throw new ConfigError(`unknown parameter '${key}'`, {
-          where: source.label(key),
-          fix: known.length
-            ? `the template's parameters are: ${known.join(", ")}`
-            : "the template declares no parameters; remove it",
-        });
-      }
-    }
-  }
+  refuseUnknownKeys(template, sources);
   const resolved: ResolvedParameter[] = [];
-  for (const [key, def] of Object.entries(defs)) {
+  for (const [key, def] of Object.entries(template.Parameters ?? {})) {
     const source = sources.find((s) => key in s.values);
     const value = source ? source.values[key]! : defaultAsString(def.Default);
     const from = source ? source.label(key) : `${templateWhere}: Parameters.${key}.Default`;
@@ -96,15 +70,10 @@ export function resolveParameters(
         fix: fixForMissing(key),
       });
     }
-    const problem = checkParameterValue(def, value);
-    if (problem) {
-      throw new ConfigError(`parameter ${key}: ${problem}`, {
-        where: from,
-        fix: "use a value the template allows",
-      });
-    }
-    const noEcho = def.NoEcho === true || def.NoEcho === "true";
-    resolved.push({ key, value, from: source ? from : "default", noEcho });
+    const problem = parameterProblem(def, value);
+    if (problem)
+      throw new ConfigError(`parameter ${key}: ${problem.message}`, { where: from, fix: problem.fix });
+    resolved.push({ key, value, from: source ? from : "default", noEcho: isNoEcho(def) });
   }
   return resolved;
 }

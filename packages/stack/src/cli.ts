@@ -1,13 +1,8 @@
 import { join } from "node:path";
-import { type CommandRegistrar, ValidationError } from "@prebake/core";
+import { type CommandRegistrar, stackPaths, ValidationError } from "@prebake/core";
 import { formatFinding, runCfnLint } from "./lint.ts";
-import {
-  checkStack,
-  type RenderResult,
-  renderStack,
-  resolveStackNames,
-  stackTemplatePath,
-} from "./render.ts";
+import { checkStack, type RenderResult, renderStack } from "./render.ts";
+import { resolveStackNames } from "./stacks.ts";
 
 export const registerStackCommands: CommandRegistrar = (program, getContext) => {
   program
@@ -91,7 +86,7 @@ export const registerStackCommands: CommandRegistrar = (program, getContext) => 
     .action((names: string[]) => {
       const { config, out } = getContext();
       const stacks = resolveStackNames(config.rootDir, names);
-      const files = stacks.map((s) => stackTemplatePath(config.rootDir, s));
+      const files = stacks.map((s) => stackPaths.template(config.rootDir, s));
       const findings = runCfnLint(files, config.rootDir, (m) => out.info(m));
       for (const f of findings) (f.level === "info" ? out.info : out.warn).call(out, formatFinding(f));
       out.result({ stacks, findings });

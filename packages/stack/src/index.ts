@@ -1,9 +1,60 @@
-export * from "./builder.ts";
-export * from "./cli.ts";
-export * from "./intrinsics.ts";
-export * from "./lint.ts";
-export * from "./model.ts";
-export * from "./read.ts";
-export * from "./render.ts";
-export * from "./validate.ts";
-export * from "./yaml.ts";
+// The public API of @prebake/stack: the template model and builder, the YAML reader/writer,
+// Metadata.Prebake, parameter constraints, the stack folders, render and lint.
+export { type ResourceHandle, TemplateBuilder } from "./builder.ts";
+export { registerStackCommands } from "./cli.ts";
+export {
+  And,
+  asIntrinsic,
+  Base64,
+  Cidr,
+  Condition,
+  Equals,
+  FindInMap,
+  GetAtt,
+  GetAZs,
+  If,
+  ImportValue,
+  INTRINSIC_TAGS,
+  type Intrinsic,
+  type IntrinsicName,
+  Join,
+  Not,
+  Or,
+  PSEUDO_PARAMETERS,
+  Ref,
+  Select,
+  Split,
+  Sub,
+} from "./intrinsics.ts";
+export { ensureCfnLint, formatFinding, type LintFinding, runCfnLint } from "./lint.ts";
+export {
+  defineTemplate,
+  type Output,
+  type Parameter,
+  type PrebakeMetadata,
+  type Resource,
+  type ResourceAttributes,
+  type ResourcePropertyTypes,
+  resource,
+  type Template,
+  type Value,
+} from "./model.ts";
+export { isNoEcho, type ParameterProblem, parameterProblem, validateParameterValues } from "./parameters.ts";
+export {
+  parseTemplate,
+  readStackTemplate,
+  readTemplate,
+  type StackTemplate,
+  templateMetadata,
+  validatePrebakeMetadata,
+} from "./read.ts";
+export { checkStack, loadStackSource, type RenderResult, renderStack, renderStackText } from "./render.ts";
+export {
+  checkStackName,
+  cloudFormationStackName,
+  listStacks,
+  resolveStackNames,
+  type StackKind,
+} from "./stacks.ts";
+export { validateTemplate } from "./validate.ts";
+export { cloudFormationTags, emitYaml, parseYaml } from "./yaml.ts";

@@ -81,7 +81,10 @@ export interface Output {
   Condition?: string;
 }
 
-/** What the Nx plugin and the deploy engine read from a template (Metadata.Prebake). */
+/**
+ * What the Nx plugin, the deploy engine and the local CodeBuild runner read from a template
+ * (Metadata.Prebake). Read it with `templateMetadata` (read.ts), which checks its shape.
+ */
 export interface PrebakeMetadata {
   /** Image projects (images/<name>) this stack's parameters take digests from. */
   Images: string[];
@@ -95,6 +98,8 @@ export interface Template {
   AWSTemplateFormatVersion?: "2010-09-09";
   Description?: string;
   Metadata?: { Prebake?: PrebakeMetadata } & Record<string, unknown>;
+  /** Macros (e.g. AWS::Serverless-2016-10-31); deploy acknowledges CAPABILITY_AUTO_EXPAND for them. */
+  Transform?: unknown;
   Parameters?: Record<string, Parameter>;
   Mappings?: Record<string, Record<string, Record<string, unknown>>>;
   Conditions?: Record<string, unknown>;

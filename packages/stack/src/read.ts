@@ -1,11 +1,12 @@
 /**
- * Reading a rendered template back (for deploy, the Nx plugin, the local CodeBuild runner):
- * the YAML with its short tags, and the Metadata.Prebake block that orders the work.
+ * Reading a rendered template back, for deploy, the Nx plugin and the local CodeBuild runner:
+ * the one YAML reader with CloudFormation's short tags, and the one validated Metadata.Prebake.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, relative } from "node:path";
-import { ConfigError } from "@prebake/core";
+import { ConfigError, stackPaths } from "@prebake/core";
 import type { PrebakeMetadata, Template } from "./model.ts";
+import { checkStackName } from "./stacks.ts";
 import { parseYaml, YamlSyntaxError } from "./yaml.ts";
 
 /** A path as the user should see it: relative to the working directory when it is inside it. */
@@ -15,18 +16,14 @@ function shown(path: string): string {
   return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
 }
 
-/** Read and parse a rendered template (stacks/<name>/stack.yaml). Errors name the file and line. */
-export function readTemplate(path: string): Template {
-  const where = shown(path);
-  if (!existsSync(path)) {
-    throw new ConfigError("does not exist", {
-      where,
-      fix: "render it first: `prebake render <stack>` (or `npx nx run <stack>:render`)",
-    });
-  }
+/**
+ * Parse a template body (YAML or JSON; a rendered file, or what CloudFormation sends back).
+ * Errors are one ConfigError naming `where` and the line.
+ */
+export function parseTemplate(body: string, where: string): Template {
   let template: Template;
   try {
-    template = parseYaml(readFileSync(path, "utf8"));
+    template = parseYaml(body);
   } catch (err) {
     if (!(err instanceof YamlSyntaxError)) throw err;
     throw new ConfigError(`is not valid YAML: ${err.message}`, {
@@ -41,6 +38,50 @@ export function readTemplate(path: string): Template {
     });
   }
   return template;
+}
+
+/** Read and parse a rendered template (stacks/<name>/stack.yaml). Errors name the file and line. */
+export function readTemplate(path: string): Template {
+  const where = shown(path);
+  if (!existsSync(path)) {
+    throw new ConfigError("does not exist", {
+      where,
+      fix: "render it first: `prebake render <stack>` (or `npx nx run <stack>:render`)",
+    });
+  }
+  return parseTemplate(readFileSync(path, "utf8"), where);
+}
+
+/** A stack's rendered template as deploy and the CodeBuild runner need it. */
+export interface StackTemplate {
+  name: string;
+  /** Absolute path of stacks/<name>/stack.yaml. */
+  file: string;
+  /** The same, as messages show it: stacks/<name>/stack.yaml. */
+  where: string;
+  /** The bytes as committed: what CloudFormation is sent. */
+  body: string;
+  template: Template;
+  prebake: PrebakeMetadata;
+}
+
+/**
+ * Read stacks/<name>/stack.yaml of the repository at `root`: the name must be a stack, the file
+ * must be rendered and a template, and its Metadata.Prebake well formed.
+ */
+export function readStackTemplate(root: string, name: string): StackTemplate {
+  checkStackName(root, name, "source-or-template");
+  const file = stackPaths.template(root, name);
+  const where = `stacks/${name}/stack.yaml`;
+  if (!existsSync(file)) {
+    throw new ConfigError("stack has no rendered template", {
+      where,
+      fix: `render it first: prebake render ${name}`,
+    });
+  }
+  const body = readFileSync(file, "utf8");
+  const template = parseTemplate(body, where);
+  return { name, file, where, body, template, prebake: templateMetadata(template, where) };
 }
 
 const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");

@@ -1,43 +1,22 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { relative } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ConfigError, firstLine, PrebakeError, ValidationError, writeFileAtomic } from "@prebake/core";
+import {
+  ConfigError,
+  firstLine,
+  imagePaths,
+  PrebakeError,
+  stackPaths,
+  ValidationError,
+  writeFileAtomic,
+} from "@prebake/core";
 import type { Template } from "./model.ts";
 import { validatePrebakeMetadata } from "./read.ts";
 import { validateTemplate } from "./validate.ts";
 import { emitYaml } from "./yaml.ts";
 
-export const stacksDir = (root: string) => join(root, "stacks");
-export const stackSourcePath = (root: string, name: string) => join(stacksDir(root), name, "stack.ts");
-export const stackTemplatePath = (root: string, name: string) => join(stacksDir(root), name, "stack.yaml");
-
 export function headerFor(name: string): string {
   return `# Generated from stack.ts by \`prebake render\`. Do not edit; edit stack.ts and run \`npx nx run ${name}:render\`.\n`;
-}
-
-/** Every folder under stacks/ that has a stack.ts. */
-export function listStacks(root: string): string[] {
-  const dir = stacksDir(root);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, "stack.ts")))
-    .map((d) => d.name)
-    .sort();
-}
-
-/** Resolve the names given on the command line; none means all. Unknown names list the known ones. */
-export function resolveStackNames(root: string, names: string[]): string[] {
-  const known = listStacks(root);
-  if (names.length === 0) return known;
-  for (const name of names) {
-    if (!known.includes(name)) {
-      throw new ConfigError(`no stack named '${name}'`, {
-        where: `stacks/${name}/stack.ts`,
-        fix: known.length ? `use one of: ${known.join(", ")}` : "create stacks/<name>/stack.ts",
-      });
-    }
-  }
-  return names;
 }
 
 /**
@@ -58,13 +37,12 @@ export function errorLocation(err: unknown, dir: string): { file: string; line: 
   return undefined;
 }
 
-/** Load stacks/<name>/stack.ts: its default export is the template, or a function returning it. */
 /** The one-line error for a stack.ts that does not load or whose template function throws. */
 function loadError(err: unknown, root: string, shown: string): PrebakeError {
   // A helper the stack calls may already say precisely what is wrong (e.g. a missing image definition).
   if (err instanceof PrebakeError) return err;
   const first = firstLine(err);
-  const at = errorLocation(err, stacksDir(root));
+  const at = errorLocation(err, stackPaths.dir(root));
   const file = at ? relative(root, at.file) : shown;
   return new ConfigError(`cannot load: ${first}`, {
     where: at ? `${file}:${at.line}` : shown,
@@ -73,8 +51,9 @@ function loadError(err: unknown, root: string, shown: string): PrebakeError {
   });
 }
 
+/** Load stacks/<name>/stack.ts: its default export is the template, or a function returning it. */
 export async function loadStackSource(root: string, name: string): Promise<Template> {
-  const file = stackSourcePath(root, name);
+  const file = stackPaths.source(root, name);
   const shown = `stacks/${name}/stack.ts`;
   let exported: unknown;
   try {
@@ -99,8 +78,8 @@ export async function renderStackText(root: string, name: string): Promise<strin
   const where = `stacks/${name}/stack.ts`;
   validateTemplate(template, where);
   validatePrebakeMetadata(template, where, {
-    images: (image) => existsSync(join(root, "images", image, "image.yaml")),
-    stacks: (stack) => existsSync(stackSourcePath(root, stack)),
+    images: (image) => existsSync(imagePaths.definition(root, image)),
+    stacks: (stack) => existsSync(stackPaths.source(root, stack)),
     self: name,
   });
   return headerFor(name) + emitYaml(template);
@@ -115,7 +94,7 @@ export interface RenderResult {
 /** Render to stacks/<name>/stack.yaml (atomically; untouched when the bytes are the same). */
 export async function renderStack(root: string, name: string): Promise<RenderResult> {
   const text = await renderStackText(root, name);
-  const file = stackTemplatePath(root, name);
+  const file = stackPaths.template(root, name);
   const current = existsSync(file) ? readFileSync(file, "utf8") : undefined;
   if (current === text) return { stack: name, file: `stacks/${name}/stack.yaml`, action: "unchanged" };
   await writeFileAtomic(file, text);
@@ -125,7 +104,7 @@ export async function renderStack(root: string, name: string): Promise<RenderRes
 /** Compare the committed stack.yaml with a fresh render; stale -> ValidationError (exit 4). */
 export async function checkStack(root: string, name: string): Promise<RenderResult> {
   const text = await renderStackText(root, name);
-  const file = stackTemplatePath(root, name);
+  const file = stackPaths.template(root, name);
   const current = existsSync(file) ? readFileSync(file, "utf8") : undefined;
   if (current !== text) {
     throw new ValidationError(

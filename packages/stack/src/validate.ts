@@ -1,6 +1,7 @@
 import { ConfigError } from "@prebake/core";
 import { asIntrinsic, PSEUDO_PARAMETERS } from "./intrinsics.ts";
 import type { Template } from "./model.ts";
+import { validateParameterValues } from "./parameters.ts";
 
 /**
  * Checks a template before anything is written: the mistakes cfn-lint would only report after
@@ -74,29 +75,11 @@ function collectReferences(
   }
 }
 
-export function validateTemplate(template: Template, where: string): void {
-  const fail = (field: string, message: string, fix: string): never => {
-    throw new ConfigError(message, { where: `${where}: ${field}`, fix });
-  };
-  if (
-    !template ||
-    typeof template !== "object" ||
-    !template.Resources ||
-    typeof template.Resources !== "object"
-  ) {
-    fail(
-      "Resources",
-      "a template needs a Resources section",
-      "export default defineTemplate({ Resources: { ... } })",
-    );
-  }
-  const parameters = template.Parameters ?? {};
-  const resources = template.Resources;
-  const conditions = template.Conditions ?? {};
-  if (Object.keys(resources).length === 0)
-    fail("Resources", "a template needs at least one resource", "add a resource");
+/** Throws the ConfigError for one field of the template. */
+type Fail = (field: string, message: string, fix: string) => never;
 
-  for (const [id, p] of Object.entries(parameters)) {
+function checkParameters(template: Template, where: string, fail: Fail): void {
+  for (const [id, p] of Object.entries(template.Parameters ?? {})) {
     if (!p?.Type)
       fail(`Parameters.${id}.Type`, `parameter ${id} has no Type`, "set Type: String (or Number, ...)");
     if (p.AllowedPattern !== undefined) {
@@ -117,7 +100,11 @@ export function validateTemplate(template: Template, where: string): void {
         () => `${where}: Parameters.${id}.Default`,
       );
   }
+}
 
+function checkResources(template: Template, fail: Fail): void {
+  const { Resources: resources } = template;
+  const conditions = template.Conditions ?? {};
   for (const [id, r] of Object.entries(resources)) {
     if (!/^[A-Za-z0-9]+$/.test(id))
       fail(
@@ -139,13 +126,12 @@ export function validateTemplate(template: Template, where: string): void {
         "set ServiceRole: GetAtt(<role>, 'Arn') to the role the project runs as",
       );
     }
-    if (r.Condition && !(r.Condition in conditions)) {
+    if (r.Condition && !(r.Condition in conditions))
       fail(
         `Resources.${id}.Condition`,
         `condition '${r.Condition}' is not defined`,
         "add it under Conditions",
       );
-    }
     for (const dep of [r.DependsOn ?? []].flat()) {
       if (!(dep in resources))
         fail(
@@ -155,16 +141,25 @@ export function validateTemplate(template: Template, where: string): void {
         );
     }
   }
+}
 
+function checkOutputs(template: Template, fail: Fail): void {
+  const conditions = template.Conditions ?? {};
   for (const [id, o] of Object.entries(template.Outputs ?? {})) {
     if (o?.Value === undefined)
       fail(`Outputs.${id}.Value`, `output ${id} has no Value`, "set Value (e.g. Ref(<resource>))");
     if (o.Condition && !(o.Condition in conditions))
       fail(`Outputs.${id}.Condition`, `condition '${o.Condition}' is not defined`, "add it under Conditions");
   }
+}
 
+/** Every !Ref, !GetAtt, !Sub, condition and mapping reference names something that exists. */
+function checkReferences(template: Template, fail: Fail): void {
+  const { Resources: resources } = template;
+  const parameters = template.Parameters ?? {};
+  const conditions = template.Conditions ?? {};
   const refs: Reference[] = [];
-  collectReferences(template.Resources, "Resources", refs);
+  collectReferences(resources, "Resources", refs);
   collectReferences(template.Outputs ?? {}, "Outputs", refs);
   collectReferences(conditions, "Conditions", refs);
   for (const ref of refs) {
@@ -175,79 +170,50 @@ export function validateTemplate(template: Template, where: string): void {
           `!FindInMap names mapping '${ref.target}', which is not defined`,
           "add it under Mappings",
         );
-      continue;
-    }
-    if (ref.kind === "Condition") {
+    } else if (ref.kind === "Condition") {
       if (!(ref.target in conditions))
         fail(ref.path, `condition '${ref.target}' is not defined`, "add it under Conditions");
-      continue;
-    }
-    const isResource = ref.target in resources;
-    if (ref.kind === "GetAtt") {
-      if (!isResource)
+    } else if (ref.kind === "GetAtt") {
+      if (!(ref.target in resources))
         fail(
           ref.path,
           `!GetAtt names '${ref.target}', which is not a resource`,
           "name a logical ID of this template",
         );
-      continue;
-    }
-    if (!isResource && !(ref.target in parameters) && !PSEUDO_PARAMETERS.has(ref.target)) {
-      const tag = ref.kind === "Ref" ? "!Ref" : "!Sub";
+    } else if (
+      !(ref.target in resources) &&
+      !(ref.target in parameters) &&
+      !PSEUDO_PARAMETERS.has(ref.target)
+    ) {
       fail(
         ref.path,
-        `${tag} '${ref.target}' is dangling: no parameter, resource or pseudo parameter has that name`,
+        `${ref.kind === "Ref" ? "!Ref" : "!Sub"} '${ref.target}' is dangling: no parameter, resource or pseudo parameter has that name`,
         "declare it or correct the name",
       );
     }
   }
 }
 
-/**
- * Check parameter values against the template's constraints before any API call, so a value
- * such as `27.1; rm -rf /` is refused with the field it came from.
- */
-export function validateParameterValues(
-  template: Template,
-  values: Record<string, string>,
-  where: string | ((key: string) => string),
-): void {
-  // A string names the field holding the values (`prebake.config.yaml: stacks.ci.parameters`).
-  const at = typeof where === "string" ? (key: string) => `${where}.${key}` : where;
-  for (const [key, value] of Object.entries(values)) {
-    const p = template.Parameters?.[key];
-    if (!p) {
-      throw new ConfigError(`unknown parameter '${key}'`, {
-        where: at(key),
-        fix: `use one of: ${Object.keys(template.Parameters ?? {}).join(", ") || "(the template has no parameters)"}`,
-      });
-    }
-    if (p.AllowedPattern !== undefined && !new RegExp(`^(?:${p.AllowedPattern})$`).test(value)) {
-      throw new ConfigError(`'${value}' does not match the pattern ${p.AllowedPattern}`, {
-        where: at(key),
-        fix: p.ConstraintDescription ?? `use a value that matches ${p.AllowedPattern}`,
-      });
-    }
-    if (p.AllowedValues && !p.AllowedValues.map(String).includes(value)) {
-      throw new ConfigError(`'${value}' is not an allowed value`, {
-        where: at(key),
-        fix: `use one of: ${p.AllowedValues.join(", ")}`,
-      });
-    }
-    const bad = (message: string, fix: string): never => {
-      throw new ConfigError(message, { where: at(key), fix: p.ConstraintDescription ?? fix });
-    };
-    if (p.Type === "Number") {
-      const n = Number(value);
-      if (value.trim() === "" || !Number.isFinite(n)) bad(`'${value}' is not a number`, "use a number");
-      if (p.MinValue !== undefined && n < p.MinValue)
-        bad(`${value} is below ${p.MinValue}`, `use ${p.MinValue} or more`);
-      if (p.MaxValue !== undefined && n > p.MaxValue)
-        bad(`${value} is above ${p.MaxValue}`, `use ${p.MaxValue} or less`);
-    }
-    if (p.MinLength !== undefined && value.length < p.MinLength)
-      bad(`'${value}' is shorter than ${p.MinLength} characters`, `use at least ${p.MinLength} characters`);
-    if (p.MaxLength !== undefined && value.length > p.MaxLength)
-      bad(`'${value}' is longer than ${p.MaxLength} characters`, `use at most ${p.MaxLength} characters`);
+export function validateTemplate(template: Template, where: string): void {
+  const fail: Fail = (field, message, fix) => {
+    throw new ConfigError(message, { where: `${where}: ${field}`, fix });
+  };
+  if (
+    !template ||
+    typeof template !== "object" ||
+    !template.Resources ||
+    typeof template.Resources !== "object"
+  ) {
+    fail(
+      "Resources",
+      "a template needs a Resources section",
+      "export default defineTemplate({ Resources: { ... } })",
+    );
   }
+  if (Object.keys(template.Resources).length === 0)
+    fail("Resources", "a template needs at least one resource", "add a resource");
+  checkParameters(template, where, fail);
+  checkResources(template, fail);
+  checkOutputs(template, fail);
+  checkReferences(template, fail);
 }

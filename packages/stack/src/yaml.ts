@@ -176,10 +176,19 @@ export class YamlSyntaxError extends Error {
   }
 }
 
-/** Parse YAML with CloudFormation short tags into the long-form model. */
+/**
+ * Parse YAML with CloudFormation short tags into the long-form model. Duplicate keys are errors
+ * (CloudFormation refuses them too), and aliases keep the library's expansion limit, so an alias
+ * bomb is an error, not a process that fills memory.
+ */
 export function parseYaml(text: string): Template {
-  const doc = parseDocument(text, { customTags: cloudFormationTags, version: "1.2" });
+  const doc = parseDocument(text, { customTags: cloudFormationTags, version: "1.2", uniqueKeys: true });
   const err = doc.errors[0] ?? doc.warnings[0];
   if (err) throw new YamlSyntaxError(firstLine(err), err.linePos?.[0]?.line);
-  return doc.toJS({ maxAliasCount: 100 }) as Template;
+  try {
+    return doc.toJS({ maxAliasCount: 100 }) as Template;
+  } catch (expansion) {
+    // The library's ReferenceError for excessive aliasing ("resource exhaustion attack").
+    throw new YamlSyntaxError(firstLine(expansion), undefined);
+  }
 }

@@ -5,6 +5,9 @@ import { ConfigError } from "@prebake/core";
 import { afterAll } from "vitest";
 
 export * from "../src/index.ts";
+// Internals some tests check directly.
+export { parseCfnLintOutput } from "../src/lint.ts";
+export { subReferences } from "../src/validate.ts";
 
 /** Run fn, which must throw a ConfigError, and return its one-line message. */
 export function ConfigErrorLine(fn: () => unknown): string {

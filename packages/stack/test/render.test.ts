@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError, ValidationError } from "@prebake/core";
 import { describe, expect, it } from "vitest";
-import { checkStack, errorLocation, renderStack, renderStackText } from "../src/index.ts";
+import { checkStack, renderStack, renderStackText } from "../src/index.ts";
+import { errorLocation } from "../src/render.ts";
 import { tempDir } from "./helpers.ts";
 
 const repo = join(import.meta.dirname, "../../..");

@@ -1,0 +1,129 @@
+/**
+ * Can the deploy skip? Only when what we would send equals what is deployed: the template body
+ * (by meaning: short and long intrinsic forms, key order and formatting do not count), every
+ * parameter value, the tags and the capabilities. Pure: the reasons come back as data, and
+ * `describeReason` turns each into the phrase deploy prints.
+ */
+import { parseTemplate } from "@prebake/stack";
+
+export interface DesiredState {
+  templateBody: string;
+  parameters: { key: string; value: string; noEcho: boolean }[];
+  tags: Record<string, string>;
+  capabilities: string[];
+}
+
+export interface DeployedState {
+  templateBody: string;
+  parameters: { ParameterKey?: string | undefined; ParameterValue?: string | undefined }[];
+  tags: { Key?: string | undefined; Value?: string | undefined }[];
+  /** undefined when the service does not report them (moto never does). */
+  capabilities: string[] | undefined;
+}
+
+export type ChangeReason =
+  | { kind: "no-stack" }
+  | { kind: "forced" }
+  | { kind: "template" }
+  | { kind: "parameter" | "tag"; key: string; change: "new" | "removed" }
+  | { kind: "parameter" | "tag"; key: string; change: "value"; before: string; after: string }
+  /** A NoEcho value comes back as ****: it cannot be compared, so it counts as changed. */
+  | { kind: "parameter"; key: string; change: "no-echo" }
+  | { kind: "capabilities"; missing: string[] };
+
+export interface SkipDecision {
+  skip: boolean;
+  /** Why not (empty when skipping). */
+  reasons: ChangeReason[];
+}
+
+/** JSON with sorted keys: a canonical form for deep equality. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}
+
+export function sameTemplate(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    return canonicalJson(parseTemplate(a, "deployed")) === canonicalJson(parseTemplate(b, "local"));
+  } catch {
+    return false;
+  }
+}
+
+/** Differences between two key/value lists, desired first. */
+function keyedDifferences(
+  kind: "parameter" | "tag",
+  desired: { key: string; value: string; noEcho?: boolean }[],
+  deployed: Map<string, string>,
+): ChangeReason[] {
+  const reasons: ChangeReason[] = [];
+  const left = new Map(deployed);
+  for (const { key, value, noEcho } of desired) {
+    const current = left.get(key);
+    left.delete(key);
+    if (current === undefined) reasons.push({ kind, key, change: "new" });
+    else if (current === value) continue;
+    else if (noEcho && kind === "parameter") reasons.push({ kind, key, change: "no-echo" });
+    else reasons.push({ kind, key, change: "value", before: current, after: value });
+  }
+  for (const key of left.keys()) reasons.push({ kind, key, change: "removed" });
+  return reasons;
+}
+
+/** Everything that differs between desired and deployed; empty means equal. */
+export function stateDifferences(desired: DesiredState, deployed: DeployedState): ChangeReason[] {
+  const reasons: ChangeReason[] = [];
+  if (!sameTemplate(deployed.templateBody, desired.templateBody)) reasons.push({ kind: "template" });
+  const params = new Map(deployed.parameters.map((p) => [p.ParameterKey ?? "", p.ParameterValue ?? ""]));
+  reasons.push(...keyedDifferences("parameter", desired.parameters, params));
+  const tags = new Map(deployed.tags.map((t) => [t.Key ?? "", t.Value ?? ""]));
+  const desiredTags = Object.entries(desired.tags).map(([key, value]) => ({ key, value }));
+  reasons.push(...keyedDifferences("tag", desiredTags, tags));
+  // Capabilities are an acknowledgement. A deployed stack whose template equals ours already had
+  // every capability it needs acknowledged; only a reported set that lacks one counts.
+  const reported = deployed.capabilities ?? [];
+  if (reported.length > 0) {
+    const missing = desired.capabilities.filter((c) => !reported.includes(c));
+    if (missing.length) reasons.push({ kind: "capabilities", missing });
+  }
+  return reasons;
+}
+
+/** Skip when a stack is deployed and nothing differs (unless forced). */
+export function canSkip(
+  desired: DesiredState,
+  deployed: DeployedState | undefined,
+  options: { force?: boolean } = {},
+): SkipDecision {
+  if (!deployed) return { skip: false, reasons: [{ kind: "no-stack" }] };
+  const reasons = stateDifferences(desired, deployed);
+  if (reasons.length > 0) return { skip: false, reasons };
+  return options.force ? { skip: false, reasons: [{ kind: "forced" }] } : { skip: true, reasons: [] };
+}
+
+/** The short phrase for a reason: "parameter V: '1' -> '2'", "tag Team is new". */
+export function describeReason(r: ChangeReason): string {
+  switch (r.kind) {
+    case "no-stack":
+      return "the stack does not exist yet";
+    case "forced":
+      return "(none found; change set forced)";
+    case "template":
+      return "template body differs";
+    case "capabilities":
+      return `capabilities to acknowledge: ${r.missing.join(", ")}`;
+    default:
+      if (r.change === "value") return `${r.kind} ${r.key}: '${r.before}' -> '${r.after}'`;
+      if (r.change === "no-echo") return `parameter ${r.key} is NoEcho and cannot be compared`;
+      return `${r.kind} ${r.key} is ${r.change}`;
+  }
+}
+
+/** The differences a deploy result reports: what changed in a deployed stack (not "no stack", "forced"). */
+export const reportedDifferences = (reasons: ChangeReason[]) =>
+  reasons.filter((r) => r.kind !== "no-stack" && r.kind !== "forced").map(describeReason);

@@ -1,0 +1,138 @@
+/**
+ * The CloudFormation calls the deploy engine makes, behind one small interface: the engine's
+ * steps are plain functions over it, so their orchestration is unit-tested with a fake (see
+ * test/engine.test.ts) and runs against CloudFormation (or the emulator) through the SDK here.
+ * Errors are the SDK's own; the engine decides what each means.
+ */
+import {
+  type Capability,
+  type Change,
+  type CloudFormationClient,
+  CreateChangeSetCommand,
+  DeleteChangeSetCommand,
+  DeleteStackCommand,
+  DescribeChangeSetCommand,
+  DescribeStackEventsCommand,
+  DescribeStacksCommand,
+  ExecuteChangeSetCommand,
+  GetTemplateCommand,
+  paginateDescribeChangeSet,
+  paginateDescribeStackEvents,
+  type Stack,
+  type StackEvent,
+} from "@aws-sdk/client-cloudformation";
+import { firstLine } from "@prebake/core";
+import { newEvents } from "./events.ts";
+
+/** A change set by id, with the stack it belongs to (ids, not names: unambiguous after a recreate). */
+export interface ChangeSetRef {
+  changeSetId: string;
+  stackId: string;
+}
+
+export interface ChangeSetRequest {
+  stackName: string;
+  changeSetName: string;
+  type: "CREATE" | "UPDATE";
+  templateBody: string;
+  parameters: { key: string; value: string }[];
+  tags: Record<string, string>;
+  capabilities: string[];
+  description: string;
+}
+
+export interface ChangeSetState {
+  status: string;
+  reason: string | undefined;
+}
+
+export interface StackApi {
+  /** The stack, or undefined when there is none by that name or id. */
+  describeStack(stackNameOrId: string): Promise<Stack | undefined>;
+  /** The deployed template body, as it was sent (TemplateStage Original). */
+  templateBody(stackName: string): Promise<string>;
+  createChangeSet(request: ChangeSetRequest): Promise<ChangeSetRef>;
+  changeSetState(ref: ChangeSetRef): Promise<ChangeSetState>;
+  /** Every change of a created change set (all pages). */
+  changeSetChanges(ref: ChangeSetRef): Promise<Change[]>;
+  deleteChangeSet(ref: ChangeSetRef): Promise<void>;
+  executeChangeSet(ref: ChangeSetRef): Promise<void>;
+  deleteStack(stackId: string): Promise<void>;
+  /** Ids of the newest events (one page): enough to mark where the next operation's events start. */
+  recentEventIds(stackId: string): Promise<string[]>;
+  /** Events newer than `seen`, oldest first, reading further pages only while all are new. */
+  newStackEvents(stackId: string, seen: Set<string>): Promise<StackEvent[]>;
+}
+
+const isAbsent = (err: unknown) =>
+  (err as { name?: string }).name === "ValidationError" && /does not exist/i.test(firstLine(err));
+
+/** The SDK behind StackApi. */
+export function cloudFormationApi(client: CloudFormationClient): StackApi {
+  const changeSet = (ref: ChangeSetRef) => ({ ChangeSetName: ref.changeSetId, StackName: ref.stackId });
+  return {
+    async describeStack(id) {
+      try {
+        return (await client.send(new DescribeStacksCommand({ StackName: id }))).Stacks?.[0];
+      } catch (err) {
+        if (isAbsent(err)) return undefined;
+        throw err;
+      }
+    },
+    async templateBody(stackName) {
+      const res = await client.send(
+        new GetTemplateCommand({ StackName: stackName, TemplateStage: "Original" }),
+      );
+      return typeof res.TemplateBody === "string" ? res.TemplateBody : JSON.stringify(res.TemplateBody ?? {});
+    },
+    async createChangeSet(r) {
+      const res = await client.send(
+        new CreateChangeSetCommand({
+          StackName: r.stackName,
+          ChangeSetName: r.changeSetName,
+          ChangeSetType: r.type,
+          TemplateBody: r.templateBody,
+          Parameters: r.parameters.map((p) => ({ ParameterKey: p.key, ParameterValue: p.value })),
+          Tags: Object.entries(r.tags).map(([Key, Value]) => ({ Key, Value })),
+          Capabilities: r.capabilities as Capability[],
+          Description: r.description,
+          IncludeNestedStacks: false,
+        }),
+      );
+      return { changeSetId: res.Id!, stackId: res.StackId! };
+    },
+    async changeSetState(ref) {
+      const res = await client.send(new DescribeChangeSetCommand(changeSet(ref)));
+      return { status: res.Status ?? "", reason: res.StatusReason };
+    },
+    async changeSetChanges(ref) {
+      const changes: Change[] = [];
+      for await (const page of paginateDescribeChangeSet({ client }, changeSet(ref)))
+        changes.push(...(page.Changes ?? []));
+      return changes;
+    },
+    async deleteChangeSet(ref) {
+      await client.send(new DeleteChangeSetCommand(changeSet(ref)));
+    },
+    async executeChangeSet(ref) {
+      await client.send(new ExecuteChangeSetCommand(changeSet(ref)));
+    },
+    async deleteStack(stackId) {
+      await client.send(new DeleteStackCommand({ StackName: stackId }));
+    },
+    async recentEventIds(stackId) {
+      const res = await client.send(new DescribeStackEventsCommand({ StackName: stackId }));
+      return (res.StackEvents ?? []).map((e) => e.EventId ?? "");
+    },
+    async newStackEvents(stackId, seen) {
+      const collected: StackEvent[] = [];
+      for await (const page of paginateDescribeStackEvents({ client }, { StackName: stackId })) {
+        const events = page.StackEvents ?? [];
+        const fresh = newEvents(events, seen);
+        collected.unshift(...fresh);
+        if (fresh.length < events.length) break; // reached an event already seen: older pages are too
+      }
+      return collected;
+    },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * The prepare step: everything that can be checked without CloudFormation comes first, so bad
+ * input touches nothing. The template (through @prebake/stack's reader), its size, cfn-lint,
+ * every parameter value with its source, the tags and the capabilities.
+ */
+import { relative } from "node:path";
+import { ConfigError, type Context, ValidationError } from "@prebake/core";
+import {
+  cloudFormationStackName,
+  readStackTemplate,
+  type StackTemplate,
+  type Template,
+} from "@prebake/stack";
+import { requiredCapabilities } from "./capabilities.ts";
+import { imageParameterSource, imageParameterValues } from "./image-parameters.ts";
+import { formatFinding, lintTemplate } from "./lint.ts";
+import { type ResolvedParameter, resolveParameters } from "./parameters.ts";
+
+export interface PrepareOptions {
+  /** --parameter Key=Value overrides (highest precedence). */
+  parameters?: Record<string, string>;
+  /** Run cfn-lint first (default true). */
+  lint?: boolean;
+}
+
+/** A stack ready to send: what every later step works from. */
+export interface PreparedDeploy {
+  /** The folder name under stacks/. */
+  name: string;
+  /** The CloudFormation stack name, <project>-<name>. */
+  stackName: string;
+  /** stacks/<name>/stack.yaml, as messages show it. */
+  where: string;
+  body: string;
+  template: Template;
+  parameters: ResolvedParameter[];
+  tags: Record<string, string>;
+  capabilities: string[];
+}
+
+/** 51,200 bytes: the most CloudFormation accepts as TemplateBody (larger needs an S3 upload). */
+const MAX_TEMPLATE_BODY = 51_200;
+
+export async function prepare(
+  ctx: Context,
+  name: string,
+  options: PrepareOptions = {},
+): Promise<PreparedDeploy> {
+  const { config, out } = ctx;
+  const stack = readStackTemplate(config.rootDir, name);
+  const stackName = cloudFormationStackName(config.project, name);
+  out.step(`deploy ${name} -> ${stackName}`);
+  const size = Buffer.byteLength(stack.body);
+  if (size > MAX_TEMPLATE_BODY) {
+    throw new ConfigError(`template is ${size} bytes; CloudFormation takes at most 51200 inline`, {
+      where: stack.where,
+      fix: "split the stack (uploading templates to S3 is not supported yet)",
+    });
+  }
+  if (options.lint !== false) await lintOrRefuse(ctx, stack);
+  const parameters = await stackParameters(ctx, stack, options.parameters ?? {});
+  for (const p of parameters) out.debug(`parameter ${p.key} = ${p.noEcho ? "****" : p.value}  (${p.from})`);
+  const stackConfig = config.stacks[name] ?? { parameters: {}, tags: {} };
+  return {
+    name,
+    stackName,
+    where: stack.where,
+    body: stack.body,
+    template: stack.template,
+    parameters,
+    tags: { ...config.tags, ...stackConfig.tags, "prebake:stack": name },
+    capabilities: requiredCapabilities(stack.template),
+  };
+}
+
+/** cfn-lint errors block the deploy (exit 4) before any AWS call; warnings are printed. */
+async function lintOrRefuse(ctx: Context, stack: StackTemplate): Promise<void> {
+  const { findings, cached } = await lintTemplate(ctx.config.rootDir, stack.file, stack.body);
+  for (const f of findings) if (f.level !== "error") ctx.out.warn(formatFinding(f));
+  const errors = findings.filter((f) => f.level === "error");
+  if (errors.length > 0) {
+    for (const f of errors) ctx.out.error(formatFinding(f));
+    const first = errors[0]!;
+    throw new ValidationError(
+      `cfn-lint found ${errors.length} error(s), first: ${first.rule}: ${first.message}`,
+      {
+        where: `${first.file}:${first.line}`,
+        fix: "fix the stack source and render again (or --no-lint to deploy anyway)",
+      },
+    );
+  }
+  ctx.out.debug(`cfn-lint: passed${cached ? " (this template body passed before)" : ""}`);
+}
+
+/** Parameters: --parameter > image manifest > prebake.config.yaml > template default. */
+async function stackParameters(
+  ctx: Context,
+  stack: StackTemplate,
+  overrides: Record<string, string>,
+): Promise<ResolvedParameter[]> {
+  const { config } = ctx;
+  const shownConfig = config.configFile ? relative(config.rootDir, config.configFile) : "prebake.config.yaml";
+  const configured = config.stacks[stack.name]?.parameters ?? {};
+  // Pushed images are confirmed in the registry (a stale record is refused, exit 9) before any change set.
+  const images = await imageParameterValues(ctx, stack.template, stack.where);
+  return resolveParameters(
+    stack.template,
+    stack.where,
+    [
+      { label: (k) => `--parameter ${k}`, values: overrides },
+      imageParameterSource(images),
+      { label: (k) => `${shownConfig}: stacks.${stack.name}.parameters.${k}`, values: configured },
+    ],
+    (key) =>
+      `set stacks.${stack.name}.parameters.${key} in ${shownConfig}, or pass --parameter ${key}=<value>`,
+  );
+}
