@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { type CommandRegistrar, stackPaths, ValidationError } from "@prebake/core";
+import { type CommandRegistrar, type Context, stackPaths, ValidationError } from "@prebake/core";
 import { formatFinding, runCfnLint } from "./lint.ts";
 import { checkStack, type RenderResult, renderStack } from "./render.ts";
 import { resolveStackNames } from "./stacks.ts";
@@ -29,38 +29,9 @@ export const registerStackCommands: CommandRegistrar = (program, getContext) => 
         "  npx nx run ci:render            the Nx target (cached)",
       ].join("\n"),
     )
-    .action(async (names: string[], opts: { check?: boolean }) => {
-      const { config, out } = getContext();
-      const results: RenderResult[] = [];
-      // --check looks at every stack before failing, so one run names every stale file.
-      const stale: ValidationError[] = [];
-      for (const name of resolveStackNames(config.rootDir, names)) {
-        if (!opts.check) {
-          const r = await renderStack(config.rootDir, name);
-          out.success(`${r.file}: ${r.action}`);
-          results.push(r);
-          continue;
-        }
-        try {
-          const r = await checkStack(config.rootDir, name);
-          out.success(`${r.file}: ${r.action}`);
-          results.push(r);
-        } catch (err) {
-          if (!(err instanceof ValidationError)) throw err;
-          stale.push(err);
-          results.push({ stack: name, file: `stacks/${name}/stack.yaml`, action: "stale" });
-        }
-      }
-      out.result(results);
-      if (stale.length === 1) throw stale[0];
-      if (stale.length > 1) {
-        for (const err of stale) out.error(err.toLine());
-        throw new ValidationError(`${stale.length} rendered templates are stale`, {
-          where: stale.map((e) => e.where).join(", "),
-          fix: "run `npx nx run-many -t render` and commit the results",
-        });
-      }
-    });
+    .action((names: string[], opts: { check?: boolean }) =>
+      renderCommand(getContext(), names, opts.check ?? false),
+    );
 
   program
     .command("lint")
@@ -83,23 +54,51 @@ export const registerStackCommands: CommandRegistrar = (program, getContext) => 
         "  npx nx run-many -t render lint  render, then lint, every stack",
       ].join("\n"),
     )
-    .action((names: string[]) => {
-      const { config, out } = getContext();
-      const stacks = resolveStackNames(config.rootDir, names);
-      const files = stacks.map((s) => stackPaths.template(config.rootDir, s));
-      const findings = runCfnLint(files, config.rootDir, (m) => out.info(m));
-      for (const f of findings) (f.level === "info" ? out.info : out.warn).call(out, formatFinding(f));
-      out.result({ stacks, findings });
-      const failing = findings.filter((f) => f.level !== "info");
-      if (failing.length > 0) {
-        throw new ValidationError(
-          `cfn-lint reported ${failing.length} finding(s); first: ${formatFinding(failing[0]!)}`,
-          {
-            where: failing[0]!.file,
-            fix: "fix the stack source and run `prebake render` again",
-          },
-        );
-      }
-      out.success(`cfn-lint: ${stacks.map((s) => join("stacks", s, "stack.yaml")).join(", ")} clean`);
-    });
+    .action((names: string[]) => lintCommand(getContext(), names));
 };
+
+/** render, or with --check compare: every stack is looked at before failing, so one run names every stale file. */
+async function renderCommand({ config, out }: Context, names: string[], check: boolean): Promise<void> {
+  const results: RenderResult[] = [];
+  const stale: ValidationError[] = [];
+  for (const name of resolveStackNames(config.rootDir, names)) {
+    try {
+      const r = check ? await checkStack(config.rootDir, name) : await renderStack(config.rootDir, name);
+      out.success(`${r.file}: ${r.action}`);
+      results.push(r);
+    } catch (err) {
+      if (!check || !(err instanceof ValidationError)) throw err;
+      stale.push(err);
+      results.push({ stack: name, file: `stacks/${name}/stack.yaml`, action: "stale" });
+    }
+  }
+  out.result(results);
+  if (stale.length === 1) throw stale[0];
+  if (stale.length > 1) {
+    for (const err of stale) out.error(err.toLine());
+    throw new ValidationError(`${stale.length} rendered templates are stale`, {
+      where: stale.map((e) => e.where).join(", "),
+      fix: "run `npx nx run-many -t render` and commit the results",
+    });
+  }
+}
+
+/** cfn-lint the rendered templates: any error or warning fails (exit 4). */
+function lintCommand({ config, out }: Context, names: string[]): void {
+  const stacks = resolveStackNames(config.rootDir, names);
+  const files = stacks.map((s) => stackPaths.template(config.rootDir, s));
+  const findings = runCfnLint(files, config.rootDir, (m) => out.info(m));
+  for (const f of findings) (f.level === "info" ? out.info : out.warn).call(out, formatFinding(f));
+  out.result({ stacks, findings });
+  const failing = findings.filter((f) => f.level !== "info");
+  if (failing.length > 0) {
+    throw new ValidationError(
+      `cfn-lint reported ${failing.length} finding(s); first: ${formatFinding(failing[0]!)}`,
+      {
+        where: failing[0]!.file,
+        fix: "fix the stack source and run `prebake render` again",
+      },
+    );
+  }
+  out.success(`cfn-lint: ${stacks.map((s) => join("stacks", s, "stack.yaml")).join(", ")} clean`);
+}
