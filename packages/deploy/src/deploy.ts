@@ -7,7 +7,7 @@
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { awsCallLog, type Context, DEFAULT_TIMEOUTS, formatDuration } from "@prebake/core";
 import { countCalls } from "./api-calls.ts";
-import { cloudFormationApi, type StackApi } from "./cfn-api.ts";
+import { cloudFormationApi } from "./cfn-api.ts";
 import type { ResourceChangeRow } from "./diff.ts";
 import type { Engine } from "./engine.ts";
 import { writeStackOutputs } from "./outputs.ts";
@@ -19,8 +19,6 @@ export type { DeployAction } from "./run.ts";
 
 export interface DeployOptions extends PrepareOptions, RunOptions {
   backoff?: Backoff;
-  /** The CloudFormation API to use (tests); by default the context's client. */
-  api?: StackApi;
 }
 
 export interface DeployResult {
@@ -49,7 +47,7 @@ export async function deployStack(
   const { config, out } = ctx;
   const prepared = await prepare(ctx, name, options);
   const engine: Engine = {
-    api: options.api ?? cloudFormationApi(ctx.aws(CloudFormationClient)),
+    api: cloudFormationApi(ctx.aws(CloudFormationClient)),
     out,
     stackName: prepared.stackName,
     profile: config.profile,
