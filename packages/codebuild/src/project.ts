@@ -1,6 +1,6 @@
-import { ConfigError, type Context } from "@prebake/core";
+import { ConfigError, type Context, cloudFormationStackName } from "@prebake/core";
 import { defaultVersionFor, imagesDir, loadImageDefinition, resolvePushedImage } from "@prebake/images";
-import { asIntrinsic, cloudFormationStackName, readStackTemplate } from "@prebake/stack";
+import { asIntrinsic, readStackTemplate } from "@prebake/stack";
 
 /** What the local runner needs of a CodeBuild project in a rendered stack. */
 export interface ProjectSettings {

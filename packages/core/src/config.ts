@@ -181,6 +181,9 @@ export function parseConfig(text: string, file: string, rootDir: string, options
   return { rootDir, configFile: file, project: cfg.project, profile, stacks: cfg.stacks, tags: cfg.tags };
 }
 
+/** The CloudFormation name of a stack folder: <project>-<name>, e.g. prebake-ci. */
+export const cloudFormationStackName = (project: string, name: string) => `${project}-${name}`;
+
 /** Load and validate prebake.config.yaml (or the embedded defaults when there is none). */
 export function loadConfig(options: LoadConfigOptions = {}): PrebakeConfig {
   const rootDir = findRepoRoot(options.cwd);

@@ -4,13 +4,8 @@
  * every parameter value with its source, the tags and the capabilities.
  */
 import { relative } from "node:path";
-import { ConfigError, type Context, ValidationError } from "@prebake/core";
-import {
-  cloudFormationStackName,
-  readStackTemplate,
-  type StackTemplate,
-  type Template,
-} from "@prebake/stack";
+import { ConfigError, type Context, cloudFormationStackName, ValidationError } from "@prebake/core";
+import { readStackTemplate, type StackTemplate, type Template } from "@prebake/stack";
 import { requiredCapabilities } from "./capabilities.ts";
 import { imageParameterSource, imageParameterValues } from "./image-parameters.ts";
 import { formatFinding, lintTemplate } from "./lint.ts";

@@ -1,8 +1,13 @@
 import { join } from "node:path";
-import { type CommandRegistrar, type Context, stackPaths, ValidationError } from "@prebake/core";
+import {
+  type CommandRegistrar,
+  type Context,
+  resolveStackNames,
+  stackPaths,
+  ValidationError,
+} from "@prebake/core";
 import { formatFinding, runCfnLint } from "./lint.ts";
 import { checkStack, type RenderResult, renderStack } from "./render.ts";
-import { resolveStackNames } from "./stacks.ts";
 
 export const registerStackCommands: CommandRegistrar = (program, getContext) => {
   program

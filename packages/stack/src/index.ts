@@ -1,5 +1,6 @@
 // The public API of @prebake/stack: the template model and builder, the YAML reader/writer,
-// Metadata.Prebake, parameter constraints, the stack folders, render and lint.
+// Metadata.Prebake, parameter constraints, render and lint. (Which stacks exist, and their
+// CloudFormation names, are @prebake/core's: listStacks, cloudFormationStackName.)
 export { type ResourceHandle, TemplateBuilder } from "./builder.ts";
 export { registerStackCommands } from "./cli.ts";
 export {
@@ -49,12 +50,5 @@ export {
   validatePrebakeMetadata,
 } from "./read.ts";
 export { checkStack, loadStackSource, type RenderResult, renderStack, renderStackText } from "./render.ts";
-export {
-  checkStackName,
-  cloudFormationStackName,
-  listStacks,
-  resolveStackNames,
-  type StackKind,
-} from "./stacks.ts";
 export { validateTemplate } from "./validate.ts";
 export { cloudFormationTags, emitYaml, parseYaml } from "./yaml.ts";

@@ -4,9 +4,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, relative } from "node:path";
-import { ConfigError, stackPaths } from "@prebake/core";
+import { ConfigError, checkStackName, stackPaths } from "@prebake/core";
 import type { PrebakeMetadata, Template } from "./model.ts";
-import { checkStackName } from "./stacks.ts";
 import { parseYaml, YamlSyntaxError } from "./yaml.ts";
 
 /** A path as the user should see it: relative to the working directory when it is inside it. */
