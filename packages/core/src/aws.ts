@@ -1,5 +1,6 @@
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { type AwsTimeouts, DEFAULT_TIMEOUTS, type ResolvedProfile } from "./config.ts";
+import { describeMs } from "./deadline.ts";
 import { AuthError, firstLine, PrebakeError, UnavailableError } from "./errors.ts";
 
 /** The shape every AWS SDK v3 client constructor shares that we rely on. */
@@ -164,7 +165,7 @@ export function classifyAwsError(err: unknown, profile: ResolvedProfile, resourc
   const endpoint = profile.endpoint ?? `AWS ${profile.region}`;
   const deadline = (err as { deadline?: DeadlineInfo }).deadline;
   if (deadline) {
-    const seconds = `${Number((deadline.ms / 1000).toFixed(1))} s`;
+    const seconds = describeMs(deadline.ms);
     const what =
       deadline.phase === "connect"
         ? `no connection within ${seconds}`

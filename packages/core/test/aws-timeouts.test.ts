@@ -50,7 +50,7 @@ const profileFor = (timeouts: ResolvedProfile["timeouts"]): ResolvedProfile => (
 
 describe("AWS client deadlines", () => {
   it("an endpoint that never answers is one UnavailableError (exit 5) naming it and the deadline", async () => {
-    const profile = profileFor({ connectMs: 1000, requestMs: 300, stackMs: 60_000 });
+    const profile = profileFor({ connectMs: 1000, requestMs: 1000, stackMs: 60_000 });
     const sts = createAwsClient(STSClient, profile);
     const err = await sts.send(new GetCallerIdentityCommand({})).catch((e: unknown) => e);
     const mapped = classifyAwsError(err, profile);
@@ -58,7 +58,7 @@ describe("AWS client deadlines", () => {
     expect((mapped as UnavailableError).exitCode).toBe(5);
     expect((mapped as UnavailableError).toLine()).toMatch(
       new RegExp(
-        `^${endpoint.replace(/[.:/]/g, "\\$&")}: cannot reach the AWS API \\(it did not answer within 0\\.3 s\\)`,
+        `^${endpoint.replace(/[.:/]/g, "\\$&")}: cannot reach the AWS API \\(it did not answer within 1 s\\)`,
       ),
     );
   });

@@ -57,9 +57,9 @@ class FakeCloudFormation implements StackApi {
     this.calls.push(name);
     if (this.knobs.hangFrom === name) this.#hung = true;
     if (this.#hung) {
-      throw Object.assign(new Error("a request has exceeded the configured 300 ms requestTimeout."), {
+      throw Object.assign(new Error("a request has exceeded the configured 1000 ms requestTimeout."), {
         name: "TimeoutError",
-        deadline: { phase: "answer", ms: 300 },
+        deadline: { phase: "answer", ms: 1000 },
       });
     }
   }
@@ -329,7 +329,7 @@ describe("deploy engine orchestration (fake CloudFormation)", () => {
     const err = await runDeploy(engineFor(api).engine, prepared()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnavailableError);
     expect((err as UnavailableError).toLine()).toMatch(
-      /^http:\/\/127\.0\.0\.1:5060: cannot reach the AWS API \(it did not answer within 0\.3 s\)/,
+      /^http:\/\/127\.0\.0\.1:5060: cannot reach the AWS API \(it did not answer within 1 s\)/,
     );
     expect(api.calls).toEqual(["describeStack", "createChangeSet", "changeSetState"]);
   });
