@@ -140,8 +140,11 @@ export class RunToCompletionContainer extends ContainerHandle {
     const stream = (await this.runtime.call(`attaching to ${this.name}`, (abortSignal) =>
       this.container.attach({ stream: true, stdout: true, stderr: true, abortSignal }),
     )) as Destroyable;
-    const lines = new LineSplitter(onLine);
-    this.demux(stream, lines, lines);
+    // One splitter per stream: a stdout line still waiting for its newline must not swallow the
+    // stderr line that arrives meanwhile.
+    const stdoutLines = new LineSplitter(onLine);
+    const stderrLines = new LineSplitter(onLine);
+    this.demux(stream, stdoutLines, stderrLines);
     const output = ended(stream).catch(() => undefined);
     try {
       await this.runtime.call(`starting ${this.name}`, (abortSignal) =>
@@ -173,7 +176,8 @@ export class RunToCompletionContainer extends ContainerHandle {
     } finally {
       timers.abort();
       stream.destroy?.();
-      lines.flush();
+      stdoutLines.flush();
+      stderrLines.flush();
     }
   }
 }
