@@ -70,8 +70,8 @@ export function cfnLintFingerprint(cwd: string, env: NodeJS.ProcessEnv = process
   return parts.join("\n");
 }
 
-function askCfnLint(): string {
-  const r = spawnSync("cfn-lint", ["--version"], { encoding: "utf8" });
+function askCfnLint(env: NodeJS.ProcessEnv): string {
+  const r = spawnSync("cfn-lint", ["--version"], { encoding: "utf8", env });
   // "cfn-lint 1.51.0"
   const version = /(\d+\.\d+\.\d+\S*)/.exec(r.stdout ?? "")?.[1];
   return r.status === 0 && version ? version : NO_CFN_LINT;
@@ -83,15 +83,15 @@ interface Memo {
 }
 
 /** The cfn-lint version (e.g. "1.51.0"), or NO_CFN_LINT; remembered under <rootDir>/.prebake/. */
-export async function cfnLintVersion(rootDir: string): Promise<string> {
-  const fingerprint = cfnLintFingerprint(rootDir);
+export async function cfnLintVersion(rootDir: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const fingerprint = cfnLintFingerprint(rootDir, env);
   if (!fingerprint) return NO_CFN_LINT;
   const file = join(rootDir, ".prebake", "cfn-lint-version.json");
   try {
     const memo = JSON.parse(readFileSync(file, "utf8")) as Memo;
     if (memo.fingerprint === fingerprint) return memo.version;
   } catch {}
-  const version = askCfnLint();
+  const version = askCfnLint(env);
   if (version !== NO_CFN_LINT) {
     await mkdir(dirname(file), { recursive: true });
     // Renamed into place: Nx's runtime input and a deploy may ask at the same moment.
