@@ -3,12 +3,24 @@ import { captureOutput } from "../src/executor/capture.ts";
 import { commandLine, exitLine } from "../src/executor/task.ts";
 
 describe("executor helpers", () => {
-  it("appends what the user passed after -- to the target's command line", () => {
+  it("appends what the user passed after -- (as Nx parsed it) to the target's command line", () => {
     expect(commandLine({ argv: ["deploy", "ci"] })).toEqual(["deploy", "ci"]);
-    expect(commandLine({ argv: ["deploy", "ci"], __overrides_unparsed__: ["--dry-run"] })).toEqual([
+    expect(
+      commandLine({
+        argv: ["deploy", "ci"],
+        _: ["image-rebuild"],
+        "dry-run": true,
+        lint: false,
+        parameter: ["ErlangVersion=27.2", "Other=a b"],
+      }),
+    ).toEqual([
       "deploy",
       "ci",
+      "image-rebuild",
       "--dry-run",
+      "--no-lint",
+      "--parameter=ErlangVersion=27.2",
+      "--parameter=Other=a b",
     ]);
   });
 
