@@ -6,22 +6,32 @@
  * deprecated alias in Nx 24. createNodesFromFiles reports a failure against the file it came from
  * and keeps the other projects.
  */
-import { type CreateNodes, createNodesFromFiles } from "@nx/devkit";
-import { PROJECT_MARKERS, projectFromFile } from "./projects.ts";
-import { stackOrdering } from "./stack-ordering.ts";
+import type { CreateNodes } from "@nx/devkit";
+// The function @nx/devkit re-exports, from nx itself (see stack-ordering.ts for why).
+import { createNodesFromFiles } from "nx/src/project-graph/plugins/utils.js";
+import { markerOf, PROJECT_MARKERS, projectFromFile } from "./projects.ts";
+import { StackOrderings } from "./stack-ordering.ts";
 
 export const name = "prebake";
 
 export const createNodes: CreateNodes = [
   PROJECT_MARKERS,
-  (files, options, context) =>
-    createNodesFromFiles(
-      (file, _options, { workspaceRoot }) => {
-        const project = projectFromFile(file, stackOrdering(workspaceRoot));
-        return project ? { projects: { [project.root]: project } } : {};
-      },
-      files,
-      options,
-      context,
-    ),
+  async (files, options, context) => {
+    const orderings = new StackOrderings(context.workspaceRoot);
+    try {
+      return await createNodesFromFiles(
+        async (file) => {
+          const marker = markerOf(file);
+          const order = marker?.kind === "stack" ? await orderings.of(marker.name) : undefined;
+          const project = projectFromFile(file, order);
+          return project ? { projects: { [project.root]: project } } : {};
+        },
+        files,
+        options,
+        context,
+      );
+    } finally {
+      orderings.save();
+    }
+  },
 ];

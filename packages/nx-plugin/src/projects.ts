@@ -18,11 +18,35 @@ import {
   stackDeployTarget,
 } from "./targets.ts";
 
-/** The Metadata.Prebake ordering of a rendered stack, or undefined when it is not rendered yet. */
-export type StackOrdering = (stack: string) => { images: string[]; after: string[] } | undefined;
+/** What a stack's deploy waits for, from its rendered template's Metadata.Prebake. */
+export interface StackOrder {
+  images: string[];
+  after: string[];
+}
 
 export const PROJECT_MARKERS =
   "{images/*/image.yaml,stacks/*/stack.ts,examples/*/layer.yaml,examples/*/rebar.config}";
+
+const KINDS = {
+  "images/image.yaml": "image",
+  "stacks/stack.ts": "stack",
+  "examples/layer.yaml": "layer",
+  "examples/rebar.config": "app",
+} as const;
+
+export interface Marker {
+  kind: (typeof KINDS)[keyof typeof KINDS];
+  name: string;
+  root: string;
+}
+
+/** The project a marker file stands for (its kind, name and root), or undefined for any other file. */
+export function markerOf(file: string): Marker | undefined {
+  const root = dirname(file);
+  const [folder, name, ...deeper] = root.split("/");
+  const kind = KINDS[`${folder}/${basename(file)}` as keyof typeof KINDS];
+  return kind && name && deeper.length === 0 ? { kind, name, root } : undefined;
+}
 
 function imageProject(root: string, name: string): ProjectConfiguration {
   return {
@@ -37,8 +61,11 @@ function imageProject(root: string, name: string): ProjectConfiguration {
   };
 }
 
-function stackProject(root: string, name: string, ordering: StackOrdering): ProjectConfiguration {
-  const order = ordering(name) ?? { images: [], after: [] };
+function stackProject(
+  root: string,
+  name: string,
+  order: StackOrder = { images: [], after: [] },
+): ProjectConfiguration {
   return {
     root,
     name,
@@ -78,20 +105,21 @@ function appProject(root: string, name: string): ProjectConfiguration {
   };
 }
 
-/** The project a marker file defines, or undefined for a file that is not one. */
-export function projectFromFile(file: string, ordering: StackOrdering): ProjectConfiguration | undefined {
-  const root = dirname(file);
-  const [kind, name, ...deeper] = root.split("/");
-  if (!name || deeper.length > 0) return undefined;
-  switch (`${kind}/${basename(file)}`) {
-    case "images/image.yaml":
-      return imageProject(root, name);
-    case "stacks/stack.ts":
-      return stackProject(root, name, ordering);
-    case "examples/layer.yaml":
-      return layerProject(root, name);
-    case "examples/rebar.config":
-      return appProject(root, name);
+/**
+ * The project a marker file defines, or undefined for a file that is not one. A stack's `order`
+ * is undefined until it is rendered: then it deploys after nothing.
+ */
+export function projectFromFile(file: string, order?: StackOrder): ProjectConfiguration | undefined {
+  const marker = markerOf(file);
+  switch (marker?.kind) {
+    case "image":
+      return imageProject(marker.root, marker.name);
+    case "stack":
+      return stackProject(marker.root, marker.name, order);
+    case "layer":
+      return layerProject(marker.root, marker.name);
+    case "app":
+      return appProject(marker.root, marker.name);
     default:
       return undefined;
   }

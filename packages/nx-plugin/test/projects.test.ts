@@ -1,14 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { CFN_LINT_VERSION, CHECK_INPUTS, LINT_INPUTS, RENDER_INPUTS, STACK_SOURCES } from "../src/inputs.ts";
-import { projectFromFile, type StackOrdering } from "../src/projects.ts";
+import { markerOf, projectFromFile } from "../src/projects.ts";
 import { PREBAKE_EXECUTOR } from "../src/targets.ts";
 
-const unrendered: StackOrdering = () => undefined;
 const argv = (target: { options?: { argv: string[] } } | undefined) => target?.options?.argv;
 
 describe("nx plugin: projects and targets", () => {
   it("an image folder gets build-image, push and deploy (= push), none cached", () => {
-    const p = projectFromFile("images/erlang-otp/image.yaml", unrendered)!;
+    const p = projectFromFile("images/erlang-otp/image.yaml")!;
     expect(p.name).toBe("erlang-otp");
     expect(Object.keys(p.targets!)).toEqual(["build-image", "push", "deploy"]);
     expect(argv(p.targets!.push)).toEqual(["push", "erlang-otp"]);
@@ -17,9 +16,7 @@ describe("nx plugin: projects and targets", () => {
   });
 
   it("a stack caches its pure targets only and deploys after what its template says it uses", () => {
-    const ordering: StackOrdering = (stack) =>
-      stack === "ci" ? { images: ["erlang-otp"], after: ["image-rebuild"] } : undefined;
-    const p = projectFromFile("stacks/ci/stack.ts", ordering)!;
+    const p = projectFromFile("stacks/ci/stack.ts", { images: ["erlang-otp"], after: ["image-rebuild"] })!;
     expect(p.implicitDependencies).toEqual(["erlang-otp", "image-rebuild"]);
     const t = p.targets!;
     expect([t.render!.cache, t.check!.cache, t.lint!.cache, t.deploy!.cache]).toEqual([
@@ -35,7 +32,7 @@ describe("nx plugin: projects and targets", () => {
   });
 
   it("render, check and lint hash the same sources, shared helpers and image definitions included", () => {
-    const t = projectFromFile("stacks/ci/stack.ts", unrendered)!.targets!;
+    const t = projectFromFile("stacks/ci/stack.ts")!.targets!;
     for (const target of [t.render!, t.check!, t.lint!]) {
       expect(target.inputs).toEqual(expect.arrayContaining(STACK_SOURCES));
     }
@@ -49,7 +46,7 @@ describe("nx plugin: projects and targets", () => {
   });
 
   it("lint's cache key holds the cfn-lint version, read by the workspace's Node", () => {
-    const lint = projectFromFile("stacks/ci/stack.ts", unrendered)!.targets!.lint!;
+    const lint = projectFromFile("stacks/ci/stack.ts")!.targets!.lint!;
     expect(lint.inputs).toContainEqual(CFN_LINT_VERSION);
     expect(CFN_LINT_VERSION).toEqual({
       runtime: "node_modules/.bin/node packages/stack/bin/cfn-lint-version.ts",
@@ -57,15 +54,15 @@ describe("nx plugin: projects and targets", () => {
   });
 
   it("a stack that has not been rendered yet has no ordering", () => {
-    expect(projectFromFile("stacks/new/stack.ts", unrendered)!.implicitDependencies).toEqual([]);
+    expect(projectFromFile("stacks/new/stack.ts")!.implicitDependencies).toEqual([]);
   });
 
   it("layers deploy after the python-layer image; Erlang apps get a codebuild target", () => {
-    const layer = projectFromFile("examples/common-utils/layer.yaml", unrendered)!;
+    const layer = projectFromFile("examples/common-utils/layer.yaml")!;
     expect(layer.implicitDependencies).toEqual(["python-layer"]);
     expect(layer.targets!.deploy!.dependsOn).toEqual(["^deploy"]);
     expect(argv(layer.targets!.deploy)).toEqual(["layer", "publish", "common-utils"]);
-    const app = projectFromFile("examples/hello-erlang/rebar.config", unrendered)!;
+    const app = projectFromFile("examples/hello-erlang/rebar.config")!;
     expect(Object.keys(app.targets!)).toEqual(["codebuild"]);
   });
 
@@ -77,7 +74,7 @@ describe("nx plugin: projects and targets", () => {
       "examples/d/rebar.config",
     ];
     for (const file of files) {
-      for (const target of Object.values(projectFromFile(file, unrendered)!.targets!)) {
+      for (const target of Object.values(projectFromFile(file)!.targets!)) {
         expect(target.executor).toBe(PREBAKE_EXECUTOR);
         expect(target.metadata?.description).toContain(`(prebake ${argv(target)!.join(" ")})`);
       }
@@ -85,8 +82,10 @@ describe("nx plugin: projects and targets", () => {
   });
 
   it("ignores files that are not project markers", () => {
-    expect(projectFromFile("images/erlang-otp/Dockerfile", unrendered)).toBeUndefined();
-    expect(projectFromFile("examples/x/README.md", unrendered)).toBeUndefined();
-    expect(projectFromFile("stacks/a/b/stack.ts", unrendered)).toBeUndefined();
+    expect(projectFromFile("images/erlang-otp/Dockerfile")).toBeUndefined();
+    expect(projectFromFile("examples/x/README.md")).toBeUndefined();
+    expect(projectFromFile("stacks/a/b/stack.ts")).toBeUndefined();
+    expect(markerOf("stacks/ci/stack.yaml")).toBeUndefined();
+    expect(markerOf("stacks/ci/stack.ts")).toEqual({ kind: "stack", name: "ci", root: "stacks/ci" });
   });
 });
