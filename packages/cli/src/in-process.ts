@@ -1,6 +1,6 @@
 import { type Context, createContext, Output } from "@prebake/core";
 import { buildProgram, type ContextFactory, runCli } from "./program.ts";
-import { registrars } from "./registrars.ts";
+import { registrarsFor } from "./registrars.ts";
 
 /** Runs one prebake command line (without `prebake`) and resolves with its exit code. */
 export type CommandRunner = (args: string[]) => Promise<number>;
@@ -24,5 +24,6 @@ export function createCommandRunner(): CommandRunner {
     }
     return { ...base, out: new Output(options) };
   };
-  return (args) => runCli(buildProgram(registrars, contextFor), ["node", "prebake", ...args]);
+  return async (args) =>
+    runCli(buildProgram(await registrarsFor(args), contextFor), ["node", "prebake", ...args]);
 }

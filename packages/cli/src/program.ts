@@ -59,6 +59,12 @@ export function buildProgram(
   return program;
 }
 
+/** The name of an exit code, as the help text says it ("deploy failed" for 7). */
+export function exitCodeName(code: number): string {
+  const name = Object.entries(ExitCode).find(([, value]) => value === code)?.[0] ?? "unknown";
+  return name.toLowerCase().replaceAll("_", " ");
+}
+
 /** Run the CLI: expected errors become one line and their exit code; nothing else prints a stack trace unless --verbose. */
 export async function runCli(program: Command, argv: string[]): Promise<number> {
   const verbose = argv.includes("--verbose") || argv.includes("-v");

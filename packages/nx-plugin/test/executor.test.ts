@@ -1,3 +1,4 @@
+import { exitCodeName } from "@prebake/cli";
 import { describe, expect, it } from "vitest";
 import { captureOutput } from "../src/executor/capture.ts";
 import { commandLine, exitLine } from "../src/executor/task.ts";
@@ -25,8 +26,10 @@ describe("executor helpers", () => {
   });
 
   it("a failed task's last line names the exit code and its meaning", () => {
-    expect(exitLine(["deploy", "ci"], 7)).toBe("prebake deploy ci: exit code 7 (deploy failed)\n");
-    expect(exitLine(["lint", "ci"], 4)).toBe("prebake lint ci: exit code 4 (validation)\n");
+    expect(exitLine(["deploy", "ci"], 7, exitCodeName(7))).toBe(
+      "prebake deploy ci: exit code 7 (deploy failed)\n",
+    );
+    expect(exitLine(["lint", "ci"], 4, exitCodeName(4))).toBe("prebake lint ci: exit code 4 (validation)\n");
   });
 
   it("keeps the output of tasks running at the same time apart", async () => {

@@ -1,4 +1,3 @@
-import { ExitCode } from "@prebake/core";
 import type { PrebakeExecutorOptions } from "../targets.ts";
 
 /**
@@ -25,8 +24,10 @@ export function commandLine(options: TaskOptions): string[] {
   ];
 }
 
-/** The line a failed task ends with: Nx keeps only success or failure, the exit code says which failure. */
-export function exitLine(args: string[], code: number): string {
-  const name = Object.entries(ExitCode).find(([, value]) => value === code)?.[0] ?? "UNKNOWN";
-  return `prebake ${args.join(" ")}: exit code ${code} (${name.toLowerCase().replace("_", " ")})\n`;
+/**
+ * The line a failed task ends with: Nx keeps only success or failure, the exit code (and its name,
+ * as `prebake --help` lists them) says which failure.
+ */
+export function exitLine(args: string[], code: number, name: string): string {
+  return `prebake ${args.join(" ")}: exit code ${code} (${name})\n`;
 }
