@@ -30,7 +30,7 @@ export const RENDERED_TEMPLATE = "{projectRoot}/stack.yaml";
  * Pinned to the workspace's Node 24 (a global `node` may be too old to run TypeScript).
  */
 export const CFN_LINT_VERSION: Input = {
-  runtime: "node_modules/.bin/node packages/stack/bin/cfn-lint-version.ts",
+  runtime: "node_modules/.bin/node packages/stack/bin/cfn-lint-version.mjs",
 };
 
 export const RENDER_INPUTS: Input[] = [...STACK_SOURCES];

@@ -49,7 +49,7 @@ describe("nx plugin: projects and targets", () => {
     const lint = projectFromFile("stacks/ci/stack.ts")!.targets!.lint!;
     expect(lint.inputs).toContainEqual(CFN_LINT_VERSION);
     expect(CFN_LINT_VERSION).toEqual({
-      runtime: "node_modules/.bin/node packages/stack/bin/cfn-lint-version.ts",
+      runtime: "node_modules/.bin/node packages/stack/bin/cfn-lint-version.mjs",
     });
   });
 

@@ -6,7 +6,7 @@
  * .prebake/cfn-lint-version.json next to a fingerprint of the files that decide which cfn-lint
  * runs; a changed fingerprint asks cfn-lint again.
  *
- * Only node builtins here: `bin/cfn-lint-version.ts` (Nx's runtime input) loads this alone.
+ * Only node builtins here: `bin/cfn-lint-version.mjs` (Nx's runtime input) loads this alone.
  */
 import { spawnSync } from "node:child_process";
 import {
