@@ -7,9 +7,10 @@
  * finishes; a failure skips only that task's dependents.
  */
 import type { ExecutorContext, TaskGraph } from "@nx/devkit";
+import { createCommandRunner, exitCodeName } from "@prebake/cli";
+import { exitOnSignals } from "@prebake/core";
 import type { BatchExecutorTaskResult } from "nx/src/config/misc-interfaces.js";
 import { captureOutput } from "./capture.ts";
-import { loadPrebake } from "./load-cli.ts";
 import { runInDependencyOrder } from "./schedule.ts";
 import { commandLine, exitLine, type TaskOptions } from "./task.ts";
 
@@ -22,16 +23,15 @@ export default async function* prebakeBatch(
   _overrides: unknown,
   context: ExecutorContext,
 ): AsyncGenerator<BatchExecutorTaskResult> {
-  const { cli, core } = await loadPrebake();
   process.chdir(context.root);
-  core.exitOnSignals();
-  const runCommand = cli.createCommandRunner();
+  exitOnSignals();
+  const runCommand = createCommandRunner();
   const runTask = async (id: string) => {
     const args = commandLine(inputs[id]!);
     const startTime = Date.now();
     const { value: code, output } = await captureOutput(async () => {
       const code = await runCommand(args);
-      if (code !== 0) process.stderr.write(exitLine(args, code, cli.exitCodeName(code)));
+      if (code !== 0) process.stderr.write(exitLine(args, code, exitCodeName(code)));
       return code;
     });
     return { ok: code === 0, value: { terminalOutput: output, startTime, endTime: Date.now() } };

@@ -3,19 +3,19 @@
  * prebake command, run in the task's own process through the same code path as the binary.
  */
 import type { ExecutorContext } from "@nx/devkit";
-import { loadPrebake } from "./load-cli.ts";
+import { createCommandRunner, exitCodeName } from "@prebake/cli";
+import { exitOnSignals } from "@prebake/core";
 import { commandLine, exitLine, type TaskOptions } from "./task.ts";
 
 export default async function prebakeExecutor(
   options: TaskOptions,
   context: ExecutorContext,
 ): Promise<{ success: boolean }> {
-  const { cli, core } = await loadPrebake();
   // Targets name paths from the workspace root (`codebuild run --source .`), as the CLI does.
   process.chdir(context.root);
-  core.exitOnSignals();
+  exitOnSignals();
   const args = commandLine(options);
-  const code = await cli.createCommandRunner()(args);
-  if (code !== 0) process.stderr.write(exitLine(args, code, cli.exitCodeName(code)));
+  const code = await createCommandRunner()(args);
+  if (code !== 0) process.stderr.write(exitLine(args, code, exitCodeName(code)));
   return { success: code === 0 };
 }
