@@ -35,7 +35,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import {
   CloudFormationClient,
@@ -117,6 +117,9 @@ interface Variant {
   args: string[];
 }
 
+/** The machine's 1-minute load average when each measured run started (2 cores; others share it). */
+const loads: number[] = [];
+
 /**
  * Runs `npm start` in a copy; returns its wall time and the summary rows it recorded (start.sh
  * records them in .prebake/runs/<time>/, emptied first so the run's folder is the only one).
@@ -124,6 +127,7 @@ interface Variant {
 function npmStart(v: Variant): { ms: number; rows: SummaryRow[] } {
   const runs = join(v.copy, ".prebake", "runs");
   rmSync(runs, { recursive: true, force: true });
+  loads.push(loadavg()[0]!);
   const started = performance.now();
   const r = spawnSync("npm", ["start", "--silent", ...(v.args.length ? ["--", ...v.args] : [])], {
     cwd: v.copy,
@@ -265,6 +269,7 @@ async function main(): Promise<void> {
       process.stdout.write(`warm-up: ${v.name} (${v.copy})\n`);
       npmStart(v);
     }
+    loads.length = 0; // the warm-up runs are not measured
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < variants.length; k++) {
         const v = variants[(round + k) % variants.length]!;
