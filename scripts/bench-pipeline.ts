@@ -43,10 +43,11 @@ import {
   DescribeStacksCommand,
 } from "@aws-sdk/client-cloudformation";
 import { readSummary, type SummaryRow } from "@prebake/cli";
-import { createContext } from "@prebake/core";
+import { cloudFormationStackName, createContext, listStacks } from "@prebake/core";
 
 const repo = resolve(import.meta.dirname, "..");
-const STACKS = ["ci", "image-rebuild"];
+/** The repository's stacks (ci, image-rebuild): the ones a first run must create. */
+const STACKS = listStacks(repo);
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -165,7 +166,9 @@ const cloudFormation = (copy: string) => createContext({ cwd: copy, env: {} }).a
 
 async function stackStatus(cf: CloudFormationClient, stack: string): Promise<string | undefined> {
   try {
-    const r = await cf.send(new DescribeStacksCommand({ StackName: `${project}-${stack}` }));
+    const r = await cf.send(
+      new DescribeStacksCommand({ StackName: cloudFormationStackName(project, stack) }),
+    );
     const status = r.Stacks?.[0]?.StackStatus;
     return status === "DELETE_COMPLETE" ? undefined : status;
   } catch (err) {
@@ -177,7 +180,8 @@ async function stackStatus(cf: CloudFormationClient, stack: string): Promise<str
 /** Deletes the project's stacks and waits until the emulator no longer has them. */
 async function deleteStacks(copy: string): Promise<void> {
   const cf = cloudFormation(copy);
-  for (const stack of STACKS) await cf.send(new DeleteStackCommand({ StackName: `${project}-${stack}` }));
+  for (const stack of STACKS)
+    await cf.send(new DeleteStackCommand({ StackName: cloudFormationStackName(project, stack) }));
   for (let tries = 0; ; tries++) {
     const left = (await Promise.all(STACKS.map((s) => stackStatus(cf, s)))).filter(Boolean);
     if (left.length === 0) return;
@@ -192,7 +196,7 @@ async function expectCreated(copy: string, v: Variant): Promise<void> {
   for (const stack of STACKS) {
     const status = await stackStatus(cf, stack);
     if (status !== "CREATE_COMPLETE")
-      throw new Error(`${v.name}: ${project}-${stack} is ${status ?? "missing"}`);
+      throw new Error(`${v.name}: ${cloudFormationStackName(project, stack)} is ${status ?? "missing"}`);
   }
 }
 
