@@ -1,82 +1,295 @@
 /**
- * The main job's figure: a second, no-op `nx run-many -t deploy` against the first, in one run.
+ * The main job's figures: `npm start` (the whole pipeline, `nx run-many -t deploy`) on a first run
+ * and on a no-op run, for three variants measured side by side in one run:
  *
- *   node_modules/.bin/node scripts/bench-pipeline.ts [--runs 5] [--reset-stacks]
+ *   baseline     the code at --baseline <git ref> (default: main), as it ran before
+ *   per-process  this checkout, `npm start -- --batch=false`: one Node process per Nx task
+ *   batched      this checkout, `npm start`: the prebake executor runs the tasks in one process
  *
- * Run 1 is whatever the current state makes it (on a fresh machine: the Erlang/OTP compile,
- * image pushes, stack creation); with --reset-stacks both stacks are deleted from the local
- * emulator first, so run 1 creates them. Runs 2..N change nothing and show what "skipped" costs. Each
- * run is a fresh `nx` process with the Nx daemon off (as in CI), so process start-up counts.
- * Nx's cache never serves deploy (cache: false), so a no-op still runs every deploy task.
+ *   node_modules/.bin/node scripts/bench-pipeline.ts [--rounds 3] [--noop-runs 3] [--baseline main]
+ *                                                    [--project <name>]
+ *
+ * Each variant runs in a throw-away copy of its code (node_modules linked to this checkout's, so
+ * the same Nx and libraries) whose prebake.config.yaml names --project (default bench-<random>):
+ * the stacks it deletes and creates are its own. Images and the layer are shared and content-
+ * addressed, so they must be pushed/published already (a first `npm start` does that); a warm-up
+ * run per variant fills each copy's Nx cache, dist/ manifests and lint memo.
+ *
+ * A first run: the project's two stacks are deleted from the emulator (checked: gone), then
+ * `npm start` must create both (checked in its summary rows and in the emulator) while images and
+ * the layer are skipped. A no-op run: `npm start` again; every summary row must say skipped. A run
+ * that did not do what it claims fails the benchmark. Each round runs every variant once, in a
+ * rotating order, so drift in the machine's load spreads evenly. Prints medians and ratios.
  */
 import { spawnSync } from "node:child_process";
-import { resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import {
+  CloudFormationClient,
+  DeleteStackCommand,
+  DescribeStacksCommand,
+} from "@aws-sdk/client-cloudformation";
+import { readSummary, type SummaryRow } from "@prebake/cli";
+import { cloudFormationStackName, createContext, listStacks } from "@prebake/core";
 
 const repo = resolve(import.meta.dirname, "..");
-const runsArg = process.argv.indexOf("--runs");
-const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
-// node_modules/.bin first, as npm scripts have it: nx and prebake must run on the pinned Node 24.
-const env = {
-  ...process.env,
-  PATH: `${resolve(repo, "node_modules/.bin")}:${process.env.PATH}`,
-  NX_DAEMON: "false",
-  NX_NO_CLOUD: "true",
-  NX_TUI: "false",
-  CI: "true",
-};
+/** The repository's stacks (ci, image-rebuild): the ones a first run must create. */
+const STACKS = listStacks(repo);
 
-function timeDeploy(): number {
-  const started = performance.now();
-  const r = spawnSync(
-    resolve(repo, "node_modules/.bin/nx"),
-    ["run-many", "-t", "deploy", "--outputStyle=stream"],
-    {
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+const rounds = Number(option("rounds", "3"));
+const noopRuns = Number(option("noop-runs", "3"));
+const baselineRef = option("baseline", "main");
+const project = option("project", `bench-${randomBytes(3).toString("hex")}`);
+
+// ---------------------------------------------------------------------------------------------
+// throw-away copies of the code
+
+/** node_modules of a copy: this checkout's packages, except the workspace's own, which are the copy's. */
+function linkNodeModules(copy: string): void {
+  const real = join(repo, "node_modules");
+  mkdirSync(join(copy, "node_modules", "@prebake"), { recursive: true });
+  mkdirSync(join(copy, "node_modules", ".bin"));
+  for (const entry of readdirSync(real)) {
+    if (entry !== "@prebake" && entry !== ".bin")
+      symlinkSync(join(real, entry), join(copy, "node_modules", entry));
+  }
+  for (const pkg of readdirSync(join(copy, "packages"))) {
+    const name = JSON.parse(readFileSync(join(copy, "packages", pkg, "package.json"), "utf8")).name as string;
+    symlinkSync(join(copy, "packages", pkg), join(copy, "node_modules", name));
+    // A package's own versions of a dependency (npm nests them when they differ from the root's).
+    const nested = join(repo, "packages", pkg, "node_modules");
+    if (existsSync(nested)) symlinkSync(nested, join(copy, "packages", pkg, "node_modules"));
+  }
+  for (const bin of readdirSync(join(real, ".bin"))) {
+    const target =
+      bin === "prebake"
+        ? join(copy, "packages/cli/bin/prebake.js")
+        : resolve(real, ".bin", readlinkSync(join(real, ".bin", bin)));
+    symlinkSync(target, join(copy, "node_modules", ".bin", bin));
+  }
+}
+
+/** A copy of `ref` (git archive), or of the working tree (tracked and unignored files). */
+function copyOf(ref: string, label: string): string {
+  const copy = mkdtempSync(join(tmpdir(), `prebake-bench-${label}-`));
+  if (ref === "working-tree") {
+    const files = spawnSync("git", ["ls-files", "-co", "--exclude-standard"], {
       cwd: repo,
-      env,
       encoding: "utf8",
-    },
-  );
+    });
+    for (const file of files.stdout.split("\n").filter(Boolean)) {
+      mkdirSync(dirname(join(copy, file)), { recursive: true });
+      cpSync(join(repo, file), join(copy, file));
+    }
+  } else {
+    const archive = spawnSync("sh", ["-c", `git archive ${ref} | tar -x -C ${copy}`], { cwd: repo });
+    if (archive.status !== 0) throw new Error(`cannot check out ${ref}: ${archive.stderr}`);
+  }
+  const config = join(copy, "prebake.config.yaml");
+  writeFileSync(config, readFileSync(config, "utf8").replace(/^project: .*$/m, `project: ${project}`));
+  linkNodeModules(copy);
+  return copy;
+}
+
+// ---------------------------------------------------------------------------------------------
+// runs and what they must have done
+
+interface Variant {
+  name: string;
+  what: string;
+  copy: string;
+  args: string[];
+}
+
+/** The machine's 1-minute load average when each measured run started (2 cores; others share it). */
+const loads: number[] = [];
+
+/**
+ * Runs `npm start` in a copy; returns its wall time and the summary rows it recorded (start.sh
+ * records them in .prebake/runs/<time>/, emptied first so the run's folder is the only one).
+ */
+function npmStart(v: Variant): { ms: number; rows: SummaryRow[] } {
+  const runs = join(v.copy, ".prebake", "runs");
+  rmSync(runs, { recursive: true, force: true });
+  loads.push(loadavg()[0]!);
+  const started = performance.now();
+  const r = spawnSync("npm", ["start", "--silent", ...(v.args.length ? ["--", ...v.args] : [])], {
+    cwd: v.copy,
+    env: { ...process.env, CI: "true" },
+    encoding: "utf8",
+  });
   const ms = performance.now() - started;
   if (r.status !== 0) {
     process.stderr.write(r.stdout + r.stderr);
-    throw new Error(`nx run-many -t deploy failed (exit ${r.status})`);
+    throw new Error(`${v.name}: npm start failed (exit ${r.status})`);
   }
+  const folders = existsSync(runs) ? readdirSync(runs) : [];
+  if (folders.length !== 1)
+    throw new Error(`${v.name}: expected one results folder in ${runs}, found ${folders.length}`);
+  return { ms, rows: readSummary(join(runs, folders[0]!)) };
+}
+
+/** Fails unless the rows name both stacks, both images and the layer, each with an allowed action. */
+function expectRows(v: Variant, run: string, rows: SummaryRow[], stackAction: string): void {
+  const seen = rows.map((r) => `${r.kind} ${r.name.split(":")[0]} ${r.action}`).sort();
+  const expected = [
+    `image erlang-otp skipped`,
+    `image python-layer skipped`,
+    `layer common-utils skipped (unchanged)`,
+    ...STACKS.map((s) => `stack ${s} ${stackAction}`),
+  ].sort();
+  if (JSON.stringify(seen) !== JSON.stringify(expected)) {
+    throw new Error(
+      `${v.name} ${run}: the summary says\n  ${seen.join("\n  ")}\nexpected\n  ${expected.join("\n  ")}`,
+    );
+  }
+}
+
+const cloudFormation = (copy: string) => createContext({ cwd: copy, env: {} }).aws(CloudFormationClient);
+
+async function stackStatus(cf: CloudFormationClient, stack: string): Promise<string | undefined> {
+  try {
+    const r = await cf.send(
+      new DescribeStacksCommand({ StackName: cloudFormationStackName(project, stack) }),
+    );
+    const status = r.Stacks?.[0]?.StackStatus;
+    return status === "DELETE_COMPLETE" ? undefined : status;
+  } catch (err) {
+    if (/does not exist/.test((err as Error).message)) return undefined;
+    throw err;
+  }
+}
+
+/** Deletes the project's stacks and waits until the emulator no longer has them. */
+async function deleteStacks(copy: string): Promise<void> {
+  const cf = cloudFormation(copy);
+  for (const stack of STACKS)
+    await cf.send(new DeleteStackCommand({ StackName: cloudFormationStackName(project, stack) }));
+  for (let tries = 0; ; tries++) {
+    const left = (await Promise.all(STACKS.map((s) => stackStatus(cf, s)))).filter(Boolean);
+    if (left.length === 0) return;
+    if (tries > 120)
+      throw new Error(`stacks of ${project} still there after deleting them: ${left.join(", ")}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function expectCreated(copy: string, v: Variant): Promise<void> {
+  const cf = cloudFormation(copy);
+  for (const stack of STACKS) {
+    const status = await stackStatus(cf, stack);
+    if (status !== "CREATE_COMPLETE")
+      throw new Error(`${v.name}: ${cloudFormationStackName(project, stack)} is ${status ?? "missing"}`);
+  }
+}
+
+async function firstRun(v: Variant): Promise<number> {
+  await deleteStacks(v.copy);
+  const { ms, rows } = npmStart(v);
+  expectRows(v, "first run", rows, "created");
+  await expectCreated(v.copy, v);
   return ms;
 }
+
+function noopRun(v: Variant): number {
+  const { ms, rows } = npmStart(v);
+  expectRows(v, "no-op run", rows, "skipped");
+  return ms;
+}
+
+// ---------------------------------------------------------------------------------------------
+// figures
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
-const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-if (process.argv.includes("--reset-stacks")) {
-  // The local profile's emulator only: moto on 127.0.0.1:5060 with its test credentials.
-  const awsEnv = {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: "testing",
-    AWS_SECRET_ACCESS_KEY: "testing",
-    AWS_DEFAULT_REGION: "us-east-1",
-  };
-  for (const stack of ["prebake-ci", "prebake-image-rebuild"]) {
-    spawnSync(
-      "aws",
-      ["--endpoint-url", "http://127.0.0.1:5060", "cloudformation", "delete-stack", "--stack-name", stack],
-      { env: awsEnv },
+function report(variants: Variant[], first: Map<string, number[]>, noop: Map<string, number[]>): void {
+  const base = variants[0]!.name;
+  const lines = [
+    "| variant | first run (median) | no-op run (median) | first vs baseline | no-op vs baseline | no-op vs per-process |",
+    "| --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const v of variants) {
+    const f = median(first.get(v.name)!);
+    const n = median(noop.get(v.name)!);
+    const ratio = (x: number, y: number) => `${(x / y).toFixed(3)}x`;
+    lines.push(
+      `| ${v.name}: ${v.what} | ${seconds(f)} | ${seconds(n)} | ${ratio(f, median(first.get(base)!))} | ` +
+        `${ratio(n, median(noop.get(base)!))} | ${ratio(n, median(noop.get("per-process")!))} |`,
     );
   }
+  const runs = `${rounds} first runs and ${rounds * noopRuns} no-op runs per variant`;
+  process.stdout.write(
+    `\n${lines.join("\n")}\n\n(${runs}; project ${project}; ${new Date().toISOString()})\n`,
+  );
 }
-process.stdout.write(`first nx run-many -t deploy ...\n`);
-const first = timeDeploy();
-const noop: number[] = [];
-for (let i = 0; i < runs; i++) {
-  noop.push(timeDeploy());
-  process.stdout.write(`  no-op run ${i + 1}/${runs}: ${fmt(noop.at(-1)!)}\n`);
+
+async function main(): Promise<void> {
+  const variants: Variant[] = [
+    {
+      name: "baseline",
+      what: `${baselineRef}, one process per task`,
+      copy: copyOf(baselineRef, "base"),
+      args: [],
+    },
+    {
+      name: "per-process",
+      what: "--batch=false",
+      copy: copyOf("working-tree", "pp"),
+      args: ["--batch=false"],
+    },
+    {
+      name: "batched",
+      what: "one process for the pipeline",
+      copy: copyOf("working-tree", "batch"),
+      args: [],
+    },
+  ];
+  const first = new Map(variants.map((v) => [v.name, [] as number[]]));
+  const noop = new Map(variants.map((v) => [v.name, [] as number[]]));
+  try {
+    for (const v of variants) {
+      process.stdout.write(`warm-up: ${v.name} (${v.copy})\n`);
+      npmStart(v);
+    }
+    loads.length = 0; // the warm-up runs are not measured
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < variants.length; k++) {
+        const v = variants[(round + k) % variants.length]!;
+        first.get(v.name)!.push(await firstRun(v));
+        for (let i = 0; i < noopRuns; i++) noop.get(v.name)!.push(noopRun(v));
+        process.stdout.write(
+          `round ${round + 1} ${v.name}: first ${seconds(first.get(v.name)!.at(-1)!)}, no-op ` +
+            `${noop.get(v.name)!.slice(-noopRuns).map(seconds).join(", ")}\n`,
+        );
+      }
+    }
+    report(variants, first, noop);
+  } finally {
+    await deleteStacks(variants[0]!.copy).catch(() => undefined);
+    for (const v of variants) rmSync(v.copy, { recursive: true, force: true });
+  }
 }
-const m = median(noop);
-process.stdout.write(
-  `\nvariant                                median     vs first\n` +
-    `first nx run-many -t deploy (1 run)   ${fmt(first).padStart(9)}   1.000x\n` +
-    `no-op nx run-many -t deploy (${runs} runs) ${fmt(m).padStart(9)}   ${(m / first).toFixed(3)}x\n`,
-);
+
+await main();

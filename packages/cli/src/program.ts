@@ -4,6 +4,8 @@ import {
   createContext,
   ExitCode,
   isPrebakeError,
+  type LoadConfigOptions,
+  type OutputOptions,
   processMasker,
 } from "@prebake/core";
 import { Command, CommanderError } from "commander";
@@ -16,7 +18,13 @@ export interface GlobalOptions {
   quiet?: boolean;
 }
 
-export function buildProgram(registrars: CommandRegistrar[]): Command {
+/** Makes the context a command runs with (config, output, clients) from the global options. */
+export type ContextFactory = (options: LoadConfigOptions & OutputOptions) => Context;
+
+export function buildProgram(
+  registrars: CommandRegistrar[],
+  makeContext: ContextFactory = createContext,
+): Command {
   const program = new Command("prebake")
     .description(
       "Bake build toolchains into container images, render and deploy the CodeBuild stacks that use them,\n" +
@@ -40,7 +48,7 @@ export function buildProgram(registrars: CommandRegistrar[]): Command {
 
   let context: Context | undefined;
   const getContext = () => {
-    context ??= createContext({
+    context ??= makeContext({
       ...program.opts<GlobalOptions>(),
       configFile: program.opts<GlobalOptions>().config,
     });
@@ -49,6 +57,12 @@ export function buildProgram(registrars: CommandRegistrar[]): Command {
   for (const register of registrars) register(program, getContext);
   program.exitOverride();
   return program;
+}
+
+/** The name of an exit code, as the help text says it ("deploy failed" for 7). */
+export function exitCodeName(code: number): string {
+  const name = Object.entries(ExitCode).find(([, value]) => value === code)?.[0] ?? "unknown";
+  return name.toLowerCase().replaceAll("_", " ");
 }
 
 /** Run the CLI: expected errors become one line and their exit code; nothing else prints a stack trace unless --verbose. */

@@ -22,6 +22,9 @@ describe("prebake CLI", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("--profile <name>");
     expect(r.stdout).toContain("Exit codes:");
+    for (const command of ["render", "push", "layer", "deploy", "codebuild", "buildspec", "summary"]) {
+      expect(r.stdout).toMatch(new RegExp(`\\n  ${command} `));
+    }
   });
 
   it("an unknown command is a usage error (exit 2)", () => {

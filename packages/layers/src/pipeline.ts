@@ -2,7 +2,7 @@ import { type Context, formatBytes, formatDuration, ValidationError } from "@pre
 import { type BuildOptions, type BuiltLayer, buildLayer } from "./build.ts";
 import { type LayerDefinition, loadLayerDefinition, mbToBytes } from "./definition.ts";
 import { LOCAL_IMAGE_VERSIONS } from "./image.ts";
-import { type PublishedLayer, type PublishOptions, publishLayer } from "./publish.ts";
+import { type PublishedLayer, type PublishOptions, publishedVersionOf, publishLayer } from "./publish.ts";
 import type { Architecture } from "./runtimes.ts";
 import { type SmokeResult, smokeTestLayer } from "./smoke.ts";
 import {
@@ -83,7 +83,12 @@ export async function runLayerPipeline(
   for (const build of builds) {
     const validation = await validateLayerZip(ctx, build.zipPath, targetFor(def, build.arch));
     const smoke: SmokeResult[] = [];
-    if (options.smokeTest && !process.env.PREBAKE_LAYER_IMAGE) {
+    // This exact zip was import-tested before it was published: a no-op publish needs no container.
+    const published =
+      options.publish && options.smokeTest && !options.force && (await publishedVersionOf(ctx, build));
+    if (published) {
+      ctx.out.info(`import smoke test: not needed, this zip is published as version ${published.Version}`);
+    } else if (options.smokeTest && !process.env.PREBAKE_LAYER_IMAGE) {
       for (const version of def.pythonVersions) {
         if (ctx.config.profile.kind === "local" && !LOCAL_IMAGE_VERSIONS.includes(version)) {
           ctx.out.warn(

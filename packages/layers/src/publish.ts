@@ -63,6 +63,19 @@ async function listVersions(lambda: LambdaClient, layerName: string): Promise<La
   return all.sort((a, b) => (b.Version ?? 0) - (a.Version ?? 0));
 }
 
+/** The layer version that already holds this exact zip (same content hash), if one exists. */
+export async function publishedVersionOf(
+  ctx: Context,
+  built: BuiltLayer,
+): Promise<LayerVersionsListItem | undefined> {
+  try {
+    const versions = await listVersions(ctx.aws(LambdaClient), built.layerName);
+    return versions.find((v) => hashFromDescription(v.Description) === built.sha256);
+  } catch (err) {
+    throw classifyAwsError(err, ctx.config.profile, `Lambda layer ${built.layerName}`);
+  }
+}
+
 /** Zips over Lambda's 50 MB direct-upload limit go through S3; the SDK's standard retries cover transient upload errors. */
 async function uploadToS3(ctx: Context, def: LayerDefinition, built: BuiltLayer, body: Buffer) {
   const { profile, project } = ctx.config;

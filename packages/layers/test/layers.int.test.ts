@@ -136,8 +136,9 @@ describe("common-utils layer, end to end", () => {
   });
 
   it("publishes nothing the second time: the build is up to date and the hash is already a layer version", async () => {
-    const [r] = await runLayerPipeline(ctx, NAME, { publish: true, smokeTest: false });
+    const [r] = await runLayerPipeline(ctx, NAME, { publish: true, smokeTest: true });
     expect(r!.build.upToDate).toBe(true);
+    expect(r!.smoke).toEqual([]); // import-tested before version 1 was published: no container now
     expect(r!.publish).toMatchObject({ published: false, version: 1 });
     const versions = await ctx.aws(LambdaClient).send(new ListLayerVersionsCommand({ LayerName: NAME }));
     expect(versions.LayerVersions).toHaveLength(1);

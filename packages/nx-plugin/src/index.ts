@@ -1,52 +1,37 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import type { CreateNodes, CreateNodesResult } from "@nx/devkit";
-import { inferProject } from "./infer.ts";
-
 /**
  * prebake's local Nx plugin: adding images/<name>/, stacks/<name>/ or examples/<name>/ adds the
  * project and its targets; no hand-written project.json.
+ *
+ * `createNodes` has the V2 signature (all files at once) since Nx 21; `createNodesV2` is its
+ * deprecated alias in Nx 24. createNodesFromFiles reports a failure against the file it came from
+ * and keeps the other projects.
  */
+import type { CreateNodes } from "@nx/devkit";
+// The function @nx/devkit re-exports, from nx itself (see stack-ordering.ts for why).
+import { createNodesFromFiles } from "nx/src/project-graph/plugins/utils.js";
+import { markerOf, PROJECT_MARKERS, projectFromFile } from "./projects.ts";
+import { StackOrderings } from "./stack-ordering.ts";
+
+export const name = "prebake";
+
 export const createNodes: CreateNodes = [
-  "{images/*/image.yaml,stacks/*/stack.ts,examples/*/layer.yaml,examples/*/rebar.config}",
-  (files, _options, context) => {
-    const readText = (path: string) => {
-      const abs = join(context.workspaceRoot, path);
-      return existsSync(abs) ? readFileSync(abs, "utf8") : undefined;
-    };
-    const results: Array<readonly [string, CreateNodesResult]> = [];
-    for (const file of files) {
-      const project = inferProject(file, readText);
-      if (!project) continue;
-      const targets = Object.fromEntries(
-        Object.entries(project.targets).map(([targetName, t]) => [
-          targetName,
-          {
-            executor: "nx:run-commands",
-            options: { command: t.command, cwd: "{workspaceRoot}" },
-            cache: t.cache,
-            ...(t.dependsOn ? { dependsOn: t.dependsOn } : {}),
-            ...(t.inputs ? { inputs: t.inputs } : {}),
-            ...(t.outputs ? { outputs: t.outputs } : {}),
-            metadata: { description: t.description, technologies: ["prebake"] },
-          },
-        ]),
-      );
-      results.push([
-        file,
-        {
-          projects: {
-            [project.root]: {
-              name: project.name,
-              root: project.root,
-              tags: project.tags,
-              implicitDependencies: project.implicitDependencies,
-              targets,
-            },
-          },
+  PROJECT_MARKERS,
+  async (files, options, context) => {
+    const orderings = new StackOrderings(context.workspaceRoot);
+    try {
+      return await createNodesFromFiles(
+        async (file) => {
+          const marker = markerOf(file);
+          const order = marker?.kind === "stack" ? await orderings.of(marker.name) : undefined;
+          const project = projectFromFile(file, order);
+          return project ? { projects: { [project.root]: project } } : {};
         },
-      ]);
+        files,
+        options,
+        context,
+      );
+    } finally {
+      orderings.save();
     }
-    return results;
   },
 ];

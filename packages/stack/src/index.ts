@@ -2,6 +2,7 @@
 // Metadata.Prebake, parameter constraints, render and lint. (Which stacks exist, and their
 // CloudFormation names, are @prebake/core's: listStacks, cloudFormationStackName.)
 export { type ResourceHandle, TemplateBuilder } from "./builder.ts";
+export { cfnLintVersion, NO_CFN_LINT } from "./cfn-lint-version.ts";
 export { registerStackCommands } from "./cli.ts";
 export {
   And,
