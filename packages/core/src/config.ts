@@ -116,7 +116,7 @@ export interface ResolvedProfile {
   endpoint: string | undefined;
   registry: string | undefined;
   /** aws profile only: the host[:port] ECR's registry host is mapped to (undefined: ECR itself). */
-  ecrRegistry: string | undefined;
+  ecrRegistry?: string | undefined;
   dockerSocket: string | undefined;
   credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
   accountId: string | undefined;

@@ -2,7 +2,6 @@ import {
   BatchGetImageCommand,
   DescribeImagesCommand,
   ECRClient,
-  GetAuthorizationTokenCommand,
   ImageAlreadyExistsException,
   PutImageCommand,
 } from "@aws-sdk/client-ecr";
@@ -14,6 +13,7 @@ import {
   UnavailableError,
 } from "@prebake/core";
 import { sha256 } from "./context.ts";
+import { ecrLogin } from "./ecr-login.ts";
 import type { RegistryAuth } from "./push.ts";
 
 /** A manifest exactly as the registry stores it: the digest is sha256 of these bytes. */
@@ -52,22 +52,55 @@ export function manifestSize(manifest: StoredManifest): number {
   return (m.config?.size ?? 0) + (m.layers ?? []).reduce((sum, l) => sum + (l.size ?? 0), 0);
 }
 
-/** A Docker Registry HTTP API v2 on loopback (the local profile's registry: plain HTTP, no auth). */
+/** What to tell the user when the registry cannot be reached, or refuses the credentials. */
+export interface RegistryHints {
+  unreachable: string;
+  refused: string;
+}
+
+/**
+ * A Docker Registry HTTP API v2: the local profile's registry (plain HTTP, no credentials), and in
+ * the aws profile ECR's own registry endpoint (or what `ecrRegistry` maps it to), which takes ECR's
+ * token as basic auth exactly as the engine's push does. The credentials go in a header only.
+ */
 export class HttpRegistry implements RegistryApi {
   readonly host: string;
-  constructor(host: string) {
-    this.host = host;
+  private readonly base: string;
+  private readonly authorization: string | undefined;
+  private readonly hints: RegistryHints;
+
+  constructor(
+    address: string,
+    options: { scheme?: "http" | "https"; auth?: RegistryAuth | undefined; hints?: RegistryHints } = {},
+  ) {
+    this.host = address;
+    this.base = `${options.scheme ?? "http"}://${address}/v2/`;
+    const { auth } = options;
+    this.authorization = auth
+      ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}`
+      : undefined;
+    this.hints = options.hints ?? {
+      unreachable:
+        "start the local services with `bash scripts/local-env.sh up`, or set profiles.local.registry",
+      refused: "check the registry's credentials",
+    };
   }
 
   private async request(method: string, path: string, init: RequestInit = {}): Promise<Response> {
-    const url = `http://${this.host}/v2/${path}`;
+    const headers = new Headers(init.headers);
+    if (this.authorization) headers.set("authorization", this.authorization);
     try {
-      return await fetch(url, { method, ...init, signal: AbortSignal.timeout(30_000) });
+      return await fetch(`${this.base}${path}`, {
+        method,
+        ...init,
+        headers,
+        signal: AbortSignal.timeout(30_000),
+      });
     } catch (err) {
       const code = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
       throw new UnavailableError(`cannot reach the registry (${code})`, {
         where: `registry ${this.host}`,
-        fix: "start the local services with `bash scripts/local-env.sh up`, or set profiles.local.registry",
+        fix: this.hints.unreachable,
         cause: err,
       });
     }
@@ -77,7 +110,7 @@ export class HttpRegistry implements RegistryApi {
     if (res.status === 401 || res.status === 403) {
       throw new AuthError(`the registry refused ${what} (HTTP ${res.status})`, {
         where: `registry ${this.host}`,
-        fix: "check the registry's credentials",
+        fix: this.hints.refused,
       });
     }
     throw new UnavailableError(`the registry answered HTTP ${res.status} to ${what}`, {
@@ -191,13 +224,22 @@ export class EcrRegistry implements RegistryApi {
   }
 }
 
-/** Where images go in this profile, and how to authenticate (the token stays in memory only). */
+/**
+ * Where images go in this profile. The same path in both profiles: the engine pushes to `address`,
+ * the registry's HTTP API (at `address`, with the same credentials) answers lookups and moves the
+ * moving tags, and `ecr` is the ECR API's view of the repository (what the lifecycle check and the
+ * in-use scan read). Locally the emulator only learns of a push through `ecr.putManifest`; on AWS
+ * the push already put the image there and the same PutImage is answered "already exists".
+ */
 export interface RegistryTarget {
+  /** The registry host written in image URIs (dist/images, stack parameters). */
   host: string;
+  /** Where this machine reaches it: `host`, or in the aws profile `ecrRegistry` when set. */
+  address: string;
   api: RegistryApi;
+  ecr: EcrRegistry;
+  /** For the engine (push, pull, build) and the HTTP API. In memory only: never printed or written. */
   auth: RegistryAuth | undefined;
-  /** Local profile: the emulator's ECR, where every push is recorded with PutImage. */
-  record: EcrRegistry | undefined;
 }
 
 export async function resolveRegistry(ctx: Context): Promise<RegistryTarget> {
@@ -207,34 +249,51 @@ export async function resolveRegistry(ctx: Context): Promise<RegistryTarget> {
     const host = profile.registry!;
     return {
       host,
+      address: host,
       api: new HttpRegistry(host),
+      ecr: new EcrRegistry(host, ecr, profile),
       auth: undefined,
-      record: new EcrRegistry(host, ecr, profile),
     };
   }
-  let token: { authorizationToken?: string; proxyEndpoint?: string } | undefined;
-  try {
-    token = (await ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData?.[0];
-  } catch (err) {
-    throw classifyAwsError(err, profile, "ECR GetAuthorizationToken");
-  }
-  if (!token?.authorizationToken || !token.proxyEndpoint) {
-    throw new UnavailableError("ECR returned no authorization token", {
-      where: "ECR GetAuthorizationToken",
-      fix: "check the region and that the role may call ecr:GetAuthorizationToken",
-    });
-  }
-  const decoded = Buffer.from(token.authorizationToken, "base64").toString("utf8");
-  const colon = decoded.indexOf(":");
-  const host = profile.registry ?? new URL(token.proxyEndpoint).host;
+  const login = await ecrLogin(ecr, profile);
+  const host = new URL(login.proxyEndpoint).host;
+  const address = profile.ecrRegistry ?? host;
+  const auth = { username: login.username, password: login.password, serveraddress: address };
+  const mapped = profile.ecrRegistry ? ` (profiles.${profile.name}.ecrRegistry for ${host})` : "";
   return {
     host,
-    api: new EcrRegistry(host, ecr, profile),
-    auth: {
-      username: decoded.slice(0, colon),
-      password: decoded.slice(colon + 1),
-      serveraddress: token.proxyEndpoint,
-    },
-    record: undefined,
+    address,
+    api: new HttpRegistry(address, {
+      scheme: registryScheme(address),
+      auth,
+      hints: {
+        unreachable: `check network access to ${address}${mapped}`,
+        refused: `the registry at ${address}${mapped} refused ECR's token: refresh your AWS credentials (the role needs ecr:GetAuthorizationToken and ECR push and pull permissions)${profile.ecrRegistry ? ", and check that ecrRegistry points to a registry that accepts ECR's token" : ""}`,
+      },
+    }),
+    ecr: new EcrRegistry(host, ecr, profile),
+    auth,
   };
+}
+
+/**
+ * Docker's rule for plain HTTP: the engine reaches a registry on loopback (127.0.0.0/8, localhost,
+ * ::1) without TLS and every other one over HTTPS; the HTTP API here must reach the same place.
+ */
+export function registryScheme(address: string): "http" | "https" {
+  const host = address.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host) ? "http" : "https";
+}
+
+/**
+ * How this machine's engine reaches an image reference: a reference on the profile's registry host
+ * is rewritten to its address (ECR's host mapped by `ecrRegistry`) and carries the credentials;
+ * any other registry (a public base image) is reached as named, anonymously.
+ */
+export function engineReference(
+  target: Pick<RegistryTarget, "host" | "address" | "auth">,
+  reference: string,
+): { reference: string; auth: RegistryAuth | undefined } {
+  if (!reference.startsWith(`${target.host}/`)) return { reference, auth: undefined };
+  return { reference: `${target.address}${reference.slice(target.host.length)}`, auth: target.auth };
 }
