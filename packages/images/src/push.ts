@@ -47,7 +47,7 @@ export function isTransientPushError(message: string): boolean {
 }
 
 /** The engine's words for a registry refusing the credentials. */
-export function isAuthPushError(message: string): boolean {
+export function isRegistryAuthError(message: string): boolean {
   return AUTH.test(message);
 }
 
@@ -118,7 +118,7 @@ export async function pushTag(ctx: Context, req: PushRequest): Promise<string> {
     } catch (err) {
       if (err instanceof UnavailableError) throw err;
       const message = firstLine(err);
-      if (isAuthPushError(message)) {
+      if (isRegistryAuthError(message)) {
         throw new AuthError(`the registry refused the credentials (${message})`, {
           where,
           fix:

@@ -90,11 +90,11 @@ describe("push stream", () => {
   });
 
   it("credential refusals are recognised by their words and statuses, not by stray digits", async () => {
-    const { isAuthPushError } = await import("../src/push.ts");
-    expect(isAuthPushError("unauthorized: authentication required")).toBe(true);
-    expect(isAuthPushError("received unexpected HTTP status: 401 Unauthorized")).toBe(true);
-    expect(isAuthPushError("blob unknown: sha256:ab401cd")).toBe(false);
-    expect(isAuthPushError("manifest invalid: layer 4031 bytes")).toBe(false);
+    const { isRegistryAuthError } = await import("../src/push.ts");
+    expect(isRegistryAuthError("unauthorized: authentication required")).toBe(true);
+    expect(isRegistryAuthError("received unexpected HTTP status: 401 Unauthorized")).toBe(true);
+    expect(isRegistryAuthError("blob unknown: sha256:ab401cd")).toBe(false);
+    expect(isRegistryAuthError("manifest invalid: layer 4031 bytes")).toBe(false);
   });
 
   it("image size is config plus layers from the manifest", () => {
