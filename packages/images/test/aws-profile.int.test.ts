@@ -280,7 +280,7 @@ describe("the aws profile's push through a registry that fails", () => {
     await proxy.close();
   });
 
-  it("refusing the upload halfway: exit 5, 1.0 and latest unmoved (registry and ECR), a rerun completes", async () => {
+  it("storage refusing the upload halfway (HTTP 500 after 2 MB of 8): exit 5, 1.0 and latest unmoved (registry and ECR), a rerun completes", async () => {
     proxy.failUploadsAfter = undefined;
     proxy.refuse = undefined;
     const img = imageRoot(`aws-halfway-${id}`, { ecrRegistry: proxy.address });

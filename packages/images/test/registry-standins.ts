@@ -90,8 +90,13 @@ export interface FaultProxy {
   readonly address: string;
   /** Blob upload bytes forwarded so far (PATCH/PUT bodies under /blobs/uploads/). */
   uploadedBytes: number;
-  /** Once the forwarded upload bytes would pass this, uploads are cut: 503 and the connection closed. */
+  /**
+   * Once the forwarded upload bytes would pass this, the upload is cut there (the registry's side
+   * aborted) and, after the client sent the rest, answered with `failUploadsWith`.
+   */
   failUploadsAfter: number | undefined;
+  /** Default 500, as a registry whose storage refuses writes answers. */
+  failUploadsWith: number;
   /** A request this returns a status for is answered with it (a registry error body) instead of forwarded. */
   refuse: ((method: string, path: string) => number | undefined) | undefined;
   close(): Promise<void>;
@@ -117,28 +122,31 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = req.url ?? "/";
     const method = req.method ?? "GET";
-    const refused = proxy.refuse?.(method, path);
-    if (refused) {
+    const refusal = proxy.refuse?.(method, path);
+    if (refusal) {
       req.resume();
-      return answer(res, refused);
+      return answer(res, refusal);
     }
     const out = httpRequest({ host, port: Number(port), method, path, headers: req.headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
     });
-    out.on("error", () => res.destroy());
+    let refused = false;
+    out.on("error", () => {
+      if (!refused) res.destroy();
+    });
     const upload = /\/blobs\/uploads\//.test(path) && (method === "PATCH" || method === "PUT");
     if (!upload) {
       req.pipe(out);
       return;
     }
     req.on("data", (chunk: Buffer) => {
+      if (refused) return; // the rest of the body is read and dropped, so the answer is heard
       const limit = proxy.failUploadsAfter;
       if (limit !== undefined && proxy.uploadedBytes + chunk.length > limit) {
-        req.removeAllListeners("data");
-        out.destroy();
-        answer(res, 503);
-        req.socket.destroySoon?.();
+        refused = true;
+        out.destroy(); // the registry never sees this upload finish
+        req.resume();
         return;
       }
       proxy.uploadedBytes += chunk.length;
@@ -147,7 +155,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         out.once("drain", () => req.resume());
       }
     });
-    req.on("end", () => out.end());
+    req.on("end", () => (refused ? answer(res, proxy.failUploadsWith) : out.end()));
   });
   server.on("connection", (s: Socket) => {
     sockets.add(s);
@@ -159,6 +167,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     address: `127.0.0.1:${typeof bound === "object" && bound ? bound.port : 0}`,
     uploadedBytes: 0,
     failUploadsAfter: undefined,
+    failUploadsWith: 500,
     refuse: undefined,
     close: () =>
       new Promise<void>((resolve) => {
