@@ -90,18 +90,14 @@ export const engineAuth = (login: MotoLogin, address: string) => ({
 });
 
 /** A throwaway root whose prebake.config.yaml selects the aws profile, on moto, with ECR mapped. */
-export function makeAwsRoot(ecrRegistry: string = STANDIN): string {
+export function makeAwsRoot(ecrRegistry: string = STANDIN, project = "prebake"): string {
   const root = mkdtempSync(join(tmpdir(), "prebake-aws-int-"));
   writeFileSync(join(root, "nx.json"), "{}\n");
-  writeAwsConfig(root, ecrRegistry);
-  return root;
-}
-
-export function writeAwsConfig(root: string, ecrRegistry: string): void {
   writeFileSync(
     join(root, "prebake.config.yaml"),
-    `profile: aws\nprofiles:\n  aws:\n    region: ${AWS_ENV.AWS_REGION}\n    endpoint: ${MOTO}\n    ecrRegistry: "${ecrRegistry}"\n`,
+    `profile: aws\nproject: ${project}\nprofiles:\n  aws:\n    region: ${AWS_ENV.AWS_REGION}\n    endpoint: ${MOTO}\n    ecrRegistry: "${ecrRegistry}"\n`,
   );
+  return root;
 }
 
 /** An aws-profile context on the root (its prebake.config.yaml), with the human output captured. */
