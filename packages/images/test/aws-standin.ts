@@ -146,9 +146,9 @@ async function follow(docker: Docker, stream: NodeJS.ReadableStream): Promise<vo
 }
 
 /**
- * Put a base image into a registry under `repo:tag` (what a team keeps in its own ECR): the local
- * base, plus a file with `content` so that different contents give different digests. Returns
- * the reference as image.yaml names it: on ECR's host.
+ * Put a base image into a registry under `repo:tag` (what a team keeps in its own ECR): `from` (the
+ * local Debian base by default) plus a file with `content`, so different contents give different
+ * digests and the image is the test's own. Returns the reference as image.yaml names it: on ECR's host.
  */
 export async function pushBaseImage(
   docker: Docker,
@@ -157,9 +157,10 @@ export async function pushBaseImage(
   repo: string,
   tag: string,
   content: string,
+  from = "prebake/debian:bookworm",
 ): Promise<{ reference: string; digest: string }> {
   const dir = mkdtempSync(join(tmpdir(), "prebake-aws-base-"));
-  writeFileSync(join(dir, "Dockerfile"), "FROM prebake/debian:bookworm\nCOPY base.txt /base.txt\n");
+  writeFileSync(join(dir, "Dockerfile"), `FROM ${from}\nCOPY base.txt /base.txt\n`);
   writeFileSync(join(dir, "base.txt"), `${content}\n`);
   const local = `${address}/${repo}:${tag}`;
   try {
