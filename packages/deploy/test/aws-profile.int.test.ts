@@ -115,12 +115,12 @@ afterAll(async () => {
 describe("deploy in the aws profile (moto + the ECR stand-in)", () => {
   it("deploys the ci-like stack with the pushed image's ECR URI pinned by digest; a digest the registry lacks is exit 9 before any change set", async () => {
     const pushed = await prebake(root, ["--json", "push", "tool"]);
-    expect(pushed.code, pushed.stderr).toBe(0);
+    expect(pushed.code, pushed.output).toBe(0);
     const { digest, uri } = JSON.parse(pushed.stdout) as { digest: string; uri: string };
     expect(uri).toBe(`${login.host}/${REPO}@${digest}`);
 
     const deployed = await prebake(root, ["deploy", "ci"]);
-    expect(deployed.code, deployed.stderr).toBe(0);
+    expect(deployed.code, deployed.output).toBe(0);
     const cfn = ctx.aws(CloudFormationClient);
     const stack = (await cfn.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks![0]!;
     expect(stack.Parameters).toContainEqual({ ParameterKey: "CodeBuildImage", ParameterValue: uri });
@@ -136,8 +136,8 @@ describe("deploy in the aws profile (moto + the ECR stand-in)", () => {
       ((await cfn.send(new ListChangeSetsCommand({ StackName: stackName }))).Summaries ?? []).length;
     const before = await changeSets();
     const refused = await prebake(root, ["deploy", "ci", "--no-lint", "--parameter", "CodeBuildImage=x"]);
-    expect(refused.code, refused.stderr).toBe(ExitCode.REFUSED);
-    expect(refused.stderr).toContain(`${gone} is not in registry ${login.host} (repository ${REPO})`);
+    expect(refused.code, refused.output).toBe(ExitCode.REFUSED);
+    expect(refused.output).toContain(`${gone} is not in registry ${login.host} (repository ${REPO})`);
     expect(await changeSets()).toBe(before);
     writeFileSync(record, good);
   });

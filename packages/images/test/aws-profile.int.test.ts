@@ -34,6 +34,7 @@ import {
 } from "@aws-sdk/client-ecr";
 import { ExitCode } from "@prebake/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HoldingProxy } from "../../core/test/fault-tools.ts";
 import { readImageManifest } from "../src/manifest.ts";
 import {
   awsContext,
@@ -48,7 +49,7 @@ import {
   STANDIN,
 } from "./aws-standin.ts";
 import { suffix } from "./fixtures.ts";
-import { type FaultProxy, startFaultProxy, startOwnRegistry } from "./registry-standins.ts";
+import { startOwnRegistry } from "./own-registry.ts";
 
 const id = suffix();
 const BASE_REPO = `prebake-test/aws-base-${id}`;
@@ -121,7 +122,7 @@ describe("the aws profile against moto and the ECR stand-in", () => {
     expect(login.expiresAt.getTime()).toBeLessThan(Date.now());
     const img = imageRoot(`aws-push-${id}`);
     const r = await push(img.root, img.name);
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.output).toBe(0);
     const result = pushed(r);
     expect(result.action).toBe("pushed");
     expect(result.tags).toEqual([expect.stringMatching(/^1\.0-[a-f0-9]{12}$/), "1.0", "latest"]);
@@ -136,7 +137,7 @@ describe("the aws profile against moto and the ECR stand-in", () => {
     expect(await motoTags(img.repo)).toEqual(Object.fromEntries(result.tags.map((t) => [t, result.digest])));
 
     const again = await push(img.root, img.name);
-    expect(again.code, again.stderr).toBe(0);
+    expect(again.code, again.output).toBe(0);
     expect(pushed(again)).toMatchObject({ action: "skipped", digest: result.digest });
   });
 
@@ -149,13 +150,13 @@ describe("the aws profile against moto and the ECR stand-in", () => {
     const yaml = join(img.dir, "image.yaml");
     writeFileSync(yaml, readFileSync(yaml, "utf8").replace(base.reference, first.reference));
     const r1 = await push(img.root, img.name);
-    expect(r1.code, r1.stderr).toBe(0);
+    expect(r1.code, r1.output).toBe(0);
 
     // Same tag, new content: only the registry's digest tells the two bases apart.
     const second = await pushBaseImage(docker, login, STANDIN, baseRepo, "1", `second ${id}`);
     expect(second.digest).not.toBe(first.digest);
     const r2 = await push(img.root, img.name);
-    expect(r2.code, r2.stderr).toBe(0);
+    expect(r2.code, r2.output).toBe(0);
     expect(pushed(r2).action).toBe("pushed");
     expect(pushed(r2).tags[0]).not.toBe(pushed(r1).tags[0]);
     // Built FROM the new base, pulled from the stand-in through the mapping.
@@ -189,10 +190,10 @@ describe("the aws profile against moto and the ECR stand-in", () => {
       }),
     );
     const r = await push(img.root, img.name);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain(`${img.repo}: turning scan on push on`);
-    expect(r.stderr).toContain(`${img.repo}: tags immutable except 1.0, latest`);
-    expect(r.stderr).toContain(`${img.repo}: applying lifecycle policy`);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain(`${img.repo}: turning scan on push on`);
+    expect(r.output).toContain(`${img.repo}: tags immutable except 1.0, latest`);
+    expect(r.output).toContain(`${img.repo}: applying lifecycle policy`);
 
     const repo = (await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [img.repo] })))
       .repositories![0]!;
@@ -208,7 +209,7 @@ describe("the aws profile against moto and the ECR stand-in", () => {
   it("refuses (exit 9) a push whose lifecycle policy would expire an image a stack uses by its ECR URI; nothing moves", async () => {
     const img = imageRoot(`aws-inuse-${id}`, { keep: 1 });
     const r1 = await push(img.root, img.name);
-    expect(r1.code, r1.stderr).toBe(0);
+    expect(r1.code, r1.output).toBe(0);
     const first = pushed(r1);
     const stack = `prebake-test-${id}-aws-inuse`;
     const cfn = anyCtx.aws(CloudFormationClient);
@@ -231,9 +232,9 @@ describe("the aws profile against moto and the ECR stand-in", () => {
       await waitUntilStackCreateComplete({ client: cfn, maxWaitTime: 120 }, { StackName: stack });
       writeFileSync(join(img.dir, "hello.txt"), "a newer image pushes the first out of keepPerVersion: 1\n");
       const r2 = await push(img.root, img.name);
-      expect(r2.code, r2.stderr).toBe(ExitCode.REFUSED);
-      expect(r2.stderr).toContain(first.digest);
-      expect(r2.stderr).toContain(stack);
+      expect(r2.code, r2.output).toBe(ExitCode.REFUSED);
+      expect(r2.output).toContain(first.digest);
+      expect(r2.output).toContain(stack);
       expect(await standinDigest(img.repo, "1.0")).toBe(first.digest);
       expect(await standinDigest(img.repo, "latest")).toBe(first.digest);
       expect(await motoTags(img.repo)).toEqual(Object.fromEntries(first.tags.map((t) => [t, first.digest])));
@@ -253,13 +254,13 @@ describe("the aws profile against moto and the ECR stand-in", () => {
     try {
       const img = imageRoot(`aws-authfail-${id}`, { ecrRegistry: own.address });
       const r = await prebake(img.root, ["--json", "--verbose", "push", img.name]);
-      expect(r.code, r.stderr).toBe(ExitCode.AUTH);
-      expect(r.stderr).toContain(`prebake: error: base image ${base.reference} (at ${own.address}/`);
-      expect(r.stderr).toContain("refused the credentials");
+      expect(r.code, r.output).toBe(ExitCode.AUTH);
+      expect(r.output).toContain(`prebake: error: base image ${base.reference} (at ${own.address}/`);
+      expect(r.output).toContain("refused the credentials");
       const secrets = [login.password, login.token];
       const places = [
         { file: "stdout", text: r.stdout },
-        { file: "stderr", text: r.stderr },
+        { file: "stderr", text: r.output },
         ...filesUnder(join(img.root, ".prebake")),
         ...filesUnder(join(img.root, "dist")),
       ];
@@ -272,40 +273,48 @@ describe("the aws profile against moto and the ECR stand-in", () => {
 });
 
 describe("the aws profile's push through a registry that fails", () => {
-  let proxy: FaultProxy;
+  // core's fault proxy in front of the stand-in: it holds nothing here; it refuses what `refuse`
+  // picks (500) and cuts uploads when told to.
+  let refuse: (method: string, path: string) => boolean = () => false;
+  const [host, port] = STANDIN.split(":");
+  const proxy = new HoldingProxy(
+    { host: host!, port: Number(port) },
+    () => false,
+    (req) => refuse(req.method ?? "", req.url ?? ""),
+  );
   beforeAll(async () => {
-    proxy = await startFaultProxy(STANDIN);
+    await proxy.start();
   });
   afterAll(async () => {
-    await proxy.close();
+    await proxy.stop();
   });
 
   it("storage refusing the upload halfway (HTTP 500 after 2 MB of 8): exit 5, 1.0 and latest unmoved (registry and ECR), a rerun completes", async () => {
-    proxy.failUploadsAfter = undefined;
-    proxy.refuse = undefined;
-    const img = imageRoot(`aws-halfway-${id}`, { ecrRegistry: proxy.address });
+    proxy.cutUploadsAfter = undefined;
+    refuse = () => false;
+    const img = imageRoot(`aws-halfway-${id}`, { ecrRegistry: proxy.host });
     const r1 = await push(img.root, img.name);
-    expect(r1.code, r1.stderr).toBe(0);
+    expect(r1.code, r1.output).toBe(0);
     const before = pushed(r1).digest;
 
     // A new 8 MB layer of random bytes (gzip cannot shrink it), built first so the push only pushes.
     writeFileSync(join(img.dir, "hello.txt"), randomText(8_000_000));
     const built = await prebake(img.root, ["build-image", img.name]);
-    expect(built.code, built.stderr).toBe(0);
-    proxy.failUploadsAfter = proxy.uploadedBytes + 2_000_000;
+    expect(built.code, built.output).toBe(0);
+    proxy.cutUploadsAfter = proxy.uploadedBytes + 2_000_000;
     const r2 = await push(img.root, img.name);
-    expect(r2.code, r2.stderr).toBe(ExitCode.UNAVAILABLE);
-    expect(r2.stderr).toContain(
-      `prebake: error: registry ${proxy.address}: pushing ${proxy.address}/${img.repo}:1.0-`,
+    expect(r2.code, r2.output).toBe(ExitCode.UNAVAILABLE);
+    expect(r2.output).toContain(
+      `prebake: error: registry ${proxy.host}: pushing ${proxy.host}/${img.repo}:1.0-`,
     );
     expect(await standinDigest(img.repo, "1.0")).toBe(before);
     expect(await standinDigest(img.repo, "latest")).toBe(before);
     expect(await motoTags(img.repo)).toMatchObject({ "1.0": before, latest: before });
     expect(readImageManifest(img.root, img.name, "1.0")!.digest).toBe(before);
 
-    proxy.failUploadsAfter = undefined;
+    proxy.cutUploadsAfter = undefined;
     const r3 = await push(img.root, img.name);
-    expect(r3.code, r3.stderr).toBe(0);
+    expect(r3.code, r3.output).toBe(0);
     const after = pushed(r3);
     expect(after.action).toBe("pushed");
     expect(after.digest).not.toBe(before);
@@ -315,19 +324,18 @@ describe("the aws profile's push through a registry that fails", () => {
   });
 
   it("a moving-tag update that fails partway (latest refused) is completed by the next push", async () => {
-    proxy.failUploadsAfter = undefined;
-    proxy.refuse = undefined;
-    const img = imageRoot(`aws-movetags-${id}`, { ecrRegistry: proxy.address });
+    proxy.cutUploadsAfter = undefined;
+    refuse = () => false;
+    const img = imageRoot(`aws-movetags-${id}`, { ecrRegistry: proxy.host });
     const r1 = await push(img.root, img.name);
-    expect(r1.code, r1.stderr).toBe(0);
+    expect(r1.code, r1.output).toBe(0);
     const before = pushed(r1).digest;
 
     writeFileSync(join(img.dir, "hello.txt"), "second image\n");
-    proxy.refuse = (method, path) =>
-      method === "PUT" && path === `/v2/${img.repo}/manifests/latest` ? 503 : undefined;
+    refuse = (method, path) => method === "PUT" && path === `/v2/${img.repo}/manifests/latest`;
     const r2 = await push(img.root, img.name);
-    expect(r2.code, r2.stderr).toBe(ExitCode.UNAVAILABLE);
-    expect(r2.stderr).toContain(`PUT ${img.repo}:latest`);
+    expect(r2.code, r2.output).toBe(ExitCode.UNAVAILABLE);
+    expect(r2.output).toContain(`PUT ${img.repo}:latest`);
     // Partway: 1.0 moved (registry and ECR), latest did not; the record still names the old image.
     const moved = await standinDigest(img.repo, "1.0");
     expect(moved).not.toBe(before);
@@ -335,12 +343,12 @@ describe("the aws profile's push through a registry that fails", () => {
     expect(await motoTags(img.repo)).toMatchObject({ "1.0": moved, latest: before });
     expect(readImageManifest(img.root, img.name, "1.0")!.digest).toBe(before);
 
-    proxy.refuse = undefined;
+    refuse = () => false;
     const r3 = await push(img.root, img.name);
-    expect(r3.code, r3.stderr).toBe(0);
+    expect(r3.code, r3.output).toBe(0);
     const done = pushed(r3);
     expect(done).toMatchObject({ action: "skipped", digest: moved });
-    expect(r3.stderr).toContain("(moved latest)");
+    expect(r3.output).toContain("(moved latest)");
     expect(await standinDigest(img.repo, "latest")).toBe(moved);
     expect(await motoTags(img.repo)).toMatchObject({ "1.0": moved, latest: moved });
     expect(readImageManifest(img.root, img.name, "1.0")!.digest).toBe(moved);

@@ -5,7 +5,6 @@
  * out). A test root's prebake.config.yaml maps ECR's host to it with `ecrRegistry`; the prebake
  * code under test is the aws profile's, unchanged. Also used by the deploy and layers tests.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +13,7 @@ import { DeleteRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from
 import { type Context, createContext } from "@prebake/core";
 import type Docker from "dockerode";
 import { pack } from "tar-fs";
-import { CLI, NODE } from "./fixtures.ts";
+import { runCli } from "../../core/test/fault-tools.ts";
 
 /** Where local-env.sh's ECR stand-in listens (`scripts/local-env.sh env` exports it). */
 export const STANDIN = process.env.PREBAKE_ECR_STANDIN ?? "127.0.0.1:5052";
@@ -32,31 +31,10 @@ for (const key of ["AWS_PROFILE", "AWS_SESSION_TOKEN", "PREBAKE_PROFILE", "PREBA
   delete process.env[key];
 
 /**
- * The real CLI (Node 24) in a root, asynchronously: a fault proxy in this process must keep
- * answering while the child runs (spawnSync would block it).
+ * The real CLI (Node 24) in a root, on the aws profile's environment; asynchronously (core's
+ * fault tools), so a proxy in this process keeps answering while it runs.
  */
-export function prebake(
-  root: string,
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [CLI, ...args], {
-      cwd: root,
-      env: { ...process.env, CI: "1", ...AWS_ENV },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+export const prebake = (root: string, args: string[]) => runCli(root, args, AWS_ENV);
 
 /** The emulator's answer to GetAuthorizationToken, as the tests check it (prebake decodes its own). */
 export interface MotoLogin {

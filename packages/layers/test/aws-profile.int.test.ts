@@ -106,7 +106,7 @@ afterAll(async () => {
 describe("layer publish in the aws profile (moto + the ECR stand-in)", () => {
   it("builds the layer in the python-layer image pulled from the registry with ECR's token, and publishes it", async () => {
     const pushed = await prebake(root, ["--json", "push", "python-layer"]);
-    expect(pushed.code, pushed.stderr).toBe(0);
+    expect(pushed.code, pushed.output).toBe(0);
     const { digest, uri } = JSON.parse(pushed.stdout) as { digest: string; uri: string };
     expect(uri).toBe(`${login.host}/${REPO}@${digest}`);
     // As on a machine that did not push it: the engine must pull it from the registry.
@@ -118,11 +118,11 @@ describe("layer publish in the aws profile (moto + the ECR stand-in)", () => {
     }
 
     const published = await prebake(root, ["--json", "layer", "publish", LAYER]);
-    expect(published.code, published.stderr).toBe(0);
+    expect(published.code, published.output).toBe(0);
     const pulled = `${STANDIN}/${REPO}@${digest}`;
-    expect(published.stderr).toContain(`python-layer: pulling ${pulled}`);
-    expect(published.stderr).not.toContain("==> image python-layer"); // not built here
-    expect(published.stderr).toContain(`building in a ${pulled} container`);
+    expect(published.output).toContain(`python-layer: pulling ${pulled}`);
+    expect(published.output).not.toContain("==> image python-layer"); // not built here
+    expect(published.output).toContain(`building in a ${pulled} container`);
     expect((await docker.getImage(pulled).inspect()).RepoDigests).toContain(pulled);
     const versions = await ctx.aws(LambdaClient).send(new ListLayerVersionsCommand({ LayerName: LAYER }));
     expect(versions.LayerVersions?.length).toBe(1);
