@@ -16,14 +16,9 @@ import { computeContentHash } from "./hash.ts";
 import { type ImageManifest, readImageManifest, writeImageManifest } from "./manifest.ts";
 import { type ImagePlan, planImage, planTags, type TagPlan } from "./plan.ts";
 import { pushTag } from "./push.ts";
-import {
-  engineReference,
-  manifestSize,
-  type RegistryTarget,
-  resolveRegistry,
-  type StoredManifest,
-} from "./registry.ts";
+import { manifestSize, type StoredManifest } from "./registry.ts";
 import { reconcileRepository } from "./repository.ts";
+import { engineReference, type RegistryTarget, resolveRegistry } from "./target.ts";
 
 export interface ImageOptions {
   force?: boolean;

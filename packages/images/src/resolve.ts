@@ -19,7 +19,7 @@ import {
 } from "./lifecycle/index.ts";
 import { type ImageManifest, manifestPath, readManifestFile } from "./manifest.ts";
 import { isRegistryAuthError } from "./push.ts";
-import { engineReference, type RegistryTarget, resolveRegistry } from "./registry.ts";
+import { engineReference, type RegistryTarget, resolveRegistry } from "./target.ts";
 
 /** A pushed image, confirmed in the registry the profile names and safe from its lifecycle policy. */
 export interface PushedImage {
