@@ -132,8 +132,11 @@ describe("deploy in the aws profile (moto + the ECR stand-in)", () => {
     const good = readFileSync(record, "utf8");
     const gone = `sha256:${"0".repeat(64)}`;
     writeFileSync(record, good.replaceAll(digest, gone));
+    // moto lists every stack's change sets whatever StackName says: count this stack's only.
     const changeSets = async () =>
-      ((await cfn.send(new ListChangeSetsCommand({ StackName: stackName }))).Summaries ?? []).length;
+      ((await cfn.send(new ListChangeSetsCommand({ StackName: stackName }))).Summaries ?? []).filter(
+        (c) => c.StackName === stackName,
+      ).length;
     const before = await changeSets();
     const refused = await prebake(root, ["deploy", "ci", "--no-lint", "--parameter", "CodeBuildImage=x"]);
     expect(refused.code, refused.output).toBe(ExitCode.REFUSED);
