@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Bring up, check and tear down the local services the `local` profile uses:
 #   Docker engine (reused when one answers), registry on 127.0.0.1:5050 (docker-registry),
-#   AWS emulator on 127.0.0.1:5060 (moto_server), base image prebake/debian:bookworm (debootstrap).
+#   AWS emulator on 127.0.0.1:5060 (moto_server), base image prebake/debian:bookworm (debootstrap),
+#   and the ECR stand-in on 127.0.0.1:5052: a second docker-registry that demands ECR's credentials
+#   (user AWS, the password the emulator's GetAuthorizationToken hands out), for the aws profile's
+#   tests (profiles.<name>.ecrRegistry maps ECR's host to it).
 # State (pid files, logs, registry config and data, cache) lives in <repo>/.prebake/local-env/.
 # See scripts/README.md. Exit codes: 0 ok, 2 usage error, 5 a service cannot be provided.
 set -euo pipefail
@@ -17,6 +20,9 @@ readonly REGISTRY_HOST=127.0.0.1 REGISTRY_PORT=5050
 readonly MOTO_HOST=127.0.0.1 MOTO_PORT=5060
 readonly REGISTRY_ADDR="$REGISTRY_HOST:$REGISTRY_PORT"
 readonly MOTO_URL="http://$MOTO_HOST:$MOTO_PORT"
+readonly ECR_HOST=127.0.0.1 ECR_PORT=5052
+readonly ECR_ADDR="$ECR_HOST:$ECR_PORT"
+readonly ECR_USER=AWS ECR_REALM=prebake-ecr-standin
 readonly BASE_IMAGE=prebake/debian:bookworm
 readonly BASE_SUITE=bookworm
 readonly DEBIAN_MIRROR="${PREBAKE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
@@ -25,6 +31,7 @@ readonly BASE_TARBALL="$CACHE_DIR/debian-$BASE_SUITE-minbase.tar.gz"
 # Seconds to wait for a started service to answer.
 readonly ENGINE_TIMEOUT=${PREBAKE_ENGINE_TIMEOUT:-60}
 readonly REGISTRY_TIMEOUT=20
+readonly ECR_TIMEOUT=20
 readonly MOTO_TIMEOUT=60
 
 readonly EXIT_USAGE=2 EXIT_UNAVAILABLE=5
@@ -66,12 +73,14 @@ commands:
              registry        $REGISTRY_ADDR (docker-registry)
              moto            $MOTO_URL (moto_server, the AWS API emulator)
              base image      $BASE_IMAGE (debootstrap once, then cached)
+             ECR stand-in    $ECR_ADDR (docker-registry demanding user $ECR_USER + the emulator's ECR token)
   status   print each service: up/down, address, whether prebake started it (exit 0 all up, 5 otherwise)
   down     stop only what \`up\` started (pid files); a pre-existing engine/service is left alone
   env      print shell export lines:  eval "\$(scripts/local-env.sh env)"
   --help   this text
 
-state:  ${STATE_DIR#"$REPO_ROOT"/}/  (*.pid, *.log, registry.yml, registry-data/, cache/)
+state:  ${STATE_DIR#"$REPO_ROOT"/}/  (*.pid, *.log, registry.yml, registry-data/, ecr-registry.yml,
+        ecr-htpasswd, ecr-registry-data/, cache/)
 exit:   0 ok, 2 usage error, 5 a service cannot be provided (the message says which and what to do)
 EOF
 }
@@ -130,6 +139,7 @@ pid_of() {
 
 readonly DOCKERD_PATTERN='(^|/)dockerd( |$)'
 readonly REGISTRY_PATTERN='docker-registry'
+readonly ECR_PATTERN='docker-registry.*ecr-registry[.]yml'
 readonly MOTO_PATTERN='moto[._]server'
 
 # Keep one previous log.
@@ -443,6 +453,107 @@ start_moto() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# ECR stand-in: a docker-registry that demands what ECR demands (basic auth, user AWS, the token's
+# password), so the aws profile's login, push and pull run against it unchanged.
+
+# The password the emulator's GetAuthorizationToken hands out (moto: base64("AWS:<account>-auth-token")),
+# asked from moto itself rather than assumed; moto checks no signature. Sets ECR_PASSWORD (never printed).
+ECR_PASSWORD=""
+ecr_token_password() {
+  local body token decoded
+  body=$(curl --noproxy '*' -fsS --max-time 5 -X POST "$MOTO_URL/" \
+    -H 'Content-Type: application/x-amz-json-1.1' \
+    -H 'X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken' \
+    -H 'Authorization: AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/ecr/aws4_request, SignedHeaders=host, Signature=0' \
+    -d '{}' 2>/dev/null) || return 1
+  token=$(printf '%s' "$body" | grep -o '"authorizationToken": *"[^"]*"' | head -n 1 | sed 's/.*"\([^"]*\)"$/\1/')
+  [[ -n $token ]] || return 1
+  decoded=$(printf '%s' "$token" | base64 -d 2>/dev/null) || return 1
+  [[ ${decoded%%:*} == "$ECR_USER" && -n ${decoded#*:} ]] || return 1
+  ECR_PASSWORD=${decoded#*:}
+}
+
+# Healthy: /v2/ answers 200 to the emulator's current token (a stand-in holding an old password is
+# not). Without the emulator, only "demands this realm's basic auth" can be checked.
+ecr_registry_healthy() {
+  if [[ -n $ECR_PASSWORD ]] || ecr_token_password; then
+    printf 'user = "%s:%s"\n' "$ECR_USER" "$ECR_PASSWORD" |
+      curl --noproxy '*' -fsS --max-time 3 -o /dev/null -K - "http://$ECR_ADDR/v2/" 2>/dev/null
+  else
+    ecr_registry_demands_auth
+  fi
+}
+ecr_registry_demands_auth() {
+  curl --noproxy '*' -sS --max-time 3 -o /dev/null -D - "http://$ECR_ADDR/v2/" 2>/dev/null |
+    grep -qi "^www-authenticate: *basic realm=\"$ECR_REALM\""
+}
+
+# The htpasswd line for user AWS: bcrypt through libcrypt (perl's crypt; perl-base is essential on
+# Debian), else apache2-utils' htpasswd. The password goes through the environment or stdin, never
+# a command line.
+write_ecr_htpasswd() {
+  local file="$STATE_DIR/ecr-htpasswd" salt hash=""
+  salt=$(head -c 64 /dev/urandom | base64 -w0 | tr -dc 'A-Za-z0-9./' | head -c 22)
+  if have perl; then
+    hash=$(ECR_PW=$ECR_PASSWORD perl -e 'print crypt($ENV{ECR_PW}, $ARGV[0])' "\$2y\$05\$$salt" 2>/dev/null) || hash=""
+  fi
+  if [[ ! $hash =~ ^\$2[aby]\$ ]] && have htpasswd; then
+    hash=$(printf '%s\n' "$ECR_PASSWORD" | htpasswd -niB "$ECR_USER" 2>/dev/null | cut -d: -f2-) || hash=""
+  fi
+  [[ $hash =~ ^\$2[aby]\$ ]] ||
+    die $EXIT_UNAVAILABLE "ECR stand-in: cannot write a bcrypt htpasswd line (perl's crypt has no bcrypt here): install apache2-utils (htpasswd), then rerun up"
+  (umask 077 && printf '%s:%s\n' "$ECR_USER" "$hash" >"$file.tmp")
+  mv -f "$file.tmp" "$file"
+}
+
+write_ecr_registry_config() {
+  mkdir -p "$STATE_DIR/ecr-registry-data"
+  local tmp="$STATE_DIR/ecr-registry.yml.tmp"
+  cat >"$tmp" <<EOF
+# Written by scripts/local-env.sh; rewritten at each start of the ECR stand-in.
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: "$STATE_DIR/ecr-registry-data"
+  delete:
+    enabled: true
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: $ECR_ADDR
+auth:
+  htpasswd:
+    realm: $ECR_REALM
+    path: "$STATE_DIR/ecr-htpasswd"
+EOF
+  mv -f "$tmp" "$STATE_DIR/ecr-registry.yml"
+}
+
+start_ecr_registry() {
+  local bin
+  bin=$(registry_bin) ||
+    die $EXIT_UNAVAILABLE "ECR stand-in: docker-registry is not installed: rerun up as root (it installs it), or apt-get install -y docker-registry"
+  ecr_token_password ||
+    die $EXIT_UNAVAILABLE "ECR stand-in: the emulator at $MOTO_URL handed out no ECR token (GetAuthorizationToken): check $(rel "$STATE_DIR/moto.log"), then rerun up"
+  write_ecr_htpasswd
+  write_ecr_registry_config
+  say "ECR stand-in: starting docker-registry with basic auth on $ECR_ADDR (log: $(rel "$STATE_DIR/ecr-registry.log"))..."
+  spawn ecr-registry "$bin" serve "$STATE_DIR/ecr-registry.yml"
+}
+
+# Our stand-in, up but holding a password the emulator no longer hands out (moto restarted with
+# another account): restart it, so that up converges instead of waiting for it to answer.
+ensure_ecr_registry() {
+  if pid_of ecr-registry "$ECR_PATTERN" >/dev/null && ! ecr_registry_healthy && ecr_registry_demands_auth; then
+    say "ECR stand-in: refuses the emulator's current token; restarting it"
+    stop_service ecr-registry "ECR stand-in" "$ECR_PATTERN" 15 false
+  fi
+  ensure_service ecr-registry "ECR stand-in" "$ECR_ADDR" "$ECR_PORT" "$ECR_PATTERN" "$ECR_TIMEOUT" ecr_registry_healthy start_ecr_registry
+}
+
+# ---------------------------------------------------------------------------------------------
 # base image
 
 ROOTFS=""
@@ -563,6 +674,7 @@ cmd_up() {
   ensure_engine
   ensure_service registry registry "$REGISTRY_ADDR" "$REGISTRY_PORT" "$REGISTRY_PATTERN" "$REGISTRY_TIMEOUT" registry_healthy start_registry
   ensure_service moto moto "$MOTO_URL" "$MOTO_PORT" "$MOTO_PATTERN" "$MOTO_TIMEOUT" moto_healthy start_moto
+  ensure_ecr_registry
   ensure_base_image
   local ms=$(($(now_ms) - started))
   say "all up in $(printf '%d.%02d' $((ms / 1000)) $((ms % 1000 / 10)))s${ENGINE_EXPORT:+ (DOCKER_HOST=$ENGINE_EXPORT)}; for your shell: eval \"\$(scripts/local-env.sh env)\""
@@ -592,12 +704,12 @@ cmd_status() {
   fi
 
   local name label addr pattern healthy
-  for name in registry moto; do
-    if [[ $name == registry ]]; then
-      label=registry addr=$REGISTRY_ADDR pattern=$REGISTRY_PATTERN healthy=registry_healthy
-    else
-      label=moto addr=$MOTO_URL pattern=$MOTO_PATTERN healthy=moto_healthy
-    fi
+  for name in registry moto ecr-registry; do
+    case $name in
+      registry) label=registry addr=$REGISTRY_ADDR pattern=$REGISTRY_PATTERN healthy=registry_healthy ;;
+      moto) label=moto addr=$MOTO_URL pattern=$MOTO_PATTERN healthy=moto_healthy ;;
+      *) label="ECR stand-in" addr=$ECR_ADDR pattern=$ECR_PATTERN healthy=ecr_registry_healthy ;;
+    esac
     if "$healthy"; then
       status_line "$label" up "$addr" "$(owner "$name" "$pattern")"
     else
@@ -624,7 +736,7 @@ cmd_status() {
   fi
 
   if ((down > 0)); then
-    warn "$down of 4 not up: run scripts/local-env.sh up"
+    warn "$down of 5 not up: run scripts/local-env.sh up"
     return $EXIT_UNAVAILABLE
   fi
   return 0
@@ -656,6 +768,7 @@ stop_service() {
 
 cmd_down() {
   lock_state
+  stop_service ecr-registry "ECR stand-in" "$ECR_PATTERN" 15 ecr_registry_demands_auth
   stop_service registry registry "$REGISTRY_PATTERN" 15 registry_healthy
   stop_service moto moto "$MOTO_PATTERN" 15 moto_healthy
   # dockerd stops its containers first (up to its shutdown timeout, 15 s by default).
@@ -671,6 +784,9 @@ cmd_env() {
   if [[ -n $ENGINE_EXPORT ]]; then printf 'export DOCKER_HOST=%q\n' "$ENGINE_EXPORT"; fi
   printf 'export PREBAKE_REGISTRY=%s\n' "$REGISTRY_ADDR"
   printf 'export PREBAKE_AWS_ENDPOINT=%s\n' "$MOTO_URL"
+  # Where the ECR stand-in listens. prebake itself never reads this (an aws profile names its
+  # mirror in prebake.config.yaml, ecrRegistry); the aws-profile tests do.
+  printf 'export PREBAKE_ECR_STANDIN=%s\n' "$ECR_ADDR"
 }
 
 main() {

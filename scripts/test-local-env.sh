@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Integration test of scripts/local-env.sh against the real services (no mocks):
 #   up (twice: the second must be a fast no-op), status, env, a push to the registry (and a
-#   manifest delete), an ECR call to moto, down (what prebake started must be stopped, anything
+#   manifest delete), an ECR call to moto, the ECR stand-in's basic auth, down (what prebake started must be stopped, anything
 #   pre-existing left alone), then up again so the environment is left running.
 # Note: `down` stops everything `up` started, including the Docker engine if prebake started it,
 # so builds or containers running on that engine are interrupted while this test runs.
@@ -11,6 +11,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 readonly LE="$here/local-env.sh"
 readonly REGISTRY=127.0.0.1:5050 MOTO_PORT=5060 MOTO_URL=http://127.0.0.1:5060
+readonly ECR_STANDIN=127.0.0.1:5052 ECR_PORT=5052
 readonly NOOP_LIMIT_MS=2000
 
 passed=0 failed=0
@@ -88,19 +89,22 @@ out_has "^local-env: docker engine +up " "status: docker engine up"
 out_has "^local-env: registry +up +$REGISTRY " "status: registry up at $REGISTRY"
 out_has "^local-env: moto +up +$MOTO_URL " "status: moto up at $MOTO_URL"
 out_has "^local-env: base image +present +prebake/debian:bookworm " "status: base image present"
+out_has "^local-env: ECR stand-in +up +$ECR_STANDIN " "status: ECR stand-in up at $ECR_STANDIN"
 
 # Which services prebake itself started (decides what down must stop).
 owned() { grep -E "^local-env: $1 " <<<"$OUT" | grep -q 'started by prebake (pid'; }
-engine_owned=0 registry_owned=0 moto_owned=0
+engine_owned=0 registry_owned=0 moto_owned=0 ecr_owned=0
 if owned "docker engine"; then engine_owned=1; fi
+if owned "ECR stand-in"; then ecr_owned=1; fi
 if owned registry; then registry_owned=1; fi
 if owned moto; then moto_owned=1; fi
-printf '    started by prebake: engine=%s registry=%s moto=%s\n' "$engine_owned" "$registry_owned" "$moto_owned"
+printf '    started by prebake: engine=%s registry=%s moto=%s ecr=%s\n' "$engine_owned" "$registry_owned" "$moto_owned" "$ecr_owned"
 
 run bash "$LE" env
 rc_is 0 "env exits 0"
 out_has '^export PREBAKE_REGISTRY=127\.0\.0\.1:5050$' "env exports PREBAKE_REGISTRY"
 out_has '^export PREBAKE_AWS_ENDPOINT=http://127\.0\.0\.1:5060$' "env exports PREBAKE_AWS_ENDPOINT"
+out_has '^export PREBAKE_ECR_STANDIN=127\.0\.0\.1:5052$' "env exports PREBAKE_ECR_STANDIN"
 out_all '^export [A-Z_]+=' "env prints only export lines"
 eval "$OUT"
 
@@ -133,6 +137,22 @@ fi
 rc_is 0 "moto answers ecr describe-repositories"
 out_has '"repositories"' "moto returns a repositories list"
 
+# --- the ECR stand-in: what ECR demands (user AWS, the emulator's token as password) ---------------
+run curl --noproxy '*' -fsS -X POST "$MOTO_URL/" \
+  -H 'Content-Type: application/x-amz-json-1.1' \
+  -H 'X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken' \
+  -H 'Authorization: AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/ecr/aws4_request, SignedHeaders=host, Signature=0' \
+  -d '{}'
+token=$(grep -o '"authorizationToken": *"[^"]*"' <<<"$OUT" | head -n 1 | sed 's/.*"\([^"]*\)"$/\1/') || token=""
+check "moto hands out an ECR token" test -n "$token"
+standin_status() { # standin_status <Authorization header or ""> -> HTTP status of GET /v2/
+  curl --noproxy '*' -sS -o /dev/null -w '%{http_code}' ${1:+-H "Authorization: $1"} "http://$ECR_STANDIN/v2/"
+}
+check "the ECR stand-in refuses a request without credentials (401)" test "$(standin_status "")" = 401
+check "the ECR stand-in refuses a wrong password (401)" \
+  test "$(standin_status "Basic $(printf 'AWS:wrong' | base64 -w0)")" = 401
+check "the ECR stand-in accepts the emulator's token as basic auth (200)" test "$(standin_status "Basic $token")" = 200
+
 # --- down ----------------------------------------------------------------------------------------
 run bash "$LE" down
 down_ms=$MS
@@ -141,6 +161,11 @@ if ((registry_owned)); then
   check "registry port 5050 is closed after down" port_closed 5050
 else
   check "pre-existing registry on 5050 left running by down" port_open 5050
+fi
+if ((ecr_owned)); then
+  check "ECR stand-in port $ECR_PORT is closed after down" port_closed "$ECR_PORT"
+else
+  check "pre-existing ECR stand-in on $ECR_PORT left running by down" port_open "$ECR_PORT"
 fi
 if ((moto_owned)); then
   check "moto port $MOTO_PORT is closed after down" port_closed "$MOTO_PORT"
@@ -164,8 +189,9 @@ state_dir="$(cd "$here/.." && pwd -P)/.prebake/local-env"
 no_pid_file() { [[ ! -e $state_dir/$1.pid ]]; }
 if ((registry_owned)); then check "registry.pid removed by down" no_pid_file registry; fi
 if ((moto_owned)); then check "moto.pid removed by down" no_pid_file moto; fi
+if ((ecr_owned)); then check "ecr-registry.pid removed by down" no_pid_file ecr-registry; fi
 if ((engine_owned)); then check "dockerd.pid removed by down" no_pid_file dockerd; fi
-if ((registry_owned || moto_owned || engine_owned)); then
+if ((registry_owned || moto_owned || engine_owned || ecr_owned)); then
   run bash "$LE" status
   rc_is 5 "status exits 5 while something is down"
 fi

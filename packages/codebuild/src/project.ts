@@ -1,5 +1,11 @@
 import { ConfigError, type Context, cloudFormationStackName } from "@prebake/core";
-import { defaultVersionFor, imagesDir, loadImageDefinition, resolvePushedImage } from "@prebake/images";
+import {
+  defaultVersionFor,
+  imagesDir,
+  loadImageDefinition,
+  pullPushedImage,
+  resolvePushedImage,
+} from "@prebake/images";
 import { asIntrinsic, readStackTemplate } from "@prebake/stack";
 
 /** What the local runner needs of a CodeBuild project in a rendered stack. */
@@ -104,7 +110,8 @@ export async function resolveProjectImage(
   const project = settings.imageProject;
   if (!project) return { image: settings.image, imageSource: settings.imageSource };
   const pushed = await resolvePushedImage(ctx, project.name, project.version);
-  if (pushed) return { image: pushed.uri, imageSource: pushed.manifestFile };
+  // The engine runs it by the reference it reaches (the aws profile's ecrRegistry mapping applied).
+  if (pushed) return { image: await pullPushedImage(ctx, pushed), imageSource: pushed.manifestFile };
   return {
     image: undefined,
     imageSource: `${project.name} ${project.version} (not pushed yet: prebake push ${project.name})`,

@@ -48,6 +48,17 @@ const profileSchema = z
     endpoint: z.url().optional(),
     /** Registry host[:port] for the local profile; in the aws profile ECR's host is derived from the account. */
     registry: z.string().min(1).optional(),
+    /**
+     * aws profile: where this machine reaches ECR's registry (a private mirror or proxy of ECR, or the
+     * local stand-in in tests). Image URIs keep ECR's host; pushes, pulls and lookups go here.
+     */
+    ecrRegistry: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/,
+        "must be host[:port], without a scheme or path",
+      )
+      .optional(),
     /** Docker engine socket; DOCKER_HOST wins when set. */
     dockerSocket: z.string().min(1).optional(),
     /** Static credentials: only for the emulator. The aws profile uses the standard credential chain. */
@@ -104,6 +115,8 @@ export interface ResolvedProfile {
   region: string;
   endpoint: string | undefined;
   registry: string | undefined;
+  /** aws profile only: the host[:port] ECR's registry host is mapped to (undefined: ECR itself). */
+  ecrRegistry?: string | undefined;
   dockerSocket: string | undefined;
   credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
   accountId: string | undefined;
@@ -166,7 +179,7 @@ export function parseConfig(text: string, file: string, rootDir: string, options
     kind,
     region,
     endpoint: env.PREBAKE_AWS_ENDPOINT ?? chosen.endpoint,
-    registry: env.PREBAKE_REGISTRY ?? chosen.registry,
+    ...registriesOf(kind, chosen, env, `${shown}: profiles.${profileName}`),
     dockerSocket: chosen.dockerSocket,
     credentials: kind === "local" ? chosen.credentials : undefined,
     accountId: chosen.accountId,
@@ -183,6 +196,36 @@ export function parseConfig(text: string, file: string, rootDir: string, options
 
 /** The CloudFormation name of a stack folder: <project>-<name>, e.g. prebake-ci. */
 export const cloudFormationStackName = (project: string, name: string) => `${project}-${name}`;
+
+/**
+ * The registry settings of a profile. `registry` (and PREBAKE_REGISTRY, which local-env.sh exports)
+ * is the local profile's plain registry; an aws profile never takes it, or `env` for the local
+ * services would send pushes carrying ECR's token to it. An aws profile maps ECR's host with
+ * `ecrRegistry` instead, which keeps ECR's host in every image URI.
+ */
+function registriesOf(
+  kind: "local" | "aws",
+  chosen: ProfileConfig,
+  env: NodeJS.ProcessEnv,
+  where: string,
+): Pick<ResolvedProfile, "registry" | "ecrRegistry"> {
+  if (kind === "local") {
+    if (chosen.ecrRegistry) {
+      throw new ConfigError("ecrRegistry maps ECR's host, which only an aws profile uses", {
+        where: `${where}.ecrRegistry`,
+        fix: "set registry: <host:port> for a local profile",
+      });
+    }
+    return { registry: env.PREBAKE_REGISTRY ?? chosen.registry, ecrRegistry: undefined };
+  }
+  if (chosen.registry) {
+    throw new ConfigError("an aws profile's registry is ECR, named by the account and region", {
+      where: `${where}.registry`,
+      fix: "remove registry; to reach ECR through a mirror or a local stand-in, set ecrRegistry: <host:port>",
+    });
+  }
+  return { registry: undefined, ecrRegistry: chosen.ecrRegistry };
+}
 
 /** Load and validate prebake.config.yaml (or the embedded defaults when there is none). */
 export function loadConfig(options: LoadConfigOptions = {}): PrebakeConfig {

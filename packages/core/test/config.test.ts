@@ -88,6 +88,53 @@ describe("configuration", () => {
   });
 });
 
+describe("the aws profile's ecrRegistry (ECR's host mapped to a mirror or a stand-in)", () => {
+  it("resolves ecrRegistry in an aws profile; no registry, even with PREBAKE_REGISTRY exported", () => {
+    const cfg = parse(
+      "profiles:\n  aws:\n    endpoint: http://127.0.0.1:5060\n    ecrRegistry: 127.0.0.1:5052\n",
+      {
+        profile: "aws",
+        env: { PREBAKE_REGISTRY: "127.0.0.1:5050" },
+      },
+    );
+    expect(cfg.profile).toMatchObject({ kind: "aws", ecrRegistry: "127.0.0.1:5052", registry: undefined });
+    expect(parse("{}", { profile: "aws" }).profile.ecrRegistry).toBeUndefined();
+    expect(
+      parse(
+        "profiles:\n  mirror:\n    kind: aws\n    region: eu-west-1\n    ecrRegistry: ecr-mirror.corp.example:8443\n",
+        {
+          profile: "mirror",
+        },
+      ).profile.ecrRegistry,
+    ).toBe("ecr-mirror.corp.example:8443");
+  });
+
+  it("the local profile keeps registry and PREBAKE_REGISTRY, and has no ecrRegistry", () => {
+    const cfg = parse("{}", { env: { PREBAKE_REGISTRY: "127.0.0.1:5999" } });
+    expect(cfg.profile).toMatchObject({ registry: "127.0.0.1:5999", ecrRegistry: undefined });
+  });
+
+  it("registry in an aws profile is refused, pointing to ecrRegistry", () => {
+    const err = errorOf(() => parse("profiles:\n  aws:\n    registry: 127.0.0.1:5050\n", { profile: "aws" }));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.toLine()).toBe(
+      "prebake.config.yaml: profiles.aws.registry: an aws profile's registry is ECR, named by the account and region (fix: remove registry; to reach ECR through a mirror or a local stand-in, set ecrRegistry: <host:port>)",
+    );
+  });
+
+  it("ecrRegistry in a local profile is refused", () => {
+    const err = errorOf(() => parse("profiles:\n  local:\n    ecrRegistry: 127.0.0.1:5052\n"));
+    expect(err.toLine()).toContain("profiles.local.ecrRegistry: ecrRegistry maps ECR's host");
+  });
+
+  it("ecrRegistry is host[:port]: a scheme or a path is refused with the field", () => {
+    for (const bad of ["https://mirror.example", "mirror.example/v2", "mirror.example:port"]) {
+      const err = errorOf(() => parse(`profiles:\n  aws:\n    ecrRegistry: "${bad}"\n`, { profile: "aws" }));
+      expect(err.toLine()).toContain("profiles.aws.ecrRegistry: must be host[:port]");
+    }
+  });
+});
+
 describe("KEY=value options", () => {
   it("keeps '=' inside values and names the option of a malformed flag", async () => {
     const { parseKeyValueOptions } = await import("../src/index.ts");

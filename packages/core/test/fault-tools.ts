@@ -101,11 +101,20 @@ function serveFile(file: string, res: ServerResponse): void {
  * An HTTP proxy in front of a real service (the registry, the AWS emulator) that holds the requests
  * `shouldHold` picks while `holding` is on: the service stays real, only its answer is late. release()
  * forwards what was held, so the service's own state moves on as if nothing happened. Requests
- * `shouldFail` picks are answered 500 (a service that fails part of the way).
+ * `shouldFail` picks are answered 500 (a service that fails part of the way); with
+ * `cutUploadsAfter`, a blob upload is cut mid-body (a registry whose storage refuses writes).
  */
 export class HoldingProxy {
   port = 0;
   holding = true;
+  /** Blob upload bytes forwarded so far (PATCH/PUT bodies under /blobs/uploads/). */
+  uploadedBytes = 0;
+  /**
+   * Once the forwarded upload bytes would pass this, the upload is cut there (the service never
+   * sees it finish) and, after the client sent the rest, answered 500: the client hears a refusal,
+   * not a broken connection.
+   */
+  cutUploadsAfter: number | undefined;
   private held: (() => void)[] = [];
   private readonly server: Server;
 
@@ -123,8 +132,35 @@ export class HoldingProxy {
           answer.pipe(res);
         },
       );
-      up.on("error", () => res.destroy());
-      req.pipe(up);
+      let cut = false;
+      up.on("error", () => {
+        if (!cut) res.destroy();
+      });
+      const upload =
+        /\/blobs\/uploads\//.test(req.url ?? "") && (req.method === "PATCH" || req.method === "PUT");
+      if (!upload) {
+        req.pipe(up);
+        return;
+      }
+      req.on("data", (chunk: Buffer) => {
+        if (cut) return; // the rest of the body is read and dropped, so the answer is heard
+        if (this.cutUploadsAfter !== undefined && this.uploadedBytes + chunk.length > this.cutUploadsAfter) {
+          cut = true;
+          up.destroy();
+          req.resume();
+          return;
+        }
+        this.uploadedBytes += chunk.length;
+        if (!up.write(chunk)) {
+          req.pause();
+          up.once("drain", () => req.resume());
+        }
+      });
+      req.on("end", () => {
+        if (!cut) return void up.end();
+        res.writeHead(500, { "content-type": "application/json", connection: "close" });
+        res.end(JSON.stringify({ errors: [{ code: "UNKNOWN", message: "storage refused the write" }] }));
+      });
     };
     this.server = createServer((req, res) => {
       if (shouldFail(req)) {

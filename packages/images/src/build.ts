@@ -24,6 +24,8 @@ export interface BuildRequest {
   noCache?: boolean;
   /** aws profile: refresh the base from its registry; locally bases are built, never pulled. */
   pull?: boolean;
+  /** Credentials for the registry BASE_IMAGE names (the profile's ECR). Never printed. */
+  registryAuth?: { username: string; password: string; serveraddress: string };
 }
 
 const TAIL_LINES = 15;
@@ -120,6 +122,8 @@ async function requestBuild(ctx: Context, req: BuildRequest): Promise<NodeJS.Rea
       pull: req.pull ?? false,
       nocache: req.noCache ?? false,
       ...(req.networkMode ? { networkmode: req.networkMode } : {}),
+      // X-Registry-Config: what the engine pulls FROM with (the `pull` of a base in ECR).
+      ...(req.registryAuth ? { registryconfig: { [req.registryAuth.serveraddress]: req.registryAuth } } : {}),
     });
   } catch (err) {
     throw new BuildFailedError(`the engine refused the build: ${firstLine(err)}`, {

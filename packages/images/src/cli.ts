@@ -10,7 +10,7 @@ import {
 import { readImageManifest } from "./manifest.ts";
 import { buildImageVersion, type ImageOptions, type ImageResult, pushImageVersion } from "./pipeline.ts";
 import { parseBuildArgOptions } from "./plan.ts";
-import { resolveRegistry } from "./registry.ts";
+import { resolveRegistry } from "./target.ts";
 
 interface ImageCommandOptions {
   version?: string;

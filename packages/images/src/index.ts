@@ -20,4 +20,4 @@ export {
   type RepositoryImage,
 } from "./lifecycle/index.ts";
 export { buildImageVersion, type ImageOptions, type ImageResult, pushImageVersion } from "./pipeline.ts";
-export { type PushedImage, resolvePushedImage } from "./resolve.ts";
+export { type PushedImage, pullPushedImage, resolvePushedImage } from "./resolve.ts";

@@ -1,4 +1,5 @@
 import {
+  AuthError,
   assertDockerAvailable,
   type Context,
   firstLine,
@@ -15,8 +16,9 @@ import { computeContentHash } from "./hash.ts";
 import { type ImageManifest, readImageManifest, writeImageManifest } from "./manifest.ts";
 import { type ImagePlan, planImage, planTags, type TagPlan } from "./plan.ts";
 import { pushTag } from "./push.ts";
-import { manifestSize, type RegistryTarget, resolveRegistry, type StoredManifest } from "./registry.ts";
+import { manifestSize, type StoredManifest } from "./registry.ts";
 import { reconcileRepository } from "./repository.ts";
+import { engineReference, type RegistryTarget, resolveRegistry } from "./target.ts";
 
 export interface ImageOptions {
   force?: boolean;
@@ -47,20 +49,41 @@ export interface PreparedImage {
   plan: ImagePlan;
   contentHash: string;
   tags: TagPlan;
-  /** `<registry>/<repository>` */
+  /** `<registry address>/<repository>`: the name the engine builds, tags and pushes. */
   name: string;
   label: string;
+  /** Where the engine finds the base (ECR's host mapped by `ecrRegistry`), and its credentials. */
+  base: ReturnType<typeof engineReference>;
 }
 
-async function baseImageId(ctx: Context, plan: ImagePlan): Promise<string> {
+/**
+ * The base image's identity for the content hash. aws profile: its digest in the registry that
+ * serves it, asked through the engine's distribution endpoint; a base on the profile's registry
+ * host (a team's own ECR base) is asked at `ecrRegistry` when set, with ECR's credentials.
+ * Local profile: its id in the engine (local bases are built, never pulled).
+ */
+async function baseImageId(ctx: Context, plan: ImagePlan, target: RegistryTarget): Promise<string> {
   const docker = ctx.docker();
   if (ctx.config.profile.kind === "aws") {
+    const base = engineReference(target, plan.base);
     try {
-      const info = await docker.getImage(plan.base).distribution();
+      const info = await docker
+        .getImage(base.reference)
+        .distribution(base.auth ? { authconfig: base.auth } : {});
       return info.Descriptor.digest;
     } catch (err) {
+      const where = `base image ${plan.base}${base.reference === plan.base ? "" : ` (at ${base.reference})`}`;
+      if ((err as { statusCode?: number }).statusCode === 401) {
+        throw new AuthError("the base image's registry refused the credentials", {
+          where,
+          fix: base.auth
+            ? "refresh your AWS credentials (the role needs ECR pull permissions on the base's repository)"
+            : "use a public base, or one in this account's ECR",
+          cause: err,
+        });
+      }
       throw new UnavailableError(`cannot resolve the base image's registry digest (${firstLine(err)})`, {
-        where: `base image ${plan.base}`,
+        where,
         fix: "check network access to the base's registry and the name in image.yaml base.aws",
         cause: err,
       });
@@ -81,7 +104,7 @@ export async function prepareImage(
   ctx: Context,
   def: ImageDefinition,
   version: string,
-  registryHost: string,
+  target: RegistryTarget,
   options: ImageOptions = {},
 ): Promise<PreparedImage> {
   await assertDockerAvailable(ctx.docker());
@@ -96,7 +119,7 @@ export async function prepareImage(
     buildArgs: plan.buildArgs,
     labels: plan.labels,
     platform: plan.platform,
-    baseImageId: await baseImageId(ctx, plan),
+    baseImageId: await baseImageId(ctx, plan, target),
   });
   const tags = planTags(version, contentHash, plan.isDefaultVersion);
   return {
@@ -104,8 +127,9 @@ export async function prepareImage(
     plan,
     contentHash,
     tags,
-    name: `${registryHost}/${def.repository}`,
+    name: `${target.address}/${def.repository}`,
     label: `${def.name}:${version}`,
+    base: engineReference(target, plan.base),
   };
 }
 
@@ -141,7 +165,9 @@ async function ensureBuilt(ctx: Context, img: PreparedImage, options: ImageOptio
     context: packContext(img.def.dir, files),
     dockerfile: img.def.dockerfile,
     tags: [ref],
-    buildArgs: img.plan.buildArgs,
+    // The hashed build args name the base as image.yaml does; the engine gets where it is reached.
+    buildArgs: { ...img.plan.buildArgs, BASE_IMAGE: img.base.reference },
+    ...(img.base.auth ? { registryAuth: img.base.auth } : {}),
     labels: { ...img.plan.labels, ...img.plan.provenanceLabels },
     platform: img.plan.platform,
     ...(ctx.config.profile.kind === "local" ? { networkMode: "host" } : { pull: true }),
@@ -159,9 +185,9 @@ export async function buildImageVersion(
   options: ImageOptions = {},
 ): Promise<ImageResult> {
   const started = Date.now();
-  const host = ctx.config.profile.registry ?? (await resolveRegistry(ctx)).host;
+  const target = await resolveRegistry(ctx);
   ctx.out.step(`image ${def.name}:${version}`);
-  const img = await prepareImage(ctx, def, version, host, options);
+  const img = await prepareImage(ctx, def, version, target, options);
   ctx.out.info(`content hash ${img.contentHash.slice(0, 19)}… -> tag ${img.tags.immutable}`);
   const built = await ensureBuilt(ctx, img, options);
   if (!built) ctx.out.success(`${img.label} up to date (built earlier: ${img.tags.immutable})`);
@@ -195,7 +221,7 @@ export async function pushImageVersion(
   const { out } = ctx;
   const registry = target ?? (await resolveRegistry(ctx));
   out.step(`image ${def.name}:${version} -> ${registry.host}/${def.repository}`);
-  const img = await prepareImage(ctx, def, version, registry.host, options);
+  const img = await prepareImage(ctx, def, version, registry, options);
   const { immutable, moving } = img.tags;
   out.info(`content hash ${img.contentHash.slice(0, 19)}… -> tag ${immutable}`);
 
@@ -277,7 +303,8 @@ async function pushImmutableTag(
 
 /**
  * Read the immutable tag's manifest back: it must be the digest the push reported (else another
- * push raced this one). Local profile: record it in the emulator's ECR with the same bytes.
+ * push raced this one). Then record it in the ECR API with the same bytes (the emulator learns of
+ * the push only this way; ECR already has it and answers "already exists").
  */
 async function confirmInRegistry(
   registry: RegistryTarget,
@@ -295,7 +322,7 @@ async function confirmInRegistry(
       },
     );
   }
-  await registry.record?.putManifest(repository, immutable, manifest);
+  await registry.ecr.putManifest(repository, immutable, manifest);
   return manifest;
 }
 
@@ -321,8 +348,9 @@ async function moveTags(
       await registry.api.putManifest(repository, tag, manifest);
       moved.push(tag);
     }
-    if (registry.record && (await registry.record.lookup(repository, tag)) !== manifest.digest) {
-      await registry.record.putManifest(repository, tag, manifest);
+    // A tag moved in the registry but not in ECR's record (a failure between the two) moves here.
+    if ((await registry.ecr.lookup(repository, tag)) !== manifest.digest) {
+      await registry.ecr.putManifest(repository, tag, manifest);
     }
   }
   return moved;

@@ -28,13 +28,27 @@ export interface PushRequest {
   backoffMs?: number;
 }
 
-const TRANSIENT =
-  /timeout|timed out|connection reset|connection refused|broken pipe|\bEOF\b|50[234]|429|toomanyrequests|temporar|i\/o timeout|TLS handshake|unexpected end/i;
+/**
+ * What the engine says when a push failed for a reason that may pass: a registry status (the
+ * engine's "received unexpected HTTP status: 503 Service Unavailable", or a status code followed by
+ * its reason phrase), a registry rate limit (TOOMANYREQUESTS), or the network. Status codes are
+ * matched only where the message gives a status: a bare "429" is also part of digests, sizes and
+ * names, and must not make a refusal look transient.
+ */
+const TRANSIENT_STATUS =
+  /\b(?:status(?: code)?:? ?)(?:429|502|503|504)\b|\b(?:429 Too Many Requests|502 Bad Gateway|503 Service Unavailable|504 Gateway Time-?out)\b/i;
+const TRANSIENT_NETWORK =
+  /\btoomanyrequests\b|timeout|timed out|connection reset|connection refused|broken pipe|\bEOF\b|temporar|TLS handshake|unexpected end/i;
 const AUTH =
-  /unauthorized|authentication required|no basic auth credentials|access.*denied|denied: |\b403\b|\b401\b/i;
+  /unauthorized|authentication required|no basic auth credentials|access.*denied|denied: |\bstatus(?: code)?:? ?40[13]\b|\b(?:401 Unauthorized|403 Forbidden)\b/i;
 
 export function isTransientPushError(message: string): boolean {
-  return TRANSIENT.test(message) && !AUTH.test(message);
+  return (TRANSIENT_STATUS.test(message) || TRANSIENT_NETWORK.test(message)) && !AUTH.test(message);
+}
+
+/** The engine's words for a registry refusing the credentials. */
+export function isRegistryAuthError(message: string): boolean {
+  return AUTH.test(message);
 }
 
 /** Pushed bytes over all layers, for one progress line. */
@@ -104,7 +118,7 @@ export async function pushTag(ctx: Context, req: PushRequest): Promise<string> {
     } catch (err) {
       if (err instanceof UnavailableError) throw err;
       const message = firstLine(err);
-      if (AUTH.test(message)) {
+      if (isRegistryAuthError(message)) {
         throw new AuthError(`the registry refused the credentials (${message})`, {
           where,
           fix:

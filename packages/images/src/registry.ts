@@ -1,18 +1,11 @@
 import {
   BatchGetImageCommand,
   DescribeImagesCommand,
-  ECRClient,
-  GetAuthorizationTokenCommand,
+  type ECRClient,
   ImageAlreadyExistsException,
   PutImageCommand,
 } from "@aws-sdk/client-ecr";
-import {
-  AuthError,
-  type Context,
-  classifyAwsError,
-  type ResolvedProfile,
-  UnavailableError,
-} from "@prebake/core";
+import { AuthError, classifyAwsError, type ResolvedProfile, UnavailableError } from "@prebake/core";
 import { sha256 } from "./context.ts";
 import type { RegistryAuth } from "./push.ts";
 
@@ -52,22 +45,55 @@ export function manifestSize(manifest: StoredManifest): number {
   return (m.config?.size ?? 0) + (m.layers ?? []).reduce((sum, l) => sum + (l.size ?? 0), 0);
 }
 
-/** A Docker Registry HTTP API v2 on loopback (the local profile's registry: plain HTTP, no auth). */
+/** What to tell the user when the registry cannot be reached, or refuses the credentials. */
+export interface RegistryHints {
+  unreachable: string;
+  refused: string;
+}
+
+/**
+ * A Docker Registry HTTP API v2: the local profile's registry (plain HTTP, no credentials), and in
+ * the aws profile ECR's own registry endpoint (or what `ecrRegistry` maps it to), which takes ECR's
+ * token as basic auth exactly as the engine's push does. The credentials go in a header only.
+ */
 export class HttpRegistry implements RegistryApi {
   readonly host: string;
-  constructor(host: string) {
-    this.host = host;
+  private readonly base: string;
+  private readonly authorization: string | undefined;
+  private readonly hints: RegistryHints;
+
+  constructor(
+    address: string,
+    options: { scheme?: "http" | "https"; auth?: RegistryAuth | undefined; hints?: RegistryHints } = {},
+  ) {
+    this.host = address;
+    this.base = `${options.scheme ?? "http"}://${address}/v2/`;
+    const { auth } = options;
+    this.authorization = auth
+      ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}`
+      : undefined;
+    this.hints = options.hints ?? {
+      unreachable:
+        "start the local services with `bash scripts/local-env.sh up`, or set profiles.local.registry",
+      refused: "check the registry's credentials",
+    };
   }
 
   private async request(method: string, path: string, init: RequestInit = {}): Promise<Response> {
-    const url = `http://${this.host}/v2/${path}`;
+    const headers = new Headers(init.headers);
+    if (this.authorization) headers.set("authorization", this.authorization);
     try {
-      return await fetch(url, { method, ...init, signal: AbortSignal.timeout(30_000) });
+      return await fetch(`${this.base}${path}`, {
+        method,
+        ...init,
+        headers,
+        signal: AbortSignal.timeout(30_000),
+      });
     } catch (err) {
       const code = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
       throw new UnavailableError(`cannot reach the registry (${code})`, {
         where: `registry ${this.host}`,
-        fix: "start the local services with `bash scripts/local-env.sh up`, or set profiles.local.registry",
+        fix: this.hints.unreachable,
         cause: err,
       });
     }
@@ -77,7 +103,7 @@ export class HttpRegistry implements RegistryApi {
     if (res.status === 401 || res.status === 403) {
       throw new AuthError(`the registry refused ${what} (HTTP ${res.status})`, {
         where: `registry ${this.host}`,
-        fix: "check the registry's credentials",
+        fix: this.hints.refused,
       });
     }
     throw new UnavailableError(`the registry answered HTTP ${res.status} to ${what}`, {
@@ -189,52 +215,4 @@ export class EcrRegistry implements RegistryApi {
       throw classifyAwsError(err, this.profile, `ECR repository ${repository}`);
     }
   }
-}
-
-/** Where images go in this profile, and how to authenticate (the token stays in memory only). */
-export interface RegistryTarget {
-  host: string;
-  api: RegistryApi;
-  auth: RegistryAuth | undefined;
-  /** Local profile: the emulator's ECR, where every push is recorded with PutImage. */
-  record: EcrRegistry | undefined;
-}
-
-export async function resolveRegistry(ctx: Context): Promise<RegistryTarget> {
-  const { profile } = ctx.config;
-  const ecr = ctx.aws(ECRClient);
-  if (profile.kind === "local") {
-    const host = profile.registry!;
-    return {
-      host,
-      api: new HttpRegistry(host),
-      auth: undefined,
-      record: new EcrRegistry(host, ecr, profile),
-    };
-  }
-  let token: { authorizationToken?: string; proxyEndpoint?: string } | undefined;
-  try {
-    token = (await ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData?.[0];
-  } catch (err) {
-    throw classifyAwsError(err, profile, "ECR GetAuthorizationToken");
-  }
-  if (!token?.authorizationToken || !token.proxyEndpoint) {
-    throw new UnavailableError("ECR returned no authorization token", {
-      where: "ECR GetAuthorizationToken",
-      fix: "check the region and that the role may call ecr:GetAuthorizationToken",
-    });
-  }
-  const decoded = Buffer.from(token.authorizationToken, "base64").toString("utf8");
-  const colon = decoded.indexOf(":");
-  const host = profile.registry ?? new URL(token.proxyEndpoint).host;
-  return {
-    host,
-    api: new EcrRegistry(host, ecr, profile),
-    auth: {
-      username: decoded.slice(0, colon),
-      password: decoded.slice(colon + 1),
-      serveraddress: token.proxyEndpoint,
-    },
-    record: undefined,
-  };
 }

@@ -1,5 +1,13 @@
 import { relative } from "node:path";
-import { ConfigError, type Context, RefusedError } from "@prebake/core";
+import {
+  AuthError,
+  ConfigError,
+  type Context,
+  containerRuntime,
+  firstLine,
+  RefusedError,
+  UnavailableError,
+} from "@prebake/core";
 import { defaultVersionFor, imagesDir, loadImageDefinition, resolveVersion } from "./definition.ts";
 import {
   currentPolicyText,
@@ -10,7 +18,8 @@ import {
   type RepositoryImage,
 } from "./lifecycle/index.ts";
 import { type ImageManifest, manifestPath, readManifestFile } from "./manifest.ts";
-import { type RegistryTarget, resolveRegistry } from "./registry.ts";
+import { isRegistryAuthError } from "./push.ts";
+import { engineReference, type RegistryTarget, resolveRegistry } from "./target.ts";
 
 /** A pushed image, confirmed in the registry the profile names and safe from its lifecycle policy. */
 export interface PushedImage {
@@ -89,6 +98,37 @@ export async function resolvePushedImage(
     tags: manifest.tags,
     manifestFile: file,
   };
+}
+
+/**
+ * The reference this machine's engine runs a pushed image by, pulled with the registry's
+ * credentials when the engine lacks it. It is `uri` itself unless the aws profile maps ECR's host
+ * (`ecrRegistry`): stacks name ECR, while the engine reaches the mirror. Errors: exit 6 when the
+ * registry refuses the credentials, 5 otherwise (the caller decides whether to fall back).
+ */
+export async function pullPushedImage(ctx: Context, pushed: PushedImage): Promise<string> {
+  const runtime = containerRuntime(ctx);
+  const { reference, auth } = engineReference(await registryFor(ctx), pushed.uri);
+  if (await runtime.imageExists(reference)) return reference;
+  ctx.out.progress(pushed.name, `pulling ${reference}`);
+  try {
+    await runtime.pullImage(reference, auth ? { auth } : {});
+  } catch (err) {
+    if (err instanceof UnavailableError) throw err; // the engine itself did not answer in time
+    const message = firstLine(err);
+    const options = { where: `registry ${reference.split("/")[0]}`, cause: err };
+    if (isRegistryAuthError(message)) {
+      throw new AuthError(`the registry refused the credentials to pull ${reference} (${message})`, {
+        ...options,
+        fix: "refresh your AWS credentials; the role needs ECR pull permissions",
+      });
+    }
+    throw new UnavailableError(`cannot pull ${reference} (${message})`, {
+      ...options,
+      fix: `check that the registry is reachable, or push the image again: prebake push ${pushed.name}`,
+    });
+  }
+  return reference;
 }
 
 /** What the registry and ECR say about a manifest's image, gathered by resolvePushedImage. */

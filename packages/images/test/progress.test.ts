@@ -62,6 +62,41 @@ describe("push stream", () => {
     expect(isTransientPushError("manifest invalid")).toBe(false);
   });
 
+  it("matches registry status codes where the message gives a status, not any 429 or 503 in it", () => {
+    // Retried: statuses as the engine and registries word them, rate limits, the network.
+    for (const transient of [
+      "received unexpected HTTP status: 502 Bad Gateway",
+      "received unexpected HTTP status: 504 Gateway Timeout",
+      "toomanyrequests: Rate exceeded",
+      "unexpected status code 429 Too Many Requests",
+      "error parsing HTTP 429 response body: status 429",
+      "Put https://r/v2/x/blobs/uploads/u: dial tcp 127.0.0.1:5050: connect: connection refused",
+      "write tcp 127.0.0.1:41234->127.0.0.1:5050: write: broken pipe",
+    ]) {
+      expect(isTransientPushError(transient), transient).toBe(true);
+    }
+    // Not retried: the digits are part of a digest, a size, a name or a port, not a status.
+    for (const permanent of [
+      "blob upload invalid: digest sha256:4290af5029d3 does not match",
+      "manifest blob unknown: blob unknown to registry: sha256:00a429b7",
+      "manifest invalid: layer size 15032 does not match 15029",
+      "name invalid: repository name prebake/tool-429 is not allowed here",
+      "received unexpected HTTP status: 500 Internal Server Error",
+      "denied: quota of 503 images exceeded",
+      "received unexpected HTTP status: 403 Forbidden",
+    ]) {
+      expect(isTransientPushError(permanent), permanent).toBe(false);
+    }
+  });
+
+  it("credential refusals are recognised by their words and statuses, not by stray digits", async () => {
+    const { isRegistryAuthError } = await import("../src/push.ts");
+    expect(isRegistryAuthError("unauthorized: authentication required")).toBe(true);
+    expect(isRegistryAuthError("received unexpected HTTP status: 401 Unauthorized")).toBe(true);
+    expect(isRegistryAuthError("blob unknown: sha256:ab401cd")).toBe(false);
+    expect(isRegistryAuthError("manifest invalid: layer 4031 bytes")).toBe(false);
+  });
+
   it("image size is config plus layers from the manifest", () => {
     const bytes = Buffer.from(JSON.stringify({ config: { size: 10 }, layers: [{ size: 100 }, { size: 5 }] }));
     expect(manifestSize({ bytes, mediaType: "m", digest: "d" })).toBe(115);

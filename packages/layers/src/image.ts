@@ -1,5 +1,11 @@
-import { ConfigError, type Context, containerRuntime, firstLine } from "@prebake/core";
-import { buildImageVersion, imagesDir, loadImageDefinition, resolvePushedImage } from "@prebake/images";
+import { ConfigError, type Context, firstLine } from "@prebake/core";
+import {
+  buildImageVersion,
+  imagesDir,
+  loadImageDefinition,
+  pullPushedImage,
+  resolvePushedImage,
+} from "@prebake/images";
 
 /** The python-layer image project (images/python-layer, built and pushed by @prebake/images). */
 export const LAYER_IMAGE_NAME = "python-layer";
@@ -9,18 +15,15 @@ export const LOCAL_IMAGE_VERSIONS = ["3.11"];
 
 /**
  * The pushed python-layer image for a Python version, confirmed in the registry by
- * resolvePushedImage (a stale record is refused, exit 9), pulled when the engine lacks it.
+ * resolvePushedImage (a stale record is refused, exit 9), pulled with the registry's credentials
+ * when the engine lacks it (pullPushedImage; the aws profile's ecrRegistry mapping applied).
  * Undefined when this checkout never pushed that line, or the pull failed (warned).
  */
 async function pushedLayerImage(ctx: Context, version: string): Promise<string | undefined> {
   const pushed = await resolvePushedImage(ctx, LAYER_IMAGE_NAME, version);
   if (!pushed) return undefined;
-  const runtime = containerRuntime(ctx);
-  if (await runtime.imageExists(pushed.uri)) return pushed.uri;
   try {
-    ctx.out.progress("image", `pulling ${pushed.uri}`);
-    await runtime.pullImage(pushed.uri);
-    return pushed.uri;
+    return await pullPushedImage(ctx, pushed);
   } catch (err) {
     ctx.out.warn(`cannot pull ${pushed.uri} (${firstLine(err)}); building the image locally`);
     return undefined;
