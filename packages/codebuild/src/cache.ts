@@ -126,7 +126,8 @@ export function cacheRestoreScript(spec: Buildspec, folders: CacheFolder[], srcD
     out.push('if [ ! -d "$__pb_entry" ]; then', "  __pb_entry=");
     for (const fallback of cache.fallbackKeys) {
       out.push(
-        ...evaluateKey("__pb_fb", fallback).map((l) => `  ${l}`),
+        // Not indented: the key's heredoc must end on a line of its own.
+        ...evaluateKey("__pb_fb", fallback),
         '  [ -n "$__pb_entry" ] || __pb_entry=$(ls -1t "$__pb_c/keys" 2>/dev/null | while read -r __pb_n; do case "$__pb_n" in "$__pb_fb"*) echo "$__pb_c/keys/$__pb_n"; break ;; esac; done)',
       );
     }
