@@ -1,11 +1,21 @@
 import { randomBytes } from "node:crypto";
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import {
+  appendFileSync,
+  cpSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BuildFailedError, ConfigError, containerRuntime, createContext } from "@prebake/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { cacheVolumeName, type LocalBuildResult } from "../src/index.ts";
-import { buildImage, cli, IMAGE, leftovers, removeImage, repo, run, source } from "./helpers.ts";
+import { buildImage, cli, erlangImage, IMAGE, leftovers, removeImage, repo, run, source } from "./helpers.ts";
 
 /**
  * The conformance table of packages/codebuild/README.md, row by row, against the real engine:
@@ -247,6 +257,53 @@ reports:
     );
     expect(text).toContain("reports.coverage: no file matches cov/*.xml");
   });
+});
+
+describe("reports from rebar3 in the Erlang image", () => {
+  it("rebar3 eunit and rebar3 ct with surefire output: hello-erlang's tests are counted, a failing suite case is named", async () => {
+    const src = mkdtempSync(join(tmpdir(), "prebake-cb-erl-"));
+    cpSync(join(repo, "examples/hello-erlang"), src, {
+      recursive: true,
+      filter: (p) => !p.includes("_build"),
+    });
+    appendFileSync(
+      join(src, "rebar.config"),
+      `{eunit_opts, [{report, {eunit_surefire, [{dir, "_build/test/surefire"}]}}]}.
+{ct_opts, [{ct_hooks, [{cth_surefire, [{path, "/codebuild/output/src/src/_build/test/surefire/ct.xml"}]}]}]}.
+`,
+    );
+    writeFileSync(
+      join(src, "test/greeter_SUITE.erl"),
+      `-module(greeter_SUITE).
+-export([all/0, first_greeting/1, counts_wrong/1]).
+all() -> [first_greeting, counts_wrong].
+first_greeting(_) -> <<"Hi, Ann!">> = hello_greeter:format_greeting(<<"Hi">>, {<<"Ann">>, 1}).
+counts_wrong(_) -> <<"Hi, Ann!">> = hello_greeter:format_greeting(<<"Hi">>, {<<"Ann">>, 2}).
+`,
+    );
+    const { result, text } = await run(
+      `version: 0.2
+phases:
+  install:
+    commands: [. /usr/local/erlang/activate]
+  build:
+    commands:
+      - mkdir -p _build/test/surefire
+      - rebar3 eunit
+      - rebar3 ct
+reports:
+  hello-erlang:
+    base-directory: _build/test/surefire
+    files: ['*.xml']
+`,
+      { image: erlangImage(), sourceDir: src },
+    );
+    expect((result as BuildFailedError).toLine()).toContain("phase BUILD failed: command `rebar3 ct`");
+    expect(text).toMatch(
+      /report hello-erlang: 1[0-9] test cases, \d+ succeeded, 1 failed, 0 errors, 0 skipped \([23] files\)/,
+    );
+    expect(text).toContain("FAILED greeter_SUITE: counts_wrong");
+  }, 300_000);
 });
 
 describe("run-as", () => {
