@@ -46,34 +46,47 @@ function targetOf(spec: Buildspec, artifactsDir: string, name: string, field: st
   return target;
 }
 
+/** All artifact definitions: the primary one first, then the secondary ones in buildspec order. */
+export function artifactSets(spec: Buildspec): ArtifactSet[] {
+  return spec.artifacts ? [spec.artifacts, ...spec.artifacts.secondary] : [];
+}
+
+/**
+ * A name CodeBuild computes in the build's shell (`myname-$(date +%Y-%m-%d)`, `$AWS_REGION`): the
+ * driver evaluates it after POST_BUILD and the folder is known only then.
+ */
+export function isShellName(name: string | undefined): boolean {
+  return name !== undefined && /[$`]/.test(name);
+}
+
 /**
  * Every artifact definition with its folder: the primary one in `<dir>/<name or "artifacts">`,
- * each secondary one in `<dir>/<its name, or its identifier>`. Two definitions in one folder are
- * refused: one would overwrite the other.
+ * each secondary one in `<dir>/<its name, or its identifier>`. A name leaving the folder is
+ * refused, and so are two definitions in one folder (one would overwrite the other). Names the
+ * shell computes are taken from `evaluated` (by definition index); without one, they have no
+ * folder yet (undefined), and are checked again once the build has evaluated them.
  */
 export function artifactTargets(
   spec: Buildspec,
   artifactsDir: string,
-): { set: ArtifactSet; target: string }[] {
-  if (!spec.artifacts) return [];
-  const out = [{ set: spec.artifacts as ArtifactSet, target: artifactsTarget(spec, artifactsDir) }];
-  for (const set of spec.artifacts.secondary) {
-    const field = `artifacts.secondary-artifacts.${set.identifier}.name`;
-    const target = targetOf(spec, artifactsDir, set.name ?? set.identifier ?? "", field);
-    const clash = out.find(
-      (o) => o.target === target || isWithin(o.target, target) || isWithin(target, o.target),
-    );
+  evaluated: Record<number, string> = {},
+): { set: ArtifactSet; target: string | undefined }[] {
+  const out: { set: ArtifactSet; target: string | undefined }[] = [];
+  artifactSets(spec).forEach((set, i) => {
+    const field = i === 0 ? "artifacts.name" : `artifacts.secondary-artifacts.${set.identifier}.name`;
+    const written = i === 0 ? (set.name ?? "artifacts") : (set.name ?? set.identifier ?? "");
+    const name = isShellName(set.name) ? evaluated[i] : written;
+    const target = name === undefined ? undefined : targetOf(spec, artifactsDir, name, field);
+    const clash =
+      target && out.find((o) => o.target && (isWithin(o.target, target) || isWithin(target, o.target)));
     if (clash) {
-      throw new ConfigError(
-        `'${set.name ?? set.identifier}' is the folder of another artifact (${clash.target})`,
-        {
-          where: `${spec.file}: ${field}`,
-          fix: "give each artifact its own name",
-        },
-      );
+      throw new ConfigError(`'${name}' is the folder of another artifact (${clash.target})`, {
+        where: `${spec.file}: ${field}`,
+        fix: "give each artifact its own name",
+      });
     }
     out.push({ set, target });
-  }
+  });
   return out;
 }
 

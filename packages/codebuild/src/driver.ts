@@ -1,3 +1,4 @@
+import { artifactSets, isShellName } from "./artifacts.ts";
 import { type Buildspec, PHASES } from "./buildspec.ts";
 import { type CacheFolder, cacheRestoreScript, cacheSaveScript } from "./cache.ts";
 import { MARK } from "./markers.ts";
@@ -97,6 +98,16 @@ function phaseBlock(spec: Buildspec, name: (typeof PHASES)[number], counter: { n
   return out;
 }
 
+/** Artifact names the shell computes (`name: build-$(date +%F)`), evaluated at the end of the build as CodeBuild does. */
+function artifactNameScript(spec: Buildspec): string[] {
+  return artifactSets(spec).flatMap((set, i) => {
+    if (!isShellName(set.name)) return [];
+    const d = delimiter(set.name ?? "", i);
+    // An unquoted heredoc expands as double quotes do: variables and $(...) of the build's shell.
+    return [`__pb_name=$(cat <<${d}`, set.name ?? "", d, ")", `echo "${MARK}artifact-name ${i} $__pb_name"`];
+  });
+}
+
 export function driverScript(spec: Buildspec, options: DriverOptions = {}): string {
   const shell = buildShell(spec);
   const folders = options.cacheFolders ?? [];
@@ -115,7 +126,7 @@ export function driverScript(spec: Buildspec, options: DriverOptions = {}): stri
   ];
   const counter = { n: 0 };
   for (const name of PHASES) out.push(...phaseBlock(spec, name, counter));
-  out.push(...cacheSaveScript(spec, folders));
+  out.push(...cacheSaveScript(spec, folders), ...artifactNameScript(spec));
   // exported-variables: their values at the end of the build (names are validated identifiers).
   for (const v of spec.env.exportedVariables) out.push(`echo "${MARK}exported ${v}=\${${v}-}"`);
   out.push('[ "$CODEBUILD_BUILD_SUCCEEDING" = 1 ]', "exit $?");

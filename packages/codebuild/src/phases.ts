@@ -44,6 +44,8 @@ export class PhaseTracker {
   missingArtifact: string | undefined;
   /** The driver refused to start the phases (`run-as-missing <user>`, `run-as-no-su`). */
   refusal: { kind: string; subject: string } | undefined;
+  /** Artifact names the build's shell computed, by definition index (0: the primary artifacts). */
+  readonly artifactNames: Record<number, string> = {};
   /** env.exported-variables as the build left them (first line of each value). */
   readonly exported: Record<string, string> = {};
 
@@ -85,6 +87,9 @@ export class PhaseTracker {
         if (eq > 0) this.exported[assignment.slice(0, eq)] = assignment.slice(eq + 1);
         return undefined;
       }
+      case "artifact-name":
+        this.artifactNames[Number(phase)] = text.split(" ").slice(2).join(" ");
+        return undefined;
       case "refuse":
         this.refusal ??= { kind: phase, subject: a };
         return undefined;

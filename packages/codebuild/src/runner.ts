@@ -13,7 +13,7 @@ import {
   type RunToCompletionContainer,
 } from "@prebake/core";
 import { pack } from "tar-fs";
-import { artifactTargets, checkBaseDirectory } from "./artifacts.ts";
+import { artifactSets, artifactTargets, checkBaseDirectory } from "./artifacts.ts";
 import type { Buildspec } from "./buildspec.ts";
 import { whereIn } from "./buildspec.ts";
 import {
@@ -75,7 +75,8 @@ export interface LocalBuildResult {
 /** What runs where, decided before the container exists. */
 interface BuildPlan {
   sourceDir: string;
-  artifacts: ArtifactOutput[];
+  /** -a: where artifacts are copied; without it their patterns are still checked. */
+  artifactsDir: string | undefined;
   cacheFolders: CacheFolder[];
   cacheVolume: string | undefined;
 }
@@ -129,17 +130,12 @@ function planBuild(ctx: Context, opts: LocalBuildOptions): BuildPlan {
     throw new ConfigError("source directory not found", { where: opts.sourceDir, fix: "check -s" });
   refuseUnsupportedLocally(opts.spec);
   checkBaseDirectory(opts.spec, SRC_DIR);
-  const targets = opts.artifactsDir ? artifactTargets(opts.spec, opts.artifactsDir) : [];
-  const artifacts: ArtifactOutput[] = opts.spec.artifacts
-    ? [opts.spec.artifacts, ...opts.spec.artifacts.secondary].map((set) => ({
-        set,
-        target: targets.find((t) => t.set === set)?.target,
-      }))
-    : [];
+  // Names written out are checked now, before anything runs; names the shell computes, after the build.
+  if (opts.artifactsDir) artifactTargets(opts.spec, opts.artifactsDir);
   const { folders, warnings } = cacheFolders(opts.spec, SRC_DIR);
   for (const w of [...localRunWarnings(opts.spec), ...warnings]) ctx.out.warn(w);
   const cacheVolume = folders.length > 0 ? cacheVolumeName(opts.project, sourceDir) : undefined;
-  return { sourceDir, artifacts, cacheFolders: folders, cacheVolume };
+  return { sourceDir, artifactsDir: opts.artifactsDir, cacheFolders: folders, cacheVolume };
 }
 
 /** What the build sees: CODEBUILD_* variables, env.variables, resolved secrets, then overrides. Secrets are masked from here on. */
@@ -248,9 +244,12 @@ async function collectAfterBuild(
   plan: BuildPlan,
   tracker: PhaseTracker,
   succeeded: boolean,
-): Promise<{ ok: boolean; reports: ReportSummary[] }> {
-  const artifacts = succeeded ? plan.artifacts : [];
-  if (artifacts.length === 0 && spec.reports.length === 0) return { ok: true, reports: [] };
+): Promise<{ ok: boolean; reports: ReportSummary[]; artifacts: ArtifactOutput[] }> {
+  const targets = plan.artifactsDir ? artifactTargets(spec, plan.artifactsDir, tracker.artifactNames) : [];
+  const artifacts: ArtifactOutput[] = succeeded
+    ? artifactSets(spec).map((set, i) => ({ set, target: targets[i]?.target }))
+    : [];
+  if (artifacts.length === 0 && spec.reports.length === 0) return { ok: true, reports: [], artifacts };
   for (const a of artifacts) if (a.target) mkdirSync(a.target, { recursive: true });
   if (artifacts.length > 0) ctx.out.step(tracker.marker("phase-start UPLOAD_ARTIFACTS", Date.now()) ?? "");
   const collected = await collectOutputs(container, SRC_DIR, artifacts, spec.reports);
@@ -259,7 +258,7 @@ async function collectAfterBuild(
   const ok = collected.missing === undefined;
   if (artifacts.length > 0)
     ctx.out.step(tracker.marker(`phase-end UPLOAD_ARTIFACTS ${ok ? 0 : 1}`, Date.now()) ?? "");
-  return { ok, reports: readReports(ctx, spec, collected.reports) };
+  return { ok, reports: readReports(ctx, spec, collected.reports), artifacts };
 }
 
 function failureMessage(
@@ -292,6 +291,13 @@ function report(ctx: Context, tracker: PhaseTracker, reports: ReportSummary[]): 
   const exported = Object.fromEntries(Object.entries(tracker.exported).map(([k, v]) => [k, ctx.out.mask(v)]));
   for (const [k, v] of Object.entries(exported)) ctx.out.info(`exported ${k}=${v}`);
   return exported;
+}
+
+/** The secondary artifacts' folders, by identifier. */
+function secondaryFolders(artifacts: ArtifactOutput[]): Record<string, string> {
+  return Object.fromEntries(
+    artifacts.slice(1).flatMap((a) => (a.target && a.set.identifier ? [[a.set.identifier, a.target]] : [])),
+  );
 }
 
 /** Create the build container: the cache volume mounted, the engine socket in privileged mode. */
@@ -347,21 +353,16 @@ export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Prom
     const built = exitCode === 0 && !endedEarly && !timedOut;
     const collected = await collectAfterBuild(ctx, container, spec, plan, tracker, built);
     const succeeded = built && collected.ok;
-    const exportedVariables = report(ctx, tracker, collected.reports);
-    const primary = plan.artifacts[0]?.target;
+    const primary = collected.artifacts[0]?.target;
     const result: LocalBuildResult = {
       status: succeeded ? "SUCCEEDED" : "FAILED",
       image: opts.image,
       phases: tracker.results(),
       failure: tracker.failure(spec),
       artifacts: succeeded ? primary : undefined,
-      secondaryArtifacts: succeeded
-        ? Object.fromEntries(
-            plan.artifacts.slice(1).flatMap((a) => (a.target ? [[a.set.identifier, a.target]] : [])),
-          )
-        : {},
+      secondaryArtifacts: succeeded ? secondaryFolders(collected.artifacts) : {},
       reports: collected.reports,
-      exportedVariables,
+      exportedVariables: report(ctx, tracker, collected.reports),
       durationMs: Date.now() - started,
     };
     if (!succeeded) {

@@ -164,6 +164,23 @@ artifacts:
     expect(readFileSync(join(artifactsDir, "copies", "link.txt"), "utf8")).toBe("target\n");
   });
 
+  it("artifacts.name is evaluated by the build's shell at the end of the build; a computed name that leaves -a is exit 3", async () => {
+    const artifactsDir = mkdtempSync(join(tmpdir(), "prebake-cb-art-"));
+    const named = (name: string) =>
+      run(
+        `version: 0.2\nphases:\n  build:\n    commands: [export APP_VERSION=1.2, echo x > a.txt]\nartifacts:\n  files: [a.txt]\n  name: ${name}\n`,
+        { artifactsDir },
+      );
+    const { result } = await named("app-$APP_VERSION-$(echo built)");
+    expect(ok(result).artifacts).toBe(join(artifactsDir, "app-1.2-built"));
+    expect(readdirSync(join(artifactsDir, "app-1.2-built"))).toEqual(["a.txt"]);
+    const escaped = await named("'$(echo ../..)/escaped-$APP_VERSION'");
+    expect((escaped.result as ConfigError).toLine()).toContain(
+      "buildspec.yml: artifacts.name: '../../escaped-1.2' leaves the artifacts folder",
+    );
+    expect(readdirSync(artifactsDir)).toEqual(["app-1.2-built"]);
+  });
+
   it("a secondary artifact whose files match nothing fails UPLOAD_ARTIFACTS, naming it", async () => {
     const artifactsDir = mkdtempSync(join(tmpdir(), "prebake-cb-art-"));
     const { result } = await run(
