@@ -3,7 +3,7 @@
  * baked images, their service role (ECR pull scoped to the image repositories), log groups,
  * a hardened artifacts bucket, and a CodePipeline (V2) whose Build stage runs both projects.
  */
-import { defineTemplate, GetAtt, Ref, resource, Sub } from "@prebake/stack";
+import { defineTemplate, GetAtt, If, Ref, resource, Sub } from "@prebake/stack";
 import {
   CURATED_IMAGE,
   curatedImageCondition,
@@ -37,6 +37,38 @@ const pipelineArn = Sub(
   "arn:${AWS::Partition}:codepipeline:${AWS::Region}:${AWS::AccountId}:${AWS::StackName}",
 );
 
+/**
+ * CodeBuild's compute types: EC2 (BUILD_GENERAL1_*) or Lambda (BUILD_LAMBDA_*, environment type
+ * LINUX_LAMBDA_CONTAINER). Lambda compute starts faster but has no custom build timeout, no
+ * on-failure, cache, Docker or root tools: `prebake buildspec validate --compute lambda` checks
+ * a buildspec for it, and its custom image must be single-architecture with curl or wget.
+ */
+const EC2_COMPUTE = [
+  "BUILD_GENERAL1_SMALL",
+  "BUILD_GENERAL1_MEDIUM",
+  "BUILD_GENERAL1_LARGE",
+  "BUILD_GENERAL1_XLARGE",
+];
+const LAMBDA_COMPUTE = [
+  "BUILD_LAMBDA_1GB",
+  "BUILD_LAMBDA_2GB",
+  "BUILD_LAMBDA_4GB",
+  "BUILD_LAMBDA_8GB",
+  "BUILD_LAMBDA_10GB",
+];
+const ON_LAMBDA = "ErlangAppOnLambda";
+
+/** The compute of a project: fixed EC2, or the ComputeType parameter (the environment type and timeout follow it). */
+function compute(kind: "ec2" | "parameter") {
+  if (kind === "ec2") return { type: "LINUX_CONTAINER", computeType: "BUILD_GENERAL1_SMALL", timeout: 30 };
+  return {
+    type: If(ON_LAMBDA, "LINUX_LAMBDA_CONTAINER", "LINUX_CONTAINER"),
+    computeType: Ref("ComputeType"),
+    // Lambda compute takes no build timeout (its builds end at 15 minutes).
+    timeout: If(ON_LAMBDA, Ref("AWS::NoValue"), 30),
+  };
+}
+
 function buildProject(opts: {
   suffix: string;
   buildspec: string;
@@ -44,6 +76,7 @@ function buildProject(opts: {
   curated: string;
   logGroupId: string;
   description: string;
+  compute: ReturnType<typeof compute>;
 }) {
   return resource("AWS::CodeBuild::Project", {
     Name: projectName(opts.suffix),
@@ -52,14 +85,14 @@ function buildProject(opts: {
     Source: { Type: "CODEPIPELINE", BuildSpec: opts.buildspec },
     Artifacts: { Type: "CODEPIPELINE" },
     Environment: {
-      Type: "LINUX_CONTAINER",
-      ComputeType: "BUILD_GENERAL1_SMALL",
+      Type: opts.compute.type,
+      ComputeType: opts.compute.computeType,
       Image: Ref(opts.image),
       ImagePullCredentialsType: pullCredentials(opts.curated),
       EnvironmentVariables: [{ Name: "ERLANG_VERSION", Type: "PLAINTEXT", Value: Ref("ErlangVersion") }],
     },
     LogsConfig: { CloudWatchLogs: { Status: "ENABLED", GroupName: Ref(opts.logGroupId) } },
-    TimeoutInMinutes: 30,
+    TimeoutInMinutes: opts.compute.timeout,
   });
 }
 
@@ -99,8 +132,18 @@ export default defineTemplate({
       Description: "Key of the source archive in the artifacts bucket that starts the pipeline",
     },
     LogRetentionDays: logRetentionParameter,
+    ComputeType: {
+      Type: "String",
+      Default: "BUILD_GENERAL1_SMALL",
+      AllowedValues: [...EC2_COMPUTE, ...LAMBDA_COMPUTE],
+      Description:
+        "Compute of the Erlang app project: BUILD_GENERAL1_* (EC2) or BUILD_LAMBDA_* (Lambda compute, environment LINUX_LAMBDA_CONTAINER)",
+    },
   },
   Conditions: {
+    [ON_LAMBDA]: {
+      "Fn::Equals": [{ "Fn::Select": [1, { "Fn::Split": ["_", Ref("ComputeType")] }] }, "LAMBDA"],
+    },
     CodeBuildImageIsCurated: curatedImageCondition("CodeBuildImage"),
     LayerBuildImageIsCurated: curatedImageCondition("LayerBuildImage"),
   },
@@ -190,6 +233,7 @@ export default defineTemplate({
       logGroupId: "ErlangAppLogGroup",
       description:
         "Builds, tests and releases the Erlang app with the preinstalled Erlang/OTP (install = activate)",
+      compute: compute("parameter"),
     }),
     LayerBuildProject: buildProject({
       suffix: "python-layer",
@@ -198,6 +242,8 @@ export default defineTemplate({
       curated: "LayerBuildImageIsCurated",
       logGroupId: "LayerBuildLogGroup",
       description: "Builds and validates the Python Lambda layer in the python-layer image",
+      // The layer build installs packages and runs containers: EC2 compute only.
+      compute: compute("ec2"),
     }),
     PipelineRole: resource("AWS::IAM::Role", {
       Description: "Runs prebake's CI pipeline: reads the source archive, starts the two builds",

@@ -1,8 +1,15 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { type CommandRegistrar, ConfigError, type Context, parseKeyValueOptions } from "@prebake/core";
+import {
+  type CommandRegistrar,
+  ConfigError,
+  type Context,
+  parseKeyValueOptions,
+  ValidationError,
+} from "@prebake/core";
 import { loadBuildspec } from "./buildspec.ts";
 import { loadEnvFile } from "./environment.ts";
+import { COMPUTE_MODES, type Compute, computeFindings, formatComputeFinding } from "./lambda-compute.ts";
 import { deployedProjectName, projectSettings, resolveProjectImage } from "./project.ts";
 import { rebuildImagesInCodeBuild } from "./rebuild.ts";
 import { runRemoteBuild } from "./remote.ts";
@@ -198,16 +205,51 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
     .summary("validate buildspecs (version 0.2): errors with file and line, warnings")
     .command("validate")
     .argument("<files...>", "buildspec files")
-    .description("Validate buildspec files strictly: unknown keys and phases are errors, with file and line.")
-    .addHelpText("after", "\nExample:\n  prebake buildspec validate buildspecs/*.yml")
-    .action((files: string[]) => {
-      const { out } = getContext();
-      const results = files.map((f) => {
-        const spec = loadBuildspec(f);
-        for (const w of spec.warnings) out.warn(w);
-        out.success(`${f}: valid (${Object.keys(spec.phases).join(", ")})`);
-        return { file: f, phases: Object.keys(spec.phases), warnings: spec.warnings };
-      });
-      out.result(results);
-    });
+    .option("--compute <mode>", "also check what this compute mode does not support: ec2 or lambda", "ec2")
+    .description(
+      "Validate buildspec files strictly against CodeBuild's buildspec reference: unknown keys and phases\n" +
+        "are errors, with file and line. --compute lambda also flags what CodeBuild's Lambda compute does\n" +
+        "not support (on-failure, cache: errors, exit 4; docker and root-only commands: warnings).",
+    )
+    .addHelpText(
+      "after",
+      "\nExamples:\n  prebake buildspec validate buildspecs/*.yml\n  prebake buildspec validate --compute lambda buildspecs/python-layer.yml",
+    )
+    .action((files: string[], opts: { compute: string }) =>
+      validateBuildspecs(getContext(), files, opts.compute),
+    );
 };
+
+/** `prebake buildspec validate`: every file parsed (exit 3 on the first bad one), then compute findings (exit 4). */
+function validateBuildspecs(ctx: Context, files: string[], computeOption: string): void {
+  const { out } = ctx;
+  if (!(COMPUTE_MODES as readonly string[]).includes(computeOption)) {
+    throw new ConfigError(`'${computeOption}' is not a compute mode`, {
+      where: "--compute",
+      fix: `use one of: ${COMPUTE_MODES.join(", ")}`,
+    });
+  }
+  const compute = computeOption as Compute;
+  const results = files.map((f) => {
+    const spec = loadBuildspec(f);
+    for (const w of spec.warnings) out.warn(w);
+    const findings = computeFindings(spec, compute);
+    for (const finding of findings)
+      (finding.level === "error" ? out.error : out.warn).call(out, formatComputeFinding(finding));
+    if (!findings.some((x) => x.level === "error")) {
+      out.success(
+        `${f}: valid${compute === "lambda" ? " for Lambda compute" : ""} (${Object.keys(spec.phases).join(", ")})`,
+      );
+    }
+    return { file: f, phases: Object.keys(spec.phases), warnings: spec.warnings, compute, findings };
+  });
+  out.result(results);
+  const errors = results.flatMap((r) => r.findings.filter((x) => x.level === "error"));
+  if (errors.length > 0) {
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more listed above)` : "";
+    throw new ValidationError(`${errors[0]!.message}${more}`, {
+      where: errors[0]!.where,
+      fix: errors[0]!.fix,
+    });
+  }
+}

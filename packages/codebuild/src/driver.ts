@@ -1,7 +1,13 @@
+import { artifactSets, isShellName } from "./artifacts.ts";
 import { type Buildspec, PHASES } from "./buildspec.ts";
+import { type CacheFolder, cacheRestoreScript, cacheSaveScript } from "./cache.ts";
+import { MARK } from "./markers.ts";
+import { phaseUser, runAsCommand, runAsSetup } from "./run-as.ts";
+
+export { MARK } from "./markers.ts";
 
 /**
- * The shell scripts that run a buildspec inside the container with CodeBuild's semantics:
+ * The shell script that runs a buildspec inside the container with CodeBuild's semantics:
  * every command of every phase in ONE shell process (so `cd`, `export` and `. activate` carry
  * over, as buildspec 0.2 promises), phases in order, a failing command ends its phase, `finally`
  * always runs after a phase's commands, on-failure ABORT stops after the phase (but a failed
@@ -10,20 +16,22 @@ import { type Buildspec, PHASES } from "./buildspec.ts";
  *
  * The driver is POSIX sh because CodeBuild runs commands in `sh` on Linux unless the buildspec
  * says `env.shell: bash`: a bash-only command that would fail in CodeBuild fails here too.
- * Artifact globs (`**`) need bash's globstar, so they are matched by a second script run as a
- * separate process, like CodeBuild's agent matches them outside the build's shell.
+ * Artifacts and reports are collected by the runner after the build, outside the build's shell,
+ * as CodeBuild's agent collects them (outputs.ts).
  */
-export const MARK = "##prebake:";
-export const ARTIFACTS_DIR = "/codebuild/output/artifacts";
 export const DRIVER_PATH = "/codebuild/prebake/driver.sh";
-export const ARTIFACTS_SCRIPT_PATH = "/codebuild/prebake/artifacts.sh";
+
+export interface DriverOptions {
+  /** cache.paths folders, kept in the cache volume (cache.ts). */
+  cacheFolders?: CacheFolder[];
+  /** CODEBUILD_SRC_DIR, to tell the source's cached folders from the others. */
+  srcDir?: string;
+}
 
 /** The shell the build's commands run in: CodeBuild's default on Linux is sh. */
 export function buildShell(spec: Buildspec): "bash" | "sh" {
   return spec.env.shell === "bash" ? "bash" : "sh";
 }
-
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** A heredoc delimiter that cannot occur in the command text. */
 function delimiter(text: string, n: number): string {
@@ -38,26 +46,73 @@ function commandBlock(
   index: number,
   command: string,
   n: number,
+  user: string | undefined,
 ): string {
   const d = delimiter(command, n);
-  // eval of the exact text keeps multi-line commands and quoting as written; it runs in this shell.
+  const run = user
+    ? runAsCommand(user, command, d)
+    : // eval of the exact text keeps multi-line commands and quoting as written; it runs in this shell.
+      [`  case $__pb_x in *x*) set -x ;; esac`, `  eval "$(cat <<'${d}'`, command, d, `)"`];
   // A build's `set -x` traces its own commands only: the driver turns tracing off (silently, in a
   // group whose stderr is discarded) after each command and back on before the next, so its own
   // lines, markers included, never show up traced.
-  return [
-    `  echo "${MARK}${kind} ${phase} ${index}"`,
-    `  case $__pb_x in *x*) set -x ;; esac`,
-    `  eval "$(cat <<'${d}'`,
-    command,
-    d,
-    `)"`,
-    `  { __pb_rc=$?; __pb_x=$-; set +x; } 2>/dev/null`,
-  ].join("\n");
+  const after = user
+    ? "  { __pb_rc=$?; set +x; } 2>/dev/null"
+    : "  { __pb_rc=$?; __pb_x=$-; set +x; } 2>/dev/null";
+  return [`  echo "${MARK}${kind} ${phase} ${index}"`, ...run, after].join("\n");
 }
 
-export function driverScript(spec: Buildspec): string {
+function phaseBlock(spec: Buildspec, name: (typeof PHASES)[number], counter: { n: number }): string[] {
+  const phase = spec.phases[name];
+  if (!phase) return [];
+  const upper = name.toUpperCase();
+  const user = phaseUser(spec, name);
+  // POST_BUILD runs after a failed BUILD (CodeBuild does); any other abort skips the rest.
+  const guard =
+    name === "post_build" ? '[ "$__pb_stop" = 0 ] || [ "$__pb_build_failed" = 1 ]' : '[ "$__pb_stop" = 0 ]';
+  const out = [
+    `if ${guard}; then`,
+    `  echo "${MARK}phase-start ${upper}"`,
+    "  __pb_rc=0",
+    "  __pb_phase_rc=0",
+  ];
+  phase.commands.forEach((cmd, i) => {
+    out.push('if [ "$__pb_phase_rc" = 0 ]; then', commandBlock(upper, "cmd", i, cmd, counter.n++, user));
+    out.push(
+      `  if [ "$__pb_rc" != 0 ]; then __pb_phase_rc=$__pb_rc; echo "${MARK}cmd-failed ${upper} ${i} $__pb_rc"; fi`,
+      "fi",
+    );
+  });
+  phase.finally.forEach((cmd, i) => {
+    out.push(commandBlock(upper, "finally", i, cmd, counter.n++, user));
+    out.push(
+      `  if [ "$__pb_rc" != 0 ] && [ "$__pb_phase_rc" = 0 ]; then __pb_phase_rc=$__pb_rc; echo "${MARK}finally-failed ${upper} ${i} $__pb_rc"; fi`,
+    );
+  });
+  out.push(`  echo "${MARK}phase-end ${upper} $__pb_phase_rc"`, '  if [ "$__pb_phase_rc" != 0 ]; then');
+  out.push("    export CODEBUILD_BUILD_SUCCEEDING=0");
+  if (name === "build") out.push("    __pb_build_failed=1");
+  // RETRY is not retried locally: the phase ends the build as ABORT does (a warning says so).
+  if (phase.onFailure !== "CONTINUE") out.push("    __pb_stop=1");
+  out.push("  fi", "fi");
+  return out;
+}
+
+/** Artifact names the shell computes (`name: build-$(date +%F)`), evaluated at the end of the build as CodeBuild does. */
+function artifactNameScript(spec: Buildspec): string[] {
+  return artifactSets(spec).flatMap((set, i) => {
+    if (!isShellName(set.name)) return [];
+    const d = delimiter(set.name ?? "", i);
+    // An unquoted heredoc expands as double quotes do: variables and $(...) of the build's shell.
+    return [`__pb_name=$(cat <<${d}`, set.name ?? "", d, ")", `echo "${MARK}artifact-name ${i} $__pb_name"`];
+  });
+}
+
+export function driverScript(spec: Buildspec, options: DriverOptions = {}): string {
+  const shell = buildShell(spec);
+  const folders = options.cacheFolders ?? [];
   const out: string[] = [
-    `#!/bin/${buildShell(spec)}`,
+    `#!/bin/${shell}`,
     "# Generated by prebake: runs a buildspec with CodeBuild's phase semantics in one shell.",
     "set +e",
     'cd "$CODEBUILD_SRC_DIR" || exit 1',
@@ -65,91 +120,15 @@ export function driverScript(spec: Buildspec): string {
     "__pb_stop=0",
     "__pb_build_failed=0",
     "__pb_x=",
-  ];
-  let n = 0;
-  for (const name of PHASES) {
-    const phase = spec.phases[name];
-    if (!phase) continue;
-    const upper = name.toUpperCase();
-    // POST_BUILD runs after a failed BUILD (CodeBuild does); any other abort skips the rest.
-    const guard =
-      name === "post_build" ? '[ "$__pb_stop" = 0 ] || [ "$__pb_build_failed" = 1 ]' : '[ "$__pb_stop" = 0 ]';
-    out.push(`if ${guard}; then`, `  echo "${MARK}phase-start ${upper}"`, "  __pb_rc=0", "  __pb_phase_rc=0");
-    phase.commands.forEach((cmd, i) => {
-      out.push('if [ "$__pb_phase_rc" = 0 ]; then', commandBlock(upper, "cmd", i, cmd, n++));
-      out.push(
-        `  if [ "$__pb_rc" != 0 ]; then __pb_phase_rc=$__pb_rc; echo "${MARK}cmd-failed ${upper} ${i} $__pb_rc"; fi`,
-        "fi",
-      );
-    });
-    phase.finally.forEach((cmd, i) => {
-      out.push(commandBlock(upper, "finally", i, cmd, n++));
-      out.push(
-        `  if [ "$__pb_rc" != 0 ] && [ "$__pb_phase_rc" = 0 ]; then __pb_phase_rc=$__pb_rc; echo "${MARK}finally-failed ${upper} ${i} $__pb_rc"; fi`,
-      );
-    });
-    out.push(`  echo "${MARK}phase-end ${upper} $__pb_phase_rc"`);
-    out.push('  if [ "$__pb_phase_rc" != 0 ]; then');
-    out.push("    export CODEBUILD_BUILD_SUCCEEDING=0");
-    if (name === "build") out.push("    __pb_build_failed=1");
-    if (phase.onFailure === "ABORT") out.push("    __pb_stop=1");
-    out.push("  fi", "fi");
-  }
-  // exported-variables: their values at the end of the build (names are validated identifiers).
-  for (const v of spec.env.exportedVariables) out.push(`echo "${MARK}exported ${v}=\${${v}-}"`);
-  if (spec.artifacts) {
-    out.push(
-      'if [ "$CODEBUILD_BUILD_SUCCEEDING" = 1 ]; then',
-      `  echo "${MARK}phase-start UPLOAD_ARTIFACTS"`,
-      "  if command -v bash >/dev/null 2>&1; then",
-      `    bash ${ARTIFACTS_SCRIPT_PATH}`,
-      "    __pb_art_rc=$?",
-      "  else",
-      `    echo "${MARK}artifact-missing bash (needed to match the artifact globs) in this image"`,
-      "    __pb_art_rc=127",
-      "  fi",
-      `  echo "${MARK}phase-end UPLOAD_ARTIFACTS $__pb_art_rc"`,
-      '  [ "$__pb_art_rc" = 0 ] || export CODEBUILD_BUILD_SUCCEEDING=0',
-      "fi",
-    );
-  }
-  out.push('[ "$CODEBUILD_BUILD_SUCCEEDING" = 1 ]', "exit $?");
-  return `${out.join("\n")}\n`;
-}
-
-/**
- * Copies the artifact files (globs with **, base-directory, discard-paths) to one folder that
- * the runner copies out. Exit 1 and an artifact-missing marker when a pattern matches nothing.
- */
-export function artifactsScript(spec: Buildspec, artifactsDir: string = ARTIFACTS_DIR): string {
-  const a = spec.artifacts;
-  const lines = [
-    "#!/bin/bash",
-    "# Generated by prebake: collects a buildspec's artifacts, as CodeBuild's UPLOAD_ARTIFACTS does.",
-    "shopt -s globstar nullglob dotglob",
-    `mkdir -p ${quote(artifactsDir)}`,
+    ...runAsSetup(spec, shell),
+    ...cacheRestoreScript(spec, folders, options.srcDir ?? ""),
     'cd "$CODEBUILD_SRC_DIR" || exit 1',
   ];
-  if (!a) return `${lines.join("\n")}\n`;
-  if (a.baseDirectory) {
-    lines.push(
-      `cd ${quote(a.baseDirectory)} 2>/dev/null || { echo "${MARK}artifact-missing base-directory ${a.baseDirectory}"; exit 1; }`,
-    );
-  }
-  for (const pattern of a.files) {
-    // The pattern is a glob: left unquoted on purpose, so bash expands it (globstar for **).
-    const glob = pattern.replace(/[^A-Za-z0-9_./*?[\]{},@+-]/g, (c) => `\\${c}`);
-    lines.push(
-      "__pb_matched=0",
-      `for __pb_f in ${glob}; do`,
-      '  [ -f "$__pb_f" ] || continue',
-      "  __pb_matched=1",
-      a.discardPaths
-        ? `  cp -p "$__pb_f" ${quote(artifactsDir)}/`
-        : `  mkdir -p ${quote(artifactsDir)}/"$(dirname "$__pb_f")" && cp -p "$__pb_f" ${quote(artifactsDir)}/"$__pb_f"`,
-      "done",
-      `[ "$__pb_matched" = 1 ] || { echo "${MARK}artifact-missing files ${pattern}"; exit 1; }`,
-    );
-  }
-  return `${lines.join("\n")}\n`;
+  const counter = { n: 0 };
+  for (const name of PHASES) out.push(...phaseBlock(spec, name, counter));
+  out.push(...cacheSaveScript(spec, folders), ...artifactNameScript(spec));
+  // exported-variables: their values at the end of the build (names are validated identifiers).
+  for (const v of spec.env.exportedVariables) out.push(`echo "${MARK}exported ${v}=\${${v}-}"`);
+  out.push('[ "$CODEBUILD_BUILD_SUCCEEDING" = 1 ]', "exit $?");
+  return `${out.join("\n")}\n`;
 }

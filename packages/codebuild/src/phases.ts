@@ -1,5 +1,5 @@
 import type { Buildspec, PhaseName } from "./buildspec.ts";
-import { MARK } from "./driver.ts";
+import { MARK } from "./markers.ts";
 
 export interface PhaseResult {
   name: string;
@@ -42,6 +42,10 @@ export class PhaseTracker {
   /** The command running now, so a command that ends the shell (`exit 3`) can still be named. */
   private running: { phase: string; index: number; kind: "cmd" | "finally" } | undefined;
   missingArtifact: string | undefined;
+  /** The driver refused to start the phases (`run-as-missing <user>`, `run-as-no-su`). */
+  refusal: { kind: string; subject: string } | undefined;
+  /** Artifact names the build's shell computed, by definition index (0: the primary artifacts). */
+  readonly artifactNames: Record<number, string> = {};
   /** env.exported-variables as the build left them (first line of each value). */
   readonly exported: Record<string, string> = {};
 
@@ -83,9 +87,24 @@ export class PhaseTracker {
         if (eq > 0) this.exported[assignment.slice(0, eq)] = assignment.slice(eq + 1);
         return undefined;
       }
-      case "artifact-missing":
-        this.missingArtifact ??= `${phase} ${text.split(" ").slice(2).join(" ")}`.trim();
+      case "artifact-name":
+        this.artifactNames[Number(phase)] = text.split(" ").slice(2).join(" ");
         return undefined;
+      case "refuse":
+        this.refusal ??= { kind: phase, subject: a };
+        return undefined;
+      case "cache-restored":
+        return `cache: restored ${phase}`;
+      case "cache-miss":
+        return `cache: nothing cached yet for ${phase}`;
+      case "cache-saved":
+        return `cache: saved ${phase}`;
+      case "cache-unchanged":
+        return `cache: ${phase} is kept as it was (a keyed cache is written once)`;
+      case "cache-kept":
+        return `cache: ${phase} comes from the source, not the cache`;
+      case "cache-error":
+        return `cache: could not ${phase} ${a} (the build goes on without it)`;
       default:
         return undefined;
     }

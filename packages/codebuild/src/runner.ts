@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { pipeline } from "node:stream/promises";
 import {
   BuildFailedError,
   ConfigError,
@@ -13,23 +12,28 @@ import {
   isPrebakeError,
   type RunToCompletionContainer,
 } from "@prebake/core";
-import { extract, pack } from "tar-fs";
-import { artifactsTarget, checkBaseDirectory } from "./artifacts.ts";
-import { type Buildspec, runtimeVersionWarnings } from "./buildspec.ts";
+import { pack } from "tar-fs";
+import { artifactSets, artifactTargets, checkBaseDirectory } from "./artifacts.ts";
+import type { Buildspec } from "./buildspec.ts";
+import { whereIn } from "./buildspec.ts";
 import {
-  ARTIFACTS_DIR,
-  ARTIFACTS_SCRIPT_PATH,
-  artifactsScript,
-  buildShell,
-  DRIVER_PATH,
-  driverScript,
-} from "./driver.ts";
+  CACHE_MOUNT,
+  type CacheFolder,
+  cacheFolders,
+  cacheVolumeName,
+  HASH_FILES_PATH,
+  HASH_FILES_SCRIPT,
+} from "./cache.ts";
+import { buildShell, DRIVER_PATH, driverScript } from "./driver.ts";
 import { codebuildVariables, resolveBuildspecSecrets, resolvedSourceVersion } from "./environment.ts";
+import { localRunWarnings, refuseUnsupportedLocally } from "./local-support.ts";
+import { type ArtifactOutput, collectOutputs, readContainerFile } from "./outputs.ts";
 import { type BuildFailure, type PhaseResult, PhaseTracker, splitMarker } from "./phases.ts";
+import { printReportSummary, type ReportSummary, readReports } from "./reports.ts";
+import { RUN_AS_SCRIPT, RUN_AS_SCRIPT_PATH } from "./run-as.ts";
+import { RUNTIMES_FILE, runtimeCommands, runtimeVersionWarnings, withRuntimeCommands } from "./runtimes.ts";
 
 export const SRC_DIR = "/codebuild/output/src/src";
-/** Where CodeBuild's curated images keep the runtimes file that makes runtime-versions work. */
-const RUNTIMES_FILE = "/codebuild/bootstrap/runtimes.yml";
 /** Never copied into the build: too large to copy, and not part of a CodeBuild source anyway. */
 const SOURCE_EXCLUDES = new Set(["node_modules", ".git", ".nx", ".prebake", "_build"]);
 /** CodeBuild's default build timeout. */
@@ -57,10 +61,24 @@ export interface LocalBuildResult {
   image: string;
   phases: PhaseResult[];
   failure: BuildFailure | undefined;
+  /** Folder of the primary artifacts. */
   artifacts: string | undefined;
+  /** Folders of the secondary artifacts, by identifier. */
+  secondaryArtifacts: Record<string, string>;
+  /** Test reports (buildspec `reports`), one summary per report group. */
+  reports: ReportSummary[];
   /** env.exported-variables with their values at the end of the build. */
   exportedVariables: Record<string, string>;
   durationMs: number;
+}
+
+/** What runs where, decided before the container exists. */
+interface BuildPlan {
+  sourceDir: string;
+  /** -a: where artifacts are copied; without it their patterns are still checked. */
+  artifactsDir: string | undefined;
+  cacheFolders: CacheFolder[];
+  cacheVolume: string | undefined;
 }
 
 /** The image in the engine, pulled when missing (a pushed manifest's uri). */
@@ -83,7 +101,7 @@ async function ensureImage(
 }
 
 /** The source folder as a tar rooted at /, with the generated scripts beside it. */
-function sourceTar(sourceDir: string, spec: Buildspec): NodeJS.ReadableStream {
+function sourceTar(sourceDir: string, spec: Buildspec, plan: BuildPlan): NodeJS.ReadableStream {
   return pack(sourceDir, {
     ignore: (name) =>
       name
@@ -96,31 +114,28 @@ function sourceTar(sourceDir: string, spec: Buildspec): NodeJS.ReadableStream {
     },
     finalize: false,
     finish: (p) => {
-      p.entry({ name: DRIVER_PATH.slice(1), mode: 0o755 }, driverScript(spec));
-      p.entry({ name: ARTIFACTS_SCRIPT_PATH.slice(1), mode: 0o755 }, artifactsScript(spec));
+      const driver = driverScript(spec, { cacheFolders: plan.cacheFolders, srcDir: SRC_DIR });
+      p.entry({ name: DRIVER_PATH.slice(1), mode: 0o755 }, driver);
+      p.entry({ name: RUN_AS_SCRIPT_PATH.slice(1), mode: 0o755 }, RUN_AS_SCRIPT);
+      p.entry({ name: HASH_FILES_PATH.slice(1), mode: 0o755 }, HASH_FILES_SCRIPT);
       p.finalize();
     },
   });
 }
 
-/** Inputs checked before anything runs: the source folder, and artifact paths that stay in their folders. */
-function checkInputs(
-  ctx: Context,
-  opts: LocalBuildOptions,
-): { sourceDir: string; artifacts: string | undefined } {
+/** Inputs checked before anything runs: the source folder, paths that stay in their folders, keys a local run refuses. */
+function planBuild(ctx: Context, opts: LocalBuildOptions): BuildPlan {
   const sourceDir = resolve(opts.sourceDir);
   if (!existsSync(sourceDir))
     throw new ConfigError("source directory not found", { where: opts.sourceDir, fix: "check -s" });
+  refuseUnsupportedLocally(opts.spec);
   checkBaseDirectory(opts.spec, SRC_DIR);
-  const artifacts =
-    opts.artifactsDir && opts.spec.artifacts ? artifactsTarget(opts.spec, opts.artifactsDir) : undefined;
-  for (const w of opts.spec.warnings) ctx.out.warn(w);
-  if (opts.spec.notRunLocally.length > 0) {
-    ctx.out.warn(
-      `${opts.spec.file}: ${opts.spec.notRunLocally.join(", ")}: acted on by CodeBuild's service, not by a local run (commands run as the image's user)`,
-    );
-  }
-  return { sourceDir, artifacts };
+  // Names written out are checked now, before anything runs; names the shell computes, after the build.
+  if (opts.artifactsDir) artifactTargets(opts.spec, opts.artifactsDir);
+  const { folders, warnings } = cacheFolders(opts.spec, SRC_DIR);
+  for (const w of [...localRunWarnings(opts.spec), ...warnings]) ctx.out.warn(w);
+  const cacheVolume = folders.length > 0 ? cacheVolumeName(opts.project, sourceDir) : undefined;
+  return { sourceDir, artifactsDir: opts.artifactsDir, cacheFolders: folders, cacheVolume };
 }
 
 /** What the build sees: CODEBUILD_* variables, env.variables, resolved secrets, then overrides. Secrets are masked from here on. */
@@ -147,6 +162,22 @@ async function buildEnvironment(
     ...(opts.env ?? {}),
     ...(opts.secretEnv ?? {}),
   };
+}
+
+/**
+ * runtime-versions from the image's runtimes file (CodeBuild's curated images carry one at
+ * /codebuild/image/config/runtimes.yml): the buildspec with their commands first in INSTALL.
+ */
+async function withImageRuntimes(
+  ctx: Context,
+  container: RunToCompletionContainer,
+  spec: Buildspec,
+  env: Record<string, string>,
+): Promise<Buildspec> {
+  if (Object.keys(spec.phases.install?.runtimeVersions ?? {}).length === 0) return spec;
+  const file = await readContainerFile(container, RUNTIMES_FILE);
+  for (const w of runtimeVersionWarnings(spec, file !== undefined)) ctx.out.warn(w);
+  return file === undefined ? spec : withRuntimeCommands(spec, runtimeCommands(spec, file, env));
 }
 
 /** Start the build and follow its lines: the driver's markers drive the tracker, the rest is printed. */
@@ -182,12 +213,52 @@ async function followBuild(
   }
 }
 
-/** Copy the collected artifacts out of the container; getArchive roots the tar at the folder's own name. */
-async function copyArtifacts(container: RunToCompletionContainer, target: string): Promise<void> {
-  mkdirSync(target, { recursive: true });
-  await container.copyOut(ARTIFACTS_DIR, (tar) =>
-    pipeline(tar, extract(target, { map: (h) => ({ ...h, name: h.name.split("/").slice(1).join("/") }) })),
-  );
+/** A refusal the driver made inside the image (a run-as user it does not have): exit 3, naming the field. */
+function refusalError(
+  spec: Buildspec,
+  image: string,
+  refusal: PhaseTracker["refusal"],
+): ConfigError | undefined {
+  if (!refusal) return undefined;
+  if (refusal.kind === "run-as-no-su") {
+    return new ConfigError(`run-as needs su in the image, and ${image} has none`, {
+      where: whereIn(spec, "run-as"),
+      fix: "install su (util-linux) in the image, or drop run-as",
+    });
+  }
+  const field = Object.keys(spec.lines).find((k) => k.endsWith("run-as")) ?? "run-as";
+  return new ConfigError(`run-as: user '${refusal.subject}' does not exist in ${image}`, {
+    where: whereIn(spec, field),
+    fix: "create the user in the image (useradd), or name one it has",
+  });
+}
+
+/**
+ * UPLOAD_ARTIFACTS, after the build and outside its shell (as CodeBuild's agent does): artifacts
+ * of a successful build, and report files whatever the outcome.
+ */
+async function collectAfterBuild(
+  ctx: Context,
+  container: RunToCompletionContainer,
+  spec: Buildspec,
+  plan: BuildPlan,
+  tracker: PhaseTracker,
+  succeeded: boolean,
+): Promise<{ ok: boolean; reports: ReportSummary[]; artifacts: ArtifactOutput[] }> {
+  const targets = plan.artifactsDir ? artifactTargets(spec, plan.artifactsDir, tracker.artifactNames) : [];
+  const artifacts: ArtifactOutput[] = succeeded
+    ? artifactSets(spec).map((set, i) => ({ set, target: targets[i]?.target }))
+    : [];
+  if (artifacts.length === 0 && spec.reports.length === 0) return { ok: true, reports: [], artifacts };
+  for (const a of artifacts) if (a.target) mkdirSync(a.target, { recursive: true });
+  if (artifacts.length > 0) ctx.out.step(tracker.marker("phase-start UPLOAD_ARTIFACTS", Date.now()) ?? "");
+  const collected = await collectOutputs(container, SRC_DIR, artifacts, spec.reports);
+  for (const w of collected.warnings) ctx.out.warn(w);
+  tracker.missingArtifact = collected.missing;
+  const ok = collected.missing === undefined;
+  if (artifacts.length > 0)
+    ctx.out.step(tracker.marker(`phase-end UPLOAD_ARTIFACTS ${ok ? 0 : 1}`, Date.now()) ?? "");
+  return { ok, reports: readReports(ctx, spec, collected.reports), artifacts };
 }
 
 function failureMessage(
@@ -209,17 +280,46 @@ function failureMessage(
   return `the build exited ${exitCode}`;
 }
 
-/** Run a buildspec in an image, locally, with CodeBuild's semantics; never leaves a container behind. */
-export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Promise<LocalBuildResult> {
-  const { out } = ctx;
-  const started = Date.now();
-  const runtime = containerRuntime(ctx);
-  const { sourceDir, artifacts: artifactsTo } = checkInputs(ctx, opts);
-  await ensureImage(ctx, runtime, opts.image, opts.imageSource ?? "--image");
-  const suffix = randomBytes(4).toString("hex");
-  const buildId = `${opts.project ?? "local"}:${suffix}`;
-  const env = await buildEnvironment(ctx, opts, sourceDir, buildId);
-  const container = await runtime.create({
+/** The phase table, the report summaries and the exported variables, as the masker shows them. */
+function report(ctx: Context, tracker: PhaseTracker, reports: ReportSummary[]): Record<string, string> {
+  ctx.out.table(
+    ["phase", "status", "duration"],
+    tracker.results().map((p) => [p.name, p.status, formatDuration(p.durationMs)]),
+  );
+  for (const summary of reports) printReportSummary(ctx, summary);
+  // Values as the masker shows them: an exported secret is *** here too.
+  const exported = Object.fromEntries(Object.entries(tracker.exported).map(([k, v]) => [k, ctx.out.mask(v)]));
+  for (const [k, v] of Object.entries(exported)) ctx.out.info(`exported ${k}=${v}`);
+  return exported;
+}
+
+/** The secondary artifacts' folders, by identifier. */
+function secondaryFolders(artifacts: ArtifactOutput[]): Record<string, string> {
+  return Object.fromEntries(
+    artifacts.slice(1).flatMap((a) => (a.target && a.set.identifier ? [[a.set.identifier, a.target]] : [])),
+  );
+}
+
+/** Create the build container: the cache volume mounted, the engine socket in privileged mode. */
+async function createBuildContainer(
+  ctx: Context,
+  runtime: ContainerRuntime,
+  opts: LocalBuildOptions,
+  plan: BuildPlan,
+  env: Record<string, string>,
+  buildId: string,
+): Promise<RunToCompletionContainer> {
+  const binds: string[] = [];
+  if (plan.cacheVolume) {
+    await runtime.ensureVolume(plan.cacheVolume, { "prebake.codebuild.cache": opts.project ?? "local" });
+    binds.push(`${plan.cacheVolume}:${CACHE_MOUNT}`);
+  }
+  // CodeBuild's privileged mode exists so builds can run Docker. Locally the build gets the host
+  // engine's socket instead (sibling containers): no kernel privileges are handed out, and it
+  // works on engines that refuse privileged containers.
+  if (opts.privileged)
+    binds.push(`${ctx.config.profile.dockerSocket ?? "/var/run/docker.sock"}:/var/run/docker.sock`);
+  return runtime.create({
     image: opts.image,
     namePrefix: "prebake-codebuild",
     cmd: [buildShell(opts.spec), DRIVER_PATH],
@@ -227,55 +327,54 @@ export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Prom
     workingDir: SRC_DIR,
     labels: { "prebake.codebuild.build-id": buildId, "prebake.codebuild.pid": String(process.pid) },
     networkMode: ctx.config.profile.kind === "local" ? "host" : "bridge",
-    // CodeBuild's privileged mode exists so builds can run Docker. Locally the build gets the host
-    // engine's socket instead (sibling containers): no kernel privileges are handed out, and it
-    // works on engines that refuse privileged containers.
-    binds: opts.privileged
-      ? [`${ctx.config.profile.dockerSocket ?? "/var/run/docker.sock"}:/var/run/docker.sock`]
-      : [],
+    binds,
   });
-  try {
-    for (const w of runtimeVersionWarnings(opts.spec, await container.hasPath(RUNTIMES_FILE))) out.warn(w);
-    await container.putArchive(sourceTar(sourceDir, opts.spec), "/");
-    out.step(`build ${buildId} in ${opts.image} (${buildShell(opts.spec)})`);
-    const tracker = new PhaseTracker();
-    const { exitCode, timedOut } = await followBuild(ctx, container, opts, tracker);
-    const endedEarly = tracker.finish(Date.now(), exitCode);
-    const succeeded = exitCode === 0 && !endedEarly && !timedOut;
-    const artifacts = artifactsTo && succeeded ? artifactsTo : undefined;
-    if (artifacts) await copyArtifacts(container, artifacts);
+}
 
-    const phases = tracker.results();
-    out.table(
-      ["phase", "status", "duration"],
-      phases.map((p) => [p.name, p.status, formatDuration(p.durationMs)]),
-    );
-    // Values as the masker shows them: an exported secret is *** here too.
-    const exportedVariables = Object.fromEntries(
-      Object.entries(tracker.exported).map(([k, v]) => [k, out.mask(v)]),
-    );
-    for (const [k, v] of Object.entries(exportedVariables)) out.info(`exported ${k}=${v}`);
+/** Run a buildspec in an image, locally, with CodeBuild's semantics; never leaves a container behind. */
+export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Promise<LocalBuildResult> {
+  const { out } = ctx;
+  const started = Date.now();
+  const runtime = containerRuntime(ctx);
+  const plan = planBuild(ctx, opts);
+  await ensureImage(ctx, runtime, opts.image, opts.imageSource ?? "--image");
+  const buildId = `${opts.project ?? "local"}:${randomBytes(4).toString("hex")}`;
+  const env = await buildEnvironment(ctx, opts, plan.sourceDir, buildId);
+  const container = await createBuildContainer(ctx, runtime, opts, plan, env, buildId);
+  try {
+    const spec = await withImageRuntimes(ctx, container, opts.spec, env);
+    await container.putArchive(sourceTar(plan.sourceDir, spec, plan), "/");
+    out.step(`build ${buildId} in ${opts.image} (${buildShell(spec)})`);
+    const tracker = new PhaseTracker();
+    const { exitCode, timedOut } = await followBuild(ctx, container, { ...opts, spec }, tracker);
+    const refused = refusalError(spec, opts.image, tracker.refusal);
+    if (refused) throw refused;
+    const endedEarly = tracker.finish(Date.now(), exitCode);
+    const built = exitCode === 0 && !endedEarly && !timedOut;
+    const collected = await collectAfterBuild(ctx, container, spec, plan, tracker, built);
+    const succeeded = built && collected.ok;
+    const primary = collected.artifacts[0]?.target;
     const result: LocalBuildResult = {
       status: succeeded ? "SUCCEEDED" : "FAILED",
       image: opts.image,
-      phases,
-      failure: tracker.failure(opts.spec),
-      artifacts,
-      exportedVariables,
+      phases: tracker.results(),
+      failure: tracker.failure(spec),
+      artifacts: succeeded ? primary : undefined,
+      secondaryArtifacts: succeeded ? secondaryFolders(collected.artifacts) : {},
+      reports: collected.reports,
+      exportedVariables: report(ctx, tracker, collected.reports),
       durationMs: Date.now() - started,
     };
     if (!succeeded) {
       out.result(result);
-      const what = failureMessage(
-        tracker,
-        opts.spec,
-        exitCode,
-        timedOut ? (opts.timeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES) : undefined,
-      );
-      throw new BuildFailedError(what, { where: opts.spec.file, fix: "see the build output above" });
+      const timeout = timedOut ? (opts.timeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES) : undefined;
+      throw new BuildFailedError(failureMessage(tracker, spec, exitCode, timeout), {
+        where: spec.file,
+        fix: "see the build output above",
+      });
     }
     out.success(
-      `build ${buildId} succeeded in ${formatDuration(result.durationMs)}${artifacts ? `; artifacts in ${artifacts}` : ""}`,
+      `build ${buildId} succeeded in ${formatDuration(result.durationMs)}${primary ? `; artifacts in ${primary}` : ""}`,
     );
     return result;
   } finally {

@@ -39,6 +39,10 @@ describe("buildspec validation", () => {
       baseDirectory: "out",
       discardPaths: true,
       name: undefined,
+      excludePaths: [],
+      enableSymlinks: false,
+      s3Prefix: undefined,
+      secondary: [],
     });
   });
 
@@ -72,11 +76,11 @@ describe("buildspec validation", () => {
     expect(
       line(() =>
         parseBuildspec(
-          "version: 0.2\nphases:\n  build:\n    on-failure: RETRY\n    commands: [x]\n",
+          "version: 0.2\nphases:\n  build:\n    on-failure: SKIP\n    commands: [x]\n",
           "bs.yml",
         ),
       ),
-    ).toContain("bs.yml:4: on-failure must be ABORT or CONTINUE");
+    ).toContain("bs.yml:4: phases.build.on-failure must be ABORT, CONTINUE or RETRY, not 'SKIP'");
     expect(line(() => parseBuildspec("phases:\n  build:\n    commands: [x]\n", "bs.yml"))).toContain(
       "missing version",
     );
@@ -106,14 +110,6 @@ describe("buildspec validation", () => {
     ).toBe(
       "bs.yml:5: env.exported-variables: '$(rm -rf /)' is not a variable name (fix: use letters, digits and _)",
     );
-  });
-
-  it("lists what only CodeBuild's service acts on (run-as, reports, cache)", () => {
-    const spec = parseBuildspec(
-      "version: 0.2\nrun-as: builder\nphases:\n  build:\n    run-as: root\n    commands: [x]\nreports:\n  r: { files: [a.xml] }\ncache:\n  paths: ['/root/.cache/**/*']\n",
-      "bs.yml",
-    );
-    expect(spec.notRunLocally).toEqual(["run-as", "reports", "cache", "phases.build.run-as"]);
   });
 
   it("runs commands in sh unless env.shell says bash, as CodeBuild does on Linux", () => {

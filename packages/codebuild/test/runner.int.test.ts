@@ -1,8 +1,7 @@
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { Writable } from "node:stream";
+import { join } from "node:path";
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -12,43 +11,9 @@ import { DeleteParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk
 import { BuildFailedError, ConfigError, createContext } from "@prebake/core";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { parseBuildspec, runLocalBuild } from "../src/index.ts";
+import { cli, context, erlangImage, IMAGE, leftovers, repo, run, source } from "./helpers.ts";
 
 // Real Docker engine, real containers (prebake/debian:bookworm, built by scripts/local-env.sh up).
-const repo = resolve(import.meta.dirname, "../../..");
-const IMAGE = "prebake/debian:bookworm";
-
-function context() {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _e, cb) {
-      lines.push(String(chunk));
-      cb();
-    },
-  });
-  return { ctx: createContext({ cwd: repo, stdout: sink, tty: false, env: {} }), text: () => lines.join("") };
-}
-
-function source(): string {
-  const dir = mkdtempSync(join(tmpdir(), "prebake-cb-src-"));
-  writeFileSync(join(dir, "hello.txt"), "from the source\n");
-  return dir;
-}
-
-/** Build containers of one process (this test's by default): other runs on the engine do not count. */
-const leftovers = (pid: number = process.pid) =>
-  spawnSync("docker", ["ps", "-aq", "--filter", `label=prebake.codebuild.pid=${pid}`], {
-    encoding: "utf8",
-  }).stdout.trim();
-
-async function run(buildspec: string, extra: { artifactsDir?: string; privileged?: boolean } = {}) {
-  const { ctx, text } = context();
-  const spec = parseBuildspec(buildspec, "buildspec.yml");
-  const result = await runLocalBuild(ctx, { image: IMAGE, spec, sourceDir: source(), ...extra }).catch(
-    (e: unknown) => e,
-  );
-  return { result, text: text() };
-}
-
 afterEach(() => {
   expect(leftovers()).toBe(""); // never a container left behind
 });
@@ -316,12 +281,6 @@ phases:
 
   it("the CLI exits 0 with a --json result, 8 with one line naming phase and command, 3 on a bad buildspec line", () => {
     const dir = source();
-    const cli = (...args: string[]) =>
-      spawnSync(process.execPath, [join(repo, "packages/cli/bin/prebake.js"), ...args], {
-        cwd: repo,
-        encoding: "utf8",
-        env: { ...process.env, CI: "true" },
-      });
     writeFileSync(join(dir, "ok.yml"), "version: 0.2\nphases:\n  build:\n    commands: [echo ok]\n");
     writeFileSync(join(dir, "fail.yml"), "version: 0.2\nphases:\n  pre_build:\n    commands: [exit 4]\n");
     writeFileSync(join(dir, "bad.yml"), "version: 0.2\nphases:\n  compile:\n    commands: [make]\n");
@@ -380,38 +339,6 @@ phases:
 });
 
 describe("hello-erlang with buildspecs/erlang-app.yml", () => {
-  /**
-   * The baked image when this machine has pushed one (npm start does); on a fresh CI machine, a
-   * stand-in built from Debian's Erlang packages with the same /usr/local/erlang/activate
-   * interface, so the sample app and the buildspec are still built and tested for real.
-   */
-  function erlangImage(): string {
-    try {
-      const manifest = JSON.parse(
-        readFileSync(join(repo, "dist/images/erlang-otp-27.3.4.1.json"), "utf8"),
-      ) as { uri: string };
-      if (spawnSync("docker", ["image", "inspect", manifest.uri]).status === 0) return manifest.uri;
-    } catch {
-      // no pushed image: the real image's local tag, else the stand-in below
-    }
-    if (spawnSync("docker", ["image", "inspect", "prebake/erlang-otp:real-27"]).status === 0)
-      return "prebake/erlang-otp:real-27";
-    const tag = "prebake-test/erlang-debian:bookworm";
-    if (spawnSync("docker", ["image", "inspect", tag]).status === 0) return tag;
-    const dir = mkdtempSync(join(tmpdir(), "prebake-erl-"));
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      join(dir, "Dockerfile"),
-      `FROM ${IMAGE}
-RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends erlang-nox erlang-dev erlang-eunit erlang-tools rebar3 && rm -rf /var/lib/apt/lists/*
-RUN mkdir -p /usr/local/erlang && printf 'kerl_deactivate() { :; }\\n' > /usr/local/erlang/activate
-`,
-    );
-    const r = spawnSync("docker", ["build", "--network", "host", "-t", tag, dir], { encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`stand-in Erlang image failed to build: ${r.stderr.slice(-2000)}`);
-    return tag;
-  }
-
   it("installs by activating, then runs EUnit and assembles the release; artifacts hold the release", async () => {
     const image = erlangImage();
     const { ctx, text } = context();

@@ -17,7 +17,7 @@ import { firstLine, UnavailableError } from "./errors.ts";
 
 /**
  * The container runtime: the only code in prebake that creates, starts, execs in, waits for or
- * removes containers, pulls images or asks whether the engine has one. Its promises:
+ * removes containers and volumes, pulls images or asks whether the engine has one. Its promises:
  * - a container's removal is registered before the container is created (its name is chosen
  *   first), so SIGINT/SIGTERM/SIGHUP at any moment removes it; a start that fails removes it too;
  * - every engine call has a deadline, and long waits (a build, an exec, a copy) ask the engine
@@ -154,6 +154,32 @@ export class ContainerRuntime {
       });
     } finally {
       forget();
+    }
+  }
+
+  /**
+   * A named volume that outlives containers (a build cache): created with its labels when
+   * missing, left as it is when it exists. Mount it with `binds: ["<name>:<path>"]`.
+   */
+  async ensureVolume(name: string, labels: Record<string, string> = {}): Promise<void> {
+    try {
+      await this.call(`creating volume ${name}`, (abortSignal) =>
+        this.docker.createVolume({ Name: name, Labels: labels, abortSignal } as Docker.VolumeCreateOptions),
+      );
+    } catch (err) {
+      throw err instanceof UnavailableError ? err : this.unreachable(`creating volume ${name}`, err);
+    }
+  }
+
+  /** Remove a named volume; one that is gone already is fine. */
+  async removeVolume(name: string): Promise<void> {
+    try {
+      await this.call(`removing volume ${name}`, (abortSignal) =>
+        this.docker.getVolume(name).remove({ abortSignal }),
+      );
+    } catch (err) {
+      if (engineStatus(err) === 404) return;
+      throw err instanceof UnavailableError ? err : this.unreachable(`removing volume ${name}`, err);
     }
   }
 

@@ -117,6 +117,31 @@ describe("cleanup on signals", () => {
   });
 });
 
+describe("volumes", () => {
+  it("a named volume is created with its labels, kept across containers, created again as a no-op, and removed", async () => {
+    const name = `prebake-test-volume-${process.pid}-${Date.now()}`;
+    await runtime.ensureVolume(name, { "prebake.test": "volume" });
+    await runtime.ensureVolume(name, { "prebake.test": "volume" }); // exists: left as it is
+    try {
+      expect((await docker.getVolume(name).inspect()).Labels).toEqual({ "prebake.test": "volume" });
+      // No network needed (and none used): the volume is what is tested.
+      const mounted = { binds: [`${name}:/v`], networkMode: "none" };
+      const write = await runtime.create({ ...spec(["sh", "-c", "echo kept > /v/file"]), ...mounted });
+      expect((await write.run(() => undefined)).exitCode).toBe(0);
+      await write.remove();
+      const lines: string[] = [];
+      const read = await runtime.create({ ...spec(["cat", "/v/file"]), ...mounted });
+      await read.run((l) => lines.push(l));
+      await read.remove();
+      expect(lines).toEqual(["kept"]);
+    } finally {
+      await runtime.removeVolume(name);
+    }
+    await expect(docker.getVolume(name).inspect()).rejects.toThrow();
+    await runtime.removeVolume(name); // gone already: fine
+  });
+});
+
 describe("images", () => {
   it("knows whether the engine has an image; a pull that fails rejects with the engine's message", async () => {
     expect(await runtime.imageExists(IMAGE)).toBe(true);
