@@ -13,6 +13,8 @@ export interface ProjectSettings {
   imageProject: { name: string; version: string } | undefined;
   env: Record<string, string>;
   privileged: boolean;
+  /** Environment.ComputeType (a literal or a parameter's value): what a build minute costs. */
+  computeType: string | undefined;
 }
 
 /**
@@ -59,6 +61,7 @@ export function projectSettings(
   const source = props.Source as { BuildSpec?: string } | undefined;
   const environment = (props.Environment ?? {}) as {
     Image?: unknown;
+    ComputeType?: unknown;
     PrivilegedMode?: boolean;
     EnvironmentVariables?: { Name: string; Value: unknown }[];
   };
@@ -89,6 +92,7 @@ export function projectSettings(
     imageProject,
     env,
     privileged: environment.PrivilegedMode === true,
+    computeType: value(environment.ComputeType) || undefined,
   };
 }
 

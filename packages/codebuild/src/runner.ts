@@ -46,6 +46,7 @@ export interface LocalBuildOptions {
   secretEnv?: Record<string, string>;
   privileged?: boolean;
   project?: string;
+  computeType?: string | undefined;
   /** Where the image came from, for messages (default --image). */
   imageSource?: string;
   /** The build is stopped after this many minutes, as CodeBuild's timeout does (default 60). */
@@ -53,6 +54,12 @@ export interface LocalBuildOptions {
 }
 
 export interface LocalBuildResult {
+  /** A run, recorded in the history as codebuild-local. */
+  kind: "codebuild-local";
+  /** The project (`<stack>/<LogicalId>`), or "local" for a bare --image run. */
+  project: string;
+  /** The project's compute type, when the run is a project's (what the build would cost in CodeBuild). */
+  computeType: string | undefined;
   status: "SUCCEEDED" | "FAILED";
   image: string;
   phases: PhaseResult[];
@@ -256,6 +263,9 @@ export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Prom
     );
     for (const [k, v] of Object.entries(exportedVariables)) out.info(`exported ${k}=${v}`);
     const result: LocalBuildResult = {
+      kind: "codebuild-local",
+      project: opts.project ?? "local",
+      computeType: opts.computeType,
       status: succeeded ? "SUCCEEDED" : "FAILED",
       image: opts.image,
       phases,

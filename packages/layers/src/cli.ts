@@ -67,7 +67,7 @@ export const registerLayerCommands: CommandRegistrar = (program, getContext) => 
         smokeTest: !opts.skipSmokeTest,
         publish: false,
       });
-      ctx.out.result({ command: "layer build", layers: summary(results) });
+      ctx.out.result({ kind: "layer", command: "layer build", layers: summary(results) });
     });
 
   layer
@@ -159,7 +159,7 @@ export const registerLayerCommands: CommandRegistrar = (program, getContext) => 
               `(${formatBytes(r.build.zippedBytes)} zip, ${formatBytes(r.build.unzippedBytes)} unzipped, build ${formatDuration(r.build.durationMs)})`,
           );
         }
-        ctx.out.result({ command: "layer publish", layers: summary(results) });
+        ctx.out.result({ kind: "layer", command: "layer publish", layers: summary(results) });
       },
     );
 };
