@@ -3,6 +3,7 @@ import type { CommandRegistrar } from "@prebake/core";
 import { registerDeployCommands } from "@prebake/deploy";
 import { registerImageCommands } from "@prebake/images";
 import { registerLayerCommands } from "@prebake/layers";
+import { registerReportCommands } from "@prebake/report";
 import { registerStackCommands } from "@prebake/stack";
 import { registerSummaryCommand } from "./summary.ts";
 
@@ -14,4 +15,5 @@ export const registrars: CommandRegistrar[] = [
   registerDeployCommands,
   registerCodeBuildCommands,
   registerSummaryCommand,
+  registerReportCommands,
 ];

@@ -198,9 +198,9 @@ export function formatTable(headers: string[], rows: string[][]): string {
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const m = Math.floor(ms / 60_000);
-  const s = Math.round((ms % 60_000) / 1000);
-  return `${m}m${String(s).padStart(2, "0")}s`;
+  // Round to whole seconds first, so 7m59.5s shows as 8m00s, never 7m60s.
+  const total = Math.round(ms / 1000);
+  return `${Math.floor(total / 60)}m${String(total % 60).padStart(2, "0")}s`;
 }
 
 export function formatBytes(bytes: number): string {
