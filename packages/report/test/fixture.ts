@@ -3,7 +3,6 @@ import { HISTORY_SCHEMA, type HistoryLine } from "@prebake/core";
 
 export const NOW = Date.parse("2026-11-23T12:00:00.000Z");
 const DAY = 86_400_000;
-const at = (daysAgo: number) => new Date(NOW - daysAgo * DAY).toISOString();
 const base = { schema: HISTORY_SCHEMA, environment: "local", profile: "local", git: "0123abc" } as const;
 
 const phases = (install: number, build: number, extra: [string, number][] = []) => [
@@ -14,7 +13,9 @@ const phases = (install: number, build: number, extra: [string, number][] = []) 
   { name: "POST_BUILD", status: "SUCCEEDED", durationMs: 30 },
 ];
 
-export function fixtureHistory(): HistoryLine[] {
+/** The lines, dated back from `now` (the browser test renders it with the real clock). */
+export function fixtureHistory(now: number = NOW): HistoryLine[] {
+  const at = (daysAgo: number) => new Date(now - daysAgo * DAY).toISOString();
   const lines: HistoryLine[] = [];
   // 8 local runs of the Erlang app over 20 days; the 5th failed; the 6th put a compile back in INSTALL.
   [20, 17, 14, 11, 9, 6, 3, 1].forEach((d, i) => {
