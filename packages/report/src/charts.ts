@@ -112,7 +112,13 @@ export function imageSizeChart(images: ImageLineReport[]): Chart {
       legend: { top: 0 },
       grid: { left: 60, right: 40, top: 40, bottom: 40 },
       xAxis: { type: "time" },
-      yAxis: { type: "value", name: "MB compressed" },
+      yAxis: {
+        type: "value",
+        name: "MB compressed",
+        // Room for the budget line even when every image is far below it.
+        max: (v: { max: number }) =>
+          Math.ceil(Math.max(v.max, ...images.map((i) => (i.budgetBytes ?? 0) / MiB)) * 1.1),
+      },
       series: images.map((img) => ({
         name: img.image,
         type: "line",
@@ -145,7 +151,13 @@ export function layerSizeChart(layers: LayerReport[], limitBytes: number): Chart
       {
         legend: { top: 0 },
         grid: { left: 110, right: 50, top: 40, bottom: 40 },
-        xAxis: { type: "value", name: "MB unzipped", max: Math.ceil((limitBytes / MiB) * 1.05) },
+        xAxis: {
+          type: "value",
+          name: "MB unzipped",
+          nameLocation: "middle",
+          nameGap: 25,
+          max: Math.ceil((limitBytes / MiB) * 1.05),
+        },
         yAxis: { type: "category", data: layers.map((l) => l.name) },
         series: [
           {
@@ -172,7 +184,7 @@ export function layerSizeChart(layers: LayerReport[], limitBytes: number): Chart
 export function importTimeChart(layers: LayerReport[]): Chart {
   const rows = layers.flatMap((l) =>
     l.imports.map((i) => ({
-      label: `${l.name}: ${i.module} (py${i.python})`,
+      label: `${i.module} (${l.name}, py${i.python})`,
       ms: i.ms,
       budget: l.coldStartMs,
     })),
@@ -186,10 +198,12 @@ export function importTimeChart(layers: LayerReport[]): Chart {
       `layer.yaml's budget.coldStartMs (${budget} ms: the seed's "+200 ms" target).`,
     svg: render(
       {
-        grid: { left: 230, right: 50, top: 20, bottom: 40 },
+        grid: { left: 250, right: 60, top: 20, bottom: 40 },
         xAxis: {
           type: "value",
           name: "ms",
+          nameLocation: "middle",
+          nameGap: 25,
           max: (v: { max: number }) => Math.ceil(Math.max(v.max, budget) * 1.1),
         },
         yAxis: { type: "category", data: rows.map((r) => r.label) },

@@ -75,7 +75,7 @@ describe("the report page in headless Chromium", () => {
         const svg = f.querySelector("svg");
         // Data marks: ECharts tags the series' shapes; reference lines (budgets, targets) are unfilled strokes.
         const marks = [...(svg?.querySelectorAll('[ecmeta_ssr_type="chart"]') ?? [])].filter((el) => {
-          const box = (el as SVGGraphicsElement).getBBox();
+          const box = (el as unknown as { getBBox(): { width: number; height: number } }).getBBox();
           const fill = el.getAttribute("fill");
           return fill && fill !== "none" && box.width > 0 && box.height > 0;
         });
