@@ -5,6 +5,13 @@
  */
 import { defineTemplate, GetAtt, Ref, resource, Sub } from "@prebake/stack";
 import {
+  type MonitoredProject,
+  monitoringConditions,
+  monitoringOutputs,
+  monitoringParameters,
+  monitoringResources,
+} from "../monitoring.ts";
+import {
   CURATED_IMAGE,
   curatedImageCondition,
   hardenedBucket,
@@ -32,6 +39,16 @@ const projectArn = (suffix: string) =>
     `arn:\${AWS::Partition}:codebuild:\${AWS::Region}:\${AWS::AccountId}:project/\${AWS::StackName}-${suffix}`,
   );
 const layerRepository = repositoryOf("python-layer");
+/** The projects the dashboard shows and the alarms watch. */
+const monitored: MonitoredProject[] = [
+  { id: "ErlangApp", label: "erlang-app", nameTemplate: `\${AWS::StackName}-${ERLANG_APP}` },
+  {
+    id: "LayerBuild",
+    label: "python-layer",
+    nameTemplate: `\${AWS::StackName}-${PYTHON_LAYER}`,
+    installThresholdParameter: "LayerInstallDurationAlarmSeconds",
+  },
+];
 /** The pipeline is named after the stack (Name below), so its ARN is known without a !GetAtt. */
 const pipelineArn = Sub(
   "arn:${AWS::Partition}:codepipeline:${AWS::Region}:${AWS::AccountId}:${AWS::StackName}",
@@ -99,10 +116,19 @@ export default defineTemplate({
       Description: "Key of the source archive in the artifacts bucket that starts the pipeline",
     },
     LogRetentionDays: logRetentionParameter,
+    ...monitoringParameters,
+    LayerInstallDurationAlarmSeconds: {
+      Type: "Number",
+      Default: 240,
+      MinValue: 1,
+      Description:
+        "Alarm when the layer build's INSTALL phase takes longer (seconds): it runs npm ci to get prebake itself",
+    },
   },
   Conditions: {
     CodeBuildImageIsCurated: curatedImageCondition("CodeBuildImage"),
     LayerBuildImageIsCurated: curatedImageCondition("LayerBuildImage"),
+    ...monitoringConditions,
   },
   Resources: {
     ArtifactsBucket: hardenedBucket({ eventBridge: true }),
@@ -314,8 +340,10 @@ export default defineTemplate({
         },
       ],
     }),
+    ...monitoringResources(monitored),
   },
   Outputs: {
+    ...monitoringOutputs,
     ErlangAppProjectName: {
       Description: "CodeBuild project of the Erlang app",
       Value: projectName(ERLANG_APP),
