@@ -48,7 +48,7 @@ function resolved(id: string, parameters: Record<string, string>): PutMetricAlar
   const hasTopic = parameters.AlarmTopicArn !== "";
   const walk = (v: unknown): unknown => {
     const fn = asIntrinsic(v);
-    if (fn?.name === "Sub") return String(fn.arg).replaceAll("${AWS::StackName}", stackName);
+    if (fn?.name === "Sub") return String(fn.arg).replaceAll(`\${AWS::StackName}`, stackName);
     if (fn?.name === "Ref") return fn.arg === "AWS::NoValue" ? undefined : parameters[String(fn.arg)];
     if (fn?.name === "If") {
       const [condition, yes, no] = fn.arg as [string, unknown, unknown];
