@@ -140,6 +140,8 @@ export function historyLinesOf(result: unknown, run: RunContext): HistoryLine[] 
   if (!result || typeof result !== "object") return [];
   const r = result as Fields;
   if (!isKind(r.kind)) return [];
+  // A build started with --no-wait has not run yet: `prebake history sync` records it once it has.
+  if (r.kind === "codebuild-remote" && r.status === "IN_PROGRESS") return [];
   const kind = r.kind;
   return partsOf(kind, r).map((part) => {
     const line = {

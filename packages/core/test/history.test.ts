@@ -146,6 +146,18 @@ describe("history lines from command results", () => {
     expect(deploy).toMatchObject({ kind: "deploy", name: "ci", status: "SKIPPED", action: "skipped" });
   });
 
+  it("a remote build started with --no-wait is not a run yet", () => {
+    const started = {
+      kind: "codebuild-remote",
+      projectName: "p",
+      buildId: "p:1",
+      status: "IN_PROGRESS",
+      phases: [],
+      durationMs: 200,
+    };
+    expect(historyLinesOf(started, run)).toEqual([]);
+  });
+
   it("a result without a kind (render, lint, validate) is not a run", () => {
     expect(historyLinesOf({ stacks: ["ci"], findings: [] }, run)).toEqual([]);
     expect(historyLinesOf({ kind: "something-else", durationMs: 1 }, run)).toEqual([]);
