@@ -81,9 +81,11 @@ export function reportData(ctx: Context, since: string, now: number = Date.now()
   });
 }
 
-/** Write the page; returns its path. */
-export async function writeReport(ctx: Context, data: ReportData, out: string): Promise<string> {
-  const path = resolve(ctx.config.rootDir, out);
+export const DEFAULT_REPORT_PATH = "dist/report/index.html";
+
+/** Write the page (`out` relative to the working folder; default dist/report/index.html at the root); returns its path. */
+export async function writeReport(ctx: Context, data: ReportData, out: string | undefined): Promise<string> {
+  const path = out ? resolve(out) : join(ctx.config.rootDir, DEFAULT_REPORT_PATH);
   const charts = reportCharts(data, ctx.config.report.buildsPerMonth);
   await writeFileAtomic(path, renderHtml(data, charts));
   return path;
@@ -154,13 +156,16 @@ export const registerReportCommands: CommandRegistrar = (program, getContext) =>
         "summary with sparklines; --json prints the same numbers.",
     )
     .option("--since <window>", "how far back: 12h, 30d, 8w, or a date (2026-11-01)", "30d")
-    .option("--out <file>", "where to write the page", "dist/report/index.html")
+    .option(
+      "--out <file>",
+      `where to write the page (default: ${DEFAULT_REPORT_PATH} at the repository root)`,
+    )
     .addHelpText(
       "after",
       "\nExamples:\n  prebake report\n  prebake report --since 7d --out /tmp/report.html\n  prebake --json report > report.json\n" +
         "\nExit codes: 0 written (also with no runs), 3 bad --since or configuration.",
     )
-    .action(async (opts: { since: string; out: string }) => {
+    .action(async (opts: { since: string; out?: string }) => {
       const ctx = getContext();
       const data = reportData(ctx, opts.since);
       const path = await writeReport(ctx, data, opts.out);
