@@ -148,11 +148,11 @@ export const registerReportCommands: CommandRegistrar = (program, getContext) =>
     .command("report")
     .summary("an HTML page with charts of build times, sizes, success rate and cost, from the run history")
     .description(
-      "Read .prebake/history (every build, push, layer and deploy prebake ran, and CodeBuild's builds after\n" +
-        "`prebake history sync`) and write one self-contained HTML page (inline SVG charts, works offline):\n" +
-        "phase durations per build, before/after baking (the headline benchmark), image sizes against\n" +
-        "image.yaml's budget, layer sizes against 250 MB and import times against budget.coldStartMs, success\n" +
-        "rate and p50/p90 duration against the seed's targets, and cost per build and per month. Prints a short\n" +
+      "Read .prebake/history (every build, push, layer and deploy prebake ran, and CodeBuild's builds after " +
+        "`prebake history sync`) and write one self-contained HTML page (inline SVG charts, works offline): " +
+        "phase durations per build, before/after baking (the headline benchmark), image sizes against " +
+        "image.yaml's budget, layer sizes against 250 MB and import times against budget.coldStartMs, success " +
+        "rate and p50/p90 duration against the seed's targets, and cost per build and per month. Prints a short " +
         "summary with sparklines; --json prints the same numbers.",
     )
     .option("--since <window>", "how far back: 12h, 30d, 8w, or a date (2026-11-01)", "30d")
@@ -179,8 +179,8 @@ export const registerReportCommands: CommandRegistrar = (program, getContext) =>
     .command("sync")
     .summary("pull CodeBuild's last builds of each project into the history (aws profile)")
     .description(
-      "ListBuildsForProject + BatchGetBuilds for each CodeBuild project of the rendered stacks (or --project):\n" +
-        "the last N finished builds, with their phases, status and compute type, appended to\n" +
+      "ListBuildsForProject + BatchGetBuilds for each CodeBuild project of the rendered stacks (or --project): " +
+        "the last N finished builds, with their phases, status and compute type, appended to " +
         ".prebake/history/codebuild-remote.jsonl. Builds already there are not added twice.",
     )
     .option("--last <n>", "builds per project", "20")
