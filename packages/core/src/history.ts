@@ -150,13 +150,16 @@ export function readHistory(dir: string, kinds: readonly HistoryKind[] = HISTORY
   return { lines, problems };
 }
 
-/** HEAD of the checkout, `-dirty` when tracked files changed; undefined outside git. */
+/**
+ * HEAD of the checkout holding `cwd`, `-dirty` when tracked files under `cwd` changed; undefined
+ * outside git. The one git reader for run records (history lines, CODEBUILD_RESOLVED_SOURCE_VERSION).
+ */
 export function gitRevision(cwd: string): string | undefined {
   const git = (...args: string[]) =>
     execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
   try {
     const commit = git("rev-parse", "HEAD");
-    return git("status", "--porcelain", "--untracked-files=no") ? `${commit}-dirty` : commit;
+    return git("status", "--porcelain", "--untracked-files=no", "--", ".") ? `${commit}-dirty` : commit;
   } catch {
     return undefined;
   }
