@@ -3,9 +3,12 @@
  * else: the charts are inline SVG (charts.ts) and the style is in the page, so it opens offline
  * and can be attached to a ticket or a CI run as one file.
  */
-import { formatBytes, formatDuration } from "@prebake/core";
+import { formatDuration } from "@prebake/core";
 import type { Chart } from "./charts.ts";
 import type { ReportData } from "./data.ts";
+
+/** Sizes in MB as Lambda and ECR count them (1 MB = 1,048,576 bytes: Lambda's 250 MB is 262,144,000 bytes). */
+const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
@@ -22,6 +25,49 @@ function table(headers: string[], rows: string[][]): string {
 
 const figure = (c: Chart) =>
   `<figure class="chart" id="${escapeHtml(c.id)}">\n<h3>${escapeHtml(c.title)}</h3>\n${c.svg}\n<figcaption>${escapeHtml(c.caption)}</figcaption>\n</figure>`;
+
+/** The seed's success metrics, each with this window's value and whether it holds. */
+function targetsTable(data: ReportData): string {
+  const t = data.targets;
+  const verdict = (ok: boolean | undefined) => (ok === undefined ? "–" : ok ? "yes" : "NO");
+  const rows: string[][] = [];
+  for (const p of data.projects) {
+    rows.push([
+      `${p.project}: success rate`,
+      `> ${t.successRate * 100} %`,
+      pct(p.successRate),
+      verdict(p.successRate === undefined ? undefined : p.successRate > t.successRate),
+    ]);
+    rows.push([
+      `${p.project}: build duration p90`,
+      `< ${t.buildDurationMs / 60_000} min`,
+      ms(p.p90Ms),
+      verdict(p.p90Ms === undefined ? undefined : p.p90Ms < t.buildDurationMs),
+    ]);
+    rows.push([
+      `${p.project}: cost a month (window)`,
+      `< $${t.monthlyUsd}`,
+      usd(p.monthlyUsdObserved),
+      verdict(p.monthlyUsdObserved === undefined ? undefined : p.monthlyUsdObserved < t.monthlyUsd),
+    ]);
+  }
+  for (const l of data.layers) {
+    rows.push([
+      `${l.name}: layer size (zipped)`,
+      `< ${mb(t.layerZippedBytes)}`,
+      mb(l.zippedBytes),
+      verdict(l.zippedBytes < t.layerZippedBytes),
+    ]);
+    const slowest = Math.max(0, ...l.imports.map((i) => i.ms));
+    rows.push([
+      `${l.name}: cold import (slowest module)`,
+      `< ${l.coldStartMs} ms`,
+      l.imports.length ? `${Math.round(slowest)} ms` : "–",
+      verdict(l.imports.length ? slowest <= l.coldStartMs : undefined),
+    ]);
+  }
+  return table(["target (the seed's success metrics)", "goal", "this window", "met"], rows);
+}
 
 function projectsTable(data: ReportData): string {
   return table(
@@ -58,8 +104,8 @@ function sizesTables(data: ReportData): string {
     data.images.map((i) => [
       i.image,
       String(i.points.length),
-      formatBytes(i.latestBytes),
-      i.budgetBytes === undefined ? "–" : formatBytes(i.budgetBytes),
+      mb(i.latestBytes),
+      i.budgetBytes === undefined ? "–" : mb(i.budgetBytes),
       i.budgetBytes === undefined ? "–" : i.overBudget ? "no" : "yes",
     ]),
   );
@@ -69,9 +115,9 @@ function sizesTables(data: ReportData): string {
       const slowest = [...l.imports].sort((a, b) => b.ms - a.ms)[0];
       return [
         l.name,
-        formatBytes(l.zippedBytes),
-        formatBytes(l.unzippedBytes),
-        `${formatBytes(l.totalUnzippedBytes)} of 250 MB`,
+        mb(l.zippedBytes),
+        mb(l.unzippedBytes),
+        `${mb(l.totalUnzippedBytes)} of 250 MB`,
         slowest ? `${slowest.module} ${Math.round(slowest.ms)} ms` : "–",
         `${l.coldStartMs} ms${l.overColdStart.length ? ` (over: ${l.overColdStart.join(", ")})` : ""}`,
       ];
@@ -133,6 +179,7 @@ export function renderHtml(data: ReportData, charts: Chart[]): string {
 <body>
 <h1>prebake build report</h1>
 <p class="meta">Window: ${escapeHtml(data.since.slice(0, 16).replace("T", " "))} to ${escapeHtml(data.generatedAt.slice(0, 16).replace("T", " "))} UTC (${data.windowDays} days). History lines: ${escapeHtml(counts || "none")}.</p>
+${data.projects.length || data.layers.length ? `<h2>Targets</h2>\n${targetsTable(data)}` : ""}
 ${section("Builds", (id) => id.startsWith("phases-"), "", "No CodeBuild runs in the window: run `prebake codebuild run --project ci/ErlangAppProject` (or `nx run hello-erlang:codebuild`), or `prebake history sync` in the aws profile.")}
 ${section("Before and after baking", (id) => id === "headline", "", "No headline benchmark records: run packages/codebuild/bench/headline.bench.ts.")}
 ${section("Success rate and duration against the targets", (id) => id === "success-rate" || id === "build-durations", projectsTable(data), "No finished builds in the window.")}

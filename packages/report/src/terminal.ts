@@ -1,7 +1,10 @@
 /** The report's short text summary for a terminal or a CI log: one line per project, image and layer, with sparklines. */
-import { formatBytes, formatDuration } from "@prebake/core";
+import { formatDuration } from "@prebake/core";
 import type { ReportData } from "./data.ts";
 import { sparkline } from "./stats.ts";
+
+/** Sizes in MB as Lambda and ECR count them (1 MB = 1,048,576 bytes: Lambda's 250 MB is 262,144,000 bytes). */
+const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
 
 const usd = (v: number | undefined) =>
   v === undefined ? "no rate" : `$${v < 0.01 ? v.toFixed(4) : v.toFixed(2)}`;
@@ -29,18 +32,16 @@ export function summaryLines(data: ReportData): string[] {
   }
   for (const i of data.images) {
     const budget =
-      i.budgetBytes === undefined
-        ? ""
-        : ` (budget ${formatBytes(i.budgetBytes)}${i.overBudget ? ", OVER" : ""})`;
+      i.budgetBytes === undefined ? "" : ` (budget ${mb(i.budgetBytes)}${i.overBudget ? ", OVER" : ""})`;
     lines.push(
-      `image ${i.image}  ${sparkline(i.points.map((p) => p.sizeBytes))}  ${formatBytes(i.latestBytes)} compressed${budget}`,
+      `image ${i.image}  ${sparkline(i.points.map((p) => p.sizeBytes))}  ${mb(i.latestBytes)} compressed${budget}`,
     );
   }
   for (const l of data.layers) {
     const slowest = [...l.imports].sort((a, b) => b.ms - a.ms)[0];
     lines.push(
-      `layer ${l.name}  ${sparkline(l.sizes.map((s) => s.unzippedBytes))}  ${formatBytes(l.zippedBytes)} zipped, ` +
-        `${formatBytes(l.unzippedBytes)} unzipped (${formatBytes(l.totalUnzippedBytes)} with other layers, of 250 MB)` +
+      `layer ${l.name}  ${sparkline(l.sizes.map((s) => s.unzippedBytes))}  ${mb(l.zippedBytes)} zipped, ` +
+        `${mb(l.unzippedBytes)} unzipped (${mb(l.totalUnzippedBytes)} with other layers, of 250 MB)` +
         (slowest
           ? `; slowest import ${slowest.module} ${Math.round(slowest.ms)} ms (budget ${l.coldStartMs} ms)`
           : ""),
