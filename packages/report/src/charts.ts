@@ -305,7 +305,7 @@ export function costChart(projects: ProjectReport[], data: ReportData, buildsPer
       yAxis: {
         type: "value",
         name: "USD / month",
-        max: (v: { max: number }) => Math.max(v.max, data.targets.monthlyUsd) * 1.15,
+        max: (v: { max: number }) => Math.ceil(Math.max(v.max, data.targets.monthlyUsd) * 115) / 100,
       },
       series: [
         {
