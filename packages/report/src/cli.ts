@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { CodeBuildClient } from "@aws-sdk/client-codebuild";
 import { deployedProjectName } from "@prebake/codebuild";
@@ -11,13 +11,15 @@ import {
   firstLine,
   gitRevision,
   historyDir,
+  layerPaths,
+  listStacks,
   processMasker,
   readHistory,
   writeFileAtomic,
 } from "@prebake/core";
 import { imagesDir, listImageNames, loadImageDefinition } from "@prebake/images";
 import { loadLayerDefinition, mbToBytes } from "@prebake/layers";
-import { parseYaml, stackTemplatePath } from "@prebake/stack";
+import { readStackTemplate } from "@prebake/stack";
 import { reportCharts } from "./charts.ts";
 import { rateTable } from "./costs.ts";
 import { type Budgets, buildReport, type ReportData } from "./data.ts";
@@ -41,9 +43,9 @@ function readBudgets(ctx: Context): Budgets {
       ctx.out.warn(`images/${name}: no size budget shown (${firstLine(err)})`);
     }
   }
-  const examples = join(root, "examples");
+  const examples = layerPaths.dir(root);
   const layerNames = existsSync(examples)
-    ? readdirSync(examples).filter((n) => existsSync(join(examples, n, "layer.yaml")))
+    ? readdirSync(examples).filter((n) => existsSync(layerPaths.definition(root, n)))
     : [];
   for (const name of layerNames) {
     try {
@@ -94,16 +96,11 @@ export async function writeReport(ctx: Context, data: ReportData, out: string | 
 /** Every CodeBuild project of the rendered stacks, by its deployed name. */
 function deployedProjects(ctx: Context): string[] {
   const root = ctx.config.rootDir;
-  const stacksDir = join(root, "stacks");
-  const stacks = existsSync(stacksDir)
-    ? readdirSync(stacksDir).filter((s) => existsSync(stackTemplatePath(root, s)))
-    : [];
-  return stacks.flatMap((stack) => {
-    const { Resources } = parseYaml(readFileSync(stackTemplatePath(root, stack), "utf8"));
-    return Object.entries(Resources)
+  return listStacks(root, "source-or-template").flatMap((stack) =>
+    Object.entries(readStackTemplate(root, stack).template.Resources)
       .filter(([, r]) => r.Type === "AWS::CodeBuild::Project")
-      .map(([id]) => deployedProjectName(root, ctx.config.project, `${stack}/${id}`));
-  });
+      .map(([id]) => deployedProjectName(root, ctx.config.project, `${stack}/${id}`)),
+  );
 }
 
 async function historySync(ctx: Context, opts: { last: string; project: string[] }): Promise<void> {

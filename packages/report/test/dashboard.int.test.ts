@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { CloudFormationClient, DeleteStackCommand } from "@aws-sdk/client-cloudformation";
@@ -13,7 +13,7 @@ import {
   type PutMetricAlarmCommandInput,
 } from "@aws-sdk/client-cloudwatch";
 import { createContext } from "@prebake/core";
-import { asIntrinsic, parseYaml } from "@prebake/stack";
+import { asIntrinsic, readStackTemplate } from "@prebake/stack";
 import { afterAll, describe, expect, it } from "vitest";
 
 // stacks/ci's dashboard and alarms, deployed by the real CLI to the emulator, read back.
@@ -27,7 +27,7 @@ copyFileSync(join(repo, "stacks/ci/stack.yaml"), join(root, "stacks/ci/stack.yam
 writeFileSync(join(root, "prebake.config.yaml"), `project: ${project}\nprofile: local\n`);
 const ctx = createContext({ cwd: root, env: {}, quiet: true });
 const cw = ctx.aws(CloudWatchClient);
-const template = parseYaml(readFileSync(join(root, "stacks/ci/stack.yaml"), "utf8"));
+const { template } = readStackTemplate(root, "ci");
 const alarmIds = Object.entries(template.Resources)
   .filter(([, r]) => r.Type === "AWS::CloudWatch::Alarm")
   .map(([id]) => id);
