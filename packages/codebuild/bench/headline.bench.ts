@@ -95,9 +95,19 @@ async function build(
 ): Promise<LocalBuildResult> {
   process.stdout.write(`\n== ${label}: ${image}\n`);
   const spec = parseBuildspec(text, `${label}.yml`);
-  const r = await runLocalBuild(ctx, { image, spec, sourceDir: repo, project: "headline-bench" });
-  // Recorded like any run (Output.result is where runs become history), tagged with the variant.
-  ctx.out.result({ ...r, benchmark: { name: "headline", variant } });
+  const r = await runLocalBuild(ctx, {
+    image,
+    spec,
+    sourceDir: repo,
+    project: "headline-bench",
+    // The from-source compile took over 60 min (CodeBuild's default) on this 2-core machine under
+    // other work's load; the benchmark wants the figure, not CodeBuild's cut-off.
+    timeoutMinutes: 180,
+    benchmark: { name: "headline", variant },
+  });
+  // Recorded like any run (Output.result is where runs become history); a failed run the runner
+  // recorded itself, with the same benchmark tag.
+  ctx.out.result(r);
   for (const p of r.phases)
     process.stdout.write(`  ${p.name.padEnd(16)} ${p.status.padEnd(10)} ${formatDuration(p.durationMs)}\n`);
   process.stdout.write(`  ${"TOTAL".padEnd(16)} ${r.status.padEnd(10)} ${formatDuration(r.durationMs)}\n`);

@@ -51,6 +51,8 @@ export interface LocalBuildOptions {
   imageSource?: string;
   /** The build is stopped after this many minutes, as CodeBuild's timeout does (default 60). */
   timeoutMinutes?: number;
+  /** A benchmark's run: carried into the result, so its history line (also a failed one) says so. */
+  benchmark?: { name: string; variant: string };
 }
 
 export interface LocalBuildResult {
@@ -68,6 +70,7 @@ export interface LocalBuildResult {
   /** env.exported-variables with their values at the end of the build. */
   exportedVariables: Record<string, string>;
   durationMs: number;
+  benchmark?: { name: string; variant: string };
 }
 
 /** The image in the engine, pulled when missing (a pushed manifest's uri). */
@@ -273,6 +276,7 @@ export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Prom
       artifacts,
       exportedVariables,
       durationMs: Date.now() - started,
+      ...(opts.benchmark ? { benchmark: opts.benchmark } : {}),
     };
     if (!succeeded) {
       out.result(result);
