@@ -1,4 +1,10 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { defineConfig } from "vitest/config";
+
+// The tests' runs (fake images, throw-away stacks) are not the checkout's history: commands they
+// start write theirs to a temp folder instead of .prebake/history (tests that check history set their own).
+process.env.PREBAKE_HISTORY_DIR ??= join(tmpdir(), "prebake-test-history");
 
 // Two projects: fast unit tests of pure logic, and integration tests that talk to the real
 // local services (Docker engine, registry, moto) started by scripts/local-env.sh. Integration

@@ -77,6 +77,8 @@ commands:
   status   print each service: up/down, address, whether prebake started it (exit 0 all up, 5 otherwise)
   down     stop only what \`up\` started (pid files); a pre-existing engine/service is left alone
   env      print shell export lines:  eval "\$(scripts/local-env.sh env)"
+  chromium install Debian's chromium if missing (idempotent): the headless browser the report's
+           browser test opens the page in; not part of up (the pipeline does not need it)
   --help   this text
 
 state:  ${STATE_DIR#"$REPO_ROOT"/}/  (*.pid, *.log, registry.yml, registry-data/, ecr-registry.yml,
@@ -655,6 +657,27 @@ ensure_base_image() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# headless browser (the report's browser test)
+
+readonly CHROMIUM=/usr/bin/chromium
+
+cmd_chromium() {
+  if [[ -x $CHROMIUM ]]; then
+    say "chromium: $("$CHROMIUM" --version 2>/dev/null || echo present) at $CHROMIUM"
+    return 0
+  fi
+  if is_root && is_debian; then
+    lock_state
+    apt_install --no-install-recommends chromium ||
+      die $EXIT_UNAVAILABLE "chromium: apt-get install chromium failed (log: $(rel "$(apt_log)"))"
+    [[ -x $CHROMIUM ]] || die $EXIT_UNAVAILABLE "chromium: $CHROMIUM is still missing after apt-get install chromium"
+    say "chromium: installed $("$CHROMIUM" --version 2>/dev/null)"
+    return 0
+  fi
+  die $EXIT_UNAVAILABLE "chromium: $CHROMIUM is missing: run \`sudo apt-get install -y chromium\` (or this script as root on Debian)"
+}
+
+# ---------------------------------------------------------------------------------------------
 # commands
 
 lock_state() {
@@ -791,7 +814,7 @@ cmd_env() {
 
 main() {
   if [[ $# -eq 0 ]]; then
-    warn "a command is needed: up, status, down, env (see scripts/local-env.sh --help)"
+    warn "a command is needed: up, status, down, env, chromium (see scripts/local-env.sh --help)"
     exit $EXIT_USAGE
   fi
   local cmd=$1
@@ -801,9 +824,9 @@ main() {
       usage
       exit 0
       ;;
-    up | status | down | env) ;;
+    up | status | down | env | chromium) ;;
     *)
-      warn "unknown command: $cmd (commands: up, status, down, env; see scripts/local-env.sh --help)"
+      warn "unknown command: $cmd (commands: up, status, down, env, chromium; see scripts/local-env.sh --help)"
       exit $EXIT_USAGE
       ;;
   esac

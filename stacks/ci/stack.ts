@@ -5,6 +5,13 @@
  */
 import { defineTemplate, GetAtt, If, Ref, resource, Sub } from "@prebake/stack";
 import {
+  type MonitoredProject,
+  monitoringConditions,
+  monitoringOutputs,
+  monitoringParameters,
+  monitoringResources,
+} from "../monitoring.ts";
+import {
   CURATED_IMAGE,
   curatedImageCondition,
   hardenedBucket,
@@ -32,6 +39,16 @@ const projectArn = (suffix: string) =>
     `arn:\${AWS::Partition}:codebuild:\${AWS::Region}:\${AWS::AccountId}:project/\${AWS::StackName}-${suffix}`,
   );
 const layerRepository = repositoryOf("python-layer");
+/** The projects the dashboard shows and the alarms watch. */
+const monitored: MonitoredProject[] = [
+  { id: "ErlangApp", label: "erlang-app", nameTemplate: `\${AWS::StackName}-${ERLANG_APP}` },
+  {
+    id: "LayerBuild",
+    label: "python-layer",
+    nameTemplate: `\${AWS::StackName}-${PYTHON_LAYER}`,
+    installThresholdParameter: "LayerInstallDurationAlarmSeconds",
+  },
+];
 /** The pipeline is named after the stack (Name below), so its ARN is known without a !GetAtt. */
 const pipelineArn = Sub(
   "arn:${AWS::Partition}:codepipeline:${AWS::Region}:${AWS::AccountId}:${AWS::StackName}",
@@ -139,6 +156,14 @@ export default defineTemplate({
       Description:
         "Compute of the Erlang app project: BUILD_GENERAL1_* (EC2) or BUILD_LAMBDA_* (Lambda compute, environment LINUX_LAMBDA_CONTAINER)",
     },
+    ...monitoringParameters,
+    LayerInstallDurationAlarmSeconds: {
+      Type: "Number",
+      Default: 240,
+      MinValue: 1,
+      Description:
+        "Alarm when the layer build's INSTALL phase takes longer (seconds): it runs npm ci to get prebake itself",
+    },
   },
   Conditions: {
     [ON_LAMBDA]: {
@@ -146,6 +171,7 @@ export default defineTemplate({
     },
     CodeBuildImageIsCurated: curatedImageCondition("CodeBuildImage"),
     LayerBuildImageIsCurated: curatedImageCondition("LayerBuildImage"),
+    ...monitoringConditions,
   },
   Resources: {
     ArtifactsBucket: hardenedBucket({ eventBridge: true }),
@@ -360,8 +386,10 @@ export default defineTemplate({
         },
       ],
     }),
+    ...monitoringResources(monitored),
   },
   Outputs: {
+    ...monitoringOutputs,
     ErlangAppProjectName: {
       Description: "CodeBuild project of the Erlang app",
       Value: projectName(ERLANG_APP),

@@ -20,6 +20,10 @@ export const commandPackages: CommandPackage[] = [
     load: async () => (await import("@prebake/codebuild")).registerCodeBuildCommands,
   },
   { commands: ["summary"], load: async () => (await import("./summary.ts")).registerSummaryCommand },
+  {
+    commands: ["report", "history"],
+    load: async () => (await import("@prebake/report")).registerReportCommands,
+  },
 ];
 
 /** Global options that take a value: that value is not the command. */

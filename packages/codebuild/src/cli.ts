@@ -97,6 +97,7 @@ async function codebuildRun(ctx: Context, opts: RunOptions): Promise<void> {
     timeoutMinutes,
     privileged: opts.privileged ?? settings?.privileged ?? false,
     project: settings?.project,
+    computeType: settings?.computeType,
     imageSource: projectImage?.imageSource ?? "--image",
   });
   ctx.out.result(result);

@@ -1,8 +1,7 @@
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { ConfigError, type Context, classifyAwsError } from "@prebake/core";
+import { ConfigError, type Context, classifyAwsError, gitRevision } from "@prebake/core";
 import type { Buildspec } from "./buildspec.ts";
 
 /** `KEY=value` lines, as AWS's local agent takes them with -e; # comments and blank lines ignored. */
@@ -37,18 +36,7 @@ export function loadEnvFile(path: string): Record<string, string> {
  * "-dirty" when the work tree has changes), or "local" for a folder outside git.
  */
 export function resolvedSourceVersion(sourceDir: string): string {
-  const git = (...args: string[]) =>
-    execFileSync("git", args, {
-      cwd: sourceDir,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    }).trim();
-  try {
-    const commit = git("rev-parse", "HEAD");
-    return git("status", "--porcelain", "--untracked-files=no", "--", ".") ? `${commit}-dirty` : commit;
-  } catch {
-    return "local";
-  }
+  return gitRevision(sourceDir) ?? "local";
 }
 
 /** The CODEBUILD_* variables a build sees (the ones a buildspec can rely on locally). */

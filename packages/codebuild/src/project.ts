@@ -19,6 +19,8 @@ export interface ProjectSettings {
   imageProject: { name: string; version: string } | undefined;
   env: Record<string, string>;
   privileged: boolean;
+  /** Environment.ComputeType (a literal or a parameter's value): what a build minute costs. */
+  computeType: string | undefined;
 }
 
 /**
@@ -65,6 +67,7 @@ export function projectSettings(
   const source = props.Source as { BuildSpec?: string } | undefined;
   const environment = (props.Environment ?? {}) as {
     Image?: unknown;
+    ComputeType?: unknown;
     PrivilegedMode?: boolean;
     EnvironmentVariables?: { Name: string; Value: unknown }[];
   };
@@ -95,6 +98,7 @@ export function projectSettings(
     imageProject,
     env,
     privileged: environment.PrivilegedMode === true,
+    computeType: value(environment.ComputeType) || undefined,
   };
 }
 

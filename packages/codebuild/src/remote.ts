@@ -42,7 +42,11 @@ export interface RemotePhase {
 }
 
 export interface RemoteBuildResult {
+  /** A run, recorded in the history as codebuild-remote. */
+  kind: "codebuild-remote";
+  projectName: string;
   buildId: string;
+  computeType: string | undefined;
   status: string;
   phases: RemotePhase[];
   durationMs: number;
@@ -230,7 +234,10 @@ export async function runRemoteBuild(ctx: Context, opts: RemoteBuildOptions): Pr
   ctx.out.step(`started ${buildId}`);
   if (!opts.wait)
     return {
+      kind: "codebuild-remote",
+      projectName: opts.projectName,
       buildId,
+      computeType: first.environment?.computeType,
       status: first.buildStatus ?? "IN_PROGRESS",
       phases: [],
       durationMs: Date.now() - started,
@@ -242,7 +249,10 @@ export async function runRemoteBuild(ctx: Context, opts: RemoteBuildOptions): Pr
   );
   const build = await followBuild(ctx, buildId, opts, deadline);
   const result: RemoteBuildResult = {
+    kind: "codebuild-remote",
+    projectName: opts.projectName,
     buildId,
+    computeType: build.environment?.computeType,
     status: build.buildStatus ?? "UNKNOWN",
     phases: phasesOf(build),
     durationMs: Date.now() - started,

@@ -50,13 +50,22 @@ export interface LocalBuildOptions {
   secretEnv?: Record<string, string>;
   privileged?: boolean;
   project?: string;
+  computeType?: string | undefined;
   /** Where the image came from, for messages (default --image). */
   imageSource?: string;
   /** The build is stopped after this many minutes, as CodeBuild's timeout does (default 60). */
   timeoutMinutes?: number;
+  /** A benchmark's run: carried into the result, so its history line (also a failed one) says so. */
+  benchmark?: { name: string; variant: string };
 }
 
 export interface LocalBuildResult {
+  /** A run, recorded in the history as codebuild-local. */
+  kind: "codebuild-local";
+  /** The project (`<stack>/<LogicalId>`), or "local" for a bare --image run. */
+  project: string;
+  /** The project's compute type, when the run is a project's (what the build would cost in CodeBuild). */
+  computeType: string | undefined;
   status: "SUCCEEDED" | "FAILED";
   image: string;
   phases: PhaseResult[];
@@ -70,6 +79,7 @@ export interface LocalBuildResult {
   /** env.exported-variables with their values at the end of the build. */
   exportedVariables: Record<string, string>;
   durationMs: number;
+  benchmark?: { name: string; variant: string };
 }
 
 /** What runs where, decided before the container exists. */
@@ -355,6 +365,9 @@ export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Prom
     const succeeded = built && collected.ok;
     const primary = collected.artifacts[0]?.target;
     const result: LocalBuildResult = {
+      kind: "codebuild-local",
+      project: opts.project ?? "local",
+      computeType: opts.computeType,
       status: succeeded ? "SUCCEEDED" : "FAILED",
       image: opts.image,
       phases: tracker.results(),
@@ -364,6 +377,7 @@ export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Prom
       reports: collected.reports,
       exportedVariables: report(ctx, tracker, collected.reports),
       durationMs: Date.now() - started,
+      ...(opts.benchmark ? { benchmark: opts.benchmark } : {}),
     };
     if (!succeeded) {
       out.result(result);

@@ -79,6 +79,20 @@ const stackSchema = z
   })
   .strict();
 
+/** `prebake report` settings: cost rates and the build frequency the monthly cost is shown for. */
+const reportSchema = z
+  .object({
+    /** USD per build minute by compute type; overrides (or adds to) the built-in rate table. */
+    ratesPerMinute: z
+      .record(z.string().regex(/^[A-Z0-9_]+$/, "must be a CodeBuild compute type"), z.number().positive())
+      .default({}),
+    /** Compute type of builds whose record names none (local runs of a bare --image). */
+    defaultComputeType: z.string().default("BUILD_GENERAL1_SMALL"),
+    /** The monthly cost is also shown at this many builds per month (the seed's figure: 100). */
+    buildsPerMonth: z.number().int().positive().default(100),
+  })
+  .strict();
+
 const fileSchema = z
   .object({
     /** Profile used when neither --profile nor PREBAKE_PROFILE is given. */
@@ -91,8 +105,15 @@ const fileSchema = z
     profiles: z.record(z.string(), profileSchema).default({}),
     stacks: z.record(z.string(), stackSchema).default({}),
     tags: z.record(z.string(), z.string()).default({}),
+    report: reportSchema.default({
+      ratesPerMinute: {},
+      defaultComputeType: "BUILD_GENERAL1_SMALL",
+      buildsPerMonth: 100,
+    }),
   })
   .strict();
+
+export type ReportSettings = z.infer<typeof reportSchema>;
 
 export type ProfileConfig = z.infer<typeof profileSchema>;
 
@@ -132,6 +153,7 @@ export interface PrebakeConfig {
   profile: ResolvedProfile;
   stacks: Record<string, { parameters: Record<string, string>; tags: Record<string, string> }>;
   tags: Record<string, string>;
+  report: ReportSettings;
 }
 
 export interface LoadConfigOptions {
@@ -191,7 +213,15 @@ export function parseConfig(text: string, file: string, rootDir: string, options
       fix: "set endpoint: http://127.0.0.1:5060 and registry: 127.0.0.1:5050",
     });
   }
-  return { rootDir, configFile: file, project: cfg.project, profile, stacks: cfg.stacks, tags: cfg.tags };
+  return {
+    rootDir,
+    configFile: file,
+    project: cfg.project,
+    profile,
+    stacks: cfg.stacks,
+    tags: cfg.tags,
+    report: cfg.report,
+  };
 }
 
 /** The CloudFormation name of a stack folder: <project>-<name>, e.g. prebake-ci. */

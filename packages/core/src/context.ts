@@ -2,6 +2,7 @@ import type Docker from "dockerode";
 import { createAwsClient } from "./aws.ts";
 import { type LoadConfigOptions, loadConfig, type PrebakeConfig } from "./config.ts";
 import { createDockerClient } from "./docker.ts";
+import { historyDir } from "./history.ts";
 import { Output, type OutputOptions } from "./output.ts";
 
 /**
@@ -18,7 +19,16 @@ export interface Context {
 
 export function createContext(options: LoadConfigOptions & OutputOptions = {}): Context {
   const config = loadConfig(options);
-  const out = new Output(options);
+  // History lines name the environment; until environments exist it is the profile's name.
+  const out = new Output({
+    history: {
+      dir: historyDir(config.rootDir),
+      rootDir: config.rootDir,
+      profile: config.profile.name,
+      environment: config.profile.name,
+    },
+    ...options,
+  });
   const clients = new Map<unknown, unknown>();
   let docker: Docker | undefined;
   return {

@@ -17,10 +17,24 @@ export interface OutputOptions {
   progressIntervalMs?: number;
   /** The secrets to mask (default: the process's masker, which error lines also use). */
   masker?: SecretMasker;
+  /** Where results are kept as run history (createContext sets it; without it nothing is kept). */
+  history?: HistoryOptions;
+}
+
+export interface HistoryOptions {
+  /** The history folder (historyDir()). */
+  dir: string;
+  /** The checkout, for the git revision of each line. */
+  rootDir: string;
+  profile: string;
+  environment: string;
 }
 
 import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { firstLine } from "./errors.ts";
+import { appendHistoryLine, gitRevision } from "./history.ts";
+import { historyLinesOf } from "./history-lines.ts";
 import { processMasker, type SecretMasker } from "./mask.ts";
 
 function recordResult(value: unknown): void {
@@ -46,6 +60,8 @@ export class Output {
   private statusLineShown = false;
   private readonly lastProgress = new Map<string, { at: number; text: string }>();
   private readonly masker: SecretMasker;
+  private readonly history: HistoryOptions | undefined;
+  private git: { value: string | undefined } | undefined;
 
   constructor(options: OutputOptions = {}) {
     this.json = options.json ?? false;
@@ -57,6 +73,7 @@ export class Output {
     this.tty = options.tty ?? (isTty && !process.env.CI);
     this.progressIntervalMs = options.progressIntervalMs ?? 5000;
     this.masker = options.masker ?? processMasker;
+    this.history = options.history;
   }
 
   /** From now on, this value prints as *** wherever it would appear (a resolved secret, a host key). */
@@ -134,11 +151,31 @@ export class Output {
   /**
    * The machine-readable result of a command; printed only under --json. When PREBAKE_SUMMARY_DIR
    * is set (npm start does), it is also recorded there so one summary table can cover every Nx task.
+   * A result with a `kind` (a run: build, push, publish, deploy) is also appended to the history.
    */
   result(value: unknown): void {
     const masked = this.masker.maskJson(value);
     if (this.json) this.data.write(`${JSON.stringify(masked, null, 2)}\n`);
     recordResult(masked);
+    this.recordHistory(masked);
+  }
+
+  /** The one place runs become history lines. A history that cannot be written is a warning, never a failed command. */
+  private recordHistory(masked: unknown): void {
+    const h = this.history;
+    if (!h) return;
+    try {
+      this.git ??= { value: gitRevision(h.rootDir) };
+      const lines = historyLinesOf(masked, {
+        at: new Date().toISOString(),
+        git: this.git.value,
+        environment: h.environment,
+        profile: h.profile,
+      });
+      for (const line of lines) appendHistoryLine(h.dir, this.masker.maskJson(line) as typeof line);
+    } catch (err) {
+      this.warn(`run history not written to ${h.dir}: ${firstLine(err)}`);
+    }
   }
 
   /** A plain-text table (no TTY tricks, so it reads the same in a CI log). */
@@ -161,9 +198,9 @@ export function formatTable(headers: string[], rows: string[][]): string {
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const m = Math.floor(ms / 60_000);
-  const s = Math.round((ms % 60_000) / 1000);
-  return `${m}m${String(s).padStart(2, "0")}s`;
+  // Round to whole seconds first, so 7m59.5s shows as 8m00s, never 7m60s.
+  const total = Math.round(ms / 1000);
+  return `${Math.floor(total / 60)}m${String(total % 60).padStart(2, "0")}s`;
 }
 
 export function formatBytes(bytes: number): string {

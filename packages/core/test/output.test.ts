@@ -39,6 +39,7 @@ describe("output", () => {
     expect(formatDuration(950)).toBe("950ms");
     expect(formatDuration(12_340)).toBe("12.3s");
     expect(formatDuration(125_000)).toBe("2m05s");
+    expect(formatDuration(479_500)).toBe("8m00s");
     expect(formatBytes(63_000_000)).toBe("63.0 MB");
   });
 });

@@ -22,6 +22,8 @@ export interface DeployOptions extends PrepareOptions, RunOptions {
 }
 
 export interface DeployResult {
+  /** A run, recorded in the history as deploy. */
+  kind: "deploy";
   stack: string;
   stackName: string;
   action: DeployAction;
@@ -68,6 +70,7 @@ export async function deployStack(
       .join(", ")})`,
   );
   return {
+    kind: "deploy",
     stack: name,
     stackName: prepared.stackName,
     action: outcome.action,

@@ -83,6 +83,12 @@ export const imageDefinitionSchema = z
     labels: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
     repositoryTags: z.record(z.string(), z.string()).default({}),
     lifecycle: lifecycleSchema.default({ keepPerVersion: 3, untaggedExpireDays: 7 }),
+    /**
+     * Size budget: the compressed bytes a pull transfers (config + all layers, base included) are
+     * what CodeBuild's PROVISIONING pays at every build for a custom image. `prebake report` draws
+     * each version line's pushed size against it.
+     */
+    budget: z.object({ compressedMB: z.number().positive() }).strict().optional(),
   })
   .strict()
   .superRefine((def, ctx) => {

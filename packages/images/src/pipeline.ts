@@ -30,6 +30,8 @@ export interface ImageOptions {
 
 /** The --json result of build-image/push, one per version. */
 export interface ImageResult {
+  /** A run, recorded in the history as image. */
+  kind: "image";
   name: string;
   version: string;
   action: "built" | "pushed" | "skipped";
@@ -192,6 +194,7 @@ export async function buildImageVersion(
   const built = await ensureBuilt(ctx, img, options);
   if (!built) ctx.out.success(`${img.label} up to date (built earlier: ${img.tags.immutable})`);
   return {
+    kind: "image",
     name: def.name,
     version,
     action: built ? "built" : "skipped",
@@ -264,6 +267,7 @@ export async function pushImageVersion(
   }
   out.info(record.uri);
   return {
+    kind: "image",
     name: def.name,
     version,
     action: upToDate ? "skipped" : "pushed",

@@ -54,21 +54,28 @@ export const registerLayerCommands: CommandRegistrar = (program, getContext) => 
       "--skip-smoke-test",
       "do not import-test the layer in a container (e.g. an arm64 layer on an x86_64 engine)",
     )
+    .option("--strict", "fail (exit 4) when a module's cold import passes layer.yaml's budget.coldStartMs")
     .addHelpText(
       "after",
       "\nExamples:\n  prebake layer build common-utils\n  prebake layer build common-utils --force --debug\n  prebake --json layer build common-utils\n\n" +
         "Writes dist/layers/<name>/<layer>.zip. Exit codes: 3 bad layer.yaml, 4 validation failed, 5 no Docker engine, 8 pip failed.",
     )
-    .action(async (name: string, opts: { force?: boolean; debug?: boolean; skipSmokeTest?: boolean }) => {
-      const ctx = getContext();
-      const results = await runLayerPipeline(ctx, name, {
-        force: opts.force,
-        debug: opts.debug,
-        smokeTest: !opts.skipSmokeTest,
-        publish: false,
-      });
-      ctx.out.result({ command: "layer build", layers: summary(results) });
-    });
+    .action(
+      async (
+        name: string,
+        opts: { force?: boolean; debug?: boolean; skipSmokeTest?: boolean; strict?: boolean },
+      ) => {
+        const ctx = getContext();
+        const results = await runLayerPipeline(ctx, name, {
+          force: opts.force,
+          debug: opts.debug,
+          strict: opts.strict,
+          smokeTest: !opts.skipSmokeTest,
+          publish: false,
+        });
+        ctx.out.result({ kind: "layer", command: "layer build", layers: summary(results) });
+      },
+    );
 
   layer
     .command("validate")
@@ -134,6 +141,7 @@ export const registerLayerCommands: CommandRegistrar = (program, getContext) => 
     .option("--update-functions", "point functions that use an older version of this layer at the new one")
     .option("--debug", "print pip's full (verbose) output")
     .option("--skip-smoke-test", "do not import-test the layer in a container")
+    .option("--strict", "fail (exit 4) when a module's cold import passes layer.yaml's budget.coldStartMs")
     .addHelpText(
       "after",
       "\nExamples:\n  prebake layer publish common-utils\n  prebake layer publish common-utils --update-functions\n" +
@@ -143,11 +151,18 @@ export const registerLayerCommands: CommandRegistrar = (program, getContext) => 
     .action(
       async (
         name: string,
-        opts: { force?: boolean; updateFunctions?: boolean; debug?: boolean; skipSmokeTest?: boolean },
+        opts: {
+          force?: boolean;
+          updateFunctions?: boolean;
+          debug?: boolean;
+          skipSmokeTest?: boolean;
+          strict?: boolean;
+        },
       ) => {
         const ctx = getContext();
         const results = await runLayerPipeline(ctx, name, {
           force: opts.force,
+          strict: opts.strict,
           debug: opts.debug,
           updateFunctions: opts.updateFunctions,
           smokeTest: !opts.skipSmokeTest,
@@ -159,7 +174,7 @@ export const registerLayerCommands: CommandRegistrar = (program, getContext) => 
               `(${formatBytes(r.build.zippedBytes)} zip, ${formatBytes(r.build.unzippedBytes)} unzipped, build ${formatDuration(r.build.durationMs)})`,
           );
         }
-        ctx.out.result({ command: "layer publish", layers: summary(results) });
+        ctx.out.result({ kind: "layer", command: "layer publish", layers: summary(results) });
       },
     );
 };

@@ -10,6 +10,8 @@ export const LAMBDA_UNZIPPED_LIMIT_BYTES = 262_144_000;
 export const LAMBDA_DIRECT_UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024;
 
 const MB = 1024 * 1024;
+/** The seed's success metric: a layer adds less than 200 ms to a cold start. */
+export const DEFAULT_COLD_START_MS = 200;
 
 const layerSchema = z
   .object({
@@ -46,9 +48,14 @@ const layerSchema = z
           .default([]),
         /** The largest unzipped function package among those functions. */
         functionCodeMB: z.number().min(0).default(0),
+        /**
+         * Cold-start budget per top-level module: the import test warns when a module's cold import
+         * takes longer (fails with --strict). 200 ms is the seed's "cold start impact < +200 ms".
+         */
+        coldStartMs: z.number().positive().default(DEFAULT_COLD_START_MS),
       })
       .strict()
-      .default({ warnAtPercent: 80, otherLayers: [], functionCodeMB: 0 }),
+      .default({ warnAtPercent: 80, otherLayers: [], functionCodeMB: 0, coldStartMs: DEFAULT_COLD_START_MS }),
     slim: z
       .object({
         pycache: z.boolean().default(true),

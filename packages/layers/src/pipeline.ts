@@ -69,6 +69,8 @@ export interface LayerRunResult {
 export interface PipelineOptions extends BuildOptions, PublishOptions {
   publish: boolean;
   smokeTest: boolean;
+  /** A cold import over budget.coldStartMs fails (exit 4) instead of warning. */
+  strict?: boolean;
 }
 
 /** build -> validate -> import smoke test -> (publish): the whole of `prebake layer build|publish`. */
@@ -97,7 +99,11 @@ export async function runLayerPipeline(
           continue;
         }
         const modules = [...new Set(Object.values(validation.topLevel).flat())];
-        const res = await smokeTestLayer(ctx, build.zipPath, version, build.arch, modules);
+        const res = await smokeTestLayer(ctx, build.zipPath, version, build.arch, modules, {
+          coldStartMs: def.budget.coldStartMs,
+          file: def.file,
+          strict: options.strict ?? false,
+        });
         ctx.out.table(
           ["module", `import time (python${version}, cold)`],
           res.timings.map((t) => [t.module, formatDuration(t.ms)]),

@@ -48,6 +48,36 @@ export interface SmokeResult {
   timings: ImportTiming[];
 }
 
+/** layer.yaml's budget.coldStartMs, where it is written, and whether passing it fails the build. */
+export interface ColdStartBudget {
+  coldStartMs: number;
+  /** The definition file, for the message. */
+  file: string;
+  /** --strict: over budget is a validation failure (exit 4), not a warning. */
+  strict: boolean;
+}
+
+/** Modules whose cold import took longer than the budget, slowest first. */
+export function overColdStartBudget(timings: ImportTiming[], budgetMs: number): ImportTiming[] {
+  return timings.filter((t) => t.ok && t.ms > budgetMs).sort((a, b) => b.ms - a.ms);
+}
+
+/** Warn (or, with --strict, fail) when a module's cold import passes the budget. */
+export function checkColdStart(
+  ctx: Context,
+  timings: ImportTiming[],
+  version: string,
+  budget: ColdStartBudget,
+): void {
+  const slow = overColdStartBudget(timings, budget.coldStartMs);
+  if (slow.length === 0) return;
+  const list = slow.map((t) => `${t.module} ${Math.round(t.ms)} ms`).join(", ");
+  const what = `python${version}: cold import over the ${budget.coldStartMs} ms cold-start budget: ${list}`;
+  const fix = "import the heavy module lazily, trim the layer, or raise budget.coldStartMs";
+  if (budget.strict) throw new ValidationError(what, { where: `${budget.file}: budget.coldStartMs`, fix });
+  ctx.out.warn(`${what} (${budget.file}: budget.coldStartMs; ${fix}; --strict fails the build)`);
+}
+
 /**
  * Unzip the layer into /opt of a container matching the runtime and import every top-level package.
  * Throws ValidationError naming the first module that fails to import.
@@ -58,6 +88,7 @@ export async function smokeTestLayer(
   version: string,
   arch: Architecture,
   modules: string[],
+  budget?: ColdStartBudget,
 ): Promise<SmokeResult> {
   const runtime = containerRuntime(ctx);
   const info = (await runtime.call("a request for its architecture", () => runtime.docker.info())) as {
@@ -111,6 +142,7 @@ export async function smokeTestLayer(
         },
       );
     }
+    if (budget) checkColdStart(ctx, timings, version, budget);
     return { version, image, timings };
   } finally {
     await runner.close();

@@ -1,3 +1,5 @@
+import type { CloudWatchAlarmProperties } from "@awboost/cfn-resource-types/AWS-CloudWatch-Alarm";
+import type { CloudWatchDashboardProperties } from "@awboost/cfn-resource-types/AWS-CloudWatch-Dashboard";
 import type { CodeBuildProjectProperties } from "@awboost/cfn-resource-types/AWS-CodeBuild-Project";
 import type { CodePipelinePipelineProperties } from "@awboost/cfn-resource-types/AWS-CodePipeline-Pipeline";
 import type { ECRRepositoryProperties } from "@awboost/cfn-resource-types/AWS-ECR-Repository";
@@ -30,6 +32,8 @@ export type Value<T> = T extends string | number | boolean
 
 /** Resource types with typed properties. Others are accepted with untyped properties. */
 export interface ResourcePropertyTypes {
+  "AWS::CloudWatch::Alarm": CloudWatchAlarmProperties;
+  "AWS::CloudWatch::Dashboard": CloudWatchDashboardProperties;
   "AWS::CodeBuild::Project": CodeBuildProjectProperties;
   "AWS::CodePipeline::Pipeline": CodePipelinePipelineProperties;
   "AWS::ECR::Repository": ECRRepositoryProperties;
