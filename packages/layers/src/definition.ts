@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { ConfigError, parseValidatedYaml } from "@prebake/core";
 import { z } from "zod";
 import { ARCHITECTURES, type Architecture, PYTHON_RUNTIMES } from "./runtimes.ts";
@@ -178,7 +178,3 @@ export function publishedLayerName(
 }
 
 export const mbToBytes = (mb: number) => Math.round(mb * MB);
-
-export function isPathLike(index: string): boolean {
-  return isAbsolute(index) || index.startsWith("file://");
-}
