@@ -13,48 +13,83 @@ export interface SummaryRow {
 
 type Result = Record<string, unknown>;
 
+const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+const num = (v: unknown) => (typeof v === "number" ? v : undefined);
+
+function layerAction(l: Result): string {
+  if (l.published === true) return "published";
+  if (l.published === false) return "skipped (unchanged)";
+  return l.upToDate ? "up to date" : "built";
+}
+
 /**
- * Results differ per command (image push, stack deploy, layer publish); find the common fields.
- * Only the pipeline's units of work (an image, a stack, a layer) become rows: render and lint
- * results, which carry no duration, are steps of a stack's deploy, not rows of their own.
+ * The rows of each kind of run (results say their kind: the same names the history uses). A
+ * result without a kind (render, lint, validate) is a step of some unit of work, not a row.
  */
+const rowsOfKind: Record<string, (r: Result) => SummaryRow[]> = {
+  image: (r) => [
+    {
+      kind: "image",
+      name: [str(r.name), str(r.version)].filter(Boolean).join(":") || "?",
+      action: str(r.action) ?? "done",
+      durationMs: num(r.durationMs),
+      detail: str(r.uri) ?? "",
+    },
+  ],
+  deploy: (r) => [
+    {
+      kind: "stack",
+      name: str(r.stack) ?? "?",
+      action: str(r.action) ?? "done",
+      durationMs: num(r.durationMs),
+      detail: str(r.stackName) ?? "",
+    },
+  ],
+  layer: (r) =>
+    ((r.layers as Result[] | undefined) ?? []).map((l) => ({
+      kind: "layer",
+      name: str(l.name) ?? "?",
+      action: layerAction(l),
+      durationMs: num(l.durationMs) ?? num(l.buildMs),
+      detail: str(l.layerVersionArn) ?? "",
+    })),
+  "codebuild-local": (r) => [
+    {
+      kind: "build",
+      name: str(r.project) ?? "local",
+      action: str(r.status)?.toLowerCase() ?? "done",
+      durationMs: num(r.durationMs),
+      detail: str(r.image) ?? "",
+    },
+  ],
+  "codebuild-remote": (r) => [
+    {
+      kind: "build",
+      name: str(r.projectName) ?? "?",
+      action: str(r.status)?.toLowerCase() ?? "done",
+      durationMs: num(r.durationMs),
+      detail: str(r.buildId) ?? "",
+    },
+  ],
+  pipeline: (r) => [
+    {
+      kind: "pipeline",
+      name: str(r.pipeline) ?? str(r.name) ?? "?",
+      action: str(r.status)?.toLowerCase() ?? "done",
+      durationMs: num(r.durationMs),
+      detail: str(r.executionId) ?? "",
+    },
+  ],
+};
+
+/** The summary rows of a recorded result: arrays and `{ results: [...] }` are flattened. */
 export function toSummaryRows(result: unknown): SummaryRow[] {
   if (Array.isArray(result)) return result.flatMap(toSummaryRows);
   if (!result || typeof result !== "object") return [];
   const r = result as Result;
   if (Array.isArray(r.results)) return (r.results as unknown[]).flatMap(toSummaryRows);
-  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
-  const num = (v: unknown) => (typeof v === "number" ? v : undefined);
-  if (Array.isArray(r.layers)) {
-    return (r.layers as Result[]).map((l) => ({
-      kind: "layer",
-      name: str(l.name) ?? "?",
-      action:
-        l.published === true
-          ? "published"
-          : l.published === false
-            ? "skipped (unchanged)"
-            : l.upToDate
-              ? "up to date"
-              : "built",
-      durationMs: num(l.durationMs) ?? num(l.buildMs),
-      detail: str(l.layerVersionArn) ?? "",
-    }));
-  }
-  const durationMs = num(r.durationMs);
-  if (durationMs === undefined) return [];
-  const kind =
-    str(r.kind) ?? (r.stack ? "stack" : r.digest || r.repository || r.contentHash ? "image" : "task");
-  const name = str(r.stack) ?? [str(r.name), str(r.version)].filter(Boolean).join(":");
-  return [
-    {
-      kind,
-      name: name || "?",
-      action: str(r.action) ?? str(r.status) ?? "done",
-      durationMs,
-      detail: str(r.uri) ?? str(r.stackName) ?? "",
-    },
-  ];
+  const rows = typeof r.kind === "string" ? rowsOfKind[r.kind] : undefined;
+  return rows ? rows(r) : [];
 }
 
 export function readSummary(dir: string): SummaryRow[] {

@@ -48,8 +48,14 @@ describe("prebake CLI", () => {
     const rec = (result: unknown) => `${JSON.stringify({ at: "", result })}\n`;
     writeFileSync(
       join(dir, "results.jsonl"),
-      rec({ name: "erlang-otp", version: "27.1", action: "skipped", digest: "sha256:ab", durationMs: 800 }) +
-        rec({ stack: "ci", action: "updated", durationMs: 12_000 }),
+      rec({
+        kind: "image",
+        name: "erlang-otp",
+        version: "27.1",
+        action: "skipped",
+        digest: "sha256:ab",
+        durationMs: 800,
+      }) + rec({ kind: "deploy", stack: "ci", action: "updated", durationMs: 12_000 }),
     );
     const r = prebake(["summary", "--dir", dir], dir);
     expect(r.code).toBe(0);
@@ -63,7 +69,7 @@ describe("summary rows", () => {
     expect(
       toSummaryRows({
         results: [
-          { stack: "ci", stackName: "prebake-ci", action: "skipped", durationMs: 900 },
+          { kind: "deploy", stack: "ci", stackName: "prebake-ci", action: "skipped", durationMs: 900 },
           [{ stack: "ci", file: "stacks/ci/stack.yaml", action: "unchanged" }],
           { stacks: ["ci"], findings: [] },
         ],
@@ -74,6 +80,7 @@ describe("summary rows", () => {
   it("turns a layer publish into one row per layer", () => {
     expect(
       toSummaryRows({
+        kind: "layer",
         command: "layer publish",
         layers: [{ name: "common-utils", published: false, buildMs: 450, layerVersionArn: "arn:layer:1" }],
       }),

@@ -1,8 +1,8 @@
-export * from "./buildspec.ts";
+export { type Buildspec, loadBuildspec, parseBuildspec } from "./buildspec.ts";
 export { type CacheFolder, cacheFolderOf, cacheFolders, cacheVolumeName } from "./cache.ts";
-export * from "./cli.ts";
-export * from "./driver.ts";
-export * from "./environment.ts";
+export { registerCodeBuildCommands } from "./cli.ts";
+export { buildShell, driverScript } from "./driver.ts";
+export { parseEnvFile, parseSecretReference } from "./environment.ts";
 export { FileSelector, type Selection } from "./file-selector.ts";
 export {
   COMPUTE_MODES,
@@ -12,10 +12,10 @@ export {
   formatComputeFinding,
 } from "./lambda-compute.ts";
 export { localRunWarnings, refuseUnsupportedLocally } from "./local-support.ts";
-export * from "./phases.ts";
-export * from "./project.ts";
-export * from "./rebuild.ts";
-export * from "./remote.ts";
+export { PhaseTracker, splitMarker } from "./phases.ts";
+export { deployedProjectName, projectSettings } from "./project.ts";
+export { rebuildImagesInCodeBuild, rebuildTarget } from "./rebuild.ts";
+export { isFinished, phasesOf, remoteFailure, runRemoteBuild } from "./remote.ts";
 export {
   parseJUnit,
   type ReportSummary,
@@ -24,7 +24,7 @@ export {
   type TestCase,
   type TestStatus,
 } from "./reports.ts";
-export * from "./runner.ts";
+export { type LocalBuildOptions, type LocalBuildResult, runLocalBuild } from "./runner.ts";
 export {
   RUNTIMES_FILE,
   resolveRuntimeVersion,

@@ -183,6 +183,18 @@ export class ContainerRuntime {
     }
   }
 
+  /** Remove an image from the engine (a cold build's "nothing of it is reused"); a missing one is fine. */
+  async removeImage(ref: string): Promise<void> {
+    try {
+      await this.call(`removing image ${ref}`, (abortSignal) =>
+        this.docker.getImage(ref).remove({ force: true, abortSignal }),
+      );
+    } catch (err) {
+      if (engineStatus(err) === 404) return;
+      throw err instanceof UnavailableError ? err : this.unreachable(`removing image ${ref}`, err);
+    }
+  }
+
   /** Remove a container by id or name, whatever its state; a container that is gone already is fine. */
   async removeContainer(idOrName: string): Promise<void> {
     try {

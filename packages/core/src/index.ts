@@ -1,7 +1,20 @@
-export * from "./aws.ts";
-export * from "./cleanup.ts";
-export * from "./command.ts";
-export * from "./config.ts";
+export {
+  type AwsCallRecord,
+  awsCallLog,
+  classifyAwsError,
+  createAwsClient,
+  requestTimeoutFor,
+} from "./aws.ts";
+export { exitOnSignals, pendingCleanups, registerCleanup, runCleanups } from "./cleanup.ts";
+export type { CommandRegistrar } from "./command.ts";
+export {
+  cloudFormationStackName,
+  DEFAULT_TIMEOUTS,
+  type LoadConfigOptions,
+  loadConfig,
+  parseConfig,
+  type ResolvedProfile,
+} from "./config.ts";
 export {
   ContainerHandle,
   type ExecResult,
@@ -15,10 +28,27 @@ export {
   type ContainerSpec,
   containerRuntime,
 } from "./containers.ts";
-export * from "./context.ts";
+export { type Context, createContext } from "./context.ts";
 export { describeMs, withDeadline } from "./deadline.ts";
-export * from "./docker.ts";
-export * from "./errors.ts";
+export {
+  assertDockerAvailable,
+  createDockerClient,
+  type DockerStreamEvent,
+  followDockerStream,
+} from "./docker.ts";
+export {
+  AuthError,
+  BuildFailedError,
+  ConfigError,
+  DeployFailedError,
+  ExitCode,
+  firstLine,
+  isPrebakeError,
+  PrebakeError,
+  RefusedError,
+  UnavailableError,
+  ValidationError,
+} from "./errors.ts";
 export {
   appendHistoryLine,
   gitRevision,
@@ -35,9 +65,19 @@ export {
   readHistory,
 } from "./history.ts";
 export { historyLinesOf, type RunContext } from "./history-lines.ts";
-export * from "./key-value.ts";
+export { parseKeyValueOptions } from "./key-value.ts";
 export { LineSplitter } from "./lines.ts";
 export { MASK, processMasker, SecretMasker, stripUrlCredentials } from "./mask.ts";
-export * from "./output.ts";
-export * from "./paths.ts";
-export * from "./validated-yaml.ts";
+export { formatBytes, formatDuration, formatTable, Output, type OutputOptions } from "./output.ts";
+export {
+  checkStackName,
+  distPaths,
+  imagePaths,
+  layerPaths,
+  listStacks,
+  resolveStackNames,
+  stackPaths,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from "./paths.ts";
+export { parseValidatedYaml } from "./validated-yaml.ts";

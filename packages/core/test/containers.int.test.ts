@@ -169,7 +169,9 @@ describe("a hung engine", () => {
   beforeAll(async () => {
     await proxy.start();
     hung = new ContainerRuntime(new Docker({ socketPath: proxy.path }), proxy.path, {
-      timeouts: { callMs: 2000, heartbeatMs: 300 },
+      // Short enough to prove the deadline (the default is 60 s), long enough that a busy engine
+      // still starts a container in time.
+      timeouts: { callMs: 5000, heartbeatMs: 300 },
     });
   });
   afterAll(async () => {
@@ -182,11 +184,17 @@ describe("a hung engine", () => {
       const running = hung.docker.getContainer(c.name);
       expect((await running.inspect()).State.Running).toBe(true);
       const exec = c.exec(["sleep", "60"]).catch((e: unknown) => e);
-      await new Promise((ok) => setTimeout(ok, 500));
+      // Freeze only once the command runs (asked of the engine directly, not through the proxy):
+      // on a loaded machine a fixed wait could freeze the exec's create instead.
+      await expect
+        .poll(async () => JSON.stringify((await docker.getContainer(c.name).top()).Processes), {
+          timeout: 30_000,
+        })
+        .toContain("sleep 60");
       proxy.freeze();
       const started = Date.now();
       const err = await exec;
-      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(Date.now() - started).toBeLessThan(20_000); // far below the sleep's 60 s
       expect(err).toBeInstanceOf(UnavailableError);
       expect((err as UnavailableError).exitCode).toBe(ExitCode.UNAVAILABLE);
       expect((err as UnavailableError).toLine()).toMatch(

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, parseValidatedYaml } from "@prebake/core";
+import { ConfigError, imagePaths, parseValidatedYaml } from "@prebake/core";
 import { z } from "zod";
 
 /**
@@ -172,14 +172,14 @@ function assertVersionLinesApart(def: ImageDefinition): void {
   }
 }
 
-/** Folder that holds the image definitions. Tests point it elsewhere. */
+/** Folder that holds the image definitions (core's imagePaths owns the layout). */
 export function imagesDir(rootDir: string): string {
-  return join(rootDir, "images");
+  return imagePaths.dir(rootDir);
 }
 
 /** Whether images/<name>/image.yaml exists (callers that treat an unknown image as "not ours"). */
 export function imageDefinitionExists(rootDir: string, name: string): boolean {
-  return existsSync(join(imagesDir(rootDir), name, "image.yaml"));
+  return existsSync(imagePaths.definition(rootDir, name));
 }
 
 export function listImageNames(dir: string): string[] {

@@ -2,6 +2,7 @@ import {
   AuthError,
   assertDockerAvailable,
   type Context,
+  containerRuntime,
   firstLine,
   formatBytes,
   formatDuration,
@@ -91,15 +92,12 @@ async function baseImageId(ctx: Context, plan: ImagePlan, target: RegistryTarget
       });
     }
   }
-  try {
-    return (await docker.getImage(plan.base).inspect()).Id;
-  } catch (err) {
-    throw new UnavailableError(`base image ${plan.base} is not in the local engine`, {
-      where: `${plan.name}:${plan.version} base.local`,
-      fix: "build it with `bash scripts/local-env.sh up` (local bases are built, never pulled)",
-      cause: err,
-    });
-  }
+  const id = await containerRuntime(ctx).imageId(plan.base);
+  if (id) return id;
+  throw new UnavailableError(`base image ${plan.base} is not in the local engine`, {
+    where: `${plan.name}:${plan.version} base.local`,
+    fix: "build it with `bash scripts/local-env.sh up` (local bases are built, never pulled)",
+  });
 }
 
 export async function prepareImage(
@@ -135,29 +133,16 @@ export async function prepareImage(
   };
 }
 
-async function localImageExists(ctx: Context, ref: string): Promise<boolean> {
-  try {
-    await ctx.docker().getImage(ref).inspect();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Build unless the engine already has this content hash (or --force); returns whether it built. */
 async function ensureBuilt(ctx: Context, img: PreparedImage, options: ImageOptions): Promise<boolean> {
   const ref = `${img.name}:${img.tags.immutable}`;
-  if (!options.force && (await localImageExists(ctx, ref))) {
+  if (!options.force && (await containerRuntime(ctx).imageExists(ref))) {
     ctx.out.info(`${ref} is in the local engine (content hash match): not building`);
     return false;
   }
   if (options.noCache) {
     // A cold build: drop the previous image so nothing of it is reused.
-    await ctx
-      .docker()
-      .getImage(ref)
-      .remove({ force: true })
-      .catch(() => undefined);
+    await containerRuntime(ctx).removeImage(ref);
   }
   const files = listContextFiles(img.def.dir, img.def.dockerfile);
   const started = Date.now();

@@ -7,6 +7,7 @@ import {
   ConfigError,
   type Context,
   containerRuntime,
+  distPaths,
   formatBytes,
   formatDuration,
   stripUrlCredentials,
@@ -59,7 +60,7 @@ export interface BuiltLayer {
 }
 
 /** The folder a layer's build works in and leaves its zip in. */
-export const layerBuildDir = (rootDir: string, name: string) => join(rootDir, "dist", "layers", name);
+export const layerBuildDir = (rootDir: string, name: string) => distPaths.layerBuildDir(rootDir, name);
 
 /** The folder pip installs into for a Python version: python/ alone, or python/lib/pythonX.Y/site-packages. */
 export function installSubdir(def: Pick<LayerDefinition, "pythonVersions">, version: string): string {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { isAbsolute, join, relative, resolve } from "node:path";
-import { ConfigError, parseValidatedYaml } from "@prebake/core";
+import { join, relative, resolve } from "node:path";
+import { ConfigError, layerPaths, parseValidatedYaml } from "@prebake/core";
 import { z } from "zod";
 import { ARCHITECTURES, type Architecture, PYTHON_RUNTIMES } from "./runtimes.ts";
 
@@ -92,7 +92,7 @@ export interface LayerDefinition extends LayerDefinitionFile {
   hashedRequirements: boolean;
 }
 
-export const layerDir = (rootDir: string, name: string) => join(rootDir, "examples", name);
+export const layerDir = (rootDir: string, name: string) => layerPaths.folder(rootDir, name);
 
 /** Parse and check a layer.yaml text; `file` is the path shown in messages. */
 export function parseLayerDefinition(text: string, file: string, dir: string): LayerDefinition {
@@ -178,7 +178,3 @@ export function publishedLayerName(
 }
 
 export const mbToBytes = (mb: number) => Math.round(mb * MB);
-
-export function isPathLike(index: string): boolean {
-  return isAbsolute(index) || index.startsWith("file://");
-}

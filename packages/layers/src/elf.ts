@@ -66,52 +66,154 @@ export function binaryKind(buf: Uint8Array): BinaryKind {
 
 export class ElfFormatError extends Error {}
 
-/** Parse the parts of an ELF file we check. Throws ElfFormatError on a truncated or foreign file. */
-export function readElf(input: Uint8Array): ElfInfo {
-  const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+/** Bounds-checked reads of an ELF file in its own byte order and word size. */
+class ElfBytes {
+  readonly buf: Buffer;
+  readonly bits: 32 | 64;
+  readonly le: boolean;
+
+  constructor(buf: Buffer, bits: 32 | 64, le: boolean) {
+    this.buf = buf;
+    this.bits = bits;
+    this.le = le;
+  }
+
+  need(off: number, len: number): void {
+    if (off < 0 || off + len > this.buf.length) throw new ElfFormatError("truncated ELF file");
+  }
+
+  u16(off: number): number {
+    this.need(off, 2);
+    return this.le ? this.buf.readUInt16LE(off) : this.buf.readUInt16BE(off);
+  }
+
+  u32(off: number): number {
+    this.need(off, 4);
+    return this.le ? this.buf.readUInt32LE(off) : this.buf.readUInt32BE(off);
+  }
+
+  u64(off: number): number {
+    this.need(off, 8);
+    const v = this.le ? this.buf.readBigUInt64LE(off) : this.buf.readBigUInt64BE(off);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ElfFormatError("offset out of range");
+    return Number(v);
+  }
+
+  /** An address-sized value (Elf32_Addr/Elf64_Xword). */
+  word(off: number): number {
+    return this.bits === 64 ? this.u64(off) : this.u32(off);
+  }
+
+  cstr(off: number): string {
+    this.need(off, 1);
+    const end = this.buf.indexOf(0, off);
+    if (end < 0) throw new ElfFormatError("unterminated string");
+    return this.buf.toString("latin1", off, end);
+  }
+}
+
+interface Section {
+  type: number;
+  offset: number;
+  size: number;
+  link: number;
+  info: number;
+}
+
+/** The identification bytes: class (32/64-bit) and data encoding (byte order). */
+function elfIdentity(buf: Buffer): ElfBytes {
   if (binaryKind(buf) !== "elf") throw new ElfFormatError("not an ELF file");
   if (buf.length < 52) throw new ElfFormatError("truncated ELF header");
   const cls = buf[4];
   const data = buf[5];
   if (cls !== 1 && cls !== 2) throw new ElfFormatError(`bad ELF class ${cls}`);
   if (data !== 1 && data !== 2) throw new ElfFormatError(`bad ELF data encoding ${data}`);
-  const bits = cls === 2 ? 64 : 32;
-  const le = data === 1;
+  return new ElfBytes(buf, cls === 2 ? 64 : 32, data === 1);
+}
 
-  const need = (off: number, len: number) => {
-    if (off < 0 || off + len > buf.length) throw new ElfFormatError("truncated ELF file");
-  };
-  const u16 = (off: number) => {
-    need(off, 2);
-    return le ? buf.readUInt16LE(off) : buf.readUInt16BE(off);
-  };
-  const u32 = (off: number) => {
-    need(off, 4);
-    return le ? buf.readUInt32LE(off) : buf.readUInt32BE(off);
-  };
-  const u64 = (off: number) => {
-    need(off, 8);
-    const v = le ? buf.readBigUInt64LE(off) : buf.readBigUInt64BE(off);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ElfFormatError("offset out of range");
-    return Number(v);
-  };
-  const word = (off: number) => (bits === 64 ? u64(off) : u32(off));
-  const cstr = (off: number) => {
-    need(off, 1);
-    const end = buf.indexOf(0, off);
-    if (end < 0) throw new ElfFormatError("unterminated string");
-    return buf.toString("latin1", off, end);
-  };
+function readSections(r: ElfBytes, shoff: number, shentsize: number, shnum: number): Section[] {
+  const sections: Section[] = [];
+  for (let i = 0; i < shnum; i++) {
+    const at = shoff + i * shentsize;
+    r.need(at, r.bits === 64 ? 64 : 40);
+    sections.push(
+      r.bits === 64
+        ? {
+            type: r.u32(at + 4),
+            offset: r.u64(at + 24),
+            size: r.u64(at + 32),
+            link: r.u32(at + 40),
+            info: r.u32(at + 44),
+          }
+        : {
+            type: r.u32(at + 4),
+            offset: r.u32(at + 16),
+            size: r.u32(at + 20),
+            link: r.u32(at + 24),
+            info: r.u32(at + 28),
+          },
+    );
+  }
+  return sections;
+}
 
-  const machine = u16(18);
-  if (bits === 64) need(0, 64);
-  const shoff = bits === 64 ? u64(0x28) : u32(0x20);
-  const shentsize = u16(bits === 64 ? 0x3a : 0x2e);
-  const shnum = u16(bits === 64 ? 0x3c : 0x30);
+/** A reader of the string table a section links to. */
+function linkedStrings(r: ElfBytes, sections: Section[], s: Section): (off: number) => string {
+  const strtab = sections[s.link];
+  if (!strtab) throw new ElfFormatError("section links to a missing string table");
+  return (off: number) => r.cstr(strtab.offset + off);
+}
+
+/** DT_NEEDED entries of a SHT_DYNAMIC section. */
+function neededLibraries(r: ElfBytes, s: Section, str: (off: number) => string): string[] {
+  const needed: string[] = [];
+  const entsize = r.bits === 64 ? 16 : 8;
+  for (let at = s.offset; at + entsize <= s.offset + s.size; at += entsize) {
+    const tag = r.word(at);
+    if (tag === DT_NULL) break;
+    if (tag === DT_NEEDED) needed.push(str(r.word(at + entsize / 2)));
+  }
+  return needed;
+}
+
+/** The Verneed entries of .gnu.version_r, each followed by vn_cnt Vernaux entries (sh_info counts them). */
+function versionsNeeded(
+  r: ElfBytes,
+  s: Section,
+  str: (off: number) => string,
+  into: Record<string, string[]>,
+): void {
+  let at = s.offset;
+  for (let i = 0; i < s.info; i++) {
+    const cnt = r.u16(at + 2);
+    const file = str(r.u32(at + 4));
+    into[file] ??= [];
+    const versions = into[file];
+    let aux = at + r.u32(at + 8);
+    for (let j = 0; j < cnt; j++) {
+      versions.push(str(r.u32(aux + 8)));
+      const nextAux = r.u32(aux + 12);
+      if (nextAux === 0) break;
+      aux += nextAux;
+    }
+    const next = r.u32(at + 12);
+    if (next === 0) break;
+    at += next;
+  }
+}
+
+/** Parse the parts of an ELF file we check. Throws ElfFormatError on a truncated or foreign file. */
+export function readElf(input: Uint8Array): ElfInfo {
+  const r = elfIdentity(Buffer.from(input.buffer, input.byteOffset, input.byteLength));
+  const machine = r.u16(18);
+  if (r.bits === 64) r.need(0, 64);
+  const shoff = r.bits === 64 ? r.u64(0x28) : r.u32(0x20);
+  const shentsize = r.u16(r.bits === 64 ? 0x3a : 0x2e);
+  const shnum = r.u16(r.bits === 64 ? 0x3c : 0x30);
 
   const info: ElfInfo = {
-    bits,
-    littleEndian: le,
+    bits: r.bits,
+    littleEndian: r.le,
     machine,
     machineName: machineName(machine),
     needed: [],
@@ -120,72 +222,10 @@ export function readElf(input: Uint8Array): ElfInfo {
   };
   if (!info.hasSections) return info;
 
-  interface Section {
-    type: number;
-    offset: number;
-    size: number;
-    link: number;
-    info: number;
-  }
-  const sections: Section[] = [];
-  for (let i = 0; i < shnum; i++) {
-    const at = shoff + i * shentsize;
-    need(at, bits === 64 ? 64 : 40);
-    sections.push(
-      bits === 64
-        ? {
-            type: u32(at + 4),
-            offset: u64(at + 24),
-            size: u64(at + 32),
-            link: u32(at + 40),
-            info: u32(at + 44),
-          }
-        : {
-            type: u32(at + 4),
-            offset: u32(at + 16),
-            size: u32(at + 20),
-            link: u32(at + 24),
-            info: u32(at + 28),
-          },
-    );
-  }
-  const strtabOf = (s: Section) => {
-    const strtab = sections[s.link];
-    if (!strtab) throw new ElfFormatError("section links to a missing string table");
-    return (off: number) => cstr(strtab.offset + off);
-  };
-
+  const sections = readSections(r, shoff, shentsize, shnum);
   for (const s of sections) {
-    if (s.type === SHT_DYNAMIC) {
-      const str = strtabOf(s);
-      const entsize = bits === 64 ? 16 : 8;
-      for (let at = s.offset; at + entsize <= s.offset + s.size; at += entsize) {
-        const tag = word(at);
-        if (tag === DT_NULL) break;
-        if (tag === DT_NEEDED) info.needed.push(str(word(at + entsize / 2)));
-      }
-    }
-    if (s.type === SHT_GNU_VERNEED) {
-      const str = strtabOf(s);
-      // sh_info holds the number of Verneed entries; each is followed by vn_cnt Vernaux entries.
-      let at = s.offset;
-      for (let i = 0; i < s.info; i++) {
-        const cnt = u16(at + 2);
-        const file = str(u32(at + 4));
-        info.versionsNeeded[file] ??= [];
-        const versions = info.versionsNeeded[file];
-        let aux = at + u32(at + 8);
-        for (let j = 0; j < cnt; j++) {
-          versions.push(str(u32(aux + 8)));
-          const nextAux = u32(aux + 12);
-          if (nextAux === 0) break;
-          aux += nextAux;
-        }
-        const next = u32(at + 12);
-        if (next === 0) break;
-        at += next;
-      }
-    }
+    if (s.type === SHT_DYNAMIC) info.needed.push(...neededLibraries(r, s, linkedStrings(r, sections, s)));
+    if (s.type === SHT_GNU_VERNEED) versionsNeeded(r, s, linkedStrings(r, sections, s), info.versionsNeeded);
   }
   return info;
 }

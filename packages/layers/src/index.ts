@@ -1,15 +1,2 @@
-export * from "./build.ts";
-export * from "./cli.ts";
-export * from "./definition.ts";
-export * from "./elf.ts";
-export * from "./image.ts";
-export * from "./pip.ts";
-export * from "./pipeline.ts";
-export * from "./publish.ts";
-export * from "./runner.ts";
-export * from "./runtimes.ts";
-export * from "./slim.ts";
-export * from "./smoke.ts";
-export * from "./validate.ts";
-export * from "./zip.ts";
-export * from "./zip-read.ts";
+export { registerLayerCommands } from "./cli.ts";
+export { loadLayerDefinition, mbToBytes } from "./definition.ts";

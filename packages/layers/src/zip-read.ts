@@ -1,5 +1,3 @@
-import { readdir, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
 import { ValidationError } from "@prebake/core";
 import yauzl from "yauzl";
 
@@ -51,27 +49,4 @@ export function readZipEntries(
       zip.readEntry();
     });
   });
-}
-
-/** The same view of an unpacked layer folder (holding python/...), for validating before zipping. */
-export async function readDirEntries(
-  root: string,
-  wantContent: (path: string) => boolean,
-): Promise<LayerEntry[]> {
-  const out: LayerEntry[] = [];
-  const walk = async (dir: string, prefix: string) => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-      const abs = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        await walk(abs, rel);
-        continue;
-      }
-      const item: LayerEntry = { path: rel, size: (await stat(abs)).size };
-      if (wantContent(rel)) item.content = await readFile(abs);
-      out.push(item);
-    }
-  };
-  await walk(root, "");
-  return out.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
