@@ -37,6 +37,14 @@ export {
   followDockerStream,
 } from "./docker.ts";
 export {
+  DEFAULT_ENVIRONMENT,
+  type EnvironmentConfig,
+  environmentSegment,
+  isLoopbackEndpoint,
+  type ResolvedEnvironment,
+  type StackSettings,
+} from "./environments.ts";
+export {
   AuthError,
   BuildFailedError,
   ConfigError,

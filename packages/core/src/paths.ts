@@ -89,7 +89,14 @@ export const distPaths = {
   imageManifest: (root: string, name: string, version: string) =>
     join(root, "dist", "images", `${name}-${version}.json`),
   imagesDir: (root: string) => join(root, "dist", "images"),
-  stackOutputs: (root: string, stack: string) => join(root, "dist", "stacks", `${stack}.json`),
+  /**
+   * A deployed stack's outputs: dist/stacks/<stack>.json in the implicit environment,
+   * dist/<env>/stacks/<stack>.json in a named one (`environmentSegment` gives `environment`).
+   */
+  stackOutputs: (root: string, stack: string, environment?: string) =>
+    environment
+      ? join(root, "dist", environment, "stacks", `${stack}.json`)
+      : join(root, "dist", "stacks", `${stack}.json`),
   layerManifest: (root: string, layer: string) => join(root, "dist", "layers", `${layer}.json`),
   /** dist/layers/<name>/: a layer's build folder (its zip and build record). */
   layerBuildDir: (root: string, layer: string) => join(root, "dist", "layers", layer),
