@@ -26,6 +26,9 @@ export interface DeployResult {
   kind: "deploy";
   stack: string;
   stackName: string;
+  /** The environment deployed to (`default`: the profile's implicit one), and its profile. */
+  environment: string;
+  profile: string;
   action: DeployAction;
   changes: ResourceChangeRow[];
   /** Why a change set was needed (empty when skipped). */
@@ -57,7 +60,9 @@ export async function deployStack(
     waitMs: (config.profile.timeouts ?? DEFAULT_TIMEOUTS).stackMs,
   };
   const outcome = await runDeploy(engine, prepared, options);
-  const outputs = outcome.stack ? await writeStackOutputs(config.rootDir, name, outcome.stack) : {};
+  const outputs = outcome.stack
+    ? await writeStackOutputs(config.rootDir, config.environment, name, outcome.stack)
+    : {};
   if (outcome.action === "created" || outcome.action === "updated") {
     out.success(
       `${name}: ${outcome.action} (${outcome.status}) in ${formatDuration(performance.now() - started)}`,
@@ -73,6 +78,8 @@ export async function deployStack(
     kind: "deploy",
     stack: name,
     stackName: prepared.stackName,
+    environment: config.environment.name,
+    profile: config.profile.name,
     action: outcome.action,
     changes: outcome.changes,
     differences: outcome.differences,
