@@ -17,7 +17,7 @@ import {
   stackSettingsSchema,
 } from "./environments.ts";
 import { ConfigError } from "./errors.ts";
-import { CONFIG_FILE_NAME, findRepoRoot } from "./paths.ts";
+import { CONFIG_FILE_NAME, findRepoRoot, listStacks } from "./paths.ts";
 import { parseValidatedYaml } from "./validated-yaml.ts";
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
@@ -376,6 +376,23 @@ function registriesOf(
     });
   }
   return { registry: undefined, ecrRegistry: chosen.ecrRegistry };
+}
+
+/**
+ * The CloudFormation names the project's stacks can have where this config's profile and region
+ * are: every stack folder in the implicit environment and in each environment of the same profile
+ * (and region). Whoever must find the project's deployed stacks (the in-use scan) asks for them by
+ * these names: an unnamed DescribeStacks needs `Resource: "*"`, which the image-rebuild role lacks.
+ */
+export function projectStackNames(config: PrebakeConfig): string[] {
+  const folders = listStacks(config.rootDir, "source-or-template");
+  const environments = Object.entries(config.environments)
+    .filter(([, e]) => e.profile === config.profile.name && (!e.region || e.region === config.profile.region))
+    .map(([name]) => name);
+  const names = [undefined, ...environments].flatMap((env) =>
+    folders.map((stack) => cloudFormationStackName(config.project, stack, env)),
+  );
+  return [...new Set(names)];
 }
 
 /** Load and validate prebake.config.yaml (or the embedded defaults when there is none). */
