@@ -1,3 +1,4 @@
+export { assertEnvironmentAccount } from "./account.ts";
 export {
   type AwsCallRecord,
   awsCallLog,

@@ -5,11 +5,20 @@
  * context's CloudFormation client and reports the result with the AWS calls it took.
  */
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
-import { awsCallLog, type Context, DEFAULT_TIMEOUTS, formatDuration } from "@prebake/core";
+import {
+  assertEnvironmentAccount,
+  awsCallLog,
+  type Context,
+  DEFAULT_TIMEOUTS,
+  formatDuration,
+  stackNameIn,
+} from "@prebake/core";
+import { readStackTemplate } from "@prebake/stack";
 import { countCalls } from "./api-calls.ts";
 import { cloudFormationApi } from "./cfn-api.ts";
 import type { ResourceChangeRow } from "./diff.ts";
-import type { Engine } from "./engine.ts";
+import { awsStep, type Engine } from "./engine.ts";
+import { keptImageValues } from "./image-parameters.ts";
 import { writeStackOutputs } from "./outputs.ts";
 import { type Backoff, DEFAULT_BACKOFF } from "./poll.ts";
 import { type PrepareOptions, prepare } from "./prepare.ts";
@@ -42,6 +51,16 @@ export interface DeployResult {
   apiCallsByCommand: Record<string, number>;
 }
 
+/** In a protected environment, the images its stack runs (see keptImageValues); elsewhere undefined. */
+async function protectedEnvironmentImages(ctx: Context, engine: Engine, name: string) {
+  const { environment, rootDir } = ctx.config;
+  if (!environment.protected) return undefined;
+  const { template } = readStackTemplate(rootDir, name);
+  return awsStep(engine, "DescribeStacks", () =>
+    keptImageValues(engine.api, template, engine.stackName, environment.name),
+  );
+}
+
 export async function deployStack(
   ctx: Context,
   name: string,
@@ -50,15 +69,17 @@ export async function deployStack(
   const started = performance.now();
   const firstCall = awsCallLog.length;
   const { config, out } = ctx;
-  const prepared = await prepare(ctx, name, options);
   const engine: Engine = {
     api: cloudFormationApi(ctx.aws(CloudFormationClient)),
     out,
-    stackName: prepared.stackName,
+    stackName: stackNameIn(config, name),
     profile: config.profile,
     backoff: options.backoff ?? DEFAULT_BACKOFF,
     waitMs: (config.profile.timeouts ?? DEFAULT_TIMEOUTS).stackMs,
   };
+  await assertEnvironmentAccount(ctx);
+  const images = options.images ?? (await protectedEnvironmentImages(ctx, engine, name));
+  const prepared = await prepare(ctx, name, { ...options, ...(images ? { images } : {}) });
   const outcome = await runDeploy(engine, prepared, options);
   const outputs = outcome.stack
     ? await writeStackOutputs(config.rootDir, config.environment, name, outcome.stack)

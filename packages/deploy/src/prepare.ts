@@ -7,13 +7,20 @@ import { relative } from "node:path";
 import { ConfigError, type Context, stackNameIn, ValidationError } from "@prebake/core";
 import { readStackTemplate, type StackTemplate, type Template } from "@prebake/stack";
 import { requiredCapabilities } from "./capabilities.ts";
-import { imageParameterSource, imageParameterValues } from "./image-parameters.ts";
+import { type ImageParameterValue, imageParameterSource, imageParameterValues } from "./image-parameters.ts";
 import { formatFinding, lintTemplate } from "./lint.ts";
 import { type ResolvedParameter, resolveParameters } from "./parameters.ts";
 
 export interface PrepareOptions {
   /** --parameter Key=Value overrides (highest precedence). */
   parameters?: Record<string, string>;
+  /**
+   * The image parameters' values, already confirmed by the caller: a promotion's digests, or what a
+   * protected environment runs. They replace this checkout's pushed images (dist/images).
+   */
+  images?: ImageParameterValue[];
+  /** Tags that come with those images (a promotion's record of where each digest came from). */
+  extraTags?: Record<string, string>;
   /** Run cfn-lint first (default true). */
   lint?: boolean;
 }
@@ -56,7 +63,7 @@ export async function prepare(
     });
   }
   if (options.lint !== false) await lintOrRefuse(ctx, stack);
-  const parameters = await stackParameters(ctx, stack, options.parameters ?? {});
+  const parameters = await stackParameters(ctx, stack, options);
   for (const p of parameters) out.debug(`parameter ${p.key} = ${p.noEcho ? "****" : p.value}  (${p.from})`);
   return {
     name,
@@ -65,7 +72,7 @@ export async function prepare(
     body: stack.body,
     template: stack.template,
     parameters,
-    tags: stackTags(ctx, name),
+    tags: { ...options.extraTags, ...stackTags(ctx, name) },
     capabilities: requiredCapabilities(stack.template),
   };
 }
@@ -114,7 +121,7 @@ async function lintOrRefuse(ctx: Context, stack: StackTemplate): Promise<void> {
 async function stackParameters(
   ctx: Context,
   stack: StackTemplate,
-  overrides: Record<string, string>,
+  options: PrepareOptions,
 ): Promise<ResolvedParameter[]> {
   const { config } = ctx;
   const shownConfig = config.configFile ? relative(config.rootDir, config.configFile) : "prebake.config.yaml";
@@ -122,12 +129,12 @@ async function stackParameters(
   const { environment } = config;
   const inEnvironment = environment.stacks[stack.name]?.parameters ?? {};
   // Pushed images are confirmed in the registry (a stale record is refused, exit 9) before any change set.
-  const images = await imageParameterValues(ctx, stack.template, stack.where);
+  const images = options.images ?? (await imageParameterValues(ctx, stack.template, stack.where));
   return resolveParameters(
     stack.template,
     stack.where,
     [
-      { label: (k) => `--parameter ${k}`, values: overrides },
+      { label: (k) => `--parameter ${k}`, values: options.parameters ?? {} },
       imageParameterSource(images),
       {
         label: (k) => `${shownConfig}: environments.${environment.name}.stacks.${stack.name}.parameters.${k}`,

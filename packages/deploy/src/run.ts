@@ -22,6 +22,7 @@ import { createChangeSet, discardChangeSet } from "./change-set.ts";
 import { changeRows, formatChangeRows, type ResourceChangeRow } from "./diff.ts";
 import { awsStep, type Engine } from "./engine.ts";
 import { executeAndFollow } from "./execute.ts";
+import { carriedOriginTags } from "./origins.ts";
 import type { PreparedDeploy } from "./prepare.ts";
 import { recreate } from "./recreate.ts";
 import { classifyStackStatus } from "./status.ts";
@@ -49,11 +50,12 @@ export interface DeployOutcome {
 
 export async function runDeploy(
   engine: Engine,
-  prepared: PreparedDeploy,
+  toDeploy: PreparedDeploy,
   options: RunOptions = {},
 ): Promise<DeployOutcome> {
   const { out } = engine;
-  let stack = await awsStep(engine, "DescribeStacks", () => engine.api.describeStack(prepared.stackName));
+  let stack = await awsStep(engine, "DescribeStacks", () => engine.api.describeStack(toDeploy.stackName));
+  const prepared = withCarriedOrigins(toDeploy, stack);
   const disposition = classifyStackStatus(stack?.StackStatus, prepared.stackName);
   if (disposition.kind === "stuck") {
     throw new DeployFailedError(`cannot deploy: ${disposition.why}`, {
@@ -97,6 +99,12 @@ export async function runDeploy(
   const action = changeSet.type === "CREATE" ? "created" : "updated";
   return { ...done, action, stack: final, changes, status: final.StackStatus };
 }
+
+/** A promotion's origin records stay on the stack while their digests do (see origins.ts). */
+const withCarriedOrigins = (prepared: PreparedDeploy, stack: Stack | undefined): PreparedDeploy =>
+  stack
+    ? { ...prepared, tags: { ...carriedOriginTags(stack.Tags ?? [], prepared.parameters), ...prepared.tags } }
+    : prepared;
 
 const desiredState = (p: PreparedDeploy): DesiredState => ({
   templateBody: p.body,
