@@ -15,7 +15,7 @@ import {
 } from "@prebake/core";
 import { readStackTemplate } from "@prebake/stack";
 import { countCalls } from "./api-calls.ts";
-import { cloudFormationApi } from "./cfn-api.ts";
+import { cloudFormationApi, type StackApi } from "./cfn-api.ts";
 import type { ResourceChangeRow } from "./diff.ts";
 import { awsStep, type Engine } from "./engine.ts";
 import { keptImageValues } from "./image-parameters.ts";
@@ -52,13 +52,11 @@ export interface DeployResult {
 }
 
 /** In a protected environment, the images its stack runs (see keptImageValues); elsewhere undefined. */
-async function protectedEnvironmentImages(ctx: Context, engine: Engine, name: string) {
+async function protectedEnvironmentImages(ctx: Context, api: Pick<StackApi, "describeStack">, name: string) {
   const { environment, rootDir } = ctx.config;
   if (!environment.protected) return undefined;
   const { template } = readStackTemplate(rootDir, name);
-  return awsStep(engine, "DescribeStacks", () =>
-    keptImageValues(engine.api, template, engine.stackName, environment.name),
-  );
+  return keptImageValues(api, template, stackNameIn(ctx.config, name), environment.name);
 }
 
 export async function deployStack(
@@ -77,8 +75,14 @@ export async function deployStack(
     backoff: options.backoff ?? DEFAULT_BACKOFF,
     waitMs: (config.profile.timeouts ?? DEFAULT_TIMEOUTS).stackMs,
   };
+  const { environment } = config;
+  out.step(
+    `deploy ${name} -> ${engine.stackName}${environment.implicit ? "" : ` (environment ${environment.name})`}`,
+  );
   await assertEnvironmentAccount(ctx);
-  const images = options.images ?? (await protectedEnvironmentImages(ctx, engine, name));
+  const images =
+    options.images ??
+    (await awsStep(engine, "DescribeStacks", () => protectedEnvironmentImages(ctx, engine.api, name)));
   const prepared = await prepare(ctx, name, { ...options, ...(images ? { images } : {}) });
   const outcome = await runDeploy(engine, prepared, options);
   const outputs = outcome.stack

@@ -4,7 +4,9 @@
  * reads them back. A later deploy keeps a record while its parameter keeps that digest and drops it
  * when the digest changes, so a record is never stale. Pure.
  */
+import type { Stack } from "@aws-sdk/client-cloudformation";
 import { parsePinnedUri } from "@prebake/images";
+import type { PreparedDeploy } from "./prepare.ts";
 
 export const ORIGIN_TAG_PREFIX = "prebake:origin:";
 
@@ -58,3 +60,9 @@ export function carriedOriginTags(
   }
   return carried;
 }
+
+/** A prepared deploy with the stack's still-true origin records added (a promotion's own tags win). */
+export const withCarriedOrigins = (prepared: PreparedDeploy, stack: Stack | undefined): PreparedDeploy =>
+  stack
+    ? { ...prepared, tags: { ...carriedOriginTags(stack.Tags ?? [], prepared.parameters), ...prepared.tags } }
+    : prepared;

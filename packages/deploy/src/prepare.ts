@@ -51,10 +51,6 @@ export async function prepare(
   const { config, out } = ctx;
   const stack = readStackTemplate(config.rootDir, name);
   const stackName = stackNameIn(config, name);
-  const { environment } = config;
-  out.step(
-    `deploy ${name} -> ${stackName}${environment.implicit ? "" : ` (environment ${environment.name})`}`,
-  );
   const size = Buffer.byteLength(stack.body);
   if (size > MAX_TEMPLATE_BODY) {
     throw new ConfigError(`template is ${size} bytes; CloudFormation takes at most 51200 inline`, {

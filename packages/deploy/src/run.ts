@@ -11,18 +11,12 @@
 import type { Change, Stack } from "@aws-sdk/client-cloudformation";
 import { DeployFailedError } from "@prebake/core";
 import { parseTemplate, type Template } from "@prebake/stack";
-import {
-  canSkip,
-  type DeployedState,
-  type DesiredState,
-  describeReason,
-  reportedDifferences,
-} from "./can-skip.ts";
+import { canSkip, deployedStateOf, describeReason, desiredStateOf, reportedDifferences } from "./can-skip.ts";
 import { createChangeSet, discardChangeSet } from "./change-set.ts";
 import { changeRows, formatChangeRows, type ResourceChangeRow } from "./diff.ts";
 import { awsStep, type Engine } from "./engine.ts";
 import { executeAndFollow } from "./execute.ts";
-import { carriedOriginTags } from "./origins.ts";
+import { withCarriedOrigins } from "./origins.ts";
 import type { PreparedDeploy } from "./prepare.ts";
 import { recreate } from "./recreate.ts";
 import { classifyStackStatus } from "./status.ts";
@@ -72,7 +66,7 @@ export async function runDeploy(
   }
   const deployedBody =
     stack && (await awsStep(engine, "GetTemplate", () => engine.api.templateBody(prepared.stackName)));
-  const decision = canSkip(desiredState(prepared), stack && deployedState(stack, deployedBody ?? ""), {
+  const decision = canSkip(desiredStateOf(prepared), stack && deployedStateOf(stack, deployedBody ?? ""), {
     force: options.bypassSkip ?? false,
   });
   const done = { differences: reportedDifferences(decision.reasons), recreated, status: stack?.StackStatus };
@@ -99,26 +93,6 @@ export async function runDeploy(
   const action = changeSet.type === "CREATE" ? "created" : "updated";
   return { ...done, action, stack: final, changes, status: final.StackStatus };
 }
-
-/** A promotion's origin records stay on the stack while their digests do (see origins.ts). */
-const withCarriedOrigins = (prepared: PreparedDeploy, stack: Stack | undefined): PreparedDeploy =>
-  stack
-    ? { ...prepared, tags: { ...carriedOriginTags(stack.Tags ?? [], prepared.parameters), ...prepared.tags } }
-    : prepared;
-
-const desiredState = (p: PreparedDeploy): DesiredState => ({
-  templateBody: p.body,
-  parameters: p.parameters,
-  tags: p.tags,
-  capabilities: p.capabilities,
-});
-
-const deployedState = (stack: Stack, templateBody: string): DeployedState => ({
-  templateBody,
-  parameters: stack.Parameters ?? [],
-  tags: stack.Tags ?? [],
-  capabilities: stack.Capabilities,
-});
 
 /** Print the diff: one line per resource, and under a Modify the properties that change. */
 function showChanges(
