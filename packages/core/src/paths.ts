@@ -84,6 +84,16 @@ export const layerPaths = {
   definition: (root: string, name: string) => join(root, "examples", name, "layer.yaml"),
 };
 
+/** The repository's layers, sorted: folders under examples/ with a layer.yaml. */
+export function listLayers(root: string): string[] {
+  const dir = layerPaths.dir(root);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(layerPaths.definition(root, e.name)))
+    .map((e) => e.name)
+    .sort();
+}
+
 /** Where generated files live; other steps read them (stack render reads image manifests). */
 export const distPaths = {
   imageManifest: (root: string, name: string, version: string) =>
