@@ -3,6 +3,7 @@ import { type DeployResult, deployStack } from "./deploy.ts";
 import { orderStacks, stackAfter } from "./order.ts";
 import { parseParameterOptions } from "./parameters.ts";
 import { registerPromoteCommand } from "./promote-cli.ts";
+import { registerStatusCommand } from "./status-cli.ts";
 
 interface DeployCommandOptions {
   dryRun?: boolean;
@@ -16,6 +17,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export const registerDeployCommands: CommandRegistrar = (program, getContext) => {
   registerDeploy(program, getContext);
   registerPromoteCommand(program, getContext);
+  registerStatusCommand(program, getContext);
 };
 
 const registerDeploy: CommandRegistrar = (program, getContext) => {
