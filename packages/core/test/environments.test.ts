@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { environmentNames } from "../src/environment-names.ts";
 import {
   type ConfigError,
   cloudFormationStackName,
@@ -151,5 +155,18 @@ describe("environments", () => {
     expect(isLoopbackEndpoint("http://[::1]:5060")).toBe(true);
     expect(isLoopbackEndpoint("https://cloudformation.eu-west-1.amazonaws.com")).toBe(false);
     expect(isLoopbackEndpoint(undefined)).toBe(false);
+  });
+});
+
+describe("environmentNames (the Nx plugin's light read)", () => {
+  it("lists the names under environments:, and none for no file, no key or an unreadable file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "prebake-envnames-"));
+    expect(environmentNames(dir)).toEqual([]);
+    writeFileSync(join(dir, "prebake.config.yaml"), TWO);
+    expect(environmentNames(dir)).toEqual(["dev", "prod"]);
+    writeFileSync(join(dir, "prebake.config.yaml"), "project: demo\n");
+    expect(environmentNames(dir)).toEqual([]);
+    writeFileSync(join(dir, "prebake.config.yaml"), "environments: [dev\n");
+    expect(environmentNames(dir)).toEqual([]);
   });
 });
