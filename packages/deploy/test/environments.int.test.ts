@@ -328,5 +328,12 @@ describe("prebake status", () => {
     expect(cli.code, cli.stderr).toBe(0);
     expect(cli.stdout).toContain(`${two.digest.slice(0, 19)} (promoted from dev)`);
     expect(cli.stdout).toContain("parameter Retention: '365' -> '30'; tag Hotfix is removed");
+    const json = await prebake(p.root, ["--env", "staging", "status", "--json"]);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      environment: "staging",
+      stacks: [{ stack: "ci", drift: status.stacks[0]!.drift }],
+      images: [{ parameter: "BuildImage", deployedDigest: two.digest, promotedFrom: "dev" }],
+    });
   });
 });
