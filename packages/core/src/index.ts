@@ -14,7 +14,9 @@ export {
   type LoadConfigOptions,
   loadConfig,
   parseConfig,
+  projectStackNames,
   type ResolvedProfile,
+  stackNameIn,
 } from "./config.ts";
 export {
   ContainerHandle,
@@ -83,6 +85,7 @@ export {
   distPaths,
   imagePaths,
   layerPaths,
+  listLayers,
   listStacks,
   resolveStackNames,
   stackPaths,

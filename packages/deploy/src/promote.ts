@@ -18,6 +18,8 @@ export interface PromoteOptions {
 }
 
 export interface PromotionResult {
+  /** The summary's and the history's name for this kind of result (its rows are the deploys). */
+  kind: "promote";
   from: string;
   to: string;
   dryRun: boolean;
@@ -76,6 +78,7 @@ export async function promote(
   const plans = await planPromotion(from, to, stacks);
   showPlan(ctx, fromName, toName, plans);
   const result: PromotionResult = {
+    kind: "promote",
     from: fromName,
     to: toName,
     dryRun: options.dryRun ?? false,
