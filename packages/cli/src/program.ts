@@ -12,6 +12,7 @@ import { Command, CommanderError } from "commander";
 
 export interface GlobalOptions {
   profile?: string;
+  env?: string;
   config?: string;
   json?: boolean;
   verbose?: boolean;
@@ -34,6 +35,11 @@ export function buildProgram(
       "--profile <name>",
       "configuration profile: local (default; Docker + registry + moto on loopback) or aws",
     )
+    .option(
+      "--env <name>",
+      "environment (environments: in prebake.config.yaml; also PREBAKE_ENV): stacks <project>-<env>-<stack>; " +
+        "without it, the profile's default environment (stacks <project>-<stack>)",
+    )
     .option("--config <file>", "configuration file (default: prebake.config.yaml at the repository root)")
     .option("--json", "print a machine-readable JSON result on stdout (human output goes to stderr)")
     .option("-v, --verbose", "print details: every AWS call, every build line")
@@ -48,10 +54,9 @@ export function buildProgram(
 
   let context: Context | undefined;
   const getContext = () => {
-    context ??= makeContext({
-      ...program.opts<GlobalOptions>(),
-      configFile: program.opts<GlobalOptions>().config,
-    });
+    // `env` is --env here but the process environment in LoadConfigOptions.
+    const { env: environment, config: configFile, ...opts } = program.opts<GlobalOptions>();
+    context ??= makeContext({ ...opts, configFile, environment });
     return context;
   };
   for (const register of registrars) register(program, getContext);

@@ -14,7 +14,10 @@ export const commandPackages: CommandPackage[] = [
     load: async () => (await import("@prebake/images")).registerImageCommands,
   },
   { commands: ["layer"], load: async () => (await import("@prebake/layers")).registerLayerCommands },
-  { commands: ["deploy"], load: async () => (await import("@prebake/deploy")).registerDeployCommands },
+  {
+    commands: ["deploy", "promote", "status"],
+    load: async () => (await import("@prebake/deploy")).registerDeployCommands,
+  },
   {
     commands: ["codebuild", "buildspec"],
     load: async () => (await import("@prebake/codebuild")).registerCodeBuildCommands,
@@ -27,7 +30,7 @@ export const commandPackages: CommandPackage[] = [
 ];
 
 /** Global options that take a value: that value is not the command. */
-const VALUE_OPTIONS = new Set(["--profile", "--config"]);
+const VALUE_OPTIONS = new Set(["--profile", "--env", "--config"]);
 
 /** The command an argument list (without `node prebake`) runs: its first word that is not an option. */
 export function commandOf(args: string[]): string | undefined {

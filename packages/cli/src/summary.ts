@@ -8,6 +8,8 @@ export interface SummaryRow {
   name: string;
   action: string;
   durationMs: number | undefined;
+  /** The environment a stack was deployed to (`default`: the profile's own); images and layers have none. */
+  environment?: string | undefined;
   detail: string;
 }
 
@@ -42,9 +44,12 @@ const rowsOfKind: Record<string, (r: Result) => SummaryRow[]> = {
       name: str(r.stack) ?? "?",
       action: str(r.action) ?? "done",
       durationMs: num(r.durationMs),
+      environment: str(r.environment),
       detail: str(r.stackName) ?? "",
     },
   ],
+  // A promotion's rows are the deploys it made in the target environment.
+  promote: (r) => ((r.deployed as Result[] | undefined) ?? []).flatMap((d) => rowsOfKind.deploy!(d)),
   layer: (r) =>
     ((r.layers as Result[] | undefined) ?? []).map((l) => ({
       kind: "layer",
@@ -105,7 +110,8 @@ export const registerSummaryCommand: CommandRegistrar = (program, getContext) =>
   program
     .command("summary")
     .description(
-      "print the table of what a pipeline run did: each image, layer and stack, done or skipped, and how long",
+      "print the table of what a pipeline run did: each image, layer and stack, done or skipped, how long, and " +
+        "the environment each stack was deployed to (images and layers are built once, for every environment)",
     )
     .requiredOption(
       "--dir <dir>",
@@ -124,12 +130,13 @@ export const registerSummaryCommand: CommandRegistrar = (program, getContext) =>
       const rows = readSummary(opts.dir);
       out.step("summary");
       out.table(
-        ["kind", "name", "action", "time", "detail"],
+        ["kind", "name", "action", "time", "environment", "detail"],
         rows.map((r) => [
           r.kind,
           r.name,
           r.action,
           r.durationMs === undefined ? "-" : formatDuration(r.durationMs),
+          r.environment ?? "-",
           r.detail,
         ]),
       );

@@ -55,12 +55,29 @@ describe("prebake CLI", () => {
         action: "skipped",
         digest: "sha256:ab",
         durationMs: 800,
-      }) + rec({ kind: "deploy", stack: "ci", action: "updated", durationMs: 12_000 }),
+      }) +
+        rec({ kind: "deploy", stack: "ci", action: "updated", durationMs: 12_000, environment: "default" }) +
+        rec({
+          kind: "promote",
+          from: "dev",
+          to: "prod",
+          deployed: [
+            {
+              kind: "deploy",
+              stack: "ci",
+              action: "created",
+              durationMs: 3000,
+              environment: "prod",
+              stackName: "prebake-prod-ci",
+            },
+          ],
+        }),
     );
     const r = prebake(["summary", "--dir", dir], dir);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/image\s+erlang-otp:27\.1\s+skipped\s+800ms/);
-    expect(r.stdout).toMatch(/stack\s+ci\s+updated\s+12\.0s/);
+    expect(r.stdout).toMatch(/image\s+erlang-otp:27\.1\s+skipped\s+800ms\s+-\s/);
+    expect(r.stdout).toMatch(/stack\s+ci\s+updated\s+12\.0s\s+default/);
+    expect(r.stdout).toMatch(/stack\s+ci\s+created\s+3\.0s\s+prod\s+prebake-prod-ci/);
   });
 });
 
@@ -75,6 +92,36 @@ describe("summary rows", () => {
         ],
       }),
     ).toEqual([{ kind: "stack", name: "ci", action: "skipped", durationMs: 900, detail: "prebake-ci" }]);
+  });
+
+  it("a stack row carries its environment; a promotion's rows are its deploys", () => {
+    expect(
+      toSummaryRows({
+        kind: "promote",
+        from: "dev",
+        to: "prod",
+        stacks: [{ stack: "ci", moves: [] }],
+        deployed: [
+          {
+            kind: "deploy",
+            stack: "ci",
+            stackName: "p-prod-ci",
+            environment: "prod",
+            action: "updated",
+            durationMs: 5,
+          },
+        ],
+      }),
+    ).toStrictEqual([
+      {
+        kind: "stack",
+        name: "ci",
+        action: "updated",
+        durationMs: 5,
+        environment: "prod",
+        detail: "p-prod-ci",
+      },
+    ]);
   });
 
   it("turns a layer publish into one row per layer", () => {

@@ -22,11 +22,16 @@ describe("commands loaded on demand", () => {
     expect(commandOf(["--profile", "aws", "--json", "deploy", "ci"])).toBe("deploy");
     expect(commandOf(["--config", "x.yaml", "-v", "layer", "publish", "common-utils"])).toBe("layer");
     expect(commandOf(["--profile=aws", "push", "erlang-otp"])).toBe("push");
+    expect(commandOf(["--env", "dev", "deploy", "ci"])).toBe("deploy");
+    expect(commandOf(["--env", "prod", "status", "--json"])).toBe("status");
     expect(commandOf(["--help"])).toBeUndefined();
   });
 
   it("loads only the running command's package; help and unknown commands load all", async () => {
-    expect(registered(await registrarsFor(["--json", "deploy", "ci"]))).toEqual(["deploy"]);
+    const deploy = ["deploy", "promote", "status"];
+    expect(registered(await registrarsFor(["--json", "deploy", "ci"]))).toEqual(deploy);
+    expect(registered(await registrarsFor(["promote", "dev", "prod"]))).toEqual(deploy);
+    expect(registered(await registrarsFor(["--env", "dev", "status"]))).toEqual(deploy);
     expect(registered(await registrarsFor(["summary", "--dir", "x"]))).toEqual(["summary"]);
     const all = commandPackages.flatMap((p) => p.commands);
     expect(registered(await registrarsFor(["--help"]))).toEqual(all);

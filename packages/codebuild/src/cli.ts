@@ -4,6 +4,7 @@ import {
   type CommandRegistrar,
   ConfigError,
   type Context,
+  environmentSegment,
   parseKeyValueOptions,
   ValidationError,
 } from "@prebake/core";
@@ -57,7 +58,12 @@ async function codebuildRun(ctx: Context, opts: RunOptions): Promise<void> {
   const root = ctx.config.rootDir;
   if (opts.project && ctx.config.profile.kind === "aws" && !opts.local) {
     // The same target, remote in the aws profile: the deployed project runs in CodeBuild.
-    const projectName = deployedProjectName(root, ctx.config.project, opts.project);
+    const projectName = deployedProjectName(
+      root,
+      ctx.config.project,
+      opts.project,
+      environmentSegment(ctx.config.environment),
+    );
     ctx.out.info(`aws profile: running ${projectName} in CodeBuild (--local to run it here)`);
     await runRemoteBuild(ctx, { projectName, image: opts.image, wait: true });
     return;
@@ -171,7 +177,12 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
       ) => {
         const ctx = getContext();
         const projectName = project.includes("/")
-          ? deployedProjectName(ctx.config.rootDir, ctx.config.project, project)
+          ? deployedProjectName(
+              ctx.config.rootDir,
+              ctx.config.project,
+              project,
+              environmentSegment(ctx.config.environment),
+            )
           : project;
         const env = parseKeyValueOptions(opts.env ?? [], "--env", "NAME=value");
         const result = await runRemoteBuild(ctx, {

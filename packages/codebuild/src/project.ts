@@ -122,8 +122,16 @@ export async function resolveProjectImage(
   };
 }
 
-/** The physical name of `<stack>/<LogicalId>` once deployed as <project>-<stack> (its Name property). */
-export function deployedProjectName(root: string, configProject: string, ref: string): string {
+/**
+ * The physical name of `<stack>/<LogicalId>` once deployed as <project>-<stack> (its Name property);
+ * in a named environment the stack is <project>-<environment>-<stack>.
+ */
+export function deployedProjectName(
+  root: string,
+  configProject: string,
+  ref: string,
+  environment?: string,
+): string {
   const [stack, logicalId] = ref.split("/");
   if (!stack || !logicalId) {
     throw new ConfigError(`'${ref}' is not <stack>/<LogicalId> of a rendered stack`, {
@@ -140,5 +148,5 @@ export function deployedProjectName(root: string, configProject: string, ref: st
       where: `stacks/${stack}/stack.yaml`,
       fix: "give it a Name",
     });
-  return text.replace("${AWS::StackName}", cloudFormationStackName(configProject, stack));
+  return text.replace("${AWS::StackName}", cloudFormationStackName(configProject, stack, environment));
 }

@@ -1,7 +1,15 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { relative } from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { ConfigError, type Context, classifyAwsError, distPaths, formatBytes } from "@prebake/core";
+import {
+  ConfigError,
+  type Context,
+  classifyAwsError,
+  distPaths,
+  environmentSegment,
+  formatBytes,
+} from "@prebake/core";
 import { type RemoteBuildResult, runRemoteBuild } from "./remote.ts";
 
 /**
@@ -9,8 +17,11 @@ import { type RemoteBuildResult, runRemoteBuild } from "./remote.ts";
  * (git archive of HEAD) goes to the image-rebuild stack's source bucket, and its privileged
  * project runs buildspecs/image-rebuild.yml, i.e. the same `prebake push` a laptop runs.
  */
-export function rebuildTarget(root: string): { bucket: string; project: string; key: string } {
-  const file = distPaths.stackOutputs(root, "image-rebuild");
+export function rebuildTarget(
+  root: string,
+  environment?: string,
+): { bucket: string; project: string; key: string } {
+  const file = distPaths.stackOutputs(root, "image-rebuild", environment);
   const outputs = existsSync(file)
     ? (JSON.parse(readFileSync(file, "utf8")) as {
         outputs?: Record<string, string>;
@@ -23,8 +34,8 @@ export function rebuildTarget(root: string): { bucket: string; project: string; 
     throw new ConfigError(
       "the image-rebuild stack's outputs (SourceBucketName, RebuildProjectName) are not known",
       {
-        where: "dist/stacks/image-rebuild.json",
-        fix: "deploy it first: prebake deploy image-rebuild",
+        where: relative(root, file),
+        fix: `deploy it first: prebake${environment ? ` --env ${environment}` : ""} deploy image-rebuild`,
       },
     );
   }
@@ -35,7 +46,10 @@ export async function rebuildImagesInCodeBuild(
   ctx: Context,
   opts: { wait: boolean },
 ): Promise<RemoteBuildResult> {
-  const { bucket, project, key } = rebuildTarget(ctx.config.rootDir);
+  const { bucket, project, key } = rebuildTarget(
+    ctx.config.rootDir,
+    environmentSegment(ctx.config.environment),
+  );
   let archive: Buffer;
   try {
     archive = execFileSync("git", ["archive", "--format=zip", "HEAD"], {

@@ -1,8 +1,23 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { z } from "zod";
+import {
+  chooseEnvironment,
+  DEFAULT_ENVIRONMENT,
+  type EnvironmentConfig,
+  environmentNameProblem,
+  environmentSegment,
+  environmentsSchema,
+  findEnvironment,
+  implicitEnvironment,
+  isLoopbackEndpoint,
+  type ResolvedEnvironment,
+  resolvedEnvironment,
+  type StackSettings,
+  stackSettingsSchema,
+} from "./environments.ts";
 import { ConfigError } from "./errors.ts";
-import { CONFIG_FILE_NAME, findRepoRoot } from "./paths.ts";
+import { CONFIG_FILE_NAME, findRepoRoot, listStacks } from "./paths.ts";
 import { parseValidatedYaml } from "./validated-yaml.ts";
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
@@ -72,13 +87,6 @@ const profileSchema = z
   })
   .strict();
 
-const stackSchema = z
-  .object({
-    parameters: z.record(z.string(), z.string()).default({}),
-    tags: z.record(z.string(), z.string()).default({}),
-  })
-  .strict();
-
 /** `prebake report` settings: cost rates and the build frequency the monthly cost is shown for. */
 const reportSchema = z
   .object({
@@ -103,13 +111,15 @@ const fileSchema = z
       .regex(/^[a-z][a-z0-9-]{1,30}$/, "must be lowercase letters, digits and dashes, 2-31 characters")
       .default("prebake"),
     profiles: z.record(z.string(), profileSchema).default({}),
-    stacks: z.record(z.string(), stackSchema).default({}),
+    stacks: z.record(z.string(), stackSettingsSchema).default({}),
     tags: z.record(z.string(), z.string()).default({}),
     report: reportSchema.default({
       ratesPerMinute: {},
       defaultComputeType: "BUILD_GENERAL1_SMALL",
       buildsPerMonth: 100,
     }),
+    /** Deployed copies of the stacks (dev, prod, ...), each in a profile; see environments.ts. */
+    environments: environmentsSchema,
   })
   .strict();
 
@@ -151,7 +161,11 @@ export interface PrebakeConfig {
   configFile: string | undefined;
   project: string;
   profile: ResolvedProfile;
-  stacks: Record<string, { parameters: Record<string, string>; tags: Record<string, string> }>;
+  /** The environment the command works in (the implicit `default` one without --env). */
+  environment: ResolvedEnvironment;
+  /** Every environment the file defines, by name (the in-use scan names their stacks). */
+  environments: Record<string, EnvironmentConfig>;
+  stacks: Record<string, StackSettings>;
   tags: Record<string, string>;
   report: ReportSettings;
 }
@@ -162,10 +176,17 @@ export interface LoadConfigOptions {
   profile?: string | undefined;
   /** --config: an explicit file. */
   configFile?: string | undefined;
+  /** --env; wins over PREBAKE_ENV. `default` (or neither) is the profile's implicit environment. */
+  environment?: string | undefined;
   env?: NodeJS.ProcessEnv;
 }
 
-export function parseConfig(text: string, file: string, rootDir: string, options: LoadConfigOptions = {}) {
+export function parseConfig(
+  text: string,
+  file: string,
+  rootDir: string,
+  options: LoadConfigOptions = {},
+): PrebakeConfig {
   const env = options.env ?? process.env;
   const shown = relative(rootDir, file) || file;
   const cfg = parseValidatedYaml(text, shown, fileSchema, "see README.md, section Configuration");
@@ -174,7 +195,24 @@ export function parseConfig(text: string, file: string, rootDir: string, options
     // A profile in the file is layered over the embedded one of the same name.
     profiles[name] = { ...(DEFAULT_PROFILES[name] ?? {}), ...p };
   }
-  const profileName = options.profile ?? env.PREBAKE_PROFILE ?? cfg.profile;
+  checkEnvironments(cfg.environments, profiles, shown);
+  const choice = chooseEnvironment(options.environment, env);
+  const named = choice && choice.name !== DEFAULT_ENVIRONMENT ? choice : undefined;
+  const entry = named && findEnvironment(cfg.environments, named, shown);
+  let profileName = options.profile ?? env.PREBAKE_PROFILE ?? cfg.profile;
+  if (named && entry) {
+    // The environment names its profile; only a contradicting --profile on the same command line is an error.
+    if (options.profile && options.profile !== entry.profile) {
+      throw new ConfigError(
+        `environment '${named.name}' lives in profile '${entry.profile}', not '${options.profile}'`,
+        {
+          where: "--profile",
+          fix: `drop --profile (${named.source} ${named.name} chooses the profile), or change environments.${named.name}.profile in ${shown}`,
+        },
+      );
+    }
+    profileName = entry.profile;
+  }
   const chosen = profiles[profileName];
   if (!chosen) {
     throw new ConfigError(`unknown profile '${profileName}'`, {
@@ -182,14 +220,97 @@ export function parseConfig(text: string, file: string, rootDir: string, options
       fix: `use one of: ${Object.keys(profiles).join(", ")}, or add it under profiles:`,
     });
   }
-  const kind = chosen.kind ?? (profileName === "aws" ? "aws" : profileName === "local" ? "local" : undefined);
+  const profile = resolveProfile(profileName, chosen, env, shown, entry?.region);
+  const environment = named && entry ? resolvedEnvironment(named.name, entry) : implicitEnvironment();
+  if (entry?.account) profile.accountId = entry.account;
+  if (environment.protected && pointsAtEmulator(profile)) {
+    throw new ConfigError(
+      `protected environment '${environment.name}' points at the local emulator (${profile.endpoint ?? `profile ${profile.name}`})`,
+      {
+        where: env.PREBAKE_AWS_ENDPOINT
+          ? "PREBAKE_AWS_ENDPOINT"
+          : `${shown}: environments.${environment.name}`,
+        fix: "a protected (production) environment deploys to AWS: give it an aws profile without a local endpoint",
+      },
+    );
+  }
+  return {
+    rootDir,
+    configFile: file,
+    project: cfg.project,
+    profile,
+    environment,
+    environments: cfg.environments,
+    stacks: cfg.stacks,
+    tags: cfg.tags,
+    report: cfg.report,
+  };
+}
+
+/** What kind a profile entry is: its `kind`, else its name when that is local or aws. */
+const profileKind = (name: string, p: ProfileConfig) =>
+  p.kind ?? (name === "aws" ? "aws" : name === "local" ? "local" : undefined);
+
+/** The local services (kind local), or an AWS endpoint on this machine: no place for production. */
+const pointsAtEmulator = (p: { kind: string | undefined; endpoint: string | undefined }) =>
+  p.kind === "local" || isLoopbackEndpoint(p.endpoint);
+
+/**
+ * Every environment in the file, selected or not, names a profile that exists, and a protected
+ * one does not point at the emulator: a wrong entry fails every command, so it is fixed at once.
+ */
+function checkEnvironments(
+  environments: Record<string, EnvironmentConfig>,
+  profiles: Record<string, ProfileConfig>,
+  shown: string,
+): void {
+  for (const [name, entry] of Object.entries(environments)) {
+    const nameProblem = environmentNameProblem(name);
+    if (nameProblem) {
+      throw new ConfigError(`environment '${name}': ${nameProblem}`, {
+        where: `${shown}: environments.${name}`,
+        fix: "rename it, e.g. dev, staging, prod, eu-prod",
+      });
+    }
+    const profile = profiles[entry.profile];
+    if (!profile) {
+      throw new ConfigError(`environment '${name}' names profile '${entry.profile}', which does not exist`, {
+        where: `${shown}: environments.${name}.profile`,
+        fix: `use one of: ${Object.keys(profiles).join(", ")}, or add profiles.${entry.profile}`,
+      });
+    }
+    if (
+      entry.protected &&
+      pointsAtEmulator({ kind: profileKind(entry.profile, profile), endpoint: profile.endpoint })
+    ) {
+      throw new ConfigError(
+        `protected environment '${name}' points at the local emulator (profile ${entry.profile})`,
+        {
+          where: `${shown}: environments.${name}.protected`,
+          fix: "give a protected (production) environment an aws profile without a local endpoint, or drop protected: true for a local rehearsal",
+        },
+      );
+    }
+  }
+}
+
+/** A profile entry made concrete: kind, region (the environment's, PREBAKE_REGION, the profile's), overrides. */
+function resolveProfile(
+  profileName: string,
+  chosen: ProfileConfig,
+  env: NodeJS.ProcessEnv,
+  shown: string,
+  environmentRegion: string | undefined,
+): ResolvedProfile {
+  const kind = profileKind(profileName, chosen);
   if (!kind) {
     throw new ConfigError(`profile '${profileName}' does not say what it talks to`, {
       where: `${shown}: profiles.${profileName}.kind`,
       fix: "set kind: local or kind: aws",
     });
   }
-  const region = env.PREBAKE_REGION ?? chosen.region;
+  // An environment's region is part of what the environment is; PREBAKE_REGION overrides the profile's.
+  const region = environmentRegion ?? env.PREBAKE_REGION ?? chosen.region;
   if (!region) {
     throw new ConfigError("missing region", {
       where: `${shown}: profiles.${profileName}.region`,
@@ -213,19 +334,19 @@ export function parseConfig(text: string, file: string, rootDir: string, options
       fix: "set endpoint: http://127.0.0.1:5060 and registry: 127.0.0.1:5050",
     });
   }
-  return {
-    rootDir,
-    configFile: file,
-    project: cfg.project,
-    profile,
-    stacks: cfg.stacks,
-    tags: cfg.tags,
-    report: cfg.report,
-  };
+  return profile;
 }
 
-/** The CloudFormation name of a stack folder: <project>-<name>, e.g. prebake-ci. */
-export const cloudFormationStackName = (project: string, name: string) => `${project}-${name}`;
+/**
+ * The CloudFormation name of a stack folder: <project>-<name> (prebake-ci) in the implicit
+ * environment, <project>-<env>-<name> (prebake-dev-ci) in a named one.
+ */
+export const cloudFormationStackName = (project: string, name: string, environment?: string) =>
+  environment ? `${project}-${environment}-${name}` : `${project}-${name}`;
+
+/** A stack folder's CloudFormation name in the config's environment. */
+export const stackNameIn = (config: Pick<PrebakeConfig, "project" | "environment">, name: string) =>
+  cloudFormationStackName(config.project, name, environmentSegment(config.environment));
 
 /**
  * The registry settings of a profile. `registry` (and PREBAKE_REGISTRY, which local-env.sh exports)
@@ -255,6 +376,23 @@ function registriesOf(
     });
   }
   return { registry: undefined, ecrRegistry: chosen.ecrRegistry };
+}
+
+/**
+ * The CloudFormation names the project's stacks can have where this config's profile and region
+ * are: every stack folder in the implicit environment and in each environment of the same profile
+ * (and region). Whoever must find the project's deployed stacks (the in-use scan) asks for them by
+ * these names: an unnamed DescribeStacks needs `Resource: "*"`, which the image-rebuild role lacks.
+ */
+export function projectStackNames(config: PrebakeConfig): string[] {
+  const folders = listStacks(config.rootDir, "source-or-template");
+  const environments = Object.entries(config.environments)
+    .filter(([, e]) => e.profile === config.profile.name && (!e.region || e.region === config.profile.region))
+    .map(([name]) => name);
+  const names = [undefined, ...environments].flatMap((env) =>
+    folders.map((stack) => cloudFormationStackName(config.project, stack, env)),
+  );
+  return [...new Set(names)];
 }
 
 /** Load and validate prebake.config.yaml (or the embedded defaults when there is none). */

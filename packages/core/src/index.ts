@@ -1,3 +1,4 @@
+export { assertEnvironmentAccount } from "./account.ts";
 export {
   type AwsCallRecord,
   awsCallLog,
@@ -13,7 +14,9 @@ export {
   type LoadConfigOptions,
   loadConfig,
   parseConfig,
+  projectStackNames,
   type ResolvedProfile,
+  stackNameIn,
 } from "./config.ts";
 export {
   ContainerHandle,
@@ -36,6 +39,14 @@ export {
   type DockerStreamEvent,
   followDockerStream,
 } from "./docker.ts";
+export {
+  DEFAULT_ENVIRONMENT,
+  type EnvironmentConfig,
+  environmentSegment,
+  isLoopbackEndpoint,
+  type ResolvedEnvironment,
+  type StackSettings,
+} from "./environments.ts";
 export {
   AuthError,
   BuildFailedError,
@@ -74,6 +85,7 @@ export {
   distPaths,
   imagePaths,
   layerPaths,
+  listLayers,
   listStacks,
   resolveStackNames,
   stackPaths,

@@ -84,12 +84,29 @@ export const layerPaths = {
   definition: (root: string, name: string) => join(root, "examples", name, "layer.yaml"),
 };
 
+/** The repository's layers, sorted: folders under examples/ with a layer.yaml. */
+export function listLayers(root: string): string[] {
+  const dir = layerPaths.dir(root);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(layerPaths.definition(root, e.name)))
+    .map((e) => e.name)
+    .sort();
+}
+
 /** Where generated files live; other steps read them (stack render reads image manifests). */
 export const distPaths = {
   imageManifest: (root: string, name: string, version: string) =>
     join(root, "dist", "images", `${name}-${version}.json`),
   imagesDir: (root: string) => join(root, "dist", "images"),
-  stackOutputs: (root: string, stack: string) => join(root, "dist", "stacks", `${stack}.json`),
+  /**
+   * A deployed stack's outputs: dist/stacks/<stack>.json in the implicit environment,
+   * dist/<env>/stacks/<stack>.json in a named one (`environmentSegment` gives `environment`).
+   */
+  stackOutputs: (root: string, stack: string, environment?: string) =>
+    environment
+      ? join(root, "dist", environment, "stacks", `${stack}.json`)
+      : join(root, "dist", "stacks", `${stack}.json`),
   layerManifest: (root: string, layer: string) => join(root, "dist", "layers", `${layer}.json`),
   /** dist/layers/<name>/: a layer's build folder (its zip and build record). */
   layerBuildDir: (root: string, layer: string) => join(root, "dist", "layers", layer),

@@ -4,7 +4,9 @@
  * parameter value, the tags and the capabilities. Pure: the reasons come back as data, and
  * `describeReason` turns each into the phrase deploy prints.
  */
+import type { Stack } from "@aws-sdk/client-cloudformation";
 import { parseTemplate } from "@prebake/stack";
+import type { PreparedDeploy } from "./prepare.ts";
 
 export interface DesiredState {
   templateBody: string;
@@ -30,6 +32,22 @@ export type ChangeReason =
   /** A NoEcho value comes back as ****: it cannot be compared, so it counts as changed. */
   | { kind: "parameter"; key: string; change: "no-echo" }
   | { kind: "capabilities"; missing: string[] };
+
+/** What a deploy would send, as canSkip compares it. */
+export const desiredStateOf = (p: PreparedDeploy): DesiredState => ({
+  templateBody: p.body,
+  parameters: p.parameters,
+  tags: p.tags,
+  capabilities: p.capabilities,
+});
+
+/** What is deployed, as canSkip compares it. */
+export const deployedStateOf = (stack: Stack, templateBody: string): DeployedState => ({
+  templateBody,
+  parameters: stack.Parameters ?? [],
+  tags: stack.Tags ?? [],
+  capabilities: stack.Capabilities,
+});
 
 export interface SkipDecision {
   skip: boolean;

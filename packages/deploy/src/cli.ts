@@ -2,6 +2,8 @@ import { type CommandRegistrar, ConfigError, formatDuration } from "@prebake/cor
 import { type DeployResult, deployStack } from "./deploy.ts";
 import { orderStacks, stackAfter } from "./order.ts";
 import { parseParameterOptions } from "./parameters.ts";
+import { registerPromoteCommand } from "./promote-cli.ts";
+import { registerStatusCommand } from "./status-cli.ts";
 
 interface DeployCommandOptions {
   dryRun?: boolean;
@@ -11,19 +13,28 @@ interface DeployCommandOptions {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-/** deploy: the stack commands of the prebake CLI. */
+/** deploy: the stack commands of the prebake CLI (deploy, promote, status). */
 export const registerDeployCommands: CommandRegistrar = (program, getContext) => {
+  registerDeploy(program, getContext);
+  registerPromoteCommand(program, getContext);
+  registerStatusCommand(program, getContext);
+};
+
+const registerDeploy: CommandRegistrar = (program, getContext) => {
   program
     .command("deploy")
     .summary("deploy stacks: skip when unchanged, else change set, diff, execute, stream events")
     .argument("<stack...>", "stack name(s): folders under stacks/ (deployed in Metadata.Prebake.After order)")
     .description(
-      "deploy stacks/<name>/stack.yaml as CloudFormation stack <project>-<name>: cfn-lint, then skip when " +
+      "deploy stacks/<name>/stack.yaml as CloudFormation stack <project>-<name> (<project>-<env>-<name> with " +
+        "--env <env>): cfn-lint, then skip when " +
         "template, parameters, tags and capabilities equal the deployed stack (two read-only calls, no change " +
         "set); otherwise create a change set, show the diff, execute it and stream the stack events. Outputs " +
-        "go to dist/stacks/<name>.json. A stack left in ROLLBACK_COMPLETE by a failed create is deleted and " +
+        "go to dist/stacks/<name>.json (dist/<env>/stacks/<name>.json). A stack left in ROLLBACK_COMPLETE by a failed create is deleted and " +
         "created again. Parameters: --parameter > image manifest (Metadata.Prebake.ImageParameters) > " +
-        "prebake.config.yaml stacks.<name>.parameters > template default.",
+        "environments.<env>.stacks.<name>.parameters > stacks.<name>.parameters > template default. In a " +
+        "protected environment the image parameters keep the digests the stack runs: images reach it only " +
+        "through `prebake promote`.",
     )
     .option("--dry-run", "create the change set, show it, delete it: nothing is executed")
     .option(
@@ -35,10 +46,12 @@ export const registerDeployCommands: CommandRegistrar = (program, getContext) =>
     .option("--no-lint", "skip cfn-lint (by default its errors block the deploy before any AWS call)")
     .addHelpText(
       "after",
-      "\nExamples:\n  prebake deploy ci\n  prebake deploy ci --dry-run\n" +
+      "\nExamples:\n  prebake deploy ci\n  prebake deploy ci --dry-run\n  prebake --env dev deploy ci\n" +
         "  prebake deploy ci --parameter ErlangVersion=26.2.5\n  prebake deploy image-rebuild ci --json\n" +
-        "\nExit codes: 3 unknown stack / bad or missing parameter, 4 cfn-lint errors, 5 AWS endpoint\n" +
-        "unreachable, 6 credentials rejected, 7 deploy failed (root cause printed) or stack stuck.",
+        "\nExit codes: 3 unknown stack or environment / bad or missing parameter, 4 cfn-lint errors, 5 AWS\n" +
+        "endpoint unreachable, 6 credentials rejected or not for the environment's account, 7 deploy failed\n" +
+        "(root cause printed) or stack stuck, 9 a stale image record, or a protected environment's stack that\n" +
+        "runs no promoted image yet.",
     )
     .action(async (names: string[], opts: DeployCommandOptions) => {
       const ctx = getContext();

@@ -5,11 +5,20 @@
  * context's CloudFormation client and reports the result with the AWS calls it took.
  */
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
-import { awsCallLog, type Context, DEFAULT_TIMEOUTS, formatDuration } from "@prebake/core";
+import {
+  assertEnvironmentAccount,
+  awsCallLog,
+  type Context,
+  DEFAULT_TIMEOUTS,
+  formatDuration,
+  stackNameIn,
+} from "@prebake/core";
+import { readStackTemplate } from "@prebake/stack";
 import { countCalls } from "./api-calls.ts";
-import { cloudFormationApi } from "./cfn-api.ts";
+import { cloudFormationApi, type StackApi } from "./cfn-api.ts";
 import type { ResourceChangeRow } from "./diff.ts";
-import type { Engine } from "./engine.ts";
+import { awsStep, type Engine } from "./engine.ts";
+import { keptImageValues } from "./image-parameters.ts";
 import { writeStackOutputs } from "./outputs.ts";
 import { type Backoff, DEFAULT_BACKOFF } from "./poll.ts";
 import { type PrepareOptions, prepare } from "./prepare.ts";
@@ -26,6 +35,9 @@ export interface DeployResult {
   kind: "deploy";
   stack: string;
   stackName: string;
+  /** The environment deployed to (`default`: the profile's implicit one), and its profile. */
+  environment: string;
+  profile: string;
   action: DeployAction;
   changes: ResourceChangeRow[];
   /** Why a change set was needed (empty when skipped). */
@@ -39,6 +51,14 @@ export interface DeployResult {
   apiCallsByCommand: Record<string, number>;
 }
 
+/** In a protected environment, the images its stack runs (see keptImageValues); elsewhere undefined. */
+async function protectedEnvironmentImages(ctx: Context, api: Pick<StackApi, "describeStack">, name: string) {
+  const { environment, rootDir } = ctx.config;
+  if (!environment.protected) return undefined;
+  const { template } = readStackTemplate(rootDir, name);
+  return keptImageValues(api, template, stackNameIn(ctx.config, name), environment.name);
+}
+
 export async function deployStack(
   ctx: Context,
   name: string,
@@ -47,17 +67,27 @@ export async function deployStack(
   const started = performance.now();
   const firstCall = awsCallLog.length;
   const { config, out } = ctx;
-  const prepared = await prepare(ctx, name, options);
   const engine: Engine = {
     api: cloudFormationApi(ctx.aws(CloudFormationClient)),
     out,
-    stackName: prepared.stackName,
+    stackName: stackNameIn(config, name),
     profile: config.profile,
     backoff: options.backoff ?? DEFAULT_BACKOFF,
     waitMs: (config.profile.timeouts ?? DEFAULT_TIMEOUTS).stackMs,
   };
+  const { environment } = config;
+  out.step(
+    `deploy ${name} -> ${engine.stackName}${environment.implicit ? "" : ` (environment ${environment.name})`}`,
+  );
+  await assertEnvironmentAccount(ctx);
+  const images =
+    options.images ??
+    (await awsStep(engine, "DescribeStacks", () => protectedEnvironmentImages(ctx, engine.api, name)));
+  const prepared = await prepare(ctx, name, { ...options, ...(images ? { images } : {}) });
   const outcome = await runDeploy(engine, prepared, options);
-  const outputs = outcome.stack ? await writeStackOutputs(config.rootDir, name, outcome.stack) : {};
+  const outputs = outcome.stack
+    ? await writeStackOutputs(config.rootDir, config.environment, name, outcome.stack)
+    : {};
   if (outcome.action === "created" || outcome.action === "updated") {
     out.success(
       `${name}: ${outcome.action} (${outcome.status}) in ${formatDuration(performance.now() - started)}`,
@@ -73,6 +103,8 @@ export async function deployStack(
     kind: "deploy",
     stack: name,
     stackName: prepared.stackName,
+    environment: config.environment.name,
+    profile: config.profile.name,
     action: outcome.action,
     changes: outcome.changes,
     differences: outcome.differences,

@@ -1,12 +1,14 @@
 /**
- * dist/stacks/<name>.json: what later steps (CodeBuild runs, other stacks) read about a deployed
+ * dist/stacks/<name>.json (dist/<env>/stacks/<name>.json in a named environment): what later steps (CodeBuild runs, other stacks) read about a deployed
  * stack. Written after every successful deploy, including a skip, so it always exists.
  */
 import type { Stack } from "@aws-sdk/client-cloudformation";
-import { distPaths, writeJsonAtomic } from "@prebake/core";
+import { distPaths, environmentSegment, type ResolvedEnvironment, writeJsonAtomic } from "@prebake/core";
 
 export interface StackOutputsFile {
   stackName: string;
+  /** The environment the stack belongs to (`default`: the profile's implicit one). */
+  environment: string;
   stackId: string;
   status: string;
   outputs: Record<string, string>;
@@ -14,7 +16,7 @@ export interface StackOutputsFile {
   deployedAt: string;
 }
 
-export function stackOutputsFile(stack: Stack): StackOutputsFile {
+export function stackOutputsFile(stack: Stack, environment: string): StackOutputsFile {
   const outputs: Record<string, string> = {};
   for (const o of stack.Outputs ?? []) if (o.OutputKey) outputs[o.OutputKey] = o.OutputValue ?? "";
   const parameters: Record<string, string> = {};
@@ -23,6 +25,7 @@ export function stackOutputsFile(stack: Stack): StackOutputsFile {
   const at = stack.LastUpdatedTime ?? stack.CreationTime;
   return {
     stackName: stack.StackName ?? "",
+    environment,
     stackId: stack.StackId ?? "",
     status: stack.StackStatus ?? "",
     outputs,
@@ -33,10 +36,11 @@ export function stackOutputsFile(stack: Stack): StackOutputsFile {
 
 export async function writeStackOutputs(
   rootDir: string,
+  environment: ResolvedEnvironment,
   name: string,
   stack: Stack,
 ): Promise<Record<string, string>> {
-  const file = stackOutputsFile(stack);
-  await writeJsonAtomic(distPaths.stackOutputs(rootDir, name), file);
+  const file = stackOutputsFile(stack, environment.name);
+  await writeJsonAtomic(distPaths.stackOutputs(rootDir, name, environmentSegment(environment)), file);
   return file.outputs;
 }

@@ -4,16 +4,23 @@
  * every parameter value with its source, the tags and the capabilities.
  */
 import { relative } from "node:path";
-import { ConfigError, type Context, cloudFormationStackName, ValidationError } from "@prebake/core";
+import { ConfigError, type Context, stackNameIn, ValidationError } from "@prebake/core";
 import { readStackTemplate, type StackTemplate, type Template } from "@prebake/stack";
 import { requiredCapabilities } from "./capabilities.ts";
-import { imageParameterSource, imageParameterValues } from "./image-parameters.ts";
+import { type ImageParameterValue, imageParameterSource, imageParameterValues } from "./image-parameters.ts";
 import { formatFinding, lintTemplate } from "./lint.ts";
 import { type ResolvedParameter, resolveParameters } from "./parameters.ts";
 
 export interface PrepareOptions {
   /** --parameter Key=Value overrides (highest precedence). */
   parameters?: Record<string, string>;
+  /**
+   * The image parameters' values, already confirmed by the caller: a promotion's digests, or what a
+   * protected environment runs. They replace this checkout's pushed images (dist/images).
+   */
+  images?: ImageParameterValue[];
+  /** Tags that come with those images (a promotion's record of where each digest came from). */
+  extraTags?: Record<string, string>;
   /** Run cfn-lint first (default true). */
   lint?: boolean;
 }
@@ -43,8 +50,7 @@ export async function prepare(
 ): Promise<PreparedDeploy> {
   const { config, out } = ctx;
   const stack = readStackTemplate(config.rootDir, name);
-  const stackName = cloudFormationStackName(config.project, name);
-  out.step(`deploy ${name} -> ${stackName}`);
+  const stackName = stackNameIn(config, name);
   const size = Buffer.byteLength(stack.body);
   if (size > MAX_TEMPLATE_BODY) {
     throw new ConfigError(`template is ${size} bytes; CloudFormation takes at most 51200 inline`, {
@@ -53,9 +59,8 @@ export async function prepare(
     });
   }
   if (options.lint !== false) await lintOrRefuse(ctx, stack);
-  const parameters = await stackParameters(ctx, stack, options.parameters ?? {});
+  const parameters = await stackParameters(ctx, stack, options);
   for (const p of parameters) out.debug(`parameter ${p.key} = ${p.noEcho ? "****" : p.value}  (${p.from})`);
-  const stackConfig = config.stacks[name] ?? { parameters: {}, tags: {} };
   return {
     name,
     stackName,
@@ -63,8 +68,26 @@ export async function prepare(
     body: stack.body,
     template: stack.template,
     parameters,
-    tags: { ...config.tags, ...stackConfig.tags, "prebake:stack": name },
+    tags: { ...options.extraTags, ...stackTags(ctx, name) },
     capabilities: requiredCapabilities(stack.template),
+  };
+}
+
+/**
+ * A stack's tags, later ones winning: the config's, the environment's, the stack's, the stack's in
+ * the environment, then prebake's own. The implicit environment adds no tag, so an upgrade leaves
+ * deployed stacks unchanged.
+ */
+function stackTags(ctx: Context, name: string): Record<string, string> {
+  const { config } = ctx;
+  const { environment } = config;
+  return {
+    ...config.tags,
+    ...environment.tags,
+    ...config.stacks[name]?.tags,
+    ...environment.stacks[name]?.tags,
+    "prebake:stack": name,
+    ...(environment.implicit ? {} : { "prebake:environment": environment.name }),
   };
 }
 
@@ -87,23 +110,32 @@ async function lintOrRefuse(ctx: Context, stack: StackTemplate): Promise<void> {
   ctx.out.debug(`cfn-lint: passed${cached ? " (this template body passed before)" : ""}`);
 }
 
-/** Parameters: --parameter > image manifest > prebake.config.yaml > template default. */
+/**
+ * Parameters: --parameter > image manifest > the environment's stacks.<name>.parameters >
+ * the config's stacks.<name>.parameters > template default.
+ */
 async function stackParameters(
   ctx: Context,
   stack: StackTemplate,
-  overrides: Record<string, string>,
+  options: PrepareOptions,
 ): Promise<ResolvedParameter[]> {
   const { config } = ctx;
   const shownConfig = config.configFile ? relative(config.rootDir, config.configFile) : "prebake.config.yaml";
   const configured = config.stacks[stack.name]?.parameters ?? {};
+  const { environment } = config;
+  const inEnvironment = environment.stacks[stack.name]?.parameters ?? {};
   // Pushed images are confirmed in the registry (a stale record is refused, exit 9) before any change set.
-  const images = await imageParameterValues(ctx, stack.template, stack.where);
+  const images = options.images ?? (await imageParameterValues(ctx, stack.template, stack.where));
   return resolveParameters(
     stack.template,
     stack.where,
     [
-      { label: (k) => `--parameter ${k}`, values: overrides },
+      { label: (k) => `--parameter ${k}`, values: options.parameters ?? {} },
       imageParameterSource(images),
+      {
+        label: (k) => `${shownConfig}: environments.${environment.name}.stacks.${stack.name}.parameters.${k}`,
+        values: inEnvironment,
+      },
       { label: (k) => `${shownConfig}: stacks.${stack.name}.parameters.${k}`, values: configured },
     ],
     (key) =>

@@ -11,17 +11,12 @@
 import type { Change, Stack } from "@aws-sdk/client-cloudformation";
 import { DeployFailedError } from "@prebake/core";
 import { parseTemplate, type Template } from "@prebake/stack";
-import {
-  canSkip,
-  type DeployedState,
-  type DesiredState,
-  describeReason,
-  reportedDifferences,
-} from "./can-skip.ts";
+import { canSkip, deployedStateOf, describeReason, desiredStateOf, reportedDifferences } from "./can-skip.ts";
 import { createChangeSet, discardChangeSet } from "./change-set.ts";
 import { changeRows, formatChangeRows, type ResourceChangeRow } from "./diff.ts";
 import { awsStep, type Engine } from "./engine.ts";
 import { executeAndFollow } from "./execute.ts";
+import { withCarriedOrigins } from "./origins.ts";
 import type { PreparedDeploy } from "./prepare.ts";
 import { recreate } from "./recreate.ts";
 import { classifyStackStatus } from "./status.ts";
@@ -49,11 +44,12 @@ export interface DeployOutcome {
 
 export async function runDeploy(
   engine: Engine,
-  prepared: PreparedDeploy,
+  toDeploy: PreparedDeploy,
   options: RunOptions = {},
 ): Promise<DeployOutcome> {
   const { out } = engine;
-  let stack = await awsStep(engine, "DescribeStacks", () => engine.api.describeStack(prepared.stackName));
+  let stack = await awsStep(engine, "DescribeStacks", () => engine.api.describeStack(toDeploy.stackName));
+  const prepared = withCarriedOrigins(toDeploy, stack);
   const disposition = classifyStackStatus(stack?.StackStatus, prepared.stackName);
   if (disposition.kind === "stuck") {
     throw new DeployFailedError(`cannot deploy: ${disposition.why}`, {
@@ -70,7 +66,7 @@ export async function runDeploy(
   }
   const deployedBody =
     stack && (await awsStep(engine, "GetTemplate", () => engine.api.templateBody(prepared.stackName)));
-  const decision = canSkip(desiredState(prepared), stack && deployedState(stack, deployedBody ?? ""), {
+  const decision = canSkip(desiredStateOf(prepared), stack && deployedStateOf(stack, deployedBody ?? ""), {
     force: options.bypassSkip ?? false,
   });
   const done = { differences: reportedDifferences(decision.reasons), recreated, status: stack?.StackStatus };
@@ -97,20 +93,6 @@ export async function runDeploy(
   const action = changeSet.type === "CREATE" ? "created" : "updated";
   return { ...done, action, stack: final, changes, status: final.StackStatus };
 }
-
-const desiredState = (p: PreparedDeploy): DesiredState => ({
-  templateBody: p.body,
-  parameters: p.parameters,
-  tags: p.tags,
-  capabilities: p.capabilities,
-});
-
-const deployedState = (stack: Stack, templateBody: string): DeployedState => ({
-  templateBody,
-  parameters: stack.Parameters ?? [],
-  tags: stack.Tags ?? [],
-  capabilities: stack.Capabilities,
-});
 
 /** Print the diff: one line per resource, and under a Modify the properties that change. */
 function showChanges(

@@ -25,6 +25,8 @@ export interface ProjectSpec {
   profile?: Record<string, unknown>;
   tags?: Record<string, string>;
   stacks?: Record<string, { parameters?: Record<string, string>; tags?: Record<string, string> }>;
+  /** environments: in prebake.config.yaml, as written there. */
+  environments?: Record<string, Record<string, unknown>>;
   templates: Record<string, string>;
   files?: Record<string, string>;
 }
@@ -53,6 +55,7 @@ export function makeProject(spec: ProjectSpec): TestProject {
         profiles: { local },
         tags: current.tags ?? {},
         stacks: current.stacks ?? {},
+        ...(current.environments ? { environments: current.environments } : {}),
       }),
     );
     for (const [name, body] of Object.entries(current.templates)) {
@@ -74,13 +77,21 @@ export interface CapturedContext {
   text(): string;
 }
 
-export function captureContext(root: string): CapturedContext {
+export function captureContext(root: string, environment?: string): CapturedContext {
   let text = "";
   const sink = new PassThrough();
   sink.on("data", (chunk: Buffer) => {
     text += chunk.toString();
   });
-  const ctx = createContext({ cwd: root, env: {}, stdout: sink, stderr: sink, tty: false, verbose: true });
+  const ctx = createContext({
+    cwd: root,
+    env: {},
+    environment,
+    stdout: sink,
+    stderr: sink,
+    tty: false,
+    verbose: true,
+  });
   // Output.error writes to process.stderr when not under --json; capture it with the rest.
   ctx.out.error = (message: string) => {
     text += `error: ${message}\n`;

@@ -20,4 +20,12 @@ export {
   type RepositoryImage,
 } from "./lifecycle/index.ts";
 export { buildImageVersion, type ImageOptions, type ImageResult, pushImageVersion } from "./pipeline.ts";
-export { type PushedImage, pullPushedImage, resolvePushedImage } from "./resolve.ts";
+export {
+  deployableImageProblem,
+  type NewestPushedImage,
+  newestPushedImage,
+  type PushedImage,
+  parsePinnedUri,
+  pullPushedImage,
+  resolvePushedImage,
+} from "./resolve.ts";

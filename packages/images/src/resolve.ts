@@ -8,7 +8,13 @@ import {
   RefusedError,
   UnavailableError,
 } from "@prebake/core";
-import { defaultVersionFor, imagesDir, loadImageDefinition, resolveVersion } from "./definition.ts";
+import {
+  defaultVersionFor,
+  type ImageDefinition,
+  imagesDir,
+  loadImageDefinition,
+  resolveVersion,
+} from "./definition.ts";
 import {
   currentPolicyText,
   describeRepositoryImages,
@@ -71,22 +77,7 @@ export async function resolvePushedImage(
     throw new ConfigError(`not an image manifest: ${read.reason}`, { where: file, fix: pushAgain });
   }
   const manifest = read.manifest;
-  const registry = await registryFor(ctx);
-  const [found, policyText, images] = await Promise.all([
-    registry.api.lookup(manifest.repository, manifest.digest),
-    currentPolicyText(ctx, manifest.repository),
-    describeRepositoryImages(ctx, manifest.repository),
-  ]);
-  const reason = staleReason(manifest, {
-    repository: def.repository,
-    definitionFile: def.file,
-    registryHost: registry.host,
-    profileName: profile.name,
-    found,
-    policy: parsePolicyText(policyText),
-    images,
-    now: new Date(),
-  });
+  const reason = await unusableReason(ctx, def, manifest);
   if (reason) throw new RefusedError(reason, { where: file, fix: `push the image again: ${pushAgain}` });
   return {
     name,
@@ -131,6 +122,92 @@ export async function pullPushedImage(ctx: Context, pushed: PushedImage): Promis
   return reference;
 }
 
+/** Ask the registry and ECR about a manifest's image; staleReason judges what they say. */
+async function unusableReason(
+  ctx: Context,
+  def: ImageDefinition,
+  manifest: Pick<ImageManifest, "repository" | "registry" | "digest" | "uri">,
+): Promise<string | undefined> {
+  const registry = await registryFor(ctx);
+  const [found, policyText, images] = await Promise.all([
+    registry.api.lookup(manifest.repository, manifest.digest),
+    currentPolicyText(ctx, manifest.repository),
+    describeRepositoryImages(ctx, manifest.repository),
+  ]);
+  return staleReason(manifest, {
+    repository: def.repository,
+    definitionFile: def.file,
+    registryHost: registry.host,
+    profileName: ctx.config.profile.name,
+    found,
+    policy: parsePolicyText(policyText),
+    images,
+    now: new Date(),
+  });
+}
+
+/** `<registry>/<repository>@sha256:<hex>`: the only form of image reference a promotion moves. */
+const PINNED_URI = /^(?<registry>[^/]+)\/(?<repository>[^@:]+(?:\/[^@:]+)*)@(?<digest>sha256:[0-9a-f]{64})$/;
+
+/** The parts of a digest-pinned image uri, or undefined for anything else (a tag, `latest`, a curated image). */
+export function parsePinnedUri(
+  uri: string,
+): { registry: string; repository: string; digest: string } | undefined {
+  const m = PINNED_URI.exec(uri);
+  return m?.groups
+    ? { registry: m.groups.registry!, repository: m.groups.repository!, digest: m.groups.digest! }
+    : undefined;
+}
+
+/**
+ * Why an image uri deployed elsewhere (another environment's stack parameter) cannot be deployed
+ * with this context, or undefined when it can: it must pin a digest of image `name`'s repository in
+ * the registry this context's profile uses, which must still have it, not archived, and the
+ * repository's lifecycle policy must not be about to expire or archive it. The same checks as
+ * resolvePushedImage's, for a digest that comes from a stack instead of dist/images.
+ */
+export async function deployableImageProblem(
+  ctx: Context,
+  name: string,
+  uri: string,
+): Promise<string | undefined> {
+  const pinned = parsePinnedUri(uri);
+  if (!pinned) return `${uri} is not pinned by digest (<registry>/<repository>@sha256:...)`;
+  const def = loadImageDefinition(imagesDir(ctx.config.rootDir), name);
+  return unusableReason(ctx, def, { ...pinned, uri });
+}
+
+/** The newest image pushed for an image's default version line, as ECR lists it. */
+export interface NewestPushedImage {
+  name: string;
+  version: string;
+  repository: string;
+  digest: string;
+  tags: string[];
+  pushedAt: Date;
+}
+
+/**
+ * The image the default version line's moving tag (`<version>`) points at: what `prebake push`
+ * pushed last for that line, whichever checkout pushed it. Undefined when the line was never
+ * pushed. Read-only (ECR DescribeImages; the emulator records every local push).
+ */
+export async function newestPushedImage(ctx: Context, name: string): Promise<NewestPushedImage | undefined> {
+  const def = loadImageDefinition(imagesDir(ctx.config.rootDir), name);
+  const version = resolveVersion(def, ctx.config.profile.kind, undefined);
+  const images = await describeRepositoryImages(ctx, def.repository);
+  const holder = images.find((i) => i.tags.includes(version));
+  if (!holder) return undefined;
+  return {
+    name,
+    version,
+    repository: def.repository,
+    digest: holder.digest,
+    tags: holder.tags,
+    pushedAt: holder.pushedAt,
+  };
+}
+
 /** What the registry and ECR say about a manifest's image, gathered by resolvePushedImage. */
 export interface RegistryFacts {
   /** The repository the image definition names. */
@@ -154,7 +231,10 @@ export interface RegistryFacts {
  * digest, and the repository's lifecycle policy must not be about to expire or archive it (the
  * conservative reading), nor may it be archived already. Pure.
  */
-export function staleReason(manifest: ImageManifest, facts: RegistryFacts): string | undefined {
+export function staleReason(
+  manifest: Pick<ImageManifest, "repository" | "registry" | "digest" | "uri">,
+  facts: RegistryFacts,
+): string | undefined {
   const { digest, repository, registry } = manifest;
   if (repository !== facts.repository) {
     return `records repository ${repository}, but ${facts.definitionFile} names ${facts.repository}`;

@@ -69,6 +69,15 @@ RUN echo "\${GREETING} from line \${LINE}" && cat /opt/hello.txt
   }
 }
 
+/**
+ * Make `folder` one of the project's stacks (stacks/<folder>/stack.yaml; its content does not
+ * matter here): the in-use scan asks for the project's stacks by name, <project>-[<env>-]<folder>.
+ */
+export function declareStack(t: TestRoot, folder: string): void {
+  mkdirSync(join(t.root, "stacks", folder), { recursive: true });
+  writeFileSync(join(t.root, "stacks", folder, "stack.yaml"), "Resources: {}\n");
+}
+
 /** A context on the local profile whose human output is captured. */
 export function testContext(
   root: string,

@@ -12,7 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadImageDefinition } from "../src/definition.ts";
 import { describeRepositoryImages, readDeployedState, referencesTo } from "../src/lifecycle/index.ts";
 import { pushImageVersion } from "../src/pipeline.ts";
-import { cleanup, makeRoot, suffix, type TestRoot, testContext, writeTinyImage } from "./fixtures.ts";
+import {
+  cleanup,
+  declareStack,
+  makeRoot,
+  suffix,
+  type TestRoot,
+  testContext,
+  writeTinyImage,
+} from "./fixtures.ts";
 
 // The in-use scan against moto: stacks that use an image by tag, through an SSM-typed parameter,
 // and by a URI written in the template body. Real engine, registry and moto; unique names.
@@ -20,13 +28,17 @@ const id = suffix();
 const NAME = `inuse-${id}`;
 const REPO = `prebake-test/inuse-${id}`;
 const SSM_NAME = `/prebake-test/${id}/image`;
+// The project's stacks (project prebake, folders test-<id>-*): the scan asks for them by name, in
+// the implicit environment and in the dev environment (where the by-tag stack is deployed).
 const STACKS = {
   ssmSource: `prebake-test-${id}-ssm-source`,
   bySsm: `prebake-test-${id}-by-ssm`,
-  byTag: `prebake-test-${id}-by-tag`,
+  byTag: `prebake-dev-test-${id}-by-tag`,
   inBody: `prebake-test-${id}-in-body`,
 };
 const t: TestRoot = makeRoot();
+for (const folder of ["ssm-source", "by-ssm", "by-tag", "in-body"]) declareStack(t, `test-${id}-${folder}`);
+writeFileSync(join(t.root, "prebake.config.yaml"), "environments:\n  dev: { profile: local }\n");
 const { ctx } = testContext(t.root);
 const cfn = ctx.aws(CloudFormationClient);
 const registry = ctx.config.profile.registry!;

@@ -14,7 +14,16 @@ import { loadImageDefinition } from "../src/definition.ts";
 import { lifecyclePolicyFor } from "../src/lifecycle/index.ts";
 import { readImageManifest } from "../src/manifest.ts";
 import { buildImageVersion, pushImageVersion } from "../src/pipeline.ts";
-import { cleanup, makeRoot, runCli, suffix, type TestRoot, testContext, writeTinyImage } from "./fixtures.ts";
+import {
+  cleanup,
+  declareStack,
+  makeRoot,
+  runCli,
+  suffix,
+  type TestRoot,
+  testContext,
+  writeTinyImage,
+} from "./fixtures.ts";
 
 // Real Docker engine, registry (127.0.0.1:5050) and moto (127.0.0.1:5060); unique names per run.
 const id = suffix();
@@ -208,6 +217,7 @@ RUN echo never
 describe("lifecycle safety against a deployed stack", () => {
   const name = `inuse-${id}`;
   const repo = `prebake-test/inuse-${id}`;
+  // One of the project's stacks (project prebake, folder test-inuse-<id>): the scan names them.
   const stack = `prebake-test-inuse-${id}`;
   const cfn = ctx.aws(CloudFormationClient);
 
@@ -217,6 +227,7 @@ describe("lifecycle safety against a deployed stack", () => {
 
   it("refuses (exit 9) to push when the policy would expire an image a stack uses; nothing is pushed", async () => {
     writeTinyImage(t, name, { repository: repo, keepPerVersion: 1 });
+    declareStack(t, `test-inuse-${id}`);
     const d = () => loadImageDefinition(join(t.root, "images"), name);
     const used = await pushImageVersion(ctx, d(), "1.0");
     await cfn.send(

@@ -52,7 +52,11 @@ export interface PublishOptions {
   updateFunctions?: boolean;
 }
 
-async function listVersions(lambda: LambdaClient, layerName: string): Promise<LayerVersionsListItem[]> {
+/** Every published version of a layer, newest first. */
+export async function listVersions(
+  lambda: LambdaClient,
+  layerName: string,
+): Promise<LayerVersionsListItem[]> {
   const all: LayerVersionsListItem[] = [];
   let marker: string | undefined;
   do {

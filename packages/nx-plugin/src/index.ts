@@ -7,6 +7,7 @@
  * and keeps the other projects.
  */
 import type { CreateNodes } from "@nx/devkit";
+import { environmentNames } from "@prebake/core/environment-names";
 // The function @nx/devkit re-exports, from nx itself (see stack-ordering.ts for why).
 import { createNodesFromFiles } from "nx/src/project-graph/plugins/utils.js";
 import { markerOf, PROJECT_MARKERS, projectFromFile } from "./projects.ts";
@@ -18,12 +19,14 @@ export const createNodes: CreateNodes = [
   PROJECT_MARKERS,
   async (files, options, context) => {
     const orderings = new StackOrderings(context.workspaceRoot);
+    // Deploy targets get a configuration per environment: nx run-many -t deploy -c dev.
+    const environments = environmentNames(context.workspaceRoot);
     try {
       return await createNodesFromFiles(
         async (file) => {
           const marker = markerOf(file);
           const order = marker?.kind === "stack" ? await orderings.of(marker.name) : undefined;
-          const project = projectFromFile(file, order);
+          const project = projectFromFile(file, order, environments);
           return project ? { projects: { [project.root]: project } } : {};
         },
         files,

@@ -48,7 +48,7 @@ export function markerOf(file: string): Marker | undefined {
   return kind && name && deeper.length === 0 ? { kind, name, root } : undefined;
 }
 
-function imageProject(root: string, name: string): ProjectConfiguration {
+function imageProject(root: string, name: string, environments: string[]): ProjectConfiguration {
   return {
     root,
     name,
@@ -56,7 +56,7 @@ function imageProject(root: string, name: string): ProjectConfiguration {
     targets: {
       "build-image": buildImageTarget(name),
       push: pushTarget(name),
-      deploy: imageDeployTarget(name),
+      deploy: imageDeployTarget(name, environments),
     },
   };
 }
@@ -65,6 +65,7 @@ function stackProject(
   root: string,
   name: string,
   order: StackOrder = { images: [], after: [] },
+  environments: string[] = [],
 ): ProjectConfiguration {
   return {
     root,
@@ -76,12 +77,12 @@ function stackProject(
       render: renderTarget(name),
       check: checkTarget(name),
       lint: lintTarget(name),
-      deploy: stackDeployTarget(name),
+      deploy: stackDeployTarget(name, environments),
     },
   };
 }
 
-function layerProject(root: string, name: string): ProjectConfiguration {
+function layerProject(root: string, name: string, environments: string[]): ProjectConfiguration {
   return {
     root,
     name,
@@ -90,7 +91,7 @@ function layerProject(root: string, name: string): ProjectConfiguration {
     targets: {
       "build-layer": buildLayerTarget(name),
       "publish-layer": publishLayerTarget(name),
-      deploy: layerDeployTarget(name),
+      deploy: layerDeployTarget(name, environments),
     },
   };
 }
@@ -107,17 +108,22 @@ function appProject(root: string, name: string): ProjectConfiguration {
 
 /**
  * The project a marker file defines, or undefined for a file that is not one. A stack's `order`
- * is undefined until it is rendered: then it deploys after nothing.
+ * is undefined until it is rendered: then it deploys after nothing. `environments` (the names under
+ * environments: in prebake.config.yaml) give the deploy targets one configuration each.
  */
-export function projectFromFile(file: string, order?: StackOrder): ProjectConfiguration | undefined {
+export function projectFromFile(
+  file: string,
+  order?: StackOrder,
+  environments: string[] = [],
+): ProjectConfiguration | undefined {
   const marker = markerOf(file);
   switch (marker?.kind) {
     case "image":
-      return imageProject(marker.root, marker.name);
+      return imageProject(marker.root, marker.name, environments);
     case "stack":
-      return stackProject(marker.root, marker.name, order);
+      return stackProject(marker.root, marker.name, order, environments);
     case "layer":
-      return layerProject(marker.root, marker.name);
+      return layerProject(marker.root, marker.name, environments);
     case "app":
       return appProject(marker.root, marker.name);
     default:

@@ -19,6 +19,20 @@ export interface PrebakeExecutorOptions {
 
 type Settings = Pick<TargetConfiguration, "cache" | "inputs" | "outputs" | "dependsOn">;
 
+/**
+ * One configuration per environment of prebake.config.yaml: `nx run-many -t deploy -c dev` runs
+ * each deploy as `prebake --env dev ...` (stacks <project>-dev-<stack>, the environment's profile for
+ * pushes and layer publishes). A target without the configuration (render, lint) runs as it is.
+ */
+const perEnvironment = (argv: string[], environments: string[]) =>
+  environments.length === 0
+    ? {}
+    : {
+        configurations: Object.fromEntries(
+          environments.map((env) => [env, { argv: ["--env", env, ...argv] }]),
+        ) as Record<string, PrebakeExecutorOptions>,
+      };
+
 function prebake(
   argv: string[],
   description: string,
@@ -46,8 +60,10 @@ export const pushTarget = (image: string) =>
   });
 
 /** An image's deploy is its push: images deploy before the stacks that use them. */
-export const imageDeployTarget = (image: string) =>
-  prebake(["push", image], `Same as push`, { cache: false });
+export const imageDeployTarget = (image: string, environments: string[] = []) => ({
+  ...prebake(["push", image], `Same as push`, { cache: false }),
+  ...perEnvironment(["push", image], environments),
+});
 
 // stacks/<name>/stack.ts
 export const renderTarget = (stack: string) =>
@@ -71,12 +87,14 @@ export const lintTarget = (stack: string) =>
   });
 
 /** After its own lint and after the deploy of every image and stack its template names. */
-export const stackDeployTarget = (stack: string) =>
-  prebake(
+export const stackDeployTarget = (stack: string, environments: string[] = []) => ({
+  ...prebake(
     ["deploy", stack],
     `Deploy the stack (skipped when template, parameters and tags equal what is deployed)`,
     { cache: false, dependsOn: ["lint", "^deploy"] },
-  );
+  ),
+  ...perEnvironment(["deploy", stack], environments),
+});
 
 // examples/<name>/layer.yaml
 export const buildLayerTarget = (layer: string) =>
@@ -92,11 +110,13 @@ export const publishLayerTarget = (layer: string) =>
   );
 
 /** A layer's deploy is its publish, after the python-layer image is pushed. */
-export const layerDeployTarget = (layer: string) =>
-  prebake(["layer", "publish", layer], `Same as publish-layer, after the images it builds in`, {
+export const layerDeployTarget = (layer: string, environments: string[] = []) => ({
+  ...prebake(["layer", "publish", layer], `Same as publish-layer, after the images it builds in`, {
     cache: false,
     dependsOn: ["^deploy"],
-  });
+  }),
+  ...perEnvironment(["layer", "publish", layer], environments),
+});
 
 // examples/<name>/rebar.config
 export const codebuildTarget = (app: string) =>

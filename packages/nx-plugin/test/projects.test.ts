@@ -53,6 +53,24 @@ describe("nx plugin: projects and targets", () => {
     });
   });
 
+  it("deploy targets get one configuration per environment: -c dev runs prebake --env dev", () => {
+    const envs = ["dev", "prod"];
+    const stack = projectFromFile("stacks/ci/stack.ts", undefined, envs)!.targets!;
+    expect(stack.deploy!.configurations).toEqual({
+      dev: { argv: ["--env", "dev", "deploy", "ci"] },
+      prod: { argv: ["--env", "prod", "deploy", "ci"] },
+    });
+    expect(argv(stack.deploy)).toEqual(["deploy", "ci"]); // without -c: the default environment
+    expect(stack.lint!.configurations).toBeUndefined(); // render and lint do not depend on the environment
+    const image = projectFromFile("images/erlang-otp/image.yaml", undefined, envs)!.targets!;
+    expect(image.deploy!.configurations!.dev).toEqual({ argv: ["--env", "dev", "push", "erlang-otp"] });
+    const layer = projectFromFile("examples/common-utils/layer.yaml", undefined, envs)!.targets!;
+    expect(layer.deploy!.configurations!.prod).toEqual({
+      argv: ["--env", "prod", "layer", "publish", "common-utils"],
+    });
+    expect(projectFromFile("stacks/ci/stack.ts")!.targets!.deploy!.configurations).toBeUndefined();
+  });
+
   it("a stack that has not been rendered yet has no ordering", () => {
     expect(projectFromFile("stacks/new/stack.ts")!.implicitDependencies).toEqual([]);
   });

@@ -1,24 +1,41 @@
 import {
   CloudFormationClient,
+  DescribeStacksCommand,
   GetTemplateCommand,
-  paginateDescribeStacks,
   type Stack,
 } from "@aws-sdk/client-cloudformation";
-import { type Context, classifyAwsError, RefusedError } from "@prebake/core";
+import { type Context, classifyAwsError, firstLine, projectStackNames, RefusedError } from "@prebake/core";
 import type { ImageLoss, RepositoryImage } from "./evaluate.ts";
 import { type DeployedStack, type InUseReference, inUseReferences } from "./references.ts";
 
 const errName = (err: unknown) => (err as { name?: string }).name ?? "";
 
-async function deployedStacks(ctx: Context): Promise<Stack[]> {
-  const cfn = ctx.aws(CloudFormationClient);
-  const stacks: Stack[] = [];
+/** The stack by name, or undefined when there is none (never deployed, or deleted). */
+async function describeByName(ctx: Context, name: string): Promise<Stack | undefined> {
   try {
-    for await (const page of paginateDescribeStacks({ client: cfn }, {})) stacks.push(...(page.Stacks ?? []));
+    const res = await ctx.aws(CloudFormationClient).send(new DescribeStacksCommand({ StackName: name }));
+    return res.Stacks?.[0];
   } catch (err) {
-    throw classifyAwsError(err, ctx.config.profile, "CloudFormation DescribeStacks");
+    if (errName(err) === "ValidationError" && /does not exist/i.test(firstLine(err))) return undefined;
+    throw classifyAwsError(err, ctx.config.profile, `CloudFormation DescribeStacks ${name}`);
   }
-  return stacks.filter((s) => s.StackStatus !== "DELETE_COMPLETE");
+}
+
+/**
+ * The project's live stacks, asked for by name in every environment (core's projectStackNames):
+ * the image-rebuild role may describe `stack/<project>-*` only, never every stack in the account.
+ */
+async function deployedStacks(ctx: Context): Promise<Stack[]> {
+  const found = await inBatches(projectStackNames(ctx.config), (name) => describeByName(ctx, name));
+  return found.filter((s): s is Stack => s !== undefined && s.StackStatus !== "DELETE_COMPLETE");
+}
+
+/** `fn` over `items`, four at a time (a few calls in flight, not one per stack at once). */
+async function inBatches<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += 4)
+    results.push(...(await Promise.all(items.slice(i, i + 4).map(fn))));
+  return results;
 }
 
 /** The deployed template body of each stack (GetTemplate), a few at a time. */
@@ -36,7 +53,7 @@ async function templateBodies(ctx: Context, stacks: DeployedStack[]): Promise<Ma
       throw classifyAwsError(err, ctx.config.profile, `CloudFormation GetTemplate ${name}`);
     }
   };
-  for (let i = 0; i < names.length; i += 4) await Promise.all(names.slice(i, i + 4).map(fetchOne));
+  await inBatches(names, fetchOne);
   return bodies;
 }
 
@@ -46,7 +63,7 @@ export interface DeployedState {
   templateBodies: Map<string, string>;
 }
 
-/** Read every live stack (DescribeStacks, all pages) and its deployed template (GetTemplate). */
+/** Read the project's live stacks (DescribeStacks by name) and their deployed templates (GetTemplate). */
 export async function readDeployedState(ctx: Context): Promise<DeployedState> {
   const stacks = await deployedStacks(ctx);
   return { stacks, templateBodies: await templateBodies(ctx, stacks) };

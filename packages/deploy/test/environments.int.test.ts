@@ -1,0 +1,339 @@
+/**
+ * Environments, promotion by digest and `prebake status`, against the real registry (127.0.0.1:5050)
+ * and the shared moto, through the CLI: dev and prod deploy side by side with their own parameters;
+ * promote moves exactly the digests dev runs (not this checkout's newest push, never a rebuild) and
+ * refuses a digest gone from the registry; status reports drift after an out-of-band change, with
+ * read-only calls only. Unique project name, tiny image; everything created is removed afterwards.
+ */
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import {
+  CloudFormationClient,
+  DescribeStacksCommand,
+  ListChangeSetsCommand,
+  UpdateStackCommand,
+  waitUntilStackUpdateComplete,
+} from "@aws-sdk/client-cloudformation";
+import { DeleteRepositoryCommand, DescribeImagesCommand, ECRClient } from "@aws-sdk/client-ecr";
+import { awsCallLog } from "@prebake/core";
+import { loadImageDefinition, pushImageVersion } from "@prebake/images";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isReadOnlyCall } from "../src/api-calls.ts";
+import { environmentStatus } from "../src/environment-status.ts";
+import { captureContext, deleteStacks, makeProject, suffix } from "./helpers.ts";
+
+const run = promisify(execFile);
+const repo = resolve(import.meta.dirname, "../../..");
+const prebake = (cwd: string, args: string[]) =>
+  run(join(repo, "node_modules/.bin/node"), [join(repo, "packages/cli/bin/prebake.js"), ...args], {
+    cwd,
+    env: { ...process.env, CI: "1", PREBAKE_ENV: "" },
+  }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  );
+
+const name = `env${suffix()}`;
+const REPOSITORY = `prebake-test/${name}-tool`;
+const template = `AWSTemplateFormatVersion: "2010-09-09"
+Metadata:
+  Prebake:
+    Images: [tool]
+    ImageParameters:
+      BuildImage: tool
+Parameters:
+  BuildImage:
+    Type: String
+    Default: public.ecr.aws/fallback:latest
+  Retention:
+    Type: String
+    Default: "30"
+Resources:
+  Param:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: !Sub /\${AWS::StackName}/image
+      Type: String
+      Value: !Sub "\${BuildImage} kept \${Retention} days"
+`;
+const p = makeProject({
+  project: name,
+  templates: { ci: template },
+  environments: {
+    dev: {
+      profile: "local",
+      tags: { Environment: "dev" },
+      stacks: { ci: { parameters: { Retention: "7" } } },
+    },
+    prod: {
+      profile: "local",
+      tags: { Environment: "prod" },
+      stacks: { ci: { parameters: { Retention: "90" } } },
+    },
+    staging: { profile: "local" },
+  },
+  files: {
+    "images/tool/image.yaml": `name: tool\nrepository: ${REPOSITORY}\ndefaultVersion: "1.0"\nlifecycle: { keepPerVersion: 10 }\nbase: { local: prebake/debian:bookworm }\nversions: { "1.0": {} }\n`,
+    "images/tool/Dockerfile": "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY hello.txt /hello.txt\n",
+    "images/tool/hello.txt": `${name} one\n`,
+  },
+});
+const STACKS = {
+  dev: `${name}-dev-ci`,
+  prod: `${name}-prod-ci`,
+  staging: `${name}-staging-ci`,
+  implicit: `${name}-ci`,
+};
+const { ctx } = captureContext(p.root);
+const cfn = ctx.aws(CloudFormationClient);
+const registry = ctx.config.profile.registry!;
+
+/** Push the tool image with `content` in hello.txt; returns its digest-pinned uri and digest. */
+async function pushTool(content: string) {
+  writeFileSync(join(p.root, "images/tool/hello.txt"), `${name} ${content}\n`);
+  const pushed = await pushImageVersion(ctx, loadImageDefinition(join(p.root, "images"), "tool"), "1.0");
+  return { uri: pushed.uri!, digest: pushed.digest! };
+}
+
+async function describe_(stackName: string) {
+  const res = await cfn.send(new DescribeStacksCommand({ StackName: stackName })).catch(() => undefined);
+  const stack = res?.Stacks?.[0];
+  const params = Object.fromEntries((stack?.Parameters ?? []).map((x) => [x.ParameterKey, x.ParameterValue]));
+  const tags = Object.fromEntries((stack?.Tags ?? []).map((x) => [x.Key, x.Value]));
+  return { stack, params, tags };
+}
+
+const changeSetCount = async (stackName: string) =>
+  ((await cfn.send(new ListChangeSetsCommand({ StackName: stackName }))).Summaries ?? []).filter(
+    (s) => s.StackName === stackName,
+  ).length;
+
+const repositoryDigests = async () =>
+  (
+    (await ctx.aws(ECRClient).send(new DescribeImagesCommand({ repositoryName: REPOSITORY }))).imageDetails ??
+    []
+  )
+    .map((i) => i.imageDigest)
+    .sort();
+
+let one: { uri: string; digest: string };
+let two: { uri: string; digest: string };
+
+beforeAll(async () => {
+  one = await pushTool("one");
+});
+
+afterAll(async () => {
+  await deleteStacks(cfn, Object.values(STACKS));
+  await ctx
+    .aws(ECRClient)
+    .send(new DeleteRepositoryCommand({ repositoryName: REPOSITORY, force: true }))
+    .catch(() => undefined);
+  for (const image of await ctx.docker().listImages()) {
+    const refs = [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])];
+    if (refs.some((r) => r.startsWith(`${registry}/${REPOSITORY}`))) {
+      await ctx
+        .docker()
+        .getImage(image.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
+    }
+  }
+  p.remove();
+});
+
+describe("environments side by side", () => {
+  it("dev and prod deploy as <project>-<env>-<stack> with their own parameters, tags and outputs", async () => {
+    for (const env of ["dev", "prod"]) {
+      const res = await prebake(p.root, ["--env", env, "deploy", "ci", "--no-lint", "--json"]);
+      expect(res.code, res.stderr).toBe(0);
+      expect(JSON.parse(res.stdout)).toMatchObject({ action: "created", environment: env, profile: "local" });
+    }
+    const dev = await describe_(STACKS.dev);
+    const prod = await describe_(STACKS.prod);
+    expect(dev.params).toEqual({ BuildImage: one.uri, Retention: "7" });
+    expect(prod.params).toEqual({ BuildImage: one.uri, Retention: "90" });
+    expect(dev.tags).toMatchObject({
+      Environment: "dev",
+      "prebake:environment": "dev",
+      "prebake:stack": "ci",
+    });
+    expect(prod.tags).toMatchObject({ Environment: "prod", "prebake:environment": "prod" });
+    const outputs = JSON.parse(readFileSync(join(p.root, "dist/prod/stacks/ci.json"), "utf8"));
+    expect(outputs).toMatchObject({
+      stackName: STACKS.prod,
+      environment: "prod",
+      parameters: { Retention: "90" },
+    });
+    expect(existsSync(join(p.root, "dist/dev/stacks/ci.json"))).toBe(true);
+    // The implicit environment is untouched: no <project>-ci, no dist/stacks/ci.json.
+    expect((await describe_(STACKS.implicit)).stack).toBeUndefined();
+    expect(existsSync(join(p.root, "dist/stacks/ci.json"))).toBe(false);
+  });
+});
+
+describe("prebake promote", () => {
+  it("moves exactly the digests dev runs: dry run first, then deployed, never rebuilt, never latest", async () => {
+    two = await pushTool("two");
+    expect((await prebake(p.root, ["--env", "dev", "deploy", "ci", "--no-lint"])).code).toBe(0);
+    expect((await describe_(STACKS.dev)).params.BuildImage).toBe(two.uri);
+
+    const dry = await prebake(p.root, ["promote", "dev", "prod", "--dry-run", "--json"]);
+    expect(dry.code, dry.stderr).toBe(0);
+    const plan = JSON.parse(dry.stdout);
+    expect(plan.stacks).toEqual([
+      expect.objectContaining({
+        stack: "ci",
+        fromStackName: STACKS.dev,
+        toStackName: STACKS.prod,
+        moves: [
+          {
+            parameter: "BuildImage",
+            image: "tool",
+            uri: two.uri,
+            digest: two.digest,
+            current: one.uri,
+            change: "change",
+          },
+        ],
+      }),
+    ]);
+    expect(dry.stderr).toMatch(
+      new RegExp(`ci\\s+BuildImage\\s+tool\\s+${one.digest.slice(0, 19)}\\s+${two.digest.slice(0, 19)}`),
+    );
+    expect((await describe_(STACKS.prod)).params.BuildImage).toBe(one.uri);
+
+    // This checkout pushes a newer image that dev never ran: prod must get dev's digest, not this one.
+    const three = await pushTool("three");
+    const digestsBefore = await repositoryDigests();
+    const promoted = await prebake(p.root, ["promote", "dev", "prod", "--no-lint", "--json"]);
+    expect(promoted.code, promoted.stderr).toBe(0);
+    expect(JSON.parse(promoted.stdout).deployed[0]).toMatchObject({
+      stackName: STACKS.prod,
+      action: "updated",
+    });
+    const prod = await describe_(STACKS.prod);
+    expect(prod.params).toEqual({ BuildImage: two.uri, Retention: "90" });
+    expect(prod.params.BuildImage).not.toBe(three.uri);
+    expect(await repositoryDigests()).toEqual(digestsBefore); // nothing built or pushed
+  });
+
+  it("records where the digest came from in the target stack's tags", async () => {
+    // A promotion that creates the target stack: moto 5.2 keeps a stack's tags from its creation and
+    // drops tag changes of an update change set (AWS applies them; test/engine.test.ts checks they are sent).
+    const res = await prebake(p.root, ["promote", "dev", "staging", "--no-lint", "--json"]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout).deployed[0]).toMatchObject({
+      stackName: STACKS.staging,
+      action: "created",
+    });
+    const staging = await describe_(STACKS.staging);
+    expect(staging.params).toEqual({ BuildImage: two.uri, Retention: "30" });
+    expect(staging.tags).toMatchObject({
+      "prebake:origin:BuildImage": `dev@${two.digest}`,
+      "prebake:environment": "staging",
+    });
+    // Promoting again changes nothing: two read-only calls, the record stays.
+    const again = await prebake(p.root, ["promote", "dev", "staging", "--no-lint", "--json"]);
+    expect(JSON.parse(again.stdout).deployed[0]).toMatchObject({ action: "skipped", apiCalls: 2 });
+  });
+
+  it("refuses (exit 9) a digest that is gone from the registry, and prod is not touched", async () => {
+    const gone = await pushTool("gone");
+    expect((await prebake(p.root, ["--env", "dev", "deploy", "ci", "--no-lint"])).code).toBe(0);
+    const deleted = await fetch(`http://${registry}/v2/${REPOSITORY}/manifests/${gone.digest}`, {
+      method: "DELETE",
+    });
+    expect(deleted.status).toBe(202);
+    const changeSets = await changeSetCount(STACKS.prod);
+    const res = await prebake(p.root, ["promote", "dev", "prod"]);
+    expect(res.code).toBe(9);
+    expect(res.stderr.trim()).toBe(
+      `prebake: error: stack ${STACKS.prod}: cannot promote BuildImage of ${STACKS.dev}: ${gone.digest} is not in registry ${registry} (repository ${REPOSITORY}) (fix: push tool again (prebake push tool), deploy it to the source environment, test it, and promote again)`,
+    );
+    expect((await describe_(STACKS.prod)).params.BuildImage).toBe(two.uri);
+    expect(await changeSetCount(STACKS.prod)).toBe(changeSets);
+    await pushTool("four"); // this checkout's record named the deleted digest: push a good one again
+  });
+
+  it("refuses (exit 9) an image that is not pinned by digest, and an unknown environment is exit 3", async () => {
+    const tagged = `${registry}/${REPOSITORY}:latest`;
+    const dev = await prebake(p.root, [
+      "--env",
+      "dev",
+      "deploy",
+      "ci",
+      "--no-lint",
+      "--parameter",
+      `BuildImage=${tagged}`,
+    ]);
+    expect(dev.code, dev.stderr).toBe(0);
+    const res = await prebake(p.root, ["promote", "dev", "prod"]);
+    expect(res.code).toBe(9);
+    expect(res.stderr).toContain(`BuildImage is '${tagged}', not an image pinned by digest`);
+    const unknown = await prebake(p.root, ["promote", "dev", "qa"]);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr.trim()).toBe(
+      "prebake: error: --env: unknown environment 'qa' (fix: use one of: dev, prod, staging, default, or add it under environments: in prebake.config.yaml)",
+    );
+  });
+});
+
+describe("prebake status", () => {
+  it("reports drift after an out-of-band change, the image's origin and newest push; read-only calls only", async () => {
+    // Someone changes staging by hand: Retention 30 -> 365 and a tag, outside prebake.
+    const before = await describe_(STACKS.staging);
+    await cfn.send(
+      new UpdateStackCommand({
+        StackName: STACKS.staging,
+        UsePreviousTemplate: true,
+        Parameters: [
+          { ParameterKey: "BuildImage", UsePreviousValue: true },
+          { ParameterKey: "Retention", ParameterValue: "365" },
+        ],
+        Tags: [...(before.stack?.Tags ?? []), { Key: "Hotfix", Value: "yes" }],
+      }),
+    );
+    await waitUntilStackUpdateComplete({ client: cfn, maxWaitTime: 120 }, { StackName: STACKS.staging });
+
+    const calls = awsCallLog.length;
+    const status = await environmentStatus(captureContext(p.root, "staging").ctx);
+    const made = awsCallLog.slice(calls).map((c) => c.command);
+    expect(made.length).toBeGreaterThan(0);
+    expect(made.filter((c) => !isReadOnlyCall(c))).toEqual([]);
+
+    expect(status).toMatchObject({ environment: "staging", profile: "local" });
+    expect(status.stacks).toEqual([
+      {
+        stack: "ci",
+        stackName: STACKS.staging,
+        status: "UPDATE_COMPLETE",
+        drift: ["parameter Retention: '365' -> '30'", "tag Hotfix is removed"],
+      },
+    ]);
+    const [image] = status.images;
+    expect(image).toMatchObject({
+      stack: "ci",
+      parameter: "BuildImage",
+      deployed: two.uri,
+      promotedFrom: "dev",
+      state: "older",
+    });
+    expect(image?.newest?.version).toBe("1.0");
+    expect(image?.newest?.digest).not.toBe(two.digest);
+
+    const cli = await prebake(p.root, ["--env", "staging", "status"]);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toContain(`${two.digest.slice(0, 19)} (promoted from dev)`);
+    expect(cli.stdout).toContain("parameter Retention: '365' -> '30'; tag Hotfix is removed");
+    const json = await prebake(p.root, ["--env", "staging", "status", "--json"]);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      environment: "staging",
+      stacks: [{ stack: "ci", drift: status.stacks[0]!.drift }],
+      images: [{ parameter: "BuildImage", deployedDigest: two.digest, promotedFrom: "dev" }],
+    });
+  });
+});
