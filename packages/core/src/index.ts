@@ -6,6 +6,7 @@ export {
   ContainerHandle,
   type ExecResult,
   LongLivedContainer,
+  type PathStat,
   type RunResult,
   RunToCompletionContainer,
 } from "./container-handles.ts";

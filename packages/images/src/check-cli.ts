@@ -1,0 +1,68 @@
+import { type Context, formatBytes, formatDuration, ValidationError } from "@prebake/core";
+import type { Command } from "commander";
+import { checkImage, type ImageCheck } from "./check.ts";
+import { CHECKED_TOOLS } from "./check-facts.ts";
+
+/** The report's lines, as printed (the same facts as the --json result). */
+export function checkReportRows(check: ImageCheck): string[][] {
+  const arch = check.singleArchitecture ? "single architecture" : `${check.platforms.length} architectures`;
+  return [
+    ["image", `${check.name} ${check.version} (${check.uri})`],
+    ["platform", `${check.platforms.join(", ")} (${arch})`],
+    ["tools", CHECKED_TOOLS.map((t) => `${t}: ${check.tools[t] ?? "missing"}`).join(", ")],
+    [
+      "size",
+      `${formatBytes(check.compressedBytes)} compressed (pulled), ${formatBytes(check.uncompressedBytes)} uncompressed`,
+    ],
+    [
+      "pull",
+      `${formatDuration(check.emptyEnginePullMs)} into an empty engine (nothing cached: as CodeBuild's PROVISIONING pulls a custom image)`,
+    ],
+  ];
+}
+
+/** `prebake images check <name>`, a subcommand of `prebake images`. */
+export function registerImagesCheck(images: Command, getContext: () => Context): void {
+  images
+    .command("check")
+    .description(
+      "report on a pushed image (the one `prebake push` recorded, confirmed in the registry): its architecture(s),\n" +
+        "whether sh, curl/wget and git are inside, compressed and uncompressed size, and the time to pull it into an\n" +
+        "empty Docker engine (a throw-away dockerd with its own data-root, deleted afterwards: no layer is cached, as\n" +
+        "at CodeBuild's PROVISIONING of a custom image). Verdict for CodeBuild's Lambda compute: single-architecture\n" +
+        "and curl or wget inside. Needs root (it starts the throw-away dockerd).",
+    )
+    .argument("<name>", "image definition: the folder name under images/")
+    .option("--version <version>", "the version line (default: the definition's defaultVersion)")
+    .option(
+      "--work-dir <dir>",
+      "where the throw-away engine keeps the pulled image (default: the OS temp folder)",
+    )
+    .option("--require-lambda", "exit 4 when the image is not ready for CodeBuild's Lambda compute")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  prebake images check erlang-otp\n  prebake images check python-layer --version 3.13 --json\n" +
+        "  prebake images check erlang-otp --require-lambda\n\n" +
+        "Exit codes: 3 unknown image or never pushed, 4 not Lambda-ready with --require-lambda, 5 engine or registry\n" +
+        "unavailable (or not root), 9 the pushed record is stale (push again).",
+    )
+    .action(async (name: string, opts: { version?: string; workDir?: string; requireLambda?: boolean }) => {
+      const ctx = getContext();
+      ctx.out.step(`images check ${name}`);
+      const check = await checkImage(ctx, name, { version: opts.version, workDir: opts.workDir });
+      ctx.out.table(["", ""], checkReportRows(check));
+      const verdict = check.lambdaCompute;
+      if (verdict.ready) ctx.out.success("Lambda compute: ready (single architecture, curl or wget inside)");
+      else ctx.out.warn(`Lambda compute: not ready: ${verdict.problems.join("; ")}`);
+      ctx.out.result({ command: "images check", ...check });
+      if (opts.requireLambda && !verdict.ready) {
+        throw new ValidationError(
+          `not ready for CodeBuild's Lambda compute: ${verdict.problems.join("; ")}`,
+          {
+            where: check.uri,
+            fix: "build a single-architecture image with curl or wget installed, push it, check again",
+          },
+        );
+      }
+    });
+}
