@@ -50,7 +50,7 @@ export function registerImagesCheck(images: Command, getContext: () => Context):
       const ctx = getContext();
       ctx.out.step(`images check ${name}`);
       const check = await checkImage(ctx, name, { version: opts.version, workDir: opts.workDir });
-      ctx.out.table(["", ""], checkReportRows(check));
+      for (const [fact, value] of checkReportRows(check)) ctx.out.info(`${fact.padEnd(9)}${value}`);
       const verdict = check.lambdaCompute;
       if (verdict.ready) ctx.out.success("Lambda compute: ready (single architecture, curl or wget inside)");
       else ctx.out.warn(`Lambda compute: not ready: ${verdict.problems.join("; ")}`);

@@ -155,10 +155,10 @@ describe("images check", () => {
     const lines = r.stdout.split("\n");
     expect(lines).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^platform +linux\/amd64 \(single architecture\)$/),
-        expect.stringMatching(/^tools +sh: \/\S+\/sh, curl: missing, wget: missing, git: missing$/),
-        expect.stringMatching(/^size +[\d.]+ MB compressed \(pulled\), [\d.]+ MB uncompressed$/),
-        expect.stringMatching(/^pull +[\d.]+(ms|s) into an empty engine/),
+        expect.stringMatching(/^ +platform +linux\/amd64 \(single architecture\)$/),
+        expect.stringMatching(/^ +tools +sh: \/\S+\/sh, curl: missing, wget: missing, git: missing$/),
+        expect.stringMatching(/^ +size +[\d.]+ MB compressed \(pulled\), [\d.]+ MB uncompressed$/),
+        expect.stringMatching(/^ +pull +[\d.]+(ms|s) into an empty engine/),
       ]),
     );
     expect(`${r.stdout}${r.stderr}`).toContain(
@@ -239,7 +239,7 @@ RUN chmod 0755 /usr/local/bin/curl && ln -s /nonexistent/wget /usr/local/bin/wge
     const r = runCli(t.root, ["--json", "images", "check", name, "--work-dir", dir, "--require-lambda"]);
     expectEngineGone(dir);
     expect(r.code, r.stderr).toBe(4);
-    expect(r.stderr).toMatch(/^platform +linux\/amd64, linux\/arm64\/v8 \(2 architectures\)$/m);
+    expect(r.stderr).toMatch(/^ +platform +linux\/amd64, linux\/arm64\/v8 \(2 architectures\)$/m);
     expect(r.stderr.trim().split("\n").pop()).toBe(
       `prebake: error: ${registry}/${repository}@${indexDigest}: not ready for CodeBuild's Lambda compute: ` +
         "2 architectures (linux/amd64, linux/arm64/v8): Lambda compute runs single-architecture images only; " +
