@@ -4,7 +4,7 @@ import { checkImage, type ImageCheck } from "./check.ts";
 import { CHECKED_TOOLS } from "./check-facts.ts";
 
 /** The report's lines, as printed (the same facts as the --json result). */
-export function checkReportRows(check: ImageCheck): string[][] {
+export function checkReportRows(check: ImageCheck): [string, string][] {
   const arch = check.singleArchitecture ? "single architecture" : `${check.platforms.length} architectures`;
   return [
     ["image", `${check.name} ${check.version} (${check.uri})`],
