@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -150,7 +150,11 @@ export async function startThrowawayEngine(
     ];
     const out = openSync(log, "a");
     // Its own process group: a Ctrl-C in the terminal reaches prebake, whose cleanup stops it in order.
-    child = spawn(dockerd, args, { detached: true, stdio: ["ignore", out, out] });
+    try {
+      child = spawn(dockerd, args, { detached: true, stdio: ["ignore", out, out] });
+    } finally {
+      closeSync(out); // the child has its own copy
+    }
     child.unref();
     const docker = new Docker({ socketPath: socket });
     await waitUntilAnswering(docker, child, log);

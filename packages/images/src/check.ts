@@ -44,7 +44,9 @@ async function registryFacts(target: RegistryTarget, pushed: PushedImage, platfo
   const stored = await target.api.getManifest(pushed.repository, pushed.digest);
   const entries = indexEntries(stored);
   if (!entries) return { platforms: undefined, compressedBytes: manifestSize(stored) };
-  const mine = entries.find((e) => e.platform === platform) ?? entries[0];
+  // linux/arm64 in image.yaml is linux/arm64/v8 in an index.
+  const mine =
+    entries.find((e) => e.platform === platform || e.platform.startsWith(`${platform}/`)) ?? entries[0];
   const child = mine ? await target.api.getManifest(pushed.repository, mine.digest) : stored;
   return { platforms: entries.map((e) => e.platform), compressedBytes: manifestSize(child) };
 }
