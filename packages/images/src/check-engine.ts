@@ -6,19 +6,23 @@ import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ContainerRuntime, type Context, registerCleanup, UnavailableError } from "@prebake/core";
 import Docker from "dockerode";
+import { createEngineBridge, type EngineBridge, removeEngineBridge } from "./check-bridge.ts";
 
 /**
  * A throw-away Docker engine: a second dockerd with its own data-root, exec-root, pidfile and
- * socket, no bridge and no iptables rules, so nothing of the shared engine (its images, containers,
- * networks, firewall) is read or changed. It starts empty, which is the point: a pull into it
+ * socket, its own Linux bridge (never `--bridge=none`: that makes dockerd delete the host's docker0)
+ * and no iptables rules or forwarding change, so nothing of the shared engine (its images,
+ * containers, networks, firewall) is read or changed. It starts empty, which is the point: a pull into it
  * downloads and unpacks every layer, as CodeBuild's PROVISIONING does for a custom image. Stopped and
- * deleted (data-root included) by stop(), and on SIGINT/SIGTERM/SIGHUP.
+ * deleted (data-root and bridge included) by stop(), on a failed start, and on SIGINT/SIGTERM/SIGHUP.
  */
 export interface ThrowawayEngine {
   /** The runtime on this engine: every container and pull goes through it. */
   runtime: ContainerRuntime;
   /** The folder holding everything of this engine (socket, data-root, exec-root, log). */
   dir: string;
+  /** The engine's own bridge, deleted by stop(). */
+  bridge: EngineBridge;
   stop(): Promise<void>;
 }
 
@@ -62,9 +66,13 @@ async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   return Promise.race([exited, sleep(ms, false)]);
 }
 
-/** Stop dockerd (it stops its containerd), then remove its folder; SIGKILL to its process group if it hangs. */
-async function shutDown(child: ChildProcess, dir: string): Promise<void> {
-  if (child.pid && child.exitCode === null && child.signalCode === null) {
+/** Stop dockerd (it stops its containerd), then remove its bridge and folder; SIGKILL to its process group if it hangs. */
+async function shutDown(
+  child: ChildProcess | undefined,
+  dir: string,
+  bridge: EngineBridge | undefined,
+): Promise<void> {
+  if (child?.pid && child.exitCode === null && child.signalCode === null) {
     child.kill("SIGTERM");
     if (!(await waitForExit(child, STOP_TIMEOUT_MS))) {
       try {
@@ -75,6 +83,7 @@ async function shutDown(child: ChildProcess, dir: string): Promise<void> {
       await waitForExit(child, 5_000);
     }
   }
+  if (bridge) removeEngineBridge(bridge.name);
   unmountUnder(dir);
   await rm(dir, { recursive: true, force: true });
 }
@@ -125,14 +134,16 @@ export async function startThrowawayEngine(
   }
   const dir = await mkdtemp(join(options.workDir ?? tmpdir(), "prebake-throwaway-engine-"));
   let child: ChildProcess | undefined;
+  let bridge: EngineBridge | undefined;
   let stopped: Promise<void> | undefined;
   const stop = () => {
     forget();
-    stopped ??= child ? shutDown(child, dir) : rm(dir, { recursive: true, force: true });
+    stopped ??= shutDown(child, dir, bridge);
     return stopped;
   };
   const forget = registerCleanup(stop);
   try {
+    bridge = createEngineBridge();
     const socket = join(dir, "docker.sock");
     const log = join(dir, "dockerd.log");
     // Its own config file: the machine's /etc/docker/daemon.json configures the shared engine.
@@ -143,9 +154,10 @@ export async function startThrowawayEngine(
       `--pidfile=${join(dir, "dockerd.pid")}`,
       `--host=unix://${socket}`,
       `--config-file=${join(dir, "daemon.json")}`,
-      "--bridge=none",
+      `--bridge=${bridge.name}`,
       "--iptables=false",
       "--ip-masq=false",
+      "--ip-forward=false", // the machine's forwarding setting belongs to the shared engine
       ...(options.insecureRegistry ? [`--insecure-registry=${options.insecureRegistry}`] : []),
     ];
     const out = openSync(log, "a");
@@ -161,7 +173,7 @@ export async function startThrowawayEngine(
     const runtime = new ContainerRuntime(docker, `unix://${socket} (throw-away)`, {
       warn: (message) => ctx.out.warn(message),
     });
-    return { runtime, dir, stop };
+    return { runtime, dir, bridge, stop };
   } catch (err) {
     await stop();
     throw err;

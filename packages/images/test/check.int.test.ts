@@ -17,6 +17,7 @@ import { pushImageVersion } from "../src/pipeline.ts";
 import { writeFakeOtpSource, writeFakeRebar3Escript } from "./fixtures/erlang-otp/fake-toolchain.ts";
 import { type FixtureServer, serveDirectory } from "./fixtures/erlang-otp/server.ts";
 import { makeRoot, runCli, suffix, type TestRoot, testContext, writeTinyImage } from "./fixtures.ts";
+import { expectHostBridgeIntact } from "./host-network.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "../../..");
 const id = suffix();
@@ -38,7 +39,10 @@ function copyImage(name: string): string {
   return repository;
 }
 
-/** A folder for one check's throw-away engine; the check must leave it empty and no process using it. */
+/**
+ * A folder for one check's throw-away engine; the check must leave it empty, no process using it,
+ * the host's docker0 in place and no bridge of its own behind.
+ */
 function engineDir(): string {
   return mkdtempSync(join(tmpdir(), "prebake-check-test-"));
 }
@@ -54,6 +58,7 @@ function expectEngineGone(dir: string): void {
       }
     });
   expect(users).toEqual([]);
+  expectHostBridgeIntact();
   rmSync(dir, { recursive: true, force: true });
 }
 
