@@ -49,7 +49,7 @@ describe("the throw-away engine's network", () => {
       ).toEqual([engine.bridge.address]);
       // The engine's default network is that bridge, not docker0.
       const bridgeNet = await engine.runtime.docker.getNetwork("bridge").inspect();
-      expect(bridgeNet.Options["com.docker.network.bridge.name"]).toBe(engine.bridge.name);
+      expect(bridgeNet.Options?.["com.docker.network.bridge.name"]).toBe(engine.bridge.name);
     } finally {
       await engine.stop();
     }
