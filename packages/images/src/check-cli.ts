@@ -30,7 +30,9 @@ export function registerImagesCheck(images: Command, getContext: () => Context):
         "whether sh, curl/wget and git are inside, compressed and uncompressed size, and the time to pull it into an\n" +
         "empty Docker engine (a throw-away dockerd with its own data-root, deleted afterwards: no layer is cached, as\n" +
         "at CodeBuild's PROVISIONING of a custom image). Verdict for CodeBuild's Lambda compute: single-architecture\n" +
-        "and curl or wget inside. Needs root (it starts the throw-away dockerd).",
+        "and curl or wget inside. Needs root, dockerd and ip (iproute2): the throw-away dockerd runs on a bridge of its\n" +
+        "own (pbkchk<hex>, a free 10.x /24, no iptables rules), deleted with the engine; the shared engine, its\n" +
+        "docker0 and its images are never touched.",
     )
     .argument("<name>", "image definition: the folder name under images/")
     .option("--version <version>", "the version line (default: the definition's defaultVersion)")
