@@ -11,8 +11,9 @@ import {
   pathDirs,
 } from "./check-facts.ts";
 import { imagesDir, loadImageDefinition, resolveVersion } from "./definition.ts";
-import { manifestSize, type RegistryTarget, resolveRegistry } from "./registry.ts";
+import { manifestSize } from "./registry.ts";
 import { type PushedImage, resolvePushedImage } from "./resolve.ts";
+import { engineReference, type RegistryTarget, resolveRegistry } from "./target.ts";
 
 /** What `prebake images check` reports about a pushed image. */
 export interface ImageCheck {
@@ -81,32 +82,34 @@ async function inspectInEmptyEngine(
   ctx.out.progress("engine", "starting a throw-away Docker engine (empty: no layer cached)");
   const engine = await startThrowawayEngine(ctx, {
     workDir,
-    insecureRegistry: ctx.config.profile.kind === "local" ? target.host : undefined,
+    insecureRegistry: ctx.config.profile.kind === "local" ? target.address : undefined,
   });
   try {
     const { runtime } = engine;
-    ctx.out.progress("pull", `pulling ${pushed.uri} into the empty engine`);
+    // The registry's address on this machine (ecrRegistry maps ECR's host), with the profile's credentials.
+    const { reference, auth } = engineReference(target, pushed.uri);
+    ctx.out.progress("pull", `pulling ${reference} into the empty engine`);
     const started = performance.now();
     try {
-      await runtime.pullImage(pushed.uri, {
-        ...(target.auth ? { auth: target.auth } : {}),
+      await runtime.pullImage(reference, {
+        ...(auth ? { auth } : {}),
         onEvent: (e) => e.status && ctx.out.progress("pull", `${e.id ? `${e.id}: ` : ""}${e.status}`),
       });
     } catch (err) {
       throw new UnavailableError(
-        `pulling ${pushed.uri} into the throw-away engine failed (${firstLine(err)})`,
+        `pulling ${reference} into the throw-away engine failed (${firstLine(err)})`,
         {
-          where: `registry ${target.host}`,
+          where: `registry ${target.address}`,
           fix: "check that the registry answers and holds the image (prebake push), then run again",
           cause: err,
         },
       );
     }
     const emptyEnginePullMs = Math.round(performance.now() - started);
-    const info = await runtime.call(`inspecting ${pushed.uri}`, () =>
-      runtime.docker.getImage(pushed.uri).inspect(),
+    const info = await runtime.call(`inspecting ${reference}`, () =>
+      runtime.docker.getImage(reference).inspect(),
     );
-    const tools = await findTools(runtime, pushed.uri, info.Config?.Env);
+    const tools = await findTools(runtime, reference, info.Config?.Env);
     const platform = formatPlatform({
       os: info.Os,
       architecture: info.Architecture,
