@@ -26,13 +26,8 @@ export function registerImagesCheck(images: Command, getContext: () => Context):
   images
     .command("check")
     .description(
-      "report on a pushed image (the one `prebake push` recorded, confirmed in the registry): its architecture(s),\n" +
-        "whether sh, curl/wget and git are inside, compressed and uncompressed size, and the time to pull it into an\n" +
-        "empty Docker engine (a throw-away dockerd with its own data-root, deleted afterwards: no layer is cached, as\n" +
-        "at CodeBuild's PROVISIONING of a custom image). Verdict for CodeBuild's Lambda compute: single-architecture\n" +
-        "and curl or wget inside. Needs root, dockerd and ip (iproute2): the throw-away dockerd runs on a bridge of its\n" +
-        "own (pbkchk<hex>, a free 10.x /24, no iptables rules), deleted with the engine; the shared engine, its\n" +
-        "docker0 and its images are never touched.",
+      "report on a pushed image (the one `prebake push` recorded): architecture(s), sh/curl/wget/git, " +
+        "sizes, the pull time into an empty engine, and the verdict for CodeBuild's Lambda compute",
     )
     .argument("<name>", "image definition: the folder name under images/")
     .option("--version <version>", "the version line (default: the definition's defaultVersion)")
@@ -43,10 +38,22 @@ export function registerImagesCheck(images: Command, getContext: () => Context):
     .option("--require-lambda", "exit 4 when the image is not ready for CodeBuild's Lambda compute")
     .addHelpText(
       "after",
-      "\nExamples:\n  prebake images check erlang-otp\n  prebake images check python-layer --version 3.13 --json\n" +
-        "  prebake images check erlang-otp --require-lambda\n\n" +
-        "Exit codes: 3 unknown image or never pushed, 4 not Lambda-ready with --require-lambda, 5 engine or registry\n" +
-        "unavailable (or not root), 9 the pushed record is stale (push again).",
+      `
+What it measures:
+  The image is pulled into an EMPTY Docker engine, so no layer is cached, as at CodeBuild's
+  PROVISIONING of a custom image: a throw-away dockerd with its own data-root, exec-root and
+  socket, on a bridge of its own (pbkchk<hex>, a free 10.x /24, no iptables rules). The engine,
+  its folder and its bridge are deleted afterwards (also on failure and Ctrl-C); the shared
+  engine, its docker0 and its images are never touched. Needs root, dockerd and ip (iproute2).
+  Lambda compute ready = single architecture AND curl or wget on the image's PATH.
+
+Examples:
+  prebake images check erlang-otp
+  prebake images check python-layer --version 3.13 --json
+  prebake images check erlang-otp --require-lambda
+
+Exit codes: 3 unknown image or never pushed, 4 not Lambda-ready with --require-lambda,
+  5 engine or registry unavailable (or not root), 9 the pushed record is stale (push again).`,
     )
     .action(async (name: string, opts: { version?: string; workDir?: string; requireLambda?: boolean }) => {
       const ctx = getContext();
