@@ -5,6 +5,7 @@
  * multi-architecture index. Each check pulls into its own throw-away dockerd, under a folder the
  * test owns, which must be gone afterwards; the shared engine is only asked, never changed.
  */
+import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -16,7 +17,16 @@ import { loadImageDefinition } from "../src/definition.ts";
 import { pushImageVersion } from "../src/pipeline.ts";
 import { writeFakeOtpSource, writeFakeRebar3Escript } from "./fixtures/erlang-otp/fake-toolchain.ts";
 import { type FixtureServer, serveDirectory } from "./fixtures/erlang-otp/server.ts";
-import { makeRoot, runCli, suffix, type TestRoot, testContext, writeTinyImage } from "./fixtures.ts";
+import {
+  CLI,
+  makeRoot,
+  NODE,
+  runCli,
+  suffix,
+  type TestRoot,
+  testContext,
+  writeTinyImage,
+} from "./fixtures.ts";
 import { expectHostBridgeIntact } from "./host-network.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "../../..");
@@ -138,6 +148,32 @@ describe("images check", () => {
     expect(check.uncompressedBytes).toBe(local.Size);
     expect(check.uncompressedBytes).toBeGreaterThan(check.compressedBytes);
     expect(check.emptyEnginePullMs).toBeGreaterThan(0);
+  });
+
+  it("Ctrl-C during the pull: exit 130, the engine stopped, its folder and bridge deleted, docker0 kept", async () => {
+    // python-layer 3.11 was pushed by the test above.
+    const dir = engineDir();
+    const child = spawn(NODE, [CLI, "images", "check", "python-layer", "--work-dir", dir], {
+      cwd: t.root,
+      env: { ...process.env, CI: "1" },
+    });
+    let output = "";
+    const pulling = new Promise<void>((resolve) => {
+      const read = (d: Buffer) => {
+        output += d.toString();
+        if (output.includes("into the empty engine")) resolve();
+      };
+      child.stdout.on("data", read);
+      child.stderr.on("data", read);
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    await Promise.race([pulling, exited]);
+    expect(output).toContain("into the empty engine");
+    expect(readdirSync(dir)).toHaveLength(1); // the engine is running
+    child.kill("SIGINT");
+    expect(await exited, output).toBe(130);
+    expect(output).toContain("interrupted, cleaning up");
+    expectEngineGone(dir);
   });
 
   it("erlang-otp (stand-in OTP sources): the CLI prints the report and the verdict, exit 0", async () => {
