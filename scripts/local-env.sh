@@ -5,6 +5,7 @@
 #   and the ECR stand-in on 127.0.0.1:5052: a second docker-registry that demands ECR's credentials
 #   (user AWS, the password the emulator's GetAuthorizationToken hands out), for the aws profile's
 #   tests (profiles.<name>.ecrRegistry maps ECR's host to it).
+# `base trixie` builds the optional Debian trixie base (Python 3.13) on demand, the same way.
 # State (pid files, logs, registry config and data, cache) lives in <repo>/.prebake/local-env/.
 # See scripts/README.md. Exit codes: 0 ok, 2 usage error, 5 a service cannot be provided.
 set -euo pipefail
@@ -23,10 +24,21 @@ readonly MOTO_URL="http://$MOTO_HOST:$MOTO_PORT"
 readonly ECR_HOST=127.0.0.1 ECR_PORT=5052
 readonly ECR_ADDR="$ECR_HOST:$ECR_PORT"
 readonly ECR_USER=AWS ECR_REALM=prebake-ecr-standin
-readonly BASE_IMAGE=prebake/debian:bookworm
-readonly BASE_SUITE=bookworm
 readonly DEBIAN_MIRROR="${PREBAKE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-readonly BASE_TARBALL="$CACHE_DIR/debian-$BASE_SUITE-minbase.tar.gz"
+# Local base images, one per Debian suite: prebake/debian:<suite>. `up` provides bookworm, the base
+# every image uses; trixie (Python 3.13: the python-layer 3.13 line, the local stand-in for Lambda's
+# Amazon Linux 2023 runtimes) only when asked with `base trixie`, so a fresh `up` stays quick.
+readonly DEFAULT_SUITE=bookworm
+readonly KNOWN_SUITES="bookworm trixie"
+BASE_SUITE="" BASE_IMAGE="" BASE_TARBALL=""
+use_suite() {
+  BASE_SUITE=$1
+  BASE_IMAGE="prebake/debian:$1"
+  BASE_TARBALL="$CACHE_DIR/debian-$1-minbase.tar.gz"
+}
+use_suite "$DEFAULT_SUITE"
+# The command that provides the current suite's base, for messages.
+base_command() { if [[ $BASE_SUITE == "$DEFAULT_SUITE" ]]; then printf 'up'; else printf 'base %s' "$BASE_SUITE"; fi; }
 
 # Seconds to wait for a started service to answer.
 readonly ENGINE_TIMEOUT=${PREBAKE_ENGINE_TIMEOUT:-60}
@@ -63,7 +75,7 @@ log_tail() {
 
 usage() {
   cat <<EOF
-usage: scripts/local-env.sh <command>
+usage: scripts/local-env.sh <command> [suite]
 
 Bring up, check and tear down the local services of prebake's \`local\` profile.
 
@@ -74,6 +86,8 @@ commands:
              moto            $MOTO_URL (moto_server, the AWS API emulator)
              base image      $BASE_IMAGE (debootstrap once, then cached)
              ECR stand-in    $ECR_ADDR (docker-registry demanding user $ECR_USER + the emulator's ECR token)
+  base <suite>  build (once, then cached) or import the base image prebake/debian:<suite> only;
+           suites: $KNOWN_SUITES (trixie: Python 3.13, for the python-layer 3.13 line)
   status   print each service: up/down, address, whether prebake started it (exit 0 all up, 5 otherwise)
   down     stop only what \`up\` started (pid files); a pre-existing engine/service is left alone
   env      print shell export lines:  eval "\$(scripts/local-env.sh env)"
@@ -572,15 +586,16 @@ cleanup_rootfs() {
 
 build_base_tarball() {
   if ! is_root; then
-    die $EXIT_UNAVAILABLE "base image: $BASE_IMAGE is missing and building it (debootstrap) needs root: run \`sudo scripts/local-env.sh up\` once"
+    die $EXIT_UNAVAILABLE "base image: $BASE_IMAGE is missing and building it (debootstrap) needs root: run \`sudo scripts/local-env.sh $(base_command)\` once"
   fi
   if ! have debootstrap; then
     is_debian || die $EXIT_UNAVAILABLE "base image: debootstrap is missing: install it, then rerun up"
     apt_install debootstrap ||
-      die $EXIT_UNAVAILABLE "base image: installing debootstrap failed (log: $(rel "$(apt_log)")): fix apt, then rerun up"
+      die $EXIT_UNAVAILABLE "base image: installing debootstrap failed (log: $(rel "$(apt_log)")): fix apt, then rerun $(base_command)"
   fi
   mkdir -p "$CACHE_DIR"
   local log="$STATE_DIR/debootstrap.log" started
+  [[ $BASE_SUITE == "$DEFAULT_SUITE" ]] || log="$STATE_DIR/debootstrap-$BASE_SUITE.log"
   started=$(now_ms)
   say "building base image $BASE_IMAGE with debootstrap (one-time, ~2-4 min; log: $(rel "$log"))..."
   rotate_log "$log"
@@ -653,7 +668,7 @@ ensure_base_image() {
     rm -f "$BASE_TARBALL"
   fi
   build_base_tarball
-  import_base || die $EXIT_UNAVAILABLE "base image: docker import of $BASE_TARBALL failed (see above): check the engine, then rerun up"
+  import_base || die $EXIT_UNAVAILABLE "base image: docker import of $BASE_TARBALL failed (see above): check the engine, then rerun $(base_command)"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -701,6 +716,17 @@ cmd_up() {
   ensure_base_image
   local ms=$(($(now_ms) - started))
   say "all up in $(printf '%d.%02d' $((ms / 1000)) $((ms % 1000 / 10)))s${ENGINE_EXPORT:+ (DOCKER_HOST=$ENGINE_EXPORT)}; for your shell: eval \"\$(scripts/local-env.sh env)\""
+}
+
+# `base <suite>`: one base image, on an engine that already answers (up starts the engine).
+cmd_base() {
+  local suite=$1
+  [[ " $KNOWN_SUITES " == *" $suite "* ]] ||
+    die $EXIT_USAGE "base: unknown suite '$suite' (known: $KNOWN_SUITES)"
+  lock_state
+  detect_engine || die $EXIT_UNAVAILABLE "base image: no Docker engine answers at $ENGINE_ADDR: run scripts/local-env.sh up first"
+  use_suite "$suite"
+  ensure_base_image
 }
 
 status_line() { # <service> <up|down|...> <address> <detail>
@@ -814,7 +840,7 @@ cmd_env() {
 
 main() {
   if [[ $# -eq 0 ]]; then
-    warn "a command is needed: up, status, down, env, chromium (see scripts/local-env.sh --help)"
+    warn "a command is needed: up, status, down, env, base, chromium (see scripts/local-env.sh --help)"
     exit $EXIT_USAGE
   fi
   local cmd=$1
@@ -825,8 +851,17 @@ main() {
       exit 0
       ;;
     up | status | down | env | chromium) ;;
+    base)
+      if [[ $# -ne 1 || $1 == -* ]]; then
+        [[ ${1:-} == -h || ${1:-} == --help ]] && { usage; exit 0; }
+        warn "base takes one suite (known: $KNOWN_SUITES; e.g. scripts/local-env.sh base trixie)"
+        exit $EXIT_USAGE
+      fi
+      cmd_base "$1"
+      return
+      ;;
     *)
-      warn "unknown command: $cmd (commands: up, status, down, env, chromium; see scripts/local-env.sh --help)"
+      warn "unknown command: $cmd (commands: up, status, down, env, base, chromium; see scripts/local-env.sh --help)"
       exit $EXIT_USAGE
       ;;
   esac

@@ -22,6 +22,14 @@ export interface RunResult {
 
 type Destroyable = NodeJS.ReadableStream & { destroy?: () => void };
 
+/** A path's stat as the engine reports it (Go's os.FileMode bits in `mode`). */
+export interface PathStat {
+  name: string;
+  size: number;
+  mode: number;
+  linkTarget: string;
+}
+
 /** Resolves when a stream has ended (or closed); rejects when it errors. */
 function ended(stream: NodeJS.ReadableStream): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -76,6 +84,26 @@ export class ContainerHandle {
       return true;
     } catch (err) {
       if (engineStatus(err) === 404) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * What the engine knows about a path in the container, without reading it (the archive API's
+   * HEAD: works on a container that never started, and on an image without a shell); undefined
+   * when it does not exist. `linkTarget` is the symlink's target resolved inside the container.
+   */
+  async statPath(path: string): Promise<PathStat | undefined> {
+    try {
+      const res = (await this.runtime.call(`looking up ${path} in ${this.name}`, (abortSignal) =>
+        this.container.infoArchive({ path, abortSignal }),
+      )) as NodeJS.ReadableStream & { headers?: Record<string, string | undefined> };
+      res.resume();
+      const header = res.headers?.["x-docker-container-path-stat"];
+      if (!header) return undefined;
+      return JSON.parse(Buffer.from(header, "base64").toString("utf8")) as PathStat;
+    } catch (err) {
+      if (engineStatus(err) === 404) return undefined;
       throw err;
     }
   }

@@ -22,6 +22,7 @@ export {
   ContainerHandle,
   type ExecResult,
   LongLivedContainer,
+  type PathStat,
   type RunResult,
   RunToCompletionContainer,
 } from "./container-handles.ts";

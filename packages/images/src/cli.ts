@@ -1,5 +1,6 @@
 import { type CommandRegistrar, ConfigError, type Context, formatBytes, isPrebakeError } from "@prebake/core";
 import { Option } from "commander";
+import { registerImagesCheck } from "./check-cli.ts";
 import {
   defaultVersionFor,
   imagesDir,
@@ -102,11 +103,15 @@ export const registerImageCommands: CommandRegistrar = (program, getContext) => 
       emit(ctx, results, Boolean(opts.allVersions));
     });
 
-  program
+  const images = program
     .command("images")
     .description("list the image definitions under images/, their version lines, and what was last pushed")
-    .addHelpText("after", "\nExamples:\n  prebake images\n  prebake images --json")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  prebake images\n  prebake images --json\n  prebake images check erlang-otp",
+    )
     .action(() => listImages(getContext()));
+  registerImagesCheck(images, getContext);
 };
 
 /** `prebake images`: every definition's version lines and what was last pushed (the lenient read). */

@@ -94,9 +94,12 @@ async function baseImageId(ctx: Context, plan: ImagePlan, target: RegistryTarget
   }
   const id = await containerRuntime(ctx).imageId(plan.base);
   if (id) return id;
+  // `up` builds the default Debian base; other suites (trixie) are built on demand with `base <suite>`.
+  const suite = /^prebake\/debian:([a-z]+)$/.exec(plan.base)?.[1];
+  const command = suite && suite !== "bookworm" ? `base ${suite}` : "up";
   throw new UnavailableError(`base image ${plan.base} is not in the local engine`, {
     where: `${plan.name}:${plan.version} base.local`,
-    fix: "build it with `bash scripts/local-env.sh up` (local bases are built, never pulled)",
+    fix: `build it with \`bash scripts/local-env.sh ${command}\` (local bases are built, never pulled)`,
   });
 }
 

@@ -18,6 +18,8 @@ import { LAYER_IMAGE_NAME, LOCAL_IMAGE_VERSIONS, resolveLayerImage } from "./ima
 import {
   batchArguments,
   indexArgs,
+  type MissingDistribution,
+  missingDistribution,
   type PipIndex,
   parsePipReport,
   pinnedRequirement,
@@ -27,7 +29,7 @@ import {
   targetArgs,
 } from "./pip.ts";
 import { type CommandRunner, ContainerRunner, HostRunner } from "./runner.ts";
-import { type Architecture, PYTHON_RUNTIMES } from "./runtimes.ts";
+import { ARCH_FACTS, type Architecture, formatGlibc, PYTHON_RUNTIMES } from "./runtimes.ts";
 import { type SlimResult, slimDirectory } from "./slim.ts";
 import { deterministicZip, listFiles } from "./zip.ts";
 
@@ -132,16 +134,35 @@ async function dropDirectUrls(root: string): Promise<void> {
   }
 }
 
-function pipFailure(step: string, tail: string[], def: LayerDefinition, extra = ""): BuildFailedError {
+function pipFailure(step: string, tail: string[], def: LayerDefinition): BuildFailedError {
   const errorLine =
     [...tail].reverse().find((l) => /^ERROR:/.test(l.trim())) ?? tail[tail.length - 1] ?? "no output";
-  const noWheel = /No matching distribution|from versions: none/.test(errorLine);
-  return new BuildFailedError(`pip ${step} failed: ${errorLine.trim()}${extra}`, {
+  return new BuildFailedError(`pip ${step} failed: ${errorLine.trim()}`, {
     where: def.file,
-    fix: noWheel
-      ? "that package has no manylinux wheel for this Python/architecture in the index: pin a version that ships one, or change index"
-      : "run again with --debug for pip's full output",
+    fix: "run again with --debug for pip's full output",
   });
+}
+
+/**
+ * The index has no wheel of a requirement for this target: pip only takes wheels here, for the
+ * Lambda runtime's Python, CPU and glibc. Names the package, the target and the index.
+ */
+function noWheelFailure(missing: MissingDistribution, job: PipJob): BuildFailedError {
+  const py = PYTHON_RUNTIMES[job.version]!;
+  const machine = ARCH_FACTS[job.arch].machine;
+  const glibc = formatGlibc(py.glibc);
+  const found =
+    missing.versions === "none" ? "no version of it has one" : `versions with one: ${missing.versions}`;
+  return new BuildFailedError(
+    `no ${machine} wheel of ${missing.requirement} for ${py.runtime} (${py.cpTag}, manylinux up to glibc ${glibc}) ` +
+      `in the index ${job.index.description}; ${found}`,
+    {
+      where: `${job.def.file}: requirements`,
+      fix:
+        `pin a version that ships a manylinux ${machine} wheel for ${py.cpTag} (or abi3, or pure Python), add such a wheel to the index, ` +
+        `or remove ${job.arch} from architectures / ${job.version} from pythonVersions`,
+    },
+  );
 }
 
 interface Mapping {
@@ -218,8 +239,12 @@ async function resolveDistributions(
     ],
     pipLines(ctx, job),
   );
-  if (resolved.exitCode !== 0)
-    throw pipFailure("resolution", resolved.tail, def, ` (${py.runtime}, ${job.arch})`);
+  if (resolved.exitCode !== 0) {
+    const missing = missingDistribution(resolved.tail);
+    throw missing
+      ? noWheelFailure(missing, job)
+      : pipFailure(`resolution (${py.runtime}, ${job.arch})`, resolved.tail, def);
+  }
   return parsePipReport(await readFile(reportFile, "utf8"));
 }
 

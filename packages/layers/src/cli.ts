@@ -82,7 +82,8 @@ export const registerLayerCommands: CommandRegistrar = (program, getContext) => 
     .description(
       "Check a layer zip before publishing, on any OS: python/ layout, not empty, unzipped size against Lambda's 250 MB,\n" +
         "and for every .so its CPU, the GLIBC_x.y versions it needs against the runtime's glibc (2.26 for python3.11,\n" +
-        "2.34 for 3.12+), its CPython ABI tag, and wheels built for macOS, Windows or musl.",
+        "2.34 for 3.12+), the GLIBCXX/CXXABI versions it needs against the runtime's libstdc++ (GCC 7.3 for python3.11,\n" +
+        "GCC 11 for 3.12+), its CPython ABI tag, and wheels built for macOS, Windows or musl.",
     )
     .argument("<zip>", "path of the layer zip")
     .addOption(

@@ -254,3 +254,39 @@ export function newestGlibcNeeded(info: ElfInfo): { version: GlibcVersion; name:
   }
   return best;
 }
+
+/** A symbol version's numbers: [3, 4, 29] for GLIBCXX_3.4.29, [1, 3, 13] for CXXABI_1.3.13. */
+export type SymbolVersion = number[];
+
+/** `<prefix>_x.y[.z]` as numbers; undefined for other names (CXXABI_TM_1, GLIBCXX_LDBL_3.4). */
+export function parseSymbolVersion(name: string, prefix: string): SymbolVersion | undefined {
+  if (!name.startsWith(`${prefix}_`)) return undefined;
+  const rest = name.slice(prefix.length + 1);
+  return /^\d+(\.\d+)*$/.test(rest) ? rest.split(".").map(Number) : undefined;
+}
+
+export function compareSymbolVersions(a: SymbolVersion, b: SymbolVersion): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/**
+ * The newest `<prefix>_x.y.z` version the file needs from one library (e.g. GLIBCXX from
+ * libstdc++.so.6). Only that library's entry counts: a wheel that bundles its own, renamed
+ * libstdc++ (auditwheel's libstdc++-<hash>.so.6) needs nothing of the runtime's.
+ */
+export function newestVersionNeeded(
+  info: ElfInfo,
+  library: string,
+  prefix: string,
+): { version: SymbolVersion; name: string } | undefined {
+  let best: { version: SymbolVersion; name: string } | undefined;
+  for (const name of info.versionsNeeded[library] ?? []) {
+    const v = parseSymbolVersion(name, prefix);
+    if (v && (!best || compareSymbolVersions(v, best.version) > 0)) best = { version: v, name };
+  }
+  return best;
+}

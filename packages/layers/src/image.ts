@@ -10,8 +10,12 @@ import {
 /** The python-layer image project (images/python-layer, built and pushed by @prebake/images). */
 export const LAYER_IMAGE_NAME = "python-layer";
 
-/** Debian bookworm (the local base) packages Python 3.11 only; other versions exist only in the aws profile. */
-export const LOCAL_IMAGE_VERSIONS = ["3.11"];
+/**
+ * The python-layer lines the local profile can build: Debian packages one Python 3 per release,
+ * bookworm 3.11 (the default base) and trixie 3.13 (base built on demand: scripts/local-env.sh base
+ * trixie). The first one is the builder: pip installs for any target version with --python-version.
+ */
+export const LOCAL_IMAGE_VERSIONS = ["3.11", "3.13"];
 
 /**
  * The pushed python-layer image for a Python version, confirmed in the registry by
@@ -46,10 +50,10 @@ export async function resolveLayerImage(ctx: Context, version: string): Promise<
   if (pushed) return pushed;
   if (profile.kind === "local" && !LOCAL_IMAGE_VERSIONS.includes(version)) {
     throw new ConfigError(
-      `no python-layer image for Python ${version} in the local profile (Debian bookworm ships 3.11 only)`,
+      `no python-layer image for Python ${version} in the local profile (Debian packages ${LOCAL_IMAGE_VERSIONS.join(" and ")} only)`,
       {
         where: `images/${LAYER_IMAGE_NAME}`,
-        fix: `use --profile aws for ${version}, or target 3.11 locally`,
+        fix: `use --profile aws for ${version}, or target ${LOCAL_IMAGE_VERSIONS.join(" or ")} locally`,
       },
     );
   }

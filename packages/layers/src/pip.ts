@@ -230,3 +230,23 @@ export function batchArguments(items: string[], fixedArgs: string[], maxBytes = 
   if (current.length > 0) batches.push(current);
   return batches;
 }
+
+/** A requirement pip found no installable distribution for, read from its error lines. */
+export interface MissingDistribution {
+  requirement: string;
+  /** pip's "(from versions: ...)": the versions that do have a file for this target ("none" when no version has). */
+  versions: string;
+}
+
+/**
+ * Read pip's "No matching distribution found for <req>" (and the "Could not find a version that
+ * satisfies the requirement <req> (from versions: ...)" line before it). With --only-binary and an
+ * explicit --platform/--python-version this means: no wheel for this CPU/Python/glibc in the index.
+ */
+export function missingDistribution(lines: string[]): MissingDistribution | undefined {
+  const text = lines.join("\n");
+  const requirement = /No matching distribution found for (\S+)/.exec(text)?.[1];
+  if (!requirement) return undefined;
+  const versions = /satisfies the requirement \S+ \(from versions: ([^)]*)\)/.exec(text)?.[1];
+  return { requirement, versions: versions?.trim() || "none" };
+}

@@ -94,7 +94,7 @@ export async function runLayerPipeline(
       for (const version of def.pythonVersions) {
         if (ctx.config.profile.kind === "local" && !LOCAL_IMAGE_VERSIONS.includes(version)) {
           ctx.out.warn(
-            `python${version}: no local image to import-test in (Debian has 3.11 only); validated statically`,
+            `python${version}: no local image to import-test in (Debian packages ${LOCAL_IMAGE_VERSIONS.join(" and ")} only); validated statically`,
           );
           continue;
         }

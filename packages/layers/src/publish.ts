@@ -1,15 +1,24 @@
 import { readFile } from "node:fs/promises";
 import {
+  type FunctionConfiguration,
   GetFunctionConfigurationCommand,
   LambdaClient,
   type LayerVersionsListItem,
-  ListFunctionsCommand,
-  ListLayerVersionsCommand,
   PublishLayerVersionCommand,
+  paginateListFunctions,
+  paginateListLayerVersions,
   UpdateFunctionConfigurationCommand,
+  waitUntilFunctionUpdatedV2,
 } from "@aws-sdk/client-lambda";
 import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { type Context, classifyAwsError, DeployFailedError, distPaths, writeJsonAtomic } from "@prebake/core";
+import {
+  type Context,
+  classifyAwsError,
+  DeployFailedError,
+  distPaths,
+  firstLine,
+  writeJsonAtomic,
+} from "@prebake/core";
 import type { BuiltLayer } from "./build.ts";
 import { LAMBDA_DIRECT_UPLOAD_LIMIT_BYTES, type LayerDefinition } from "./definition.ts";
 import { ARCH_FACTS, PYTHON_RUNTIMES } from "./runtimes.ts";
@@ -58,12 +67,9 @@ export async function listVersions(
   layerName: string,
 ): Promise<LayerVersionsListItem[]> {
   const all: LayerVersionsListItem[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await lambda.send(new ListLayerVersionsCommand({ LayerName: layerName, Marker: marker }));
+  for await (const page of paginateListLayerVersions({ client: lambda }, { LayerName: layerName })) {
     all.push(...(page.LayerVersions ?? []));
-    marker = page.NextMarker;
-  } while (marker);
+  }
   return all.sort((a, b) => (b.Version ?? 0) - (a.Version ?? 0));
 }
 
@@ -107,36 +113,86 @@ async function uploadToS3(ctx: Context, def: LayerDefinition, built: BuiltLayer,
   return { S3Bucket: bucket, S3Key: key };
 }
 
+/** How long one function may take to finish an update (Lambda's own updates take seconds; VPC ones longer). */
+export const FUNCTION_UPDATE_WAIT_SECONDS = 300;
+
+/** Why the SDK's waiter gave up: its error message is its result as JSON (the last GetFunction answer on a failure). */
+export function waiterFailure(err: unknown): string {
+  let result: { state?: string; reason?: { Configuration?: FunctionConfiguration } } | undefined;
+  try {
+    result = JSON.parse((err as Error).message);
+  } catch {
+    return firstLine(err);
+  }
+  if (result?.state === "TIMEOUT") return `still in progress after ${FUNCTION_UPDATE_WAIT_SECONDS} s`;
+  const config = result?.reason?.Configuration;
+  if (!config?.LastUpdateStatus) return firstLine(err);
+  const why = config.LastUpdateStatusReason ? `: ${config.LastUpdateStatusReason}` : "";
+  return `LastUpdateStatus ${config.LastUpdateStatus}${why}`;
+}
+
+/**
+ * Wait until the function's LastUpdateStatus is Successful. Lambda refuses a configuration update
+ * while another is in progress (ResourceConflictException), and a layer change is one: so before an
+ * update (a deploy or an earlier publish may still be updating it) and after it (the next publish,
+ * or the check below, must see the finished state).
+ */
+async function waitForFunctionUpdate(lambda: LambdaClient, name: string, when: string): Promise<void> {
+  try {
+    await waitUntilFunctionUpdatedV2(
+      { client: lambda, maxWaitTime: FUNCTION_UPDATE_WAIT_SECONDS, maxDelay: 10 },
+      { FunctionName: name },
+    );
+  } catch (err) {
+    throw new DeployFailedError(`function ${name} did not finish updating ${when} (${waiterFailure(err)})`, {
+      where: `Lambda function ${name}`,
+      fix: "look at the function in the Lambda console, fix what its last update reports, then publish again",
+    });
+  }
+}
+
+/** The function's layers with this layer's older version replaced by the new one, or undefined when it does not use it. */
+export function layersAfterUpdate(
+  layers: string[],
+  layerArn: string,
+  newVersionArn: string,
+): string[] | undefined {
+  const ofThisLayer = (arn: string) => arn.startsWith(`${layerArn}:`);
+  if (!layers.some((a) => ofThisLayer(a) && a !== newVersionArn)) return undefined;
+  return layers.map((a) => (ofThisLayer(a) ? newVersionArn : a));
+}
+
+/** Point one function at the new layer version: wait, update (other layers kept in order), wait, check. */
+async function updateFunction(lambda: LambdaClient, name: string, layers: string[], newVersionArn: string) {
+  await waitForFunctionUpdate(lambda, name, "before its layer update");
+  await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, Layers: layers }));
+  await waitForFunctionUpdate(lambda, name, `after its update to ${newVersionArn}`);
+  const after = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+  if (!(after.Layers ?? []).some((l) => l.Arn === newVersionArn)) {
+    throw new DeployFailedError(`function ${name} still does not use ${newVersionArn} after the update`, {
+      where: `Lambda function ${name}`,
+      fix: "check the function's configuration and update it by hand",
+    });
+  }
+}
+
 /** Point functions that use an older version of this layer at the new one, keeping their other layers in order. */
 async function updateFunctions(ctx: Context, layerArn: string, newVersionArn: string): Promise<string[]> {
   const lambda = ctx.aws(LambdaClient);
   const updated: string[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await lambda.send(new ListFunctionsCommand({ Marker: marker }));
+  for await (const page of paginateListFunctions({ client: lambda }, {})) {
     for (const fn of page.Functions ?? []) {
-      const arns = (fn.Layers ?? []).map((l) => l.Arn ?? "");
-      const uses = arns.some((a) => a.startsWith(`${layerArn}:`) && a !== newVersionArn);
-      if (!uses || !fn.FunctionName) continue;
-      const layers = arns.map((a) => (a.startsWith(`${layerArn}:`) ? newVersionArn : a));
-      await lambda.send(
-        new UpdateFunctionConfigurationCommand({ FunctionName: fn.FunctionName, Layers: layers }),
+      const layers = layersAfterUpdate(
+        (fn.Layers ?? []).map((l) => l.Arn ?? ""),
+        layerArn,
+        newVersionArn,
       );
-      const after = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn.FunctionName }));
-      if (!(after.Layers ?? []).some((l) => l.Arn === newVersionArn)) {
-        throw new DeployFailedError(
-          `function ${fn.FunctionName} still does not use ${newVersionArn} after the update`,
-          {
-            where: `Lambda function ${fn.FunctionName}`,
-            fix: "check the function's configuration and update it by hand",
-          },
-        );
-      }
+      if (!layers || !fn.FunctionName) continue;
+      await updateFunction(lambda, fn.FunctionName, layers, newVersionArn);
       ctx.out.info(`updated function ${fn.FunctionName} -> ${newVersionArn}`);
       updated.push(fn.FunctionName);
     }
-    marker = page.NextMarker;
-  } while (marker);
+  }
   return updated;
 }
 

@@ -2,10 +2,13 @@ import { formatBytes } from "@prebake/core";
 import { LAMBDA_UNZIPPED_LIMIT_BYTES } from "./definition.ts";
 import {
   binaryKind,
+  compareSymbolVersions,
   compareVersions,
   ElfFormatError,
+  type ElfInfo,
   type GlibcVersion,
   newestGlibcNeeded,
+  newestVersionNeeded,
   readElf,
 } from "./elf.ts";
 import {
@@ -38,7 +41,7 @@ export interface ValidationReport {
   unzippedBytes: number;
   totalBytes: number;
   files: number;
-  sharedObjects: { path: string; machine: string; glibc: string | undefined }[];
+  sharedObjects: { path: string; machine: string; glibc: string | undefined; glibcxx?: string }[];
   topLevel: Record<string, string[]>;
 }
 
@@ -58,6 +61,32 @@ function runtimesFor(path: string, targets: PythonRuntime[]): PythonRuntime[] | 
 }
 
 const lambdaName = (rt: PythonRuntime) => `Lambda ${rt.runtime} (${rt.os})`;
+
+/** The C++ runtime a C++ extension links against; the Lambda runtime's OS provides it. */
+export const LIBSTDCXX = "libstdc++.so.6";
+
+/**
+ * The libstdc++ symbol versions (GLIBCXX_x.y.z, CXXABI_x.y.z) a shared object needs beyond what
+ * the runtime's libstdc++ defines: the loader refuses such a file ("version `GLIBCXX_3.4.30' not
+ * found"), although it imports fine on the newer system it was built on.
+ */
+export function libstdcxxProblems(path: string, elf: ElfInfo, rt: PythonRuntime): string[] {
+  const problems: string[] = [];
+  const has = [
+    ["GLIBCXX", rt.libstdcxx.glibcxx],
+    ["CXXABI", rt.libstdcxx.cxxabi],
+  ] as const;
+  for (const [prefix, newestThere] of has) {
+    const needed = newestVersionNeeded(elf, LIBSTDCXX, prefix);
+    if (needed && compareSymbolVersions(needed.version, newestThere) > 0) {
+      problems.push(
+        `${path}: needs ${needed.name} from ${LIBSTDCXX} but ${lambdaName(rt)} has ${prefix} up to ` +
+          `${prefix}_${newestThere.join(".")} (the libstdc++ of its GCC ${rt.libstdcxx.gcc})`,
+      );
+    }
+  }
+  return problems;
+}
 
 /** glibc of manylinux tags: manylinux1 = 2.5, manylinux2010 = 2.12, manylinux2014 = 2.17, manylinux_2_x = 2.x. */
 export function manylinuxGlibc(platform: string): { glibc: GlibcVersion; arch: string } | undefined {
@@ -181,6 +210,7 @@ export function validateLayerEntries(entries: LayerEntry[], target: ValidationTa
   const tagErrors: string[] = [];
 
   const pythonFiles = entries.filter((e) => e.path.startsWith("python/"));
+  const shipsLibstdcxx = entries.some((e) => e.path.split("/").pop() === LIBSTDCXX);
   const outside = entries.filter((e) => !e.path.startsWith("python/"));
   if (outside.length > 0) {
     const first = outside[0]!.path;
@@ -282,10 +312,12 @@ export function validateLayerEntries(entries: LayerEntry[], target: ValidationTa
       continue;
     }
     const newest = newestGlibcNeeded(elf);
+    const glibcxx = newestVersionNeeded(elf, LIBSTDCXX, "GLIBCXX");
     sharedObjects.push({
       path,
       machine: elf.machineName,
       glibc: newest ? formatGlibc(newest.version) : undefined,
+      ...(glibcxx ? { glibcxx: glibcxx.version.join(".") } : {}),
     });
     if (elf.machine !== arch.elfMachine) {
       errors.push(
@@ -306,6 +338,9 @@ export function validateLayerEntries(entries: LayerEntry[], target: ValidationTa
       if (newest && compareVersions(newest.version, rt.glibc) > 0) {
         errors.push(`${path}: needs ${newest.name} but ${lambdaName(rt)} has glibc ${formatGlibc(rt.glibc)}`);
       }
+      // A libstdc++ the layer ships itself (under that very name, found through the file's RPATH)
+      // is what the loader uses instead of the runtime's.
+      if (!shipsLibstdcxx) errors.push(...libstdcxxProblems(path, elf, rt));
     }
   }
 

@@ -44,7 +44,7 @@ describe("layer definition", () => {
     })();
     expect(err).toBeInstanceOf(ConfigError);
     expect(err!.toLine()).toMatch(
-      /^examples\/x\/layer.yaml: pythonVersions.0: must be one of 3.11, 3.12, 3.13 \(fix: /,
+      /^examples\/x\/layer.yaml: pythonVersions.0: must be one of 3.11, 3.12, 3.13, 3.14 \(fix: /,
     );
     expect(() => parse("name: x\nrequirements: requirements.txt\narchitectures: [x86]\n")).toThrow(
       ConfigError,

@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
 import {
   binaryKind,
+  compareSymbolVersions,
   EM_AARCH64,
   EM_X86_64,
   newestGlibcNeeded,
+  newestVersionNeeded,
   parseGlibcVersion,
+  parseSymbolVersion,
   readElf,
 } from "../src/elf.ts";
 import { GLIBC_OLD, MACHO_64, makeElf, PE } from "./fixtures.ts";
@@ -53,5 +56,27 @@ describe("ELF reader", () => {
     expect(parseGlibcVersion("GLIBC_2.3.4")).toEqual([2, 3]);
     expect(parseGlibcVersion("GLIBC_2.34")).toEqual([2, 34]);
     expect(parseGlibcVersion("GLIBC_PRIVATE")).toBeUndefined();
+  });
+
+  it("finds the newest GLIBCXX and CXXABI needed from libstdc++.so.6 only, skipping CXXABI_TM and LDBL names", () => {
+    const elf = readElf(
+      makeElf({
+        machine: EM_X86_64,
+        versions: {
+          "libstdc++.so.6": ["GLIBCXX_3.4.9", "GLIBCXX_3.4.21", "CXXABI_1.3", "CXXABI_TM_1", "CXXABI_1.3.8"],
+          "libstdc++-deadbeef.so.6.0.33": ["GLIBCXX_3.4.33"],
+        },
+      }),
+    );
+    expect(newestVersionNeeded(elf, "libstdc++.so.6", "GLIBCXX")).toEqual({
+      version: [3, 4, 21],
+      name: "GLIBCXX_3.4.21",
+    });
+    expect(newestVersionNeeded(elf, "libstdc++.so.6", "CXXABI")?.name).toBe("CXXABI_1.3.8");
+    expect(newestVersionNeeded(elf, "libc.so.6", "GLIBC")).toBeUndefined();
+    expect(parseSymbolVersion("GLIBCXX_LDBL_3.4", "GLIBCXX")).toBeUndefined();
+    expect(parseSymbolVersion("GLIBCXX_3.4", "GLIBCXX")).toEqual([3, 4]);
+    expect(compareSymbolVersions([3, 4], [3, 4, 0])).toBe(0);
+    expect(compareSymbolVersions([3, 4, 9], [3, 4, 10])).toBeLessThan(0);
   });
 });

@@ -1,7 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
@@ -19,10 +18,12 @@ import { loadLayerDefinition } from "../src/definition.ts";
 import { runLayerPipeline, validateLayerZip } from "../src/pipeline.ts";
 import { smokeTestLayer } from "../src/smoke.ts";
 import { deterministicZip } from "../src/zip.ts";
+import { createLambdaRole, iam } from "./moto.ts";
+import { findConfiguredWheel } from "./test-index.ts";
 
 /**
  * The whole path against the real local services: the python-layer image on the Docker engine,
- * pydantic from this machine's local index (/opt/pypi), and moto for Lambda. Runs in a scratch
+ * pydantic from this machine's configured pip indexes (index: local), and moto for Lambda. Runs in a scratch
  * copy of the repository layout with a unique layer name, and removes what it published.
  */
 const REPO = resolve(import.meta.dirname, "..", "..", "..");
@@ -35,41 +36,15 @@ const NODE = join(REPO, "node_modules", ".bin", "node");
 let root: string;
 let ctx: Context;
 
-/**
- * moto's IAM over its Query API (the repo carries no IAM client; CreateFunction needs a role). node:http,
- * not fetch: fetch refuses port 5060 (it is on the WHATWG "bad ports" list, SIP).
- */
-function iam(params: Record<string, string>): Promise<string> {
-  const body = new URLSearchParams({ Version: "2010-05-08", ...params }).toString();
-  return new Promise((resolveText, reject) => {
-    const req = request(
-      "http://127.0.0.1:5060/",
-      {
-        method: "POST",
-        headers: {
-          "content-type": "application/x-www-form-urlencoded",
-          authorization:
-            "AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
-        },
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (c: Buffer) => {
-          text += c.toString();
-        });
-        res.on("end", () => resolveText(text));
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
-/** A layer zip holding one wheel's files under python/, as a careless manual build would produce. */
+/** A layer zip holding wheels' files under python/, as a careless manual build would produce. */
 async function layerFromWheels(wheels: string[], label: string): Promise<string> {
   const dir = join(root, `wheel-${label}`);
   await mkdir(join(dir, "python"), { recursive: true });
-  for (const w of wheels) execFileSync("unzip", ["-q", "-o", w, "-d", join(dir, "python")]);
+  for (const file of wheels) {
+    const w = await findConfiguredWheel(file);
+    if (!w) throw new Error(`no configured pip index has ${file}; this test needs it`);
+    execFileSync("unzip", ["-q", "-o", w, "-d", join(dir, "python")]);
+  }
   return (await deterministicZip(dir, join(root, `${label}.zip`))).path;
 }
 
@@ -84,16 +59,7 @@ beforeAll(async () => {
   );
   ctx = createContext({ cwd: root, quiet: true });
   expect(ctx.config.rootDir).toBe(root);
-  await iam({
-    Action: "CreateRole",
-    RoleName: ROLE,
-    AssumeRolePolicyDocument: JSON.stringify({
-      Version: "2012-10-17",
-      Statement: [
-        { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
-      ],
-    }),
-  });
+  await createLambdaRole(ctx.config.profile.endpoint!, ROLE);
 });
 
 afterAll(async () => {
@@ -105,7 +71,7 @@ afterAll(async () => {
   for (const v of versions?.LayerVersions ?? []) {
     await lambda.send(new DeleteLayerVersionCommand({ LayerName: NAME, VersionNumber: v.Version! }));
   }
-  await iam({ Action: "DeleteRole", RoleName: ROLE });
+  await iam(ctx.config.profile.endpoint!, { Action: "DeleteRole", RoleName: ROLE });
   await rm(root, { recursive: true, force: true });
 });
 
@@ -182,10 +148,7 @@ describe("real wheels that would not import on Lambda are refused", () => {
   const target311 = { pythonVersions: ["3.11"], arch: "x86_64" as const };
 
   it("a manylinux_2_34 wheel (cryptography) needs a newer glibc than python3.11's Amazon Linux 2", async () => {
-    const zip = await layerFromWheels(
-      ["/opt/pypi/files/cryptography-50.0.2-cp311-abi3-manylinux_2_34_x86_64.whl"],
-      "crypto",
-    );
+    const zip = await layerFromWheels(["cryptography-50.0.2-cp311-abi3-manylinux_2_34_x86_64.whl"], "crypto");
     const err = await validateLayerZip(ctx, zip, target311).catch((e) => e);
     expect(err).toBeInstanceOf(ValidationError);
     expect(err.exitCode).toBe(4);
@@ -199,8 +162,7 @@ describe("real wheels that would not import on Lambda are refused", () => {
   });
 
   it("pydantic-core's cp311 x86_64 wheel is refused for python3.12 (ABI) and for arm64 (CPU)", async () => {
-    const wheel =
-      "/opt/pypi/files/pydantic_core-2.46.5-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl";
+    const wheel = "pydantic_core-2.46.5-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl";
     const zip = await layerFromWheels([wheel], "pcore");
     await expect(validateLayerZip(ctx, zip, { pythonVersions: ["3.12"], arch: "x86_64" })).rejects.toThrow(
       /_pydantic_core\.cpython-311-x86_64-linux-gnu\.so: built for CPython 3\.11 \(ABI tag cpython-311\) but Lambda python3\.12 \(Amazon Linux 2023\) needs cpython-312/,
@@ -212,10 +174,7 @@ describe("real wheels that would not import on Lambda are refused", () => {
 
   it("the import smoke test catches a layer missing a dependency (pydantic without pydantic-core)", async () => {
     const zip = await layerFromWheels(
-      [
-        "/opt/pypi/files/pydantic-2.13.5-py3-none-any.whl",
-        "/opt/pypi/files/typing_extensions-4.16.0-py3-none-any.whl",
-      ],
+      ["pydantic-2.13.5-py3-none-any.whl", "typing_extensions-4.16.0-py3-none-any.whl"],
       "nocore",
     );
     await expect(smokeTestLayer(ctx, zip, "3.11", "x86_64", ["pydantic"])).rejects.toThrow(

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   argCost,
   batchArguments,
+  missingDistribution,
   parsePipConfigList,
   parsePipReport,
   pinnedRequirement,
@@ -119,5 +120,25 @@ describe("pip target options", () => {
     expect(d).toMatchObject({ name: "pydantic_core", version: "2.46.5" });
     expect(pinnedRequirement(d!)).toBe(`file:///opt/pypi/files/pydantic_core.whl#sha256=${"ab".repeat(32)}`);
     expect(() => parsePipReport("not json")).toThrow(/not JSON/);
+  });
+});
+
+describe("pip's no-wheel errors", () => {
+  it("reads the requirement and the versions that do have a file for the target", () => {
+    expect(
+      missingDistribution([
+        "ERROR: Could not find a version that satisfies the requirement pydantic-core==2.46.5 (from versions: none)",
+        "ERROR: No matching distribution found for pydantic-core==2.46.5",
+      ]),
+    ).toEqual({ requirement: "pydantic-core==2.46.5", versions: "none" });
+    expect(
+      missingDistribution([
+        "ERROR: Could not find a version that satisfies the requirement bcrypt==4.0.0 (from versions: 5.0.0)",
+        "ERROR: No matching distribution found for bcrypt==4.0.0",
+      ]),
+    ).toEqual({ requirement: "bcrypt==4.0.0", versions: "5.0.0" });
+    expect(
+      missingDistribution(["ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE."]),
+    ).toBeUndefined();
   });
 });

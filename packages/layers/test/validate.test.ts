@@ -73,6 +73,70 @@ describe("layer validation", () => {
     expect(validateLayerEntries(entries, { pythonVersions: ["3.12"], arch: "x86_64" }).errors).toEqual([]);
   });
 
+  it("refuses a C++ extension needing a newer libstdc++ than the runtime's (GLIBCXX and CXXABI)", () => {
+    // Built with Debian trixie's GCC 14: imports there, not on Lambda's GCC 7 (AL2) or GCC 11 (AL2023) libstdc++.
+    const cxx = (versions: string[]) => [
+      file("python/m/__init__.py"),
+      so(
+        "python/m/_m.abi3.so",
+        makeElf({
+          machine: EM_X86_64,
+          versions: { "libc.so.6": ["GLIBC_2.2.5"], "libstdc++.so.6": ["GLIBCXX_3.4", ...versions] },
+        }),
+      ),
+    ];
+    const trixie = cxx(["GLIBCXX_3.4.32", "CXXABI_1.3.15", "CXXABI_TM_1"]);
+    expect(validateLayerEntries(trixie, { pythonVersions: ["3.12"], arch: "x86_64" }).errors).toEqual([
+      "python/m/_m.abi3.so: needs GLIBCXX_3.4.32 from libstdc++.so.6 but Lambda python3.12 (Amazon Linux 2023) has GLIBCXX up to GLIBCXX_3.4.29 (the libstdc++ of its GCC 11)",
+      "python/m/_m.abi3.so: needs CXXABI_1.3.15 from libstdc++.so.6 but Lambda python3.12 (Amazon Linux 2023) has CXXABI up to CXXABI_1.3.13 (the libstdc++ of its GCC 11)",
+    ]);
+    // GCC 11's own symbols: fine on AL2023 (python3.12-3.14), too new for AL2's GCC 7.3 (python3.11).
+    const gcc11 = cxx(["GLIBCXX_3.4.29", "CXXABI_1.3.13"]);
+    expect(
+      validateLayerEntries(gcc11, { pythonVersions: ["3.12", "3.13", "3.14"], arch: "x86_64" }).errors,
+    ).toEqual([]);
+    expect(validateLayerEntries(gcc11, py311).errors).toEqual([
+      "python/m/_m.abi3.so: needs GLIBCXX_3.4.29 from libstdc++.so.6 but Lambda python3.11 (Amazon Linux 2) has GLIBCXX up to GLIBCXX_3.4.24 (the libstdc++ of its GCC 7.3)",
+      "python/m/_m.abi3.so: needs CXXABI_1.3.13 from libstdc++.so.6 but Lambda python3.11 (Amazon Linux 2) has CXXABI up to CXXABI_1.3.11 (the libstdc++ of its GCC 7.3)",
+    ]);
+    // manylinux2014's ceiling (GLIBCXX_3.4.19, CXXABI_1.3.7) loads everywhere.
+    expect(validateLayerEntries(cxx(["GLIBCXX_3.4.19", "CXXABI_1.3.7"]), py311).errors).toEqual([]);
+    const report = validateLayerEntries(gcc11, py311);
+    expect(report.sharedObjects[0]).toMatchObject({ glibcxx: "3.4.29" });
+  });
+
+  it("accepts newer libstdc++ needs when the layer ships its own libstdc++.so.6 (or a renamed, bundled one)", () => {
+    const needs = (library: string) =>
+      so("python/m/_m.abi3.so", makeElf({ machine: EM_X86_64, versions: { [library]: ["GLIBCXX_3.4.32"] } }));
+    const bundled = [
+      file("python/m/__init__.py"),
+      needs("libstdc++.so.6"),
+      file("python/m.libs/libstdc++.so.6"),
+    ];
+    expect(validateLayerEntries(bundled, py311).errors).toEqual([]);
+    const renamed = [file("python/m/__init__.py"), needs("libstdc++-1a2b3c4d.so.6.0.32")];
+    expect(validateLayerEntries(renamed, py311).errors).toEqual([]);
+  });
+
+  it("knows python3.11 to 3.14: AL2 with glibc 2.26, AL2023 with glibc 2.34", () => {
+    expect(
+      Object.values(PYTHON_RUNTIMES).map((r) => `${r.runtime} ${r.os} ${r.glibc.join(".")} ${r.cpTag}`),
+    ).toEqual([
+      "python3.11 Amazon Linux 2 2.26 cp311",
+      "python3.12 Amazon Linux 2023 2.34 cp312",
+      "python3.13 Amazon Linux 2023 2.34 cp313",
+      "python3.14 Amazon Linux 2023 2.34 cp314",
+    ]);
+    const entries = [
+      file("python/m/__init__.py"),
+      so("python/m/_m.cpython-313-x86_64-linux-gnu.so", makeElf({ machine: EM_X86_64, versions: GLIBC_OLD })),
+    ];
+    expect(validateLayerEntries(entries, { pythonVersions: ["3.13"], arch: "x86_64" }).errors).toEqual([]);
+    expect(validateLayerEntries(entries, { pythonVersions: ["3.14"], arch: "x86_64" }).errors).toEqual([
+      "python/m/_m.cpython-313-x86_64-linux-gnu.so: built for CPython 3.13 (ABI tag cpython-313) but Lambda python3.14 (Amazon Linux 2023) needs cpython-314",
+    ]);
+  });
+
   it("refuses wheels for the wrong OS: Windows .pyd, macOS Mach-O and .dylib, musl, and macOS/Windows WHEEL tags", () => {
     const r = validateLayerEntries(
       [
