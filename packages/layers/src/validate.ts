@@ -194,157 +194,199 @@ export function topLevelModules(paths: string[]): Record<string, string[]> {
   return Object.fromEntries(Object.entries(roots).map(([k, v]) => [k, [...v].sort()]));
 }
 
-export function validateLayerEntries(entries: LayerEntry[], target: ValidationTarget): ValidationReport {
-  const errors: string[] = [];
-  const warnings: string[] = [];
-  const targets = target.pythonVersions.map((v) => {
+/** What the checks of one layer collect, in the order they are reported. */
+interface Findings {
+  errors: string[];
+  warnings: string[];
+  /** WHEEL-tag findings come after the binaries': the .so that fails to load is the precise message. */
+  tagErrors: string[];
+  sharedObjects: ValidationReport["sharedObjects"];
+  /** site-packages versions already reported as not targeted (one error each). */
+  wrongSite: Set<string>;
+}
+
+interface CheckScope {
+  target: ValidationTarget;
+  targets: PythonRuntime[];
+  arch: (typeof ARCH_FACTS)[Architecture];
+  /** The layer ships its own libstdc++.so.6, which the loader uses instead of the runtime's. */
+  shipsLibstdcxx: boolean;
+}
+
+function runtimesOf(target: ValidationTarget): PythonRuntime[] {
+  return target.pythonVersions.map((v) => {
     const rt = PYTHON_RUNTIMES[v];
     if (!rt) throw new Error(`unknown Python version ${v}`);
     return rt;
   });
-  const arch = ARCH_FACTS[target.arch];
-  const sharedObjects: ValidationReport["sharedObjects"] = [];
-  const unzippedBytes = entries.reduce((n, e) => n + e.size, 0);
-  const wrongSite = new Set<string>();
-  // WHEEL-tag findings come after the binaries': the .so that fails to load is the precise message.
-  const tagErrors: string[] = [];
+}
 
-  const pythonFiles = entries.filter((e) => e.path.startsWith("python/"));
-  const shipsLibstdcxx = entries.some((e) => e.path.split("/").pop() === LIBSTDCXX);
+/** Files outside python/ and an empty python/. */
+function checkLayout(entries: LayerEntry[], pythonFiles: LayerEntry[], f: Findings): void {
   const outside = entries.filter((e) => !e.path.startsWith("python/"));
   if (outside.length > 0) {
     const first = outside[0]!.path;
     if (/^(lib|bin)\//.test(first)) {
-      warnings.push(
+      f.warnings.push(
         `${outside.length} file(s) outside python/ (e.g. ${first}): not on Python's path, only on Lambda's PATH/LD_LIBRARY_PATH`,
       );
     } else {
-      errors.push(
+      f.errors.push(
         `${first}: outside python/; a Python layer's packages must be under python/ (Lambda adds /opt/python to sys.path)`,
       );
     }
   }
-  if (pythonFiles.length === 0) errors.push("python/: the layer has no files under python/ (empty layer)");
+  if (pythonFiles.length === 0) f.errors.push("python/: the layer has no files under python/ (empty layer)");
+}
 
-  for (const entry of entries) {
-    const { path } = entry;
-    const rts = runtimesFor(path, targets);
-    if (typeof rts === "string") {
-      if (!wrongSite.has(rts)) {
-        wrongSite.add(rts);
-        errors.push(
-          `${path}: installed for Python ${rts} (python/lib/python${rts}/site-packages) but the layer targets ${targets.map((t) => t.runtime).join(", ")}`,
-        );
-      }
-      continue;
-    }
-    const name = path.split("/").pop()!;
-    if (/\.(pyd|dll|exe)$/i.test(name)) {
-      errors.push(
-        `${path}: a Windows binary (.${name.split(".").pop()}); Lambda runs Linux, it needs a manylinux ${arch.machine} wheel`,
-      );
-      continue;
-    }
-    if (/\.dylib$/i.test(name) || /-darwin\.so$/.test(name)) {
-      errors.push(`${path}: a macOS binary; Lambda runs Linux, it needs a manylinux ${arch.machine} wheel`);
-      continue;
-    }
-    if (/\.dist-info\/WHEEL$/.test(path) && entry.content) {
-      const tags = entry.content
-        .toString("utf8")
-        .split(/\r?\n/)
-        .filter((l) => l.startsWith("Tag:"))
-        .map((l) => l.slice(4).trim());
-      for (const rt of rts) {
-        const problems = tags.map((t) => wheelTagProblem(t, rt, target.arch));
-        if (tags.length > 0 && problems.every((p) => p !== undefined)) {
-          tagErrors.push(`${path}: wheel tagged ${tags.join(", ")}: ${problems[0]}`);
-        }
-      }
-      continue;
-    }
-    if (!isSharedObject(path)) continue;
+/** A Windows or macOS binary recognised by its file name; true when the entry is done with. */
+function foreignByName(path: string, scope: CheckScope, f: Findings): boolean {
+  const name = path.split("/").pop()!;
+  const wheel = `a manylinux ${scope.arch.machine} wheel`;
+  if (/\.(pyd|dll|exe)$/i.test(name)) {
+    f.errors.push(
+      `${path}: a Windows binary (.${name.split(".").pop()}); Lambda runs Linux, it needs ${wheel}`,
+    );
+    return true;
+  }
+  if (/\.dylib$/i.test(name) || /-darwin\.so$/.test(name)) {
+    f.errors.push(`${path}: a macOS binary; Lambda runs Linux, it needs ${wheel}`);
+    return true;
+  }
+  return false;
+}
 
-    const tag = extensionTag(path);
-    if (tag && tag !== "abi3") {
-      if (tag.platform === "pypy")
-        errors.push(`${path}: built for PyPy (${tag.python}); Lambda runs CPython`);
-      else {
-        for (const rt of rts) {
-          if (tag.python !== rt.abiVersion) {
-            errors.push(
-              `${path}: built for CPython ${tag.python.replace(/^3/, "3.")} (ABI tag cpython-${tag.python}) but ${lambdaName(rt)} needs cpython-${rt.abiVersion}`,
-            );
-          }
-        }
-        if (tag.platform !== `${arch.machine}-linux-gnu`) {
-          errors.push(
-            `${path}: ABI tag platform ${tag.platform} but the layer targets ${arch.machine}-linux-gnu (Lambda ${target.arch})`,
-          );
-        }
-      }
-    }
-    const content = entry.content;
-    if (!content) continue;
-    const kind = binaryKind(content);
-    if (kind === "mach-o") {
-      errors.push(
-        `${path}: a macOS (Mach-O) binary; Lambda runs Linux, it needs a manylinux ${arch.machine} wheel`,
-      );
-      continue;
-    }
-    if (kind === "pe") {
-      errors.push(
-        `${path}: a Windows (PE) binary; Lambda runs Linux, it needs a manylinux ${arch.machine} wheel`,
-      );
-      continue;
-    }
-    if (kind !== "elf") {
-      errors.push(`${path}: not an ELF shared object (unknown format); Lambda cannot load it`);
-      continue;
-    }
-    let elf: ReturnType<typeof readElf>;
-    try {
-      elf = readElf(content);
-    } catch (err) {
-      if (!(err instanceof ElfFormatError)) throw err;
-      errors.push(`${path}: unreadable ELF file (${err.message})`);
-      continue;
-    }
-    const newest = newestGlibcNeeded(elf);
-    const glibcxx = newestVersionNeeded(elf, LIBSTDCXX, "GLIBCXX");
-    sharedObjects.push({
-      path,
-      machine: elf.machineName,
-      glibc: newest ? formatGlibc(newest.version) : undefined,
-      ...(glibcxx ? { glibcxx: glibcxx.version.join(".") } : {}),
-    });
-    if (elf.machine !== arch.elfMachine) {
-      errors.push(
-        `${path}: built for ${elf.machineName} but the layer targets ${arch.machine} (Lambda ${target.arch})`,
-      );
-      continue;
-    }
-    const musl = elf.needed.find((n) => n.startsWith("libc.musl"));
-    if (musl) {
-      errors.push(
-        `${path}: linked against musl libc (${musl}, an Alpine/musllinux build); Lambda's Linux uses glibc`,
-      );
-      continue;
-    }
-    if (!elf.hasSections)
-      warnings.push(`${path}: no section headers, so its glibc needs could not be checked`);
-    for (const rt of rts) {
-      if (newest && compareVersions(newest.version, rt.glibc) > 0) {
-        errors.push(`${path}: needs ${newest.name} but ${lambdaName(rt)} has glibc ${formatGlibc(rt.glibc)}`);
-      }
-      // A libstdc++ the layer ships itself (under that very name, found through the file's RPATH)
-      // is what the loader uses instead of the runtime's.
-      if (!shipsLibstdcxx) errors.push(...libstdcxxProblems(path, elf, rt));
+/** A wheel's WHEEL file: does any of its tags fit each runtime? */
+function checkWheelTags(entry: LayerEntry, rts: PythonRuntime[], scope: CheckScope, f: Findings): void {
+  const tags = entry
+    .content!.toString("utf8")
+    .split(/\r?\n/)
+    .filter((l) => l.startsWith("Tag:"))
+    .map((l) => l.slice(4).trim());
+  for (const rt of rts) {
+    const problems = tags.map((t) => wheelTagProblem(t, rt, scope.target.arch));
+    if (tags.length > 0 && problems.every((p) => p !== undefined)) {
+      f.tagErrors.push(`${entry.path}: wheel tagged ${tags.join(", ")}: ${problems[0]}`);
     }
   }
+}
 
-  errors.push(...tagErrors);
+/** An extension module's file-name ABI tag against the runtimes and the architecture. */
+function checkExtensionTag(path: string, rts: PythonRuntime[], scope: CheckScope, f: Findings): void {
+  const tag = extensionTag(path);
+  if (!tag || tag === "abi3") return;
+  if (tag.platform === "pypy") {
+    f.errors.push(`${path}: built for PyPy (${tag.python}); Lambda runs CPython`);
+    return;
+  }
+  for (const rt of rts) {
+    if (tag.python !== rt.abiVersion) {
+      f.errors.push(
+        `${path}: built for CPython ${tag.python.replace(/^3/, "3.")} (ABI tag cpython-${tag.python}) but ${lambdaName(rt)} needs cpython-${rt.abiVersion}`,
+      );
+    }
+  }
+  const { machine } = scope.arch;
+  if (tag.platform !== `${machine}-linux-gnu`) {
+    f.errors.push(
+      `${path}: ABI tag platform ${tag.platform} but the layer targets ${machine}-linux-gnu (Lambda ${scope.target.arch})`,
+    );
+  }
+}
+
+/** The shared object's bytes parsed as ELF, or an error for any other format. */
+function parseSharedObject(
+  path: string,
+  content: Buffer,
+  scope: CheckScope,
+  f: Findings,
+): ElfInfo | undefined {
+  const kind = binaryKind(content);
+  const wheel = `a manylinux ${scope.arch.machine} wheel`;
+  if (kind === "mach-o")
+    f.errors.push(`${path}: a macOS (Mach-O) binary; Lambda runs Linux, it needs ${wheel}`);
+  else if (kind === "pe")
+    f.errors.push(`${path}: a Windows (PE) binary; Lambda runs Linux, it needs ${wheel}`);
+  else if (kind !== "elf")
+    f.errors.push(`${path}: not an ELF shared object (unknown format); Lambda cannot load it`);
+  if (kind !== "elf") return undefined;
+  try {
+    return readElf(content);
+  } catch (err) {
+    if (!(err instanceof ElfFormatError)) throw err;
+    f.errors.push(`${path}: unreadable ELF file (${err.message})`);
+    return undefined;
+  }
+}
+
+/** CPU, libc flavour, glibc and libstdc++ symbol versions of one shared object against each runtime. */
+function checkSharedObject(
+  path: string,
+  content: Buffer,
+  rts: PythonRuntime[],
+  scope: CheckScope,
+  f: Findings,
+): void {
+  const elf = parseSharedObject(path, content, scope, f);
+  if (!elf) return;
+  const newest = newestGlibcNeeded(elf);
+  const glibcxx = newestVersionNeeded(elf, LIBSTDCXX, "GLIBCXX");
+  f.sharedObjects.push({
+    path,
+    machine: elf.machineName,
+    glibc: newest ? formatGlibc(newest.version) : undefined,
+    ...(glibcxx ? { glibcxx: glibcxx.version.join(".") } : {}),
+  });
+  if (elf.machine !== scope.arch.elfMachine) {
+    f.errors.push(
+      `${path}: built for ${elf.machineName} but the layer targets ${scope.arch.machine} (Lambda ${scope.target.arch})`,
+    );
+    return;
+  }
+  const musl = elf.needed.find((n) => n.startsWith("libc.musl"));
+  if (musl) {
+    f.errors.push(
+      `${path}: linked against musl libc (${musl}, an Alpine/musllinux build); Lambda's Linux uses glibc`,
+    );
+    return;
+  }
+  if (!elf.hasSections)
+    f.warnings.push(`${path}: no section headers, so its glibc needs could not be checked`);
+  for (const rt of rts) {
+    if (newest && compareVersions(newest.version, rt.glibc) > 0) {
+      f.errors.push(`${path}: needs ${newest.name} but ${lambdaName(rt)} has glibc ${formatGlibc(rt.glibc)}`);
+    }
+    // A libstdc++ the layer ships itself (under that very name, found through the file's RPATH)
+    // is what the loader uses instead of the runtime's.
+    if (!scope.shipsLibstdcxx) f.errors.push(...libstdcxxProblems(path, elf, rt));
+  }
+}
+
+/** One file of the layer: where it is installed, what kind of binary it is, what it needs. */
+function checkEntry(entry: LayerEntry, scope: CheckScope, f: Findings): void {
+  const { path } = entry;
+  const rts = runtimesFor(path, scope.targets);
+  if (typeof rts === "string") {
+    if (!f.wrongSite.has(rts)) {
+      f.wrongSite.add(rts);
+      f.errors.push(
+        `${path}: installed for Python ${rts} (python/lib/python${rts}/site-packages) but the layer targets ${scope.targets.map((t) => t.runtime).join(", ")}`,
+      );
+    }
+    return;
+  }
+  if (foreignByName(path, scope, f)) return;
+  if (/\.dist-info\/WHEEL$/.test(path) && entry.content) {
+    checkWheelTags(entry, rts, scope, f);
+    return;
+  }
+  if (!isSharedObject(path)) return;
+  checkExtensionTag(path, rts, scope, f);
+  if (entry.content) checkSharedObject(path, entry.content, rts, scope, f);
+}
+
+/** The unzipped size with the functions' other bytes, against Lambda's limit. */
+function checkSize(unzippedBytes: number, target: ValidationTarget, f: Findings): number {
   const otherBytes = target.otherBytes ?? 0;
   const limit = target.limitBytes ?? LAMBDA_UNZIPPED_LIMIT_BYTES;
   const totalBytes = unzippedBytes + otherBytes;
@@ -352,18 +394,37 @@ export function validateLayerEntries(entries: LayerEntry[], target: ValidationTa
     otherBytes > 0
       ? ` + ${formatBytes(otherBytes)} ${target.otherDescription ?? "other layers and function code"}`
       : "";
+  const sum = `unzipped ${formatBytes(unzippedBytes)}${others} = ${formatBytes(totalBytes)}`;
   if (totalBytes > limit) {
-    errors.push(
-      `(size): unzipped ${formatBytes(unzippedBytes)}${others} = ${formatBytes(totalBytes)} exceeds Lambda's ${formatBytes(limit)} limit for a function and its layers`,
+    f.errors.push(
+      `(size): ${sum} exceeds Lambda's ${formatBytes(limit)} limit for a function and its layers`,
     );
   } else if (totalBytes > (limit * (target.warnAtPercent ?? 80)) / 100) {
-    warnings.push(
-      `unzipped ${formatBytes(unzippedBytes)}${others} = ${formatBytes(totalBytes)} is ${Math.round((totalBytes / limit) * 100)}% of Lambda's ${formatBytes(limit)} limit`,
+    f.warnings.push(
+      `${sum} is ${Math.round((totalBytes / limit) * 100)}% of Lambda's ${formatBytes(limit)} limit`,
     );
   }
+  return totalBytes;
+}
+
+export function validateLayerEntries(entries: LayerEntry[], target: ValidationTarget): ValidationReport {
+  const f: Findings = { errors: [], warnings: [], tagErrors: [], sharedObjects: [], wrongSite: new Set() };
+  const scope: CheckScope = {
+    target,
+    targets: runtimesOf(target),
+    arch: ARCH_FACTS[target.arch],
+    shipsLibstdcxx: entries.some((e) => e.path.split("/").pop() === LIBSTDCXX),
+  };
+  const pythonFiles = entries.filter((e) => e.path.startsWith("python/"));
+  checkLayout(entries, pythonFiles, f);
+  for (const entry of entries) checkEntry(entry, scope, f);
+  f.errors.push(...f.tagErrors);
+  const unzippedBytes = entries.reduce((n, e) => n + e.size, 0);
+  const totalBytes = checkSize(unzippedBytes, target, f);
   const topLevel = topLevelModules(pythonFiles.map((e) => e.path));
   if (pythonFiles.length > 0 && Object.values(topLevel).every((v) => v.length === 0)) {
-    errors.push("python/: no importable package or module (no .py or extension module at the top level)");
+    f.errors.push("python/: no importable package or module (no .py or extension module at the top level)");
   }
+  const { errors, warnings, sharedObjects } = f;
   return { errors, warnings, unzippedBytes, totalBytes, files: entries.length, sharedObjects, topLevel };
 }
