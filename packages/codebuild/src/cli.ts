@@ -10,6 +10,7 @@ import {
 import { loadBuildspec } from "./buildspec.ts";
 import { loadEnvFile } from "./environment.ts";
 import { COMPUTE_MODES, type Compute, computeFindings, formatComputeFinding } from "./lambda-compute.ts";
+import { registerPipelineCommands } from "./pipeline-cli.ts";
 import { deployedProjectName, projectSettings, resolveProjectImage } from "./project.ts";
 import { rebuildImagesInCodeBuild } from "./rebuild.ts";
 import { runRemoteBuild } from "./remote.ts";
@@ -200,6 +201,8 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
       const result = await rebuildImagesInCodeBuild(ctx, opts);
       if (!opts.wait) ctx.out.result(result);
     });
+
+  registerPipelineCommands(program, getContext);
 
   program
     .command("buildspec")

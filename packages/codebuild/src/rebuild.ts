@@ -1,8 +1,7 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { ConfigError, type Context, classifyAwsError, distPaths, formatBytes } from "@prebake/core";
+import { ConfigError, type Context, distPaths } from "@prebake/core";
 import { type RemoteBuildResult, runRemoteBuild } from "./remote.ts";
+import { uploadSourceArchive } from "./source-upload.ts";
 
 /**
  * Image rebuild in CodeBuild, for teams without a local Docker engine: the committed tree
@@ -36,23 +35,6 @@ export async function rebuildImagesInCodeBuild(
   opts: { wait: boolean },
 ): Promise<RemoteBuildResult> {
   const { bucket, project, key } = rebuildTarget(ctx.config.rootDir);
-  let archive: Buffer;
-  try {
-    archive = execFileSync("git", ["archive", "--format=zip", "HEAD"], {
-      cwd: ctx.config.rootDir,
-      maxBuffer: 512 * 1024 * 1024,
-    });
-  } catch {
-    throw new ConfigError("cannot archive the repository with git", {
-      where: ctx.config.rootDir,
-      fix: "run it in a git checkout with a commit",
-    });
-  }
-  ctx.out.step(`uploading the committed tree (${formatBytes(archive.length)}) to s3://${bucket}/${key}`);
-  try {
-    await ctx.aws(S3Client).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: archive }));
-  } catch (err) {
-    throw classifyAwsError(err, ctx.config.profile, `s3://${bucket}/${key}`);
-  }
+  await uploadSourceArchive(ctx, bucket, key);
   return runRemoteBuild(ctx, { projectName: project, wait: opts.wait });
 }
