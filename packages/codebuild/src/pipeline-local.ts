@@ -140,6 +140,15 @@ async function runAction(
   }
 }
 
+const notRun = (action: PipelineAction): ActionRow => ({
+  stage: action.stage,
+  action: action.name,
+  provider: action.provider,
+  status: "NotRun",
+  durationMs: undefined,
+  detail: "",
+});
+
 /** Stages in order, runOrder groups in order; after a group with a failure, the rest is not run. */
 async function runStages(
   state: RunState,
@@ -150,29 +159,22 @@ async function runStages(
   let failed: { row: ActionRow; error: unknown } | undefined;
   for (const stage of plan.model.stages) {
     for (const group of runOrderGroups(stage)) {
-      if (!failed && group.length > 1) {
+      // A failure stops the pipeline once its runOrder group is done (the others ran alongside it).
+      const stopped = failed !== undefined;
+      if (!stopped && group.length > 1) {
         state.ctx.out.info(
           `${group.map((a) => a.name).join(", ")} share RunOrder ${group[0]!.runOrder}: CodePipeline runs them in parallel, a local run one after the other`,
         );
       }
       for (const action of group) {
-        if (failed) {
-          rows.push({
-            stage: stage.name,
-            action: action.name,
-            provider: action.provider,
-            status: "NotRun",
-            durationMs: undefined,
-            detail: "",
-          });
+        if (stopped) {
+          rows.push(notRun(action));
           continue;
         }
         const outcome = await runAction(state, planned.get(action)!);
         rows.push(outcome.row);
         if (outcome.error !== undefined) failed ??= { row: outcome.row, error: outcome.error };
       }
-      // The group's other actions ran (as in CodePipeline); nothing after them does.
-      if (failed) state.ctx.out.debug(`stopping after ${failed.row.stage}/${failed.row.action}`);
     }
   }
   return { rows, failed };
