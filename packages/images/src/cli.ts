@@ -8,6 +8,7 @@ import {
   resolveVersion,
 } from "./definition.ts";
 import { readImageManifest } from "./manifest.ts";
+import { registerImagesOutdated } from "./outdated-cli.ts";
 import { buildImageVersion, type ImageOptions, type ImageResult, pushImageVersion } from "./pipeline.ts";
 import { parseBuildArgOptions } from "./plan.ts";
 import { resolveRegistry } from "./target.ts";
@@ -102,11 +103,12 @@ export const registerImageCommands: CommandRegistrar = (program, getContext) => 
       emit(ctx, results, Boolean(opts.allVersions));
     });
 
-  program
+  const images = program
     .command("images")
     .description("list the image definitions under images/, their version lines, and what was last pushed")
-    .addHelpText("after", "\nExamples:\n  prebake images\n  prebake images --json")
+    .addHelpText("after", "\nExamples:\n  prebake images\n  prebake images --json\n  prebake images outdated")
     .action(() => listImages(getContext()));
+  registerImagesOutdated(images, getContext);
 };
 
 /** `prebake images`: every definition's version lines and what was last pushed (the lenient read). */
