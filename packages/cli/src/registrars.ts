@@ -16,7 +16,7 @@ export const commandPackages: CommandPackage[] = [
   { commands: ["layer"], load: async () => (await import("@prebake/layers")).registerLayerCommands },
   { commands: ["deploy"], load: async () => (await import("@prebake/deploy")).registerDeployCommands },
   {
-    commands: ["codebuild", "buildspec"],
+    commands: ["codebuild", "pipeline", "buildspec"],
     load: async () => (await import("@prebake/codebuild")).registerCodeBuildCommands,
   },
   { commands: ["summary"], load: async () => (await import("./summary.ts")).registerSummaryCommand },
