@@ -142,7 +142,7 @@ const actionDetail = (
 
 const sourceDone = actionDetail("Source", "SourceArchive", "S3", "Succeeded", T0, T0 + 2, {
   externalExecutionId: VERSION,
-  externalExecutionSummary: "Amazon S3 version id: " + VERSION,
+  externalExecutionSummary: `Amazon S3 version id: ${VERSION}`,
 });
 
 /** BatchGetBuilds of the failed build, and its log's last lines. */

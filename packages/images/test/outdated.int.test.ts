@@ -60,6 +60,7 @@ beforeAll(() => {
     `images/${NAME}/image.yaml`,
     `name: ${NAME}\nrepository: ${REPOSITORY}\ndefaultVersion: "1.0"\nbase: { local: "${BASE}" }\nversions: { "1.0": {}, "2.0": {} }\n`,
   );
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile ARG, not a template
   write(`images/${NAME}/Dockerfile`, "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY app.txt /app.txt\n");
   write(`images/${NAME}/app.txt`, "the app\n");
 });
