@@ -179,6 +179,7 @@ export async function runRemotePipeline(
     opts.followMinutes * 60_000,
     `CodePipeline ${name}`,
     "the pipeline execution did not finish",
+    "look at the execution in the CodePipeline console; a longer --timeout follows it further",
   );
   const pipeline = await deadline
     .send((abortSignal) =>

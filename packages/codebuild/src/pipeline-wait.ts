@@ -56,7 +56,12 @@ export async function waitForExecution(
   uploaded: UploadedSource,
   opts: { deadlineMs: number; pollMs?: number | undefined },
 ): Promise<string> {
-  const deadline = new FollowDeadline(opts.deadlineMs, `CodePipeline ${name}`, "no execution started");
+  const deadline = new FollowDeadline(
+    opts.deadlineMs,
+    `CodePipeline ${name}`,
+    "no execution started",
+    "check the stack's EventBridge rule (SourceUploadedRule) and the bucket's EventBridge notifications, or pass --start",
+  );
   ctx.out.info(`waiting for the execution the upload starts (up to ${describeMs(opts.deadlineMs)})`);
   const delay = opts.pollMs ?? 5000;
   for (;;) {

@@ -98,13 +98,20 @@ export class FollowDeadline {
   private readonly totalMs: number;
   private readonly what: string;
   private readonly unfinished: string;
+  private readonly fix: string;
 
-  /** `unfinished` says what did not happen in time (default: a CodeBuild build did not finish). */
-  constructor(ms: number, what: string, unfinished = "CodeBuild did not report the build finished") {
+  /** `unfinished` says what did not happen in time, `fix` what to do (defaults: a CodeBuild build's). */
+  constructor(
+    ms: number,
+    what: string,
+    unfinished = "CodeBuild did not report the build finished",
+    fix = "look at the build in the CodeBuild console; `--no-wait` starts a build without following it",
+  ) {
     this.totalMs = ms;
     this.at = Date.now() + ms;
     this.what = what;
     this.unfinished = unfinished;
+    this.fix = fix;
   }
 
   left(): number {
@@ -114,7 +121,7 @@ export class FollowDeadline {
   expired(): UnavailableError {
     return new UnavailableError(`${this.unfinished} within ${describeMs(this.totalMs)}`, {
       where: this.what,
-      fix: "look at the build in the CodeBuild console; `--no-wait` starts a build without following it",
+      fix: this.fix,
     });
   }
 

@@ -354,6 +354,28 @@ describe("pipeline run in the aws profile (recorded CodePipeline, CodeBuild, Log
     );
   });
 
+  it("an execution still running at --timeout: exit 5, saying where to look and how to follow longer", async () => {
+    const aws = new RecordedAws({
+      "CodePipeline_20150709.GetPipeline": [{ body: getPipeline }],
+      "PUT /": [putObject],
+      "CodePipeline_20150709.StartPipelineExecution": [{ body: { pipelineExecutionId: EXECUTION } }],
+      "CodePipeline_20150709.GetPipelineExecution": [{ body: execution("InProgress") }],
+      "CodePipeline_20150709.ListActionExecutions": [{ body: { actionExecutionDetails: [sourceDone] } }],
+    });
+    const { ctx } = recordedContext(project(), aws);
+    // 0.002 minutes: the deadline passes while the execution is still InProgress.
+    const err = await runRemotePipeline(ctx, "ci", { ...fast, start: true, followMinutes: 0.002 }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect((err as UnavailableError).toLine()).toMatch(
+      new RegExp(
+        `^CodePipeline ${PIPELINE}: the pipeline execution did not finish within .* \\(fix: look at the execution in the CodePipeline console; a longer --timeout follows it further\\)$`,
+      ),
+    );
+    expect(aws.operations().filter((o) => o.endsWith("GetPipelineExecution")).length).toBeGreaterThan(0);
+  });
+
   it("a pipeline that is not deployed: exit 3 before anything is uploaded", async () => {
     const aws = new RecordedAws({
       "CodePipeline_20150709.GetPipeline": [
