@@ -1,8 +1,9 @@
 /**
  * The image-rebuild stack: a privileged CodeBuild project that runs prebake's own `push` inside
- * AWS, for teams without a local Docker engine. Deployed before the CI stack (which uses the images).
+ * AWS, for teams without a local Docker engine, and on a schedule (weekly by default) so the
+ * images keep getting their bases' fixes. Deployed before the CI stack (which uses the images).
  */
-import { defineTemplate, GetAtt, Ref, resource, Select, Split, Sub } from "@prebake/stack";
+import { defineTemplate, Equals, GetAtt, Not, Ref, resource, Select, Split, Sub } from "@prebake/stack";
 import {
   CURATED_IMAGE,
   curatedImageCondition,
@@ -16,6 +17,14 @@ import {
 } from "../shared.ts";
 
 const repositories = ["erlang-otp", "python-layer"].map(repositoryOf);
+
+/** The project is named after the stack (Name below), so its ARN is known without a !GetAtt. */
+const rebuildProjectArn = Sub(
+  "arn:${AWS::Partition}:codebuild:${AWS::Region}:${AWS::AccountId}:project/${AWS::StackName}",
+);
+
+/** Every Monday at 04:00 UTC: a weekly rebuild picks up the bases' security fixes. */
+export const DEFAULT_REBUILD_SCHEDULE = "cron(0 4 ? * MON *)";
 
 /** What `prebake push` does to a repository: reconcile it, then push layers and manifests. */
 const ECR_PUSH_ACTIONS = [
@@ -56,9 +65,21 @@ export default defineTemplate({
       AllowedPattern: "^[A-Za-z0-9!_.*'()/-]+$",
       Description: "Key of the repository archive in the source bucket",
     },
+    RebuildSchedule: {
+      Type: "String",
+      Default: DEFAULT_REBUILD_SCHEDULE,
+      AllowedPattern: "^$|^(rate|cron)\\(.+\\)$",
+      ConstraintDescription:
+        "an EventBridge schedule expression such as rate(7 days) or cron(0 4 ? * MON *), or empty for no schedule",
+      Description:
+        "When the rebuild runs on its own (EventBridge schedule; empty: never). It pushes only images whose content hash changed, and a rebuilt base changes it",
+    },
     LogRetentionDays: logRetentionParameter,
   },
-  Conditions: { RebuildImageIsCurated: curatedImageCondition("RebuildImage") },
+  Conditions: {
+    RebuildImageIsCurated: curatedImageCondition("RebuildImage"),
+    HasRebuildSchedule: Not(Equals(Ref("RebuildSchedule"), "")),
+  },
   Resources: {
     SourceBucket: hardenedBucket(),
     SourceBucketPolicy: tlsOnlyPolicy("SourceBucket"),
@@ -145,6 +166,40 @@ export default defineTemplate({
       LogsConfig: { CloudWatchLogs: { Status: "ENABLED", GroupName: Ref("RebuildLogGroup") } },
       TimeoutInMinutes: 60,
     }),
+    // The scheduled rebuild runs the project on the source last uploaded (prebake codebuild
+    // rebuild-images), so the images follow their bases between two commits too.
+    RebuildScheduleRule: resource(
+      "AWS::Events::Rule",
+      {
+        Description: "Rebuilds the toolchain images on a schedule, so they keep their bases' fixes",
+        ScheduleExpression: Ref("RebuildSchedule"),
+        State: "ENABLED",
+        Targets: [{ Id: "rebuild", Arn: rebuildProjectArn, RoleArn: GetAtt("RebuildScheduleRole", "Arn") }],
+      },
+      { Condition: "HasRebuildSchedule" },
+    ),
+    RebuildScheduleRole: resource(
+      "AWS::IAM::Role",
+      {
+        Description: "Lets EventBridge start the image rebuild (and nothing else)",
+        AssumeRolePolicyDocument: {
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sts:AssumeRole" },
+          ],
+        },
+        Policies: [
+          {
+            PolicyName: "start-rebuild",
+            PolicyDocument: {
+              Version: "2012-10-17",
+              Statement: [{ Effect: "Allow", Action: "codebuild:StartBuild", Resource: rebuildProjectArn }],
+            },
+          },
+        ],
+      },
+      { Condition: "HasRebuildSchedule" },
+    ),
   },
   Outputs: {
     // The name the project is given above, spelled out: the AWS emulator (moto) does not create

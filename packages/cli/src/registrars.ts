@@ -19,7 +19,7 @@ export const commandPackages: CommandPackage[] = [
     load: async () => (await import("@prebake/deploy")).registerDeployCommands,
   },
   {
-    commands: ["codebuild", "buildspec"],
+    commands: ["codebuild", "pipeline", "buildspec"],
     load: async () => (await import("@prebake/codebuild")).registerCodeBuildCommands,
   },
   { commands: ["summary"], load: async () => (await import("./summary.ts")).registerSummaryCommand },

@@ -11,6 +11,7 @@ import {
 import { loadBuildspec } from "./buildspec.ts";
 import { loadEnvFile } from "./environment.ts";
 import { COMPUTE_MODES, type Compute, computeFindings, formatComputeFinding } from "./lambda-compute.ts";
+import { registerPipelineCommands } from "./pipeline-cli.ts";
 import { deployedProjectName, projectSettings, resolveProjectImage } from "./project.ts";
 import { rebuildImagesInCodeBuild } from "./rebuild.ts";
 import { runRemoteBuild } from "./remote.ts";
@@ -211,6 +212,8 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
       const result = await rebuildImagesInCodeBuild(ctx, opts);
       if (!opts.wait) ctx.out.result(result);
     });
+
+  registerPipelineCommands(program, getContext);
 
   program
     .command("buildspec")

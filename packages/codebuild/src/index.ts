@@ -13,6 +13,13 @@ export {
 } from "./lambda-compute.ts";
 export { localRunWarnings, refuseUnsupportedLocally } from "./local-support.ts";
 export { PhaseTracker, splitMarker } from "./phases.ts";
+export { zipFolder } from "./pipeline-artifacts.ts";
+export { runLocalPipeline } from "./pipeline-local.ts";
+export { type PipelineAction, type PipelineModel, readPipeline, runOrderGroups } from "./pipeline-model.ts";
+export { loadPipeline, planPipeline } from "./pipeline-plan.ts";
+export { actionRows, runRemotePipeline, s3Source } from "./pipeline-remote.ts";
+export type { ActionRow, PipelineRunResult } from "./pipeline-table.ts";
+export { startedByUpload } from "./pipeline-wait.ts";
 export { deployedProjectName, projectSettings } from "./project.ts";
 export { rebuildImagesInCodeBuild, rebuildTarget } from "./rebuild.ts";
 export { isFinished, phasesOf, remoteFailure, runRemoteBuild } from "./remote.ts";
@@ -32,3 +39,4 @@ export {
   runtimeVersionWarnings,
   withRuntimeCommands,
 } from "./runtimes.ts";
+export { uploadSourceArchive } from "./source-upload.ts";

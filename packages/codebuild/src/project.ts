@@ -21,6 +21,8 @@ export interface ProjectSettings {
   privileged: boolean;
   /** Environment.ComputeType (a literal or a parameter's value): what a build minute costs. */
   computeType: string | undefined;
+  /** TimeoutInMinutes, when the template gives a number (CodeBuild's default otherwise). */
+  timeoutMinutes: number | undefined;
 }
 
 /**
@@ -99,6 +101,7 @@ export function projectSettings(
     env,
     privileged: environment.PrivilegedMode === true,
     computeType: value(environment.ComputeType) || undefined,
+    timeoutMinutes: typeof props.TimeoutInMinutes === "number" ? props.TimeoutInMinutes : undefined,
   };
 }
 

@@ -1,16 +1,8 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { relative } from "node:path";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import {
-  ConfigError,
-  type Context,
-  classifyAwsError,
-  distPaths,
-  environmentSegment,
-  formatBytes,
-} from "@prebake/core";
+import { ConfigError, type Context, distPaths, environmentSegment } from "@prebake/core";
 import { type RemoteBuildResult, runRemoteBuild } from "./remote.ts";
+import { uploadSourceArchive } from "./source-upload.ts";
 
 /**
  * Image rebuild in CodeBuild, for teams without a local Docker engine: the committed tree
@@ -50,23 +42,6 @@ export async function rebuildImagesInCodeBuild(
     ctx.config.rootDir,
     environmentSegment(ctx.config.environment),
   );
-  let archive: Buffer;
-  try {
-    archive = execFileSync("git", ["archive", "--format=zip", "HEAD"], {
-      cwd: ctx.config.rootDir,
-      maxBuffer: 512 * 1024 * 1024,
-    });
-  } catch {
-    throw new ConfigError("cannot archive the repository with git", {
-      where: ctx.config.rootDir,
-      fix: "run it in a git checkout with a commit",
-    });
-  }
-  ctx.out.step(`uploading the committed tree (${formatBytes(archive.length)}) to s3://${bucket}/${key}`);
-  try {
-    await ctx.aws(S3Client).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: archive }));
-  } catch (err) {
-    throw classifyAwsError(err, ctx.config.profile, `s3://${bucket}/${key}`);
-  }
+  await uploadSourceArchive(ctx, bucket, key);
   return runRemoteBuild(ctx, { projectName: project, wait: opts.wait });
 }

@@ -97,11 +97,21 @@ export class FollowDeadline {
   readonly at: number;
   private readonly totalMs: number;
   private readonly what: string;
+  private readonly unfinished: string;
+  private readonly fix: string;
 
-  constructor(ms: number, what: string) {
+  /** `unfinished` says what did not happen in time, `fix` what to do (defaults: a CodeBuild build's). */
+  constructor(
+    ms: number,
+    what: string,
+    unfinished = "CodeBuild did not report the build finished",
+    fix = "look at the build in the CodeBuild console; `--no-wait` starts a build without following it",
+  ) {
     this.totalMs = ms;
     this.at = Date.now() + ms;
     this.what = what;
+    this.unfinished = unfinished;
+    this.fix = fix;
   }
 
   left(): number {
@@ -109,13 +119,10 @@ export class FollowDeadline {
   }
 
   expired(): UnavailableError {
-    return new UnavailableError(
-      `CodeBuild did not report the build finished within ${describeMs(this.totalMs)}`,
-      {
-        where: this.what,
-        fix: "look at the build in the CodeBuild console; `--no-wait` starts a build without following it",
-      },
-    );
+    return new UnavailableError(`${this.unfinished} within ${describeMs(this.totalMs)}`, {
+      where: this.what,
+      fix: this.fix,
+    });
   }
 
   /** One SDK call, aborted (not just abandoned: its socket must not keep the process alive) at the deadline. */
@@ -133,13 +140,20 @@ export class FollowDeadline {
 export async function readLogPage(
   ctx: Context,
   deadline: FollowDeadline,
-  request: { logGroupName: string; logStreamName: string; nextToken: string | undefined },
+  request: {
+    logGroupName: string;
+    logStreamName: string;
+    nextToken: string | undefined;
+    /** Default true (follow from the first line); false with a limit gives the last lines. */
+    startFromHead?: boolean;
+    limit?: number;
+  },
 ): Promise<GetLogEventsCommandOutput | undefined> {
   try {
     return await deadline.send((abortSignal) =>
       ctx
         .aws(CloudWatchLogsClient)
-        .send(new GetLogEventsCommand({ ...request, startFromHead: true }), { abortSignal }),
+        .send(new GetLogEventsCommand({ startFromHead: true, ...request }), { abortSignal }),
     );
   } catch (err) {
     if ((err as Error).name === "ResourceNotFoundException") return undefined;
@@ -266,4 +280,47 @@ export async function runRemoteBuild(ctx: Context, opts: RemoteBuildOptions): Pr
   }
   ctx.out.success(`build ${buildId} succeeded`);
   return result;
+}
+
+/**
+ * A finished build as a pipeline shows a failed CodeBuild action: its phase table, CodeBuild's
+ * reason, and the last lines of its log. Returns the build (undefined when CodeBuild has no such build).
+ */
+export async function showFinishedBuild(
+  ctx: Context,
+  buildId: string,
+  deadline: FollowDeadline,
+  lastLines = 20,
+): Promise<Build | undefined> {
+  const build = (
+    await deadline.send((abortSignal) =>
+      ctx.aws(CodeBuildClient).send(new BatchGetBuildsCommand({ ids: [buildId] }), { abortSignal }),
+    )
+  ).builds?.[0];
+  if (!build) {
+    ctx.out.warn(`CodeBuild has no build ${buildId} (its record may have expired)`);
+    return undefined;
+  }
+  ctx.out.step(`build ${buildId}: ${build.buildStatus ?? "UNKNOWN"}`);
+  ctx.out.table(
+    ["phase", "status", "duration"],
+    phasesOf(build).map((p) => [
+      p.name,
+      p.status,
+      p.durationMs === undefined ? "-" : formatDuration(p.durationMs),
+    ]),
+  );
+  if (build.buildStatus !== "SUCCEEDED") ctx.out.info(remoteFailure(build));
+  const { groupName, streamName } = build.logs ?? {};
+  if (groupName && streamName) {
+    const page = await readLogPage(ctx, deadline, {
+      logGroupName: groupName,
+      logStreamName: streamName,
+      nextToken: undefined,
+      startFromHead: false,
+      limit: lastLines,
+    });
+    for (const e of page?.events ?? []) ctx.out.info(`| ${e.message?.trimEnd() ?? ""}`);
+  }
+  return build;
 }

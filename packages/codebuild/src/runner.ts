@@ -32,6 +32,12 @@ import { type BuildFailure, type PhaseResult, PhaseTracker, splitMarker } from "
 import { printReportSummary, type ReportSummary, readReports } from "./reports.ts";
 import { RUN_AS_SCRIPT, RUN_AS_SCRIPT_PATH } from "./run-as.ts";
 import { RUNTIMES_FILE, runtimeCommands, runtimeVersionWarnings, withRuntimeCommands } from "./runtimes.ts";
+import {
+  placeSecondarySources,
+  type SecondarySources,
+  secondarySourceTar,
+  secondarySourceVariables,
+} from "./secondary-sources.ts";
 
 export const SRC_DIR = "/codebuild/output/src/src";
 /** Never copied into the build: too large to copy, and not part of a CodeBuild source anyway. */
@@ -43,6 +49,8 @@ export interface LocalBuildOptions {
   image: string;
   spec: Buildspec;
   sourceDir: string;
+  /** Secondary sources (a pipeline action's other inputs), at CODEBUILD_SRC_DIR_<name>. */
+  secondarySources?: SecondarySources;
   artifactsDir?: string | undefined;
   /** Project environment variables, then env file, then overrides: later wins. */
   env?: Record<string, string>;
@@ -167,6 +175,7 @@ async function buildEnvironment(
       image: opts.image,
       sourceVersion: resolvedSourceVersion(sourceDir),
     }),
+    ...secondarySourceVariables(placeSecondarySources(opts.secondarySources)),
     ...opts.spec.env.variables,
     ...secrets,
     ...(opts.env ?? {}),
@@ -347,6 +356,7 @@ export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Prom
   const started = Date.now();
   const runtime = containerRuntime(ctx);
   const plan = planBuild(ctx, opts);
+  const secondary = placeSecondarySources(opts.secondarySources);
   await ensureImage(ctx, runtime, opts.image, opts.imageSource ?? "--image");
   const buildId = `${opts.project ?? "local"}:${randomBytes(4).toString("hex")}`;
   const env = await buildEnvironment(ctx, opts, plan.sourceDir, buildId);
@@ -354,6 +364,7 @@ export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Prom
   try {
     const spec = await withImageRuntimes(ctx, container, opts.spec, env);
     await container.putArchive(sourceTar(plan.sourceDir, spec, plan), "/");
+    for (const source of secondary) await container.putArchive(secondarySourceTar(source), "/");
     out.step(`build ${buildId} in ${opts.image} (${buildShell(spec)})`);
     const tracker = new PhaseTracker();
     const { exitCode, timedOut } = await followBuild(ctx, container, { ...opts, spec }, tracker);

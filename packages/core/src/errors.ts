@@ -14,6 +14,8 @@ export const ExitCode = {
   DEPLOY_FAILED: 7,
   BUILD_FAILED: 8,
   REFUSED: 9,
+  /** Not a failure: `prebake images outdated` found a pushed image whose base moved (CI rebuilds on it). */
+  REBUILD_DUE: 10,
   /** Stopped by a signal, after cleaning up: 128 + the signal's number. */
   HANGUP: 129,
   INTERRUPTED: 130,
@@ -97,6 +99,13 @@ export class BuildFailedError extends PrebakeError {
 export class RefusedError extends PrebakeError {
   constructor(message: string, details: ErrorDetails = {}) {
     super(ExitCode.REFUSED, message, details);
+  }
+}
+
+/** A pushed image needs a rebuild (its base moved, or its content changed): `prebake images outdated`. */
+export class RebuildDueError extends PrebakeError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ExitCode.REBUILD_DUE, message, details);
   }
 }
 

@@ -108,13 +108,19 @@ function deployLine(r: Fields): Partial<HistoryLine> {
   };
 }
 
-/** A pipeline run (and any future kind): its name, status, duration and stages or phases. */
+/** A pipeline run's actions as phases named `<stage>/<action>`. */
+function actionPhases(v: unknown): Fields[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  return (v as Fields[]).map((a) => ({ ...a, name: `${str(a.stage) ?? "?"}/${str(a.action) ?? "?"}` }));
+}
+
+/** A pipeline run (and any future kind): its name, status, duration and stages, actions or phases. */
 function genericLine(r: Fields): Partial<HistoryLine> {
   return {
     name: str(r.name) ?? str(r.pipeline) ?? str(r.stack) ?? "?",
-    status: str(r.status) ?? "UNKNOWN",
+    status: str(r.status)?.toUpperCase() ?? "UNKNOWN",
     durationMs: num(r.durationMs) ?? 0,
-    phases: phasesOf(r.phases ?? r.stages),
+    phases: phasesOf(r.phases ?? r.stages ?? actionPhases(r.actions)),
   };
 }
 

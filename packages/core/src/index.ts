@@ -57,6 +57,7 @@ export {
   firstLine,
   isPrebakeError,
   PrebakeError,
+  RebuildDueError,
   RefusedError,
   UnavailableError,
   ValidationError,

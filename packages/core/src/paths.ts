@@ -110,6 +110,8 @@ export const distPaths = {
   layerManifest: (root: string, layer: string) => join(root, "dist", "layers", `${layer}.json`),
   /** dist/layers/<name>/: a layer's build folder (its zip and build record). */
   layerBuildDir: (root: string, layer: string) => join(root, "dist", "layers", layer),
+  /** dist/pipelines/<stack>/: the artifact zips of the last local run of a stack's pipeline. */
+  pipelineArtifacts: (root: string, stack: string) => join(root, "dist", "pipelines", stack),
 };
 
 /**

@@ -95,6 +95,45 @@ describe("history lines from command results", () => {
     expect(l?.phases).toEqual([{ name: "SUBMITTED", status: "SUCCEEDED", durationMs: 0 }]);
   });
 
+  it("a pipeline run: its actions become phases named <stage>/<action>", () => {
+    const [l] = historyLinesOf(
+      {
+        kind: "pipeline",
+        pipeline: "prebake-ci-pipeline",
+        executionId: "e-1",
+        status: "Failed",
+        where: "local",
+        actions: [
+          {
+            stage: "Source",
+            action: "SourceArchive",
+            provider: "S3",
+            status: "Succeeded",
+            durationMs: 2000,
+            detail: "",
+          },
+          {
+            stage: "Build",
+            action: "PythonLayer",
+            provider: "CodeBuild",
+            status: "Failed",
+            durationMs: 9000,
+            detail: "",
+          },
+        ],
+        durationMs: 12_000,
+      },
+      run,
+    );
+    expect(l?.kind).toBe("pipeline");
+    expect(l?.name).toBe("prebake-ci-pipeline");
+    expect(l?.status).toBe("FAILED");
+    expect(l?.phases).toEqual([
+      { name: "Source/SourceArchive", status: "Succeeded", durationMs: 2000 },
+      { name: "Build/PythonLayer", status: "Failed", durationMs: 9000 },
+    ]);
+  });
+
   it("image pushes (one per version line), layers (one per layer) and deploys", () => {
     const images = historyLinesOf(
       [

@@ -9,6 +9,7 @@ import {
   resolveVersion,
 } from "./definition.ts";
 import { readImageManifest } from "./manifest.ts";
+import { registerImagesOutdated } from "./outdated-cli.ts";
 import { buildImageVersion, type ImageOptions, type ImageResult, pushImageVersion } from "./pipeline.ts";
 import { parseBuildArgOptions } from "./plan.ts";
 import { resolveRegistry } from "./target.ts";
@@ -108,10 +109,11 @@ export const registerImageCommands: CommandRegistrar = (program, getContext) => 
     .description("list the image definitions under images/, their version lines, and what was last pushed")
     .addHelpText(
       "after",
-      "\nExamples:\n  prebake images\n  prebake images --json\n  prebake images check erlang-otp",
+      "\nExamples:\n  prebake images\n  prebake images --json\n  prebake images check erlang-otp\n  prebake images outdated",
     )
     .action(() => listImages(getContext()));
   registerImagesCheck(images, getContext);
+  registerImagesOutdated(images, getContext);
 };
 
 /** `prebake images`: every definition's version lines and what was last pushed (the lenient read). */

@@ -15,7 +15,7 @@ import type { ImageDefinition } from "./definition.ts";
 import { readGitInfo } from "./git.ts";
 import { computeContentHash } from "./hash.ts";
 import { type ImageManifest, readImageManifest, writeImageManifest } from "./manifest.ts";
-import { type ImagePlan, planImage, planTags, type TagPlan } from "./plan.ts";
+import { type ImagePlan, OCI, planImage, planTags, type TagPlan } from "./plan.ts";
 import { pushTag } from "./push.ts";
 import { manifestSize, type StoredManifest } from "./registry.ts";
 import { reconcileRepository } from "./repository.ts";
@@ -57,6 +57,8 @@ export interface PreparedImage {
   label: string;
   /** Where the engine finds the base (ECR's host mapped by `ecrRegistry`), and its credentials. */
   base: ReturnType<typeof engineReference>;
+  /** The base's id the content hash used (local: its id in the engine; aws: its registry digest). */
+  baseId: string;
 }
 
 /**
@@ -116,13 +118,14 @@ export async function prepareImage(
     git: readGitInfo(def.dir),
   });
   const files = listContextFiles(def.dir, def.dockerfile);
+  const baseId = await baseImageId(ctx, plan, target);
   const contentHash = computeContentHash({
     dockerfile: def.dockerfile,
     files,
     buildArgs: plan.buildArgs,
     labels: plan.labels,
     platform: plan.platform,
-    baseImageId: await baseImageId(ctx, plan, target),
+    baseImageId: baseId,
   });
   const tags = planTags(version, contentHash, plan.isDefaultVersion);
   return {
@@ -133,8 +136,14 @@ export async function prepareImage(
     name: `${target.address}/${def.repository}`,
     label: `${def.name}:${version}`,
     base: engineReference(target, plan.base),
+    baseId,
   };
 }
+
+/** OCI's annotations for the base an image was built from. */
+export const BASE_NAME_LABEL = `${OCI}.base.name`;
+export const BASE_DIGEST_LABEL = `${OCI}.base.digest`;
+const baseLabels = (name: string, id: string) => ({ [BASE_NAME_LABEL]: name, [BASE_DIGEST_LABEL]: id });
 
 /** Build unless the engine already has this content hash (or --force); returns whether it built. */
 async function ensureBuilt(ctx: Context, img: PreparedImage, options: ImageOptions): Promise<boolean> {
@@ -158,7 +167,9 @@ async function ensureBuilt(ctx: Context, img: PreparedImage, options: ImageOptio
     // The hashed build args name the base as image.yaml does; the engine gets where it is reached.
     buildArgs: { ...img.plan.buildArgs, BASE_IMAGE: img.base.reference },
     ...(img.base.auth ? { registryAuth: img.base.auth } : {}),
-    labels: { ...img.plan.labels, ...img.plan.provenanceLabels },
+    // The base it was built on, as the OCI annotations name it: `prebake images outdated` compares
+    // it with the base's current id. Not hashed (the base's id already is).
+    labels: { ...img.plan.labels, ...img.plan.provenanceLabels, ...baseLabels(img.plan.base, img.baseId) },
     platform: img.plan.platform,
     ...(ctx.config.profile.kind === "local" ? { networkMode: "host" } : { pull: true }),
     noCache: options.noCache ?? false,

@@ -2,6 +2,7 @@ import {
   BatchGetImageCommand,
   DescribeImagesCommand,
   type ECRClient,
+  GetDownloadUrlForLayerCommand,
   ImageAlreadyExistsException,
   PutImageCommand,
 } from "@aws-sdk/client-ecr";
@@ -27,6 +28,8 @@ export interface RegistryApi {
   lookup(repository: string, reference: string): Promise<string | undefined>;
   getManifest(repository: string, reference: string): Promise<StoredManifest>;
   putManifest(repository: string, tag: string, manifest: StoredManifest): Promise<void>;
+  /** A blob's bytes (an image's config, to read its labels). */
+  getBlob(repository: string, digest: string): Promise<Buffer>;
 }
 
 const MANIFEST_TYPES = [
@@ -141,6 +144,12 @@ export class HttpRegistry implements RegistryApi {
     });
     if (!res.ok) this.fail(res, `PUT ${repository}:${tag}`);
   }
+
+  async getBlob(repository: string, digest: string): Promise<Buffer> {
+    const res = await this.request("GET", `${repository}/blobs/${digest}`);
+    if (!res.ok) this.fail(res, `GET ${repository}@${digest}`);
+    return Buffer.from(await res.arrayBuffer());
+  }
 }
 
 const errName = (err: unknown) => (err as { name?: string }).name ?? "";
@@ -195,6 +204,25 @@ export class EcrRegistry implements RegistryApi {
       mediaType: image.imageManifestMediaType ?? MANIFEST_TYPES[0]!,
       digest: image.imageId?.imageDigest ?? `sha256:${sha256(bytes)}`,
     };
+  }
+
+  /** ECR hands a blob out as a pre-signed download URL. */
+  async getBlob(repository: string, digest: string): Promise<Buffer> {
+    const res = await this.ecr
+      .send(new GetDownloadUrlForLayerCommand({ repositoryName: repository, layerDigest: digest }))
+      .catch((err: unknown) => {
+        throw classifyAwsError(err, this.profile, `ECR repository ${repository}`);
+      });
+    const download = res.downloadUrl
+      ? await fetch(res.downloadUrl, { signal: AbortSignal.timeout(30_000) }).catch(() => undefined)
+      : undefined;
+    if (!download?.ok) {
+      throw new UnavailableError(`cannot download ${digest} from ECR`, {
+        where: `ECR repository ${repository}`,
+        fix: "check network access to ECR's layer storage, and ecr:GetDownloadUrlForLayer on the repository",
+      });
+    }
+    return Buffer.from(await download.arrayBuffer());
   }
 
   /** Tag (or record) a manifest; re-putting the same manifest under the same tag is a no-op. */

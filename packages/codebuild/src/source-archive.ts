@@ -1,0 +1,92 @@
+/**
+ * The committed tree as a zip (`git archive HEAD`): what the S3 source of a pipeline or of the
+ * image-rebuild project delivers. Streamed from git, never held in memory whole. Uncommitted
+ * changes are not in it, as they would not be in the bucket either.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { ConfigError, type Context, firstLine } from "@prebake/core";
+
+export interface SourceArchive {
+  /** The zip's bytes as git writes them. */
+  stream: Readable;
+  /** The commit archived. */
+  commit: string;
+  /** Resolves when git has exited 0; rejects (one ConfigError) otherwise. */
+  done: Promise<void>;
+  /** Stop git (the upload or copy failed). */
+  cancel(): void;
+}
+
+const notARepository = (root: string, why: string) =>
+  new ConfigError(`cannot archive the repository with git (${why})`, {
+    where: root,
+    fix: "run it in a git checkout with a commit",
+  });
+
+/** The commit HEAD names. */
+export function headCommit(root: string): string {
+  try {
+    return execFileSync("git", ["rev-parse", "HEAD"], {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    }).trim();
+  } catch (err) {
+    throw notARepository(root, firstLine((err as { stderr?: string }).stderr || err));
+  }
+}
+
+/** Whether tracked files differ from HEAD: they will not be in the archive. */
+export function hasUncommittedChanges(root: string): boolean {
+  try {
+    return (
+      execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], {
+        cwd: root,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }).trim() !== ""
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** Start `git archive --format=zip <commit>` and hand its output over as a stream. */
+export function sourceArchive(root: string): SourceArchive {
+  const commit = headCommit(root);
+  const git: ChildProcess = spawn("git", ["archive", "--format=zip", commit], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  git.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    git.on("error", (err) => reject(notARepository(root, firstLine(err))));
+    git.on("close", (code, signal) =>
+      code === 0 ? resolve() : reject(notARepository(root, firstLine(stderr) || `git ${signal ?? code}`)),
+    );
+  });
+  done.catch(() => undefined); // awaited by the caller; a cancel must not be an unhandled rejection
+  return { stream: git.stdout as Readable, commit, done, cancel: () => git.kill() };
+}
+
+/** Write the archive of HEAD to a file; returns the commit archived. */
+export async function writeSourceArchive(ctx: Context, file: string): Promise<string> {
+  const archive = sourceArchive(ctx.config.rootDir);
+  if (hasUncommittedChanges(ctx.config.rootDir))
+    ctx.out.warn(
+      `uncommitted changes are not in the source archive (it holds commit ${archive.commit.slice(0, 12)})`,
+    );
+  try {
+    await Promise.all([pipeline(archive.stream, createWriteStream(file)), archive.done]);
+  } catch (err) {
+    archive.cancel();
+    throw err;
+  }
+  return archive.commit;
+}
