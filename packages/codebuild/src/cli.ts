@@ -8,6 +8,7 @@ import {
   parseKeyValueOptions,
   ValidationError,
 } from "@prebake/core";
+import type { Command } from "commander";
 import { loadBuildspec } from "./buildspec.ts";
 import { loadEnvFile } from "./environment.ts";
 import { COMPUTE_MODES, type Compute, computeFindings, formatComputeFinding } from "./lambda-compute.ts";
@@ -114,7 +115,15 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
   const codebuild = program
     .command("codebuild")
     .summary("run CodeBuild builds locally in the same image (with CodeBuild's phase semantics)");
+  registerRun(codebuild, getContext);
+  registerStart(codebuild, getContext);
+  registerRebuildImages(codebuild, getContext);
+  registerPipelineCommands(program, getContext);
+  registerBuildspecValidate(program, getContext);
+};
 
+/** `prebake codebuild run`. */
+function registerRun(codebuild: Command, getContext: () => Context): void {
   codebuild
     .command("run")
     .summary("run a buildspec locally in a container, as CodeBuild would")
@@ -158,7 +167,10 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
         "  npx nx run hello-erlang:codebuild",
     )
     .action((opts: RunOptions) => codebuildRun(getContext(), opts));
+}
 
+/** `prebake codebuild start`. */
+function registerStart(codebuild: Command, getContext: () => Context): void {
   codebuild
     .command("start")
     .summary("start a build of a deployed CodeBuild project and follow it (phases, logs)")
@@ -196,7 +208,10 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
         if (!opts.wait) ctx.out.result(result);
       },
     );
+}
 
+/** `prebake codebuild rebuild-images`. */
+function registerRebuildImages(codebuild: Command, getContext: () => Context): void {
   codebuild
     .command("rebuild-images")
     .summary("rebuild and push the images inside AWS, in the image-rebuild stack's CodeBuild project")
@@ -212,9 +227,10 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
       const result = await rebuildImagesInCodeBuild(ctx, opts);
       if (!opts.wait) ctx.out.result(result);
     });
+}
 
-  registerPipelineCommands(program, getContext);
-
+/** `prebake buildspec validate`. */
+function registerBuildspecValidate(program: Command, getContext: () => Context): void {
   program
     .command("buildspec")
     .summary("validate buildspecs (version 0.2): errors with file and line, warnings")
@@ -233,7 +249,7 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
     .action((files: string[], opts: { compute: string }) =>
       validateBuildspecs(getContext(), files, opts.compute),
     );
-};
+}
 
 /** `prebake buildspec validate`: every file parsed (exit 3 on the first bad one), then compute findings (exit 4). */
 function validateBuildspecs(ctx: Context, files: string[], computeOption: string): void {

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { type CommandRegistrar, ConfigError, formatBytes, formatDuration } from "@prebake/core";
-import { Option } from "commander";
+import { type CommandRegistrar, ConfigError, type Context, formatBytes, formatDuration } from "@prebake/core";
+import { type Command, Option } from "commander";
 import { type LayerRunResult, runLayerPipeline, validateLayerZip } from "./pipeline.ts";
 import { ARCHITECTURES, type Architecture, PYTHON_RUNTIMES } from "./runtimes.ts";
 
@@ -39,7 +39,13 @@ export const registerLayerCommands: CommandRegistrar = (program, getContext) => 
   const layer = program
     .command("layer")
     .description("Build, validate and publish Python Lambda layers that import on Lambda's Linux");
+  registerBuild(layer, getContext);
+  registerValidate(layer, getContext);
+  registerPublish(layer, getContext);
+};
 
+/** `prebake layer build`. */
+function registerBuild(layer: Command, getContext: () => Context): void {
   layer
     .command("build")
     .description(
@@ -76,7 +82,10 @@ export const registerLayerCommands: CommandRegistrar = (program, getContext) => 
         ctx.out.result({ kind: "layer", command: "layer build", layers: summary(results) });
       },
     );
+}
 
+/** `prebake layer validate`. */
+function registerValidate(layer: Command, getContext: () => Context): void {
   layer
     .command("validate")
     .description(
@@ -129,7 +138,10 @@ export const registerLayerCommands: CommandRegistrar = (program, getContext) => 
         ctx.out.result({ command: "layer validate", zip: zipPath, valid: true, ...report });
       },
     );
+}
 
+/** `prebake layer publish`. */
+function registerPublish(layer: Command, getContext: () => Context): void {
   layer
     .command("publish")
     .description(
@@ -178,4 +190,4 @@ export const registerLayerCommands: CommandRegistrar = (program, getContext) => 
         ctx.out.result({ kind: "layer", command: "layer publish", layers: summary(results) });
       },
     );
-};
+}
