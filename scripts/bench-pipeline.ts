@@ -231,10 +231,12 @@ function report(variants: Variant[], first: Map<string, number[]>, noop: Map<str
         `${ratio(n, median(noop.get(base)!))} | ${ratio(n, median(noop.get("per-process")!))} |`,
     );
   }
-  const runs = `${rounds} first runs and ${rounds * noopRuns} no-op runs per variant`;
-  process.stdout.write(
-    `\n${lines.join("\n")}\n\n(${runs}; project ${project}; ${new Date().toISOString()})\n`,
-  );
+  // Counted from the samples, not from the options: the figure says how many runs it is made of.
+  const counts = variants
+    .map((v) => `${v.name} ${first.get(v.name)!.length} first + ${noop.get(v.name)!.length} no-op`)
+    .join(", ");
+  const load = `load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} at the runs' starts`;
+  process.stdout.write(`\n${lines.join("\n")}\n\nruns: ${counts}; ${load}; project ${project}\n`);
 }
 
 async function main(): Promise<void> {

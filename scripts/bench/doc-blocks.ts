@@ -31,14 +31,43 @@ const open = (name: string) => `<!-- bench:${name} -->`;
 const CLOSE = "<!-- /bench -->";
 const OPEN_ANY = /<!-- bench:([a-z0-9-]+) -->/g;
 
+const RULE = /^-+( {2}-+)*$/;
+
+/**
+ * A plain-text table as @prebake/core's formatTable prints it (header, a rule of dashes per
+ * column, rows; columns padded and two spaces apart) as markdown rows. The rule gives each
+ * column's start, so cells with spaces in them stay whole.
+ */
+function plainTableAsMarkdown(lines: string[]): string[] {
+  const starts = [...lines[1]!.matchAll(/-+/g)].map((m) => m.index);
+  const cells = (line: string) =>
+    starts.map((start, i) => line.slice(start, starts[i + 1] ?? line.length).trim());
+  const row = (values: string[]) => `| ${values.join(" | ")} |`;
+  return [row(cells(lines[0]!)), row(starts.map(() => "---")), ...lines.slice(2).map((l) => row(cells(l)))];
+}
+
+/** The lines of `stdout` with every formatTable table turned into a markdown table. */
+function withMarkdownTables(stdout: string): string[] {
+  const lines = stdout.split("\n").map((l) => l.trimEnd());
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] && RULE.test(lines[i + 1] ?? "")) {
+      let end = i + 2;
+      while (end < lines.length && lines[end]) end++;
+      out.push(...plainTableAsMarkdown(lines.slice(i, end)));
+      i = end - 1;
+    } else out.push(lines[i]!);
+  }
+  return out;
+}
+
 /**
  * The script's output as markdown: table rows stay together; every other line becomes its own
  * paragraph (markdown would otherwise run consecutive lines into one).
  */
 export function outputAsMarkdown(stdout: string): string {
   const blocks: string[][] = [];
-  for (const raw of stdout.split("\n")) {
-    const line = raw.trimEnd();
+  for (const line of withMarkdownTables(stdout)) {
     if (!line.trim()) continue;
     const isRow = line.trimStart().startsWith("|");
     const last = blocks.at(-1);

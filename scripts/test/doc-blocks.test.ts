@@ -1,3 +1,4 @@
+import { formatTable } from "@prebake/core";
 import { describe, expect, it } from "vitest";
 import {
   type BenchRun,
@@ -78,6 +79,20 @@ describe("benchmark blocks in docs/benchmarks.md", () => {
   it("keeps table rows together and puts every other printed line in its own paragraph", () => {
     expect(outputAsMarkdown("title\nnote\n\n| a |\n|---|\n| 1 |\nafter  \n")).toBe(
       "title\n\nnote\n\n| a |\n|---|\n| 1 |\n\nafter",
+    );
+  });
+
+  it("turns a plain formatTable table (as the layer and image benchmarks print) into markdown", () => {
+    const printed = `${formatTable(
+      ["variant", "median", "vs cold"],
+      [
+        ["cold build (empty pip cache)", "3.03s", "1.000x"],
+        ["warm build", "2.61s", "0.861x"],
+      ],
+    )}\n\nlayer size: 9.7 MB`;
+    expect(outputAsMarkdown(printed)).toBe(
+      "| variant | median | vs cold |\n| --- | --- | --- |\n" +
+        "| cold build (empty pip cache) | 3.03s | 1.000x |\n| warm build | 2.61s | 0.861x |\n\nlayer size: 9.7 MB",
     );
   });
 });
