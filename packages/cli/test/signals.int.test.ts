@@ -6,6 +6,7 @@ import { DeleteRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { createContext } from "@prebake/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  buildWheelIndex,
   CliRun,
   containersOf,
   containersWithLabel,
@@ -71,6 +72,7 @@ const waitOnGate = (gate: string) =>
   `exec 3<>/dev/tcp/127.0.0.1/${gates.port} && printf 'GET /gate/${gate} HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3`;
 
 beforeAll(async () => {
+  gates.pypiRoot = buildWheelIndex(["six==1.17.0"]);
   await gates.start();
   await proxy.start();
   root = mkdtempSync(join(tmpdir(), "prebake-signals-"));
@@ -148,6 +150,7 @@ afterAll(async () => {
     }
   }
   rmSync(root, { recursive: true, force: true });
+  if (gates.pypiRoot) rmSync(gates.pypiRoot, { recursive: true, force: true });
 });
 
 /** The digest a tag of the pushed image points at in the real registry, or null. */
