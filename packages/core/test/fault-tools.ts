@@ -92,6 +92,24 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
+/** A loopback port the OS assigned, held open until the caller is about to hand it on. */
+export interface ReservedPort {
+  port: number;
+  /** Frees the port: call it right before starting the process that binds it. */
+  release(): Promise<void>;
+}
+
+/**
+ * Asks the OS for a free port and keeps it bound, so nothing else on the machine takes it while the
+ * test prepares (a config file naming it, say). A child process (moto_server, docker-registry)
+ * cannot inherit the socket, so the test releases it just before spawning that child.
+ */
+export async function reservePort(): Promise<ReservedPort> {
+  const server = createServer();
+  const port = await listen(server);
+  return { port, release: () => new Promise<void>((ok) => server.close(() => ok())) };
+}
+
 export class Gates {
   port = 0;
   /** The folder /pypi/ serves (see buildWheelIndex); nothing is served until it is set. */
