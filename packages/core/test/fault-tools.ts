@@ -110,6 +110,17 @@ export async function reservePort(): Promise<ReservedPort> {
   return { port, release: () => new Promise<void>((ok) => server.close(() => ok())) };
 }
 
+/**
+ * A loopback port nothing listens on, for "unreachable" tests: one the OS handed out and that was
+ * let go again (a freshly released port is not handed out again at once), rather than a guessed
+ * number some service on the machine might use.
+ */
+export async function closedPort(): Promise<number> {
+  const reserved = await reservePort();
+  await reserved.release();
+  return reserved.port;
+}
+
 export class Gates {
   port = 0;
   /** The folder /pypi/ serves (see buildWheelIndex); nothing is served until it is set. */

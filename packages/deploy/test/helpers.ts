@@ -15,7 +15,7 @@ import {
 } from "@aws-sdk/client-cloudformation";
 import { type Context, createContext } from "@prebake/core";
 import { stringify } from "yaml";
-import { reservePort } from "../../core/test/fault-tools.ts";
+import { closedPort, reservePort } from "../../core/test/fault-tools.ts";
 
 export const suffix = () => randomBytes(3).toString("hex");
 
@@ -100,15 +100,8 @@ export function captureContext(root: string, environment?: string): CapturedCont
   return { ctx, text: () => text };
 }
 
-/**
- * A closed local port: one the OS handed out and that was let go again, so nothing listens there
- * (a freshly released port is not handed out again at once).
- */
-export const closedPortEndpoint = async () => {
-  const reserved = await reservePort();
-  await reserved.release();
-  return `http://127.0.0.1:${reserved.port}`;
-};
+/** A closed local port: nothing listens there (see closedPort). */
+export const closedPortEndpoint = async () => `http://127.0.0.1:${await closedPort()}`;
 
 export interface ExtraMoto {
   endpoint: string;

@@ -10,6 +10,7 @@ import {
 } from "@aws-sdk/client-ecr";
 import { ExitCode, RefusedError } from "@prebake/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closedPort } from "../../core/test/fault-tools.ts";
 import { loadImageDefinition } from "../src/definition.ts";
 import { lifecyclePolicyFor } from "../src/lifecycle/index.ts";
 import { readImageManifest } from "../src/manifest.ts";
@@ -169,19 +170,20 @@ describe("push against the local registry and moto", () => {
     expect(mine[0]!.digest).toBe(readImageManifest(t.root, NAME, "1.0")!.digest);
   });
 
-  it("an unreachable AWS endpoint (moto down) exits 5 with the fix, nothing pushed", () => {
+  it("an unreachable AWS endpoint (moto down) exits 5 with the fix, nothing pushed", async () => {
     const r = runCli(t.root, ["push", NAME, "--build-arg", "LINE=unreachable"], {
-      PREBAKE_AWS_ENDPOINT: "http://127.0.0.1:9",
+      PREBAKE_AWS_ENDPOINT: `http://127.0.0.1:${await closedPort()}`,
     });
     expect(r.code).toBe(ExitCode.UNAVAILABLE);
     expect(r.stderr).toContain("cannot reach the AWS API");
     expect(r.stdout).not.toContain("building");
   });
 
-  it("an unreachable registry exits 5 before building anything", () => {
-    const r = runCli(t.root, ["push", NAME], { PREBAKE_REGISTRY: "127.0.0.1:9" });
+  it("an unreachable registry exits 5 before building anything", async () => {
+    const closed = `127.0.0.1:${await closedPort()}`;
+    const r = runCli(t.root, ["push", NAME], { PREBAKE_REGISTRY: closed });
     expect(r.code).toBe(ExitCode.UNAVAILABLE);
-    expect(r.stderr).toContain("registry 127.0.0.1:9: cannot reach the registry");
+    expect(r.stderr).toContain(`registry ${closed}: cannot reach the registry`);
     expect(r.stdout).not.toContain("building");
   });
 });
