@@ -6,6 +6,9 @@
  *
  *   npm run bench                     every quick benchmark
  *   npm run bench -- deploy-noop ...  only the named ones
+ *   npm run bench -- pipeline --rounds 1 --noop-runs 1
+ *                                     options after the names go to each named benchmark (and into
+ *                                     the command its block shows)
  *   npm run bench -- --list           their names and commands
  *
  * A benchmark that fails leaves its block as it was and makes the run exit 1; the others still run.
@@ -87,14 +90,23 @@ function main(args: string[]): number {
     for (const [name, argv] of Object.entries(QUICK)) process.stdout.write(`${name}\t${argv.join(" ")}\n`);
     return 0;
   }
-  const unknown = args.filter((a) => !(a in QUICK));
+  const firstOption = args.findIndex((a) => a.startsWith("--"));
+  const named = firstOption < 0 ? args : args.slice(0, firstOption);
+  const options = firstOption < 0 ? [] : args.slice(firstOption);
+  if (options.length && !named.length) {
+    process.stderr.write(
+      "bench: options need the benchmarks they are for (npm run bench -- NAME --option value)\n",
+    );
+    return 2;
+  }
+  const unknown = named.filter((a) => !(a in QUICK));
   if (unknown.length) {
     process.stderr.write(
       `bench: unknown benchmark ${unknown.join(", ")} (known: ${Object.keys(QUICK).join(", ")})\n`,
     );
     return 2;
   }
-  const names = args.length ? args : Object.keys(QUICK);
+  const names = named.length ? named : Object.keys(QUICK);
   const missing = names.filter((n) => !blockNames(readFileSync(DOC, "utf8")).includes(n));
   if (missing.length) {
     process.stderr.write(
@@ -104,7 +116,7 @@ function main(args: string[]): number {
   }
   const failed: string[] = [];
   for (const name of names) {
-    const run = runOne(name, QUICK[name]!);
+    const run = runOne(name, [...QUICK[name]!, ...options]);
     if (!run) {
       failed.push(name);
       continue;
