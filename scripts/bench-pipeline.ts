@@ -49,8 +49,8 @@ import { leftAfterDelete, notCreated, summaryMismatch } from "./bench/pipeline-c
 const repo = resolve(import.meta.dirname, "..");
 /** The repository's stacks (ci, image-rebuild): the ones a first run must create. */
 const STACKS = listStacks(repo);
-/** The last --name on the command line wins, so options added after the defaults override them. */
 
+/** The last --name on the command line wins, so options added after the defaults override them. */
 function option(name: string, fallback: string): string {
   const i = process.argv.lastIndexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
