@@ -154,7 +154,9 @@ function expectRows(v: Variant, run: string, rows: SummaryRow[], stackAction: "c
   if (mismatch) throw new Error(`${v.name} ${run}: ${mismatch}`);
 }
 
-const cloudFormation = (copy: string) => createContext({ cwd: copy, env: {} }).aws(CloudFormationClient);
+// This checkout's context, whatever copy the stacks belong to: the stack names come from `project`,
+// and a baseline copy's prebake.config.yaml may have keys this checkout's code does not know.
+const cloudFormation = (_copy: string) => createContext({ cwd: repo, env: {} }).aws(CloudFormationClient);
 
 async function stackStatus(cf: CloudFormationClient, stack: string): Promise<string | undefined> {
   try {
