@@ -6,7 +6,6 @@ import { DeleteRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { createContext } from "@prebake/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  buildWheelIndex,
   CliRun,
   containersOf,
   containersWithLabel,
@@ -16,6 +15,7 @@ import {
   REPO,
   runCli,
 } from "../../core/test/fault-tools.ts";
+import { makeTestIndex } from "../../layers/test/test-index.ts";
 
 /**
  * Signals at every long step, against the real engine, registry, pip and moto: the real CLI runs in a
@@ -72,7 +72,8 @@ const waitOnGate = (gate: string) =>
   `exec 3<>/dev/tcp/127.0.0.1/${gates.port} && printf 'GET /gate/${gate} HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3`;
 
 beforeAll(async () => {
-  gates.pypiRoot = buildWheelIndex(["six==1.17.0"]);
+  gates.pypiRoot = mkdtempSync(join(tmpdir(), "prebake-signals-index-"));
+  await makeTestIndex(gates.pypiRoot, ["six-1.17.0-py2.py3-none-any.whl"]);
   await gates.start();
   await proxy.start();
   root = mkdtempSync(join(tmpdir(), "prebake-signals-"));

@@ -2,8 +2,8 @@
  * Fault-injection tools for the signal tests: they hold a real step open (so a signal always
  * lands while it runs) without faking the engine, the registry or pip.
  * - Gates: an HTTP server on loopback. GET /gate/<name> is answered only once that gate is
- *   open; /pypi/<path> serves a small index the test builds (buildWheelIndex) once the "pypi"
- *   gate is open.
+ *   open; /pypi/<path> serves a small index the test builds (layers' makeTestIndex) once the
+ *   "pypi" gate is open.
  *   A RUN step, a buildspec command, pip and a Python import wait on it over host networking.
  * - HoldingProxy: forwards to a real service (the registry, the emulator) but holds the requests
  *   it is told to while holding, so a push or a remote build stays in flight for as long as needed.
@@ -11,17 +11,7 @@
  * - CliRun: the real CLI as a child process on Node 24, with its output and exit.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import {
-  createReadStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { createReadStream, existsSync, mkdtempSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import {
   type AddressInfo,
@@ -36,56 +26,6 @@ import { join, normalize, resolve } from "node:path";
 export const REPO = resolve(import.meta.dirname, "../../..");
 export const CLI = join(REPO, "packages/cli/bin/prebake.js");
 export const NODE = join(REPO, "node_modules/.bin/node");
-
-/**
- * A small PEP 503 index (simple/<name>/index.html linking ../../files/<wheel>#sha256=...) holding
- * the wheels of `requirements` for CPython 3.11 x86_64, downloaded without dependencies from the
- * machine's configured pip index (pip reads `pip config list` itself) into a fresh temp folder.
- * Returns the folder; nothing on the machine outside it is assumed.
- */
-export function buildWheelIndex(requirements: string[]): string {
-  const root = mkdtempSync(join(tmpdir(), "prebake-test-index-"));
-  const files = join(root, "files");
-  const pip = spawnSync(
-    "pip",
-    [
-      "download",
-      "--quiet",
-      "--no-deps",
-      "--only-binary=:all:",
-      ...["--platform", "manylinux2014_x86_64", "--python-version", "3.11", "--implementation", "cp"],
-      ...["--retries", "0", "--dest", files],
-      ...requirements,
-    ],
-    { encoding: "utf8" },
-  );
-  if (pip.status !== 0) throw new Error(`pip download ${requirements.join(" ")} failed: ${pip.stderr}`);
-  const byProject = new Map<string, string[]>();
-  for (const wheel of readdirSync(files)) {
-    // PEP 503 name normalisation of the wheel's project name (the part before the first dash).
-    const project = wheel
-      .split("-")[0]!
-      .toLowerCase()
-      .replace(/[-_.]+/g, "-");
-    byProject.set(project, [...(byProject.get(project) ?? []), wheel]);
-  }
-  const page = (links: string[]) => `<!DOCTYPE html>\n<html><body>\n${links.join("\n")}\n</body></html>\n`;
-  for (const [project, wheels] of byProject) {
-    mkdirSync(join(root, "simple", project), { recursive: true });
-    const links = wheels.map((w) => {
-      const sha = createHash("sha256")
-        .update(readFileSync(join(files, w)))
-        .digest("hex");
-      return `<a href="../../files/${w}#sha256=${sha}">${w}</a>`;
-    });
-    writeFileSync(join(root, "simple", project, "index.html"), page(links));
-  }
-  writeFileSync(
-    join(root, "simple", "index.html"),
-    page([...byProject.keys()].map((p) => `<a href="${p}/">${p}</a>`)),
-  );
-  return root;
-}
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
@@ -123,7 +63,7 @@ export async function closedPort(): Promise<number> {
 
 export class Gates {
   port = 0;
-  /** The folder /pypi/ serves (see buildWheelIndex); nothing is served until it is set. */
+  /** The folder /pypi/ serves (holding simple/ and files/); nothing is served until it is set. */
   pypiRoot: string | undefined;
   private readonly open = new Set<string>();
   private readonly held = new Map<string, (() => void)[]>();
