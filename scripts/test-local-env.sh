@@ -12,7 +12,6 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 readonly LE="$here/local-env.sh"
 readonly REGISTRY=127.0.0.1:5050 MOTO_PORT=5060 MOTO_URL=http://127.0.0.1:5060
 readonly ECR_STANDIN=127.0.0.1:5052 ECR_PORT=5052
-readonly NOOP_LIMIT_MS=2000
 
 passed=0 failed=0
 ok() {
@@ -79,8 +78,9 @@ out_all '^local-env: ' "every line of up is prefixed local-env:"
 run bash "$LE" up
 second_up_ms=$MS
 rc_is 0 "second up exits 0"
-out_lacks 'starting|installing|building|importing|waiting' "second up is a no-op (nothing started, installed, built or imported)"
-check "second up is fast: $(secs "$second_up_ms") < $(secs $NOOP_LIMIT_MS)" test "$second_up_ms" -lt "$NOOP_LIMIT_MS"
+# A no-op is judged by what up did, not by how long it took (times are printed, never asserted:
+# the machine is shared, and performance belongs in a benchmark).
+out_lacks 'starting|installing|building|importing|waiting' "second up is a no-op (nothing started, installed, built or imported) ($(secs "$second_up_ms"))"
 
 # --- status and env ----------------------------------------------------------------------------
 run bash "$LE" status

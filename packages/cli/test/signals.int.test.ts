@@ -15,6 +15,7 @@ import {
   REPO,
   runCli,
 } from "../../core/test/fault-tools.ts";
+import { makeTestIndex } from "../../layers/test/test-index.ts";
 
 /**
  * Signals at every long step, against the real engine, registry, pip and moto: the real CLI runs in a
@@ -71,6 +72,8 @@ const waitOnGate = (gate: string) =>
   `exec 3<>/dev/tcp/127.0.0.1/${gates.port} && printf 'GET /gate/${gate} HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3`;
 
 beforeAll(async () => {
+  gates.pypiRoot = mkdtempSync(join(tmpdir(), "prebake-signals-index-"));
+  await makeTestIndex(gates.pypiRoot, ["six-1.17.0-py2.py3-none-any.whl"]);
   await gates.start();
   await proxy.start();
   root = mkdtempSync(join(tmpdir(), "prebake-signals-"));
@@ -148,6 +151,7 @@ afterAll(async () => {
     }
   }
   rmSync(root, { recursive: true, force: true });
+  if (gates.pypiRoot) rmSync(gates.pypiRoot, { recursive: true, force: true });
 });
 
 /** The digest a tag of the pushed image points at in the real registry, or null. */

@@ -9,6 +9,7 @@ import {
   loadConfig,
   UnavailableError,
 } from "../src/index.ts";
+import { closedPort } from "./fault-tools.ts";
 
 // Talks to the real local services started by scripts/local-env.sh (moto on 5060, the Docker engine).
 const config = loadConfig({ env: {} });
@@ -23,11 +24,12 @@ describe("clients against the local services", () => {
   });
 
   it("an unreachable endpoint becomes one UnavailableError line, after the SDK's own retries", async () => {
-    const sts = createAwsClient(STSClient, { ...config.profile, endpoint: "http://127.0.0.1:9" });
+    const endpoint = `http://127.0.0.1:${await closedPort()}`;
+    const sts = createAwsClient(STSClient, { ...config.profile, endpoint });
     const err = await sts.send(new GetCallerIdentityCommand({})).catch((e: unknown) => e);
-    const mapped = classifyAwsError(err, { ...config.profile, endpoint: "http://127.0.0.1:9" });
+    const mapped = classifyAwsError(err, { ...config.profile, endpoint });
     expect(mapped).toBeInstanceOf(UnavailableError);
-    expect((mapped as UnavailableError).toLine()).toContain("http://127.0.0.1:9");
+    expect((mapped as UnavailableError).toLine()).toContain(endpoint);
   });
 
   it("the Docker engine answers; a wrong socket is reported with the fix", async () => {

@@ -2,7 +2,8 @@
  * Fault-injection tools for the signal tests: they hold a real step open (so a signal always
  * lands while it runs) without faking the engine, the registry or pip.
  * - Gates: an HTTP server on loopback. GET /gate/<name> is answered only once that gate is
- *   open; /pypi/<path> serves this machine's pip index (/opt/pypi) once the "pypi" gate is open.
+ *   open; /pypi/<path> serves a small index the test builds (layers' makeTestIndex) once the
+ *   "pypi" gate is open.
  *   A RUN step, a buildspec command, pip and a Python import wait on it over host networking.
  * - HoldingProxy: forwards to a real service (the registry, the emulator) but holds the requests
  *   it is told to while holding, so a push or a remote build stays in flight for as long as needed.
@@ -25,15 +26,45 @@ import { join, normalize, resolve } from "node:path";
 export const REPO = resolve(import.meta.dirname, "../../..");
 export const CLI = join(REPO, "packages/cli/bin/prebake.js");
 export const NODE = join(REPO, "node_modules/.bin/node");
-const PYPI = "/opt/pypi";
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
   return (server.address() as AddressInfo).port;
 }
 
+/** A loopback port the OS assigned, held open until the caller is about to hand it on. */
+export interface ReservedPort {
+  port: number;
+  /** Frees the port: call it right before starting the process that binds it. */
+  release(): Promise<void>;
+}
+
+/**
+ * Asks the OS for a free port and keeps it bound, so nothing else on the machine takes it while the
+ * test prepares (a config file naming it, say). A child process (moto_server, docker-registry)
+ * cannot inherit the socket, so the test releases it just before spawning that child.
+ */
+export async function reservePort(): Promise<ReservedPort> {
+  const server = createServer();
+  const port = await listen(server);
+  return { port, release: () => new Promise<void>((ok) => server.close(() => ok())) };
+}
+
+/**
+ * A loopback port nothing listens on, for "unreachable" tests: one the OS handed out and that was
+ * let go again (a freshly released port is not handed out again at once), rather than a guessed
+ * number some service on the machine might use.
+ */
+export async function closedPort(): Promise<number> {
+  const reserved = await reservePort();
+  await reserved.release();
+  return reserved.port;
+}
+
 export class Gates {
   port = 0;
+  /** The folder /pypi/ serves (holding simple/ and files/); nothing is served until it is set. */
+  pypiRoot: string | undefined;
   private readonly open = new Set<string>();
   private readonly held = new Map<string, (() => void)[]>();
   private readonly server = createServer((req, res) => this.handle(req.url ?? "/", res));
@@ -73,7 +104,8 @@ export class Gates {
       return;
     }
     if (path.startsWith("/pypi/")) {
-      this.whenOpen("pypi", () => serveFile(join(PYPI, normalize(path.slice(6))), res));
+      const root = this.pypiRoot;
+      this.whenOpen("pypi", () => serveFile(root, root && join(root, normalize(path.slice(6))), res));
       return;
     }
     res.statusCode = 404;
@@ -86,9 +118,9 @@ export class Gates {
   }
 }
 
-function serveFile(file: string, res: ServerResponse): void {
-  const target = existsSync(file) && statSync(file).isDirectory() ? join(file, "index.html") : file;
-  if (!target.startsWith(PYPI) || !existsSync(target)) {
+function serveFile(root: string | undefined, file: string | undefined, res: ServerResponse): void {
+  const target = file && existsSync(file) && statSync(file).isDirectory() ? join(file, "index.html") : file;
+  if (!root || !target?.startsWith(root) || !existsSync(target)) {
     res.statusCode = 404;
     res.end();
     return;

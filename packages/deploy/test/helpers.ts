@@ -15,6 +15,7 @@ import {
 } from "@aws-sdk/client-cloudformation";
 import { type Context, createContext } from "@prebake/core";
 import { stringify } from "yaml";
+import { closedPort, reservePort } from "../../core/test/fault-tools.ts";
 
 export const suffix = () => randomBytes(3).toString("hex");
 
@@ -99,19 +100,8 @@ export function captureContext(root: string, environment?: string): CapturedCont
   return { ctx, text: () => text };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
-/** A closed local port: nothing listens there. */
-export const closedPortEndpoint = async () => `http://127.0.0.1:${await freePort()}`;
+/** A closed local port: nothing listens there (see closedPort). */
+export const closedPortEndpoint = async () => `http://127.0.0.1:${await closedPort()}`;
 
 export interface ExtraMoto {
   endpoint: string;
@@ -128,7 +118,9 @@ const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "moto_
  * docstring), optionally with moto's own credential checking switched on.
  */
 export async function startMoto(env: Record<string, string> = {}): Promise<ExtraMoto> {
-  const port = await freePort();
+  const reserved = await reservePort();
+  const port = reserved.port;
+  await reserved.release(); // held from the OS until this moment: moto binds it next
   const child: ChildProcess = spawn("python", [FIXTURE, String(port)], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "pipe"],

@@ -98,9 +98,27 @@ afterAll(async () => {
 });
 
 describe("image parameters through resolvePushedImage", () => {
+  // The first deploy is the block's setup: every test starts from "the stack holds the pushed
+  // image", whichever runs first. Tests that break the record restore it, pass or fail.
+  let deployed: ReturnType<typeof captureContext>;
+  let result: Awaited<ReturnType<typeof deployStack>>;
+  beforeAll(async () => {
+    deployed = captureContext(p.root);
+    result = await deployStack(deployed.ctx, "ci");
+  });
+
+  /** Runs `fn` with the record's digest replaced by `wrong`; the good record is back afterwards. */
+  async function withRecordDigest(wrong: string, fn: () => Promise<void>): Promise<void> {
+    const good = readFileSync(manifestFile, "utf8");
+    writeFileSync(manifestFile, good.replaceAll(digest, wrong));
+    try {
+      await fn();
+    } finally {
+      writeFileSync(manifestFile, good);
+    }
+  }
+
   it("fills an ImageParameters parameter from the pushed image; --parameter wins over it", async () => {
-    const deployed = captureContext(p.root);
-    const result = await deployStack(deployed.ctx, "ci");
     expect(result.action).toBe("created");
     expect(uri).toBe(`127.0.0.1:5050/${REPOSITORY}@${digest}`);
     const outputs = JSON.parse(readFileSync(join(p.root, "dist", "stacks", "ci.json"), "utf8"));
@@ -115,35 +133,36 @@ describe("image parameters through resolvePushedImage", () => {
   });
 
   it("a record whose digest is not in the registry exits 9 with the fix, and no change set is made", async () => {
-    const good = readFileSync(manifestFile, "utf8");
     const gone = `sha256:${"0".repeat(64)}`;
-    writeFileSync(manifestFile, good.replaceAll(digest, gone));
-    const changeSetsBefore = await changeSetCount();
-    const res = await prebake(p.root, ["deploy", "ci", "--parameter", "BuildImage=ignored-by-the-check"]);
-    expect(res.code).toBe(9);
-    expect(res.stderr.trim()).toBe(
-      `prebake: error: dist/images/tool-2.0.json: ${gone} is not in registry 127.0.0.1:5050 (repository ${REPOSITORY}) (fix: push the image again: prebake push tool)`,
-    );
-    // Nothing changed in CloudFormation: no new change set, and the stack holds the image deployed above.
-    expect(await changeSetCount()).toBe(changeSetsBefore);
-    const stack = await ctx
-      .aws(CloudFormationClient)
-      .send(new DescribeStacksCommand({ StackName: stackName }));
-    expect(stack.Stacks?.[0]?.Parameters).toContainEqual({ ParameterKey: "BuildImage", ParameterValue: uri });
-    writeFileSync(manifestFile, good);
+    await withRecordDigest(gone, async () => {
+      const changeSetsBefore = await changeSetCount();
+      const res = await prebake(p.root, ["deploy", "ci", "--parameter", "BuildImage=ignored-by-the-check"]);
+      expect(res.code).toBe(9);
+      expect(res.stderr.trim()).toBe(
+        `prebake: error: dist/images/tool-2.0.json: ${gone} is not in registry 127.0.0.1:5050 (repository ${REPOSITORY}) (fix: push the image again: prebake push tool)`,
+      );
+      // Nothing changed in CloudFormation: no new change set, and the stack holds the image deployed above.
+      expect(await changeSetCount()).toBe(changeSetsBefore);
+      const stack = await ctx
+        .aws(CloudFormationClient)
+        .send(new DescribeStacksCommand({ StackName: stackName }));
+      expect(stack.Stacks?.[0]?.Parameters).toContainEqual({
+        ParameterKey: "BuildImage",
+        ParameterValue: uri,
+      });
+    });
   });
 
   it("in-process: refused before any CloudFormation write call", async () => {
-    const good = readFileSync(manifestFile, "utf8");
-    writeFileSync(manifestFile, good.replaceAll(digest, `sha256:${"1".repeat(64)}`));
-    const before = awsCallLog.length;
-    const err = await deployStack(captureContext(p.root).ctx, "ci", { bypassSkip: true }).catch(
-      (e: unknown) => e,
-    );
-    expect((err as { exitCode?: number }).exitCode).toBe(9);
-    const calls = awsCallLog.slice(before).map((c) => c.command);
-    expect(calls.filter((c) => !/^(Describe|Get|List)/.test(c))).toEqual([]);
-    expect(calls).not.toContain("CreateChangeSetCommand");
-    writeFileSync(manifestFile, good);
+    await withRecordDigest(`sha256:${"1".repeat(64)}`, async () => {
+      const before = awsCallLog.length;
+      const err = await deployStack(captureContext(p.root).ctx, "ci", { bypassSkip: true }).catch(
+        (e: unknown) => e,
+      );
+      expect((err as { exitCode?: number }).exitCode).toBe(9);
+      const calls = awsCallLog.slice(before).map((c) => c.command);
+      expect(calls.filter((c) => !/^(Describe|Get|List)/.test(c))).toEqual([]);
+      expect(calls).not.toContain("CreateChangeSetCommand");
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from "@aws-sdk/client-cloudformation";
 import {
@@ -10,6 +10,7 @@ import {
 } from "@aws-sdk/client-ecr";
 import { ExitCode, RefusedError } from "@prebake/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closedPort } from "../../core/test/fault-tools.ts";
 import { loadImageDefinition } from "../src/definition.ts";
 import { lifecyclePolicyFor } from "../src/lifecycle/index.ts";
 import { readImageManifest } from "../src/manifest.ts";
@@ -51,10 +52,16 @@ afterAll(async () => {
 });
 
 describe("push against the local registry and moto", () => {
+  // The first push of 1.0 is the block's setup: every test starts from "1.0 pushed once", whatever
+  // ran before it. Tests that push something else use another version or an image of their own.
   let first: Awaited<ReturnType<typeof pushImageVersion>>;
+  let firstOutput: string;
+  beforeAll(async () => {
+    first = await pushImageVersion(ctx, def(), "1.0");
+    firstOutput = output();
+  });
 
   it("builds, pushes the immutable tag then 1.0 and latest, records the image in moto, writes the manifest", async () => {
-    first = await pushImageVersion(ctx, def(), "1.0");
     expect(first.action).toBe("pushed");
     expect(first.reason).toMatch(/^built and pushed/);
     const [immutable] = first.tags;
@@ -74,11 +81,12 @@ describe("push against the local registry and moto", () => {
     });
     expect(manifest.sizeBytes).toBeGreaterThan(1_000_000);
 
+    // One image for 1.0 (another test may have pushed 2.0 next to it): the same manifest bytes, same digest.
     const images = await ecr.send(new DescribeImagesCommand({ repositoryName: REPO }));
-    expect(images.imageDetails).toHaveLength(1);
-    expect(images.imageDetails![0]!.imageDigest).toBe(first.digest); // same manifest bytes, same digest
-    expect(new Set(images.imageDetails![0]!.imageTags)).toEqual(new Set(first.tags));
-    expect(output()).toMatch(/Step \d+\/\d+ : RUN echo/);
+    const mine = images.imageDetails?.filter((d) => d.imageTags?.some((tag) => tag.startsWith("1.0")));
+    expect(mine?.map((d) => d.imageDigest)).toEqual([first.digest]);
+    expect(new Set(mine![0]!.imageTags)).toEqual(new Set(first.tags));
+    expect(firstOutput).toMatch(/Step \d+\/\d+ : RUN echo/);
   });
 
   it("reconciles the repository: scan on push, AES256, tags, immutable tags except the moving ones", async () => {
@@ -126,10 +134,14 @@ describe("push against the local registry and moto", () => {
   });
 
   it("--force rebuilds (and the CLI reports it in --json)", () => {
-    const r = runCli(t.root, ["--json", "push", NAME, "--force"]);
+    // An image of its own: a forced rebuild may move 1.0 and latest, which other tests read.
+    const forced = `forced-${id}`;
+    writeTinyImage(t, forced, { repository: `prebake-test/forced-${id}` });
+    expect(runCli(t.root, ["push", forced]).code).toBe(0);
+    const r = runCli(t.root, ["--json", "push", forced, "--force"]);
     expect(r.code).toBe(0);
     const result = JSON.parse(r.stdout) as { action: string; reason: string; name: string };
-    expect(result).toMatchObject({ name: NAME, action: "pushed" });
+    expect(result).toMatchObject({ name: forced, action: "pushed" });
     expect(result.reason).toMatch(/^built and pushed/);
     expect(r.stderr).toMatch(/building .*1\.0-/);
   });
@@ -150,7 +162,7 @@ describe("push against the local registry and moto", () => {
       default: boolean;
       digest?: string;
     }[];
-    const mine = rows.filter((row) => row.name === NAME);
+    const mine = rows.filter((row) => row.name === NAME); // pushed: 1.0 (this block's setup)
     expect(mine.map((row) => [row.version, row.default])).toEqual([
       ["1.0", true],
       ["2.0", false],
@@ -158,19 +170,20 @@ describe("push against the local registry and moto", () => {
     expect(mine[0]!.digest).toBe(readImageManifest(t.root, NAME, "1.0")!.digest);
   });
 
-  it("an unreachable AWS endpoint (moto down) exits 5 with the fix, nothing pushed", () => {
+  it("an unreachable AWS endpoint (moto down) exits 5 with the fix, nothing pushed", async () => {
     const r = runCli(t.root, ["push", NAME, "--build-arg", "LINE=unreachable"], {
-      PREBAKE_AWS_ENDPOINT: "http://127.0.0.1:9",
+      PREBAKE_AWS_ENDPOINT: `http://127.0.0.1:${await closedPort()}`,
     });
     expect(r.code).toBe(ExitCode.UNAVAILABLE);
     expect(r.stderr).toContain("cannot reach the AWS API");
     expect(r.stdout).not.toContain("building");
   });
 
-  it("an unreachable registry exits 5 before building anything", () => {
-    const r = runCli(t.root, ["push", NAME], { PREBAKE_REGISTRY: "127.0.0.1:9" });
+  it("an unreachable registry exits 5 before building anything", async () => {
+    const closed = `127.0.0.1:${await closedPort()}`;
+    const r = runCli(t.root, ["push", NAME], { PREBAKE_REGISTRY: closed });
     expect(r.code).toBe(ExitCode.UNAVAILABLE);
-    expect(r.stderr).toContain("registry 127.0.0.1:9: cannot reach the registry");
+    expect(r.stderr).toContain(`registry ${closed}: cannot reach the registry`);
     expect(r.stdout).not.toContain("building");
   });
 });
@@ -188,7 +201,7 @@ RUN echo never
     });
   });
 
-  it("a failing RUN exits 8 naming the image, the step and its last output", () => {
+  it("a failing RUN exits 8 naming the image, the step and its last output; nothing reaches the registry", async () => {
     const r = runCli(t.root, ["push", bad]);
     expect(r.code).toBe(ExitCode.BUILD_FAILED);
     const line = r.stderr.split("\n").find((l) => l.startsWith("prebake: error:"))!;
@@ -197,20 +210,25 @@ RUN echo never
     // stdout and stderr of a RUN interleave in either order.
     expect(line).toMatch(/last output: .*compiling/);
     expect(line).toMatch(/last output: .*checksum mismatch for otp_src\.tar\.gz/);
-  });
-
-  it("nothing of a failed build reaches the registry", async () => {
+    // Nothing of the failed build reaches the registry (checked here, after the push that failed:
+    // on its own this would pass before any push).
     expect(await registryDigest(`prebake-test/bad-${id}`, "latest")).toBeNull();
   });
 
   it("a missing Dockerfile exits 3 naming the field", () => {
+    // A definition of its own in a folder of its own: rewriting the failing image's would change what
+    // the other tests build, and a broken definition next to theirs would fail `prebake images`.
+    const missing = `missing-${id}`;
+    const own = makeRoot();
+    mkdirSync(join(own.root, "images", missing), { recursive: true });
     writeFileSync(
-      join(t.root, "images", bad, "image.yaml"),
-      `name: ${bad}\nrepository: x/y\ndefaultVersion: "1"\nbase: { local: a }\nversions: { "1": {} }\ndockerfile: Missing.Dockerfile\n`,
+      join(own.root, "images", missing, "image.yaml"),
+      `name: ${missing}\nrepository: x/y\ndefaultVersion: "1"\nbase: { local: a }\nversions: { "1": {} }\ndockerfile: Missing.Dockerfile\n`,
     );
-    const r = runCli(t.root, ["build-image", bad]);
+    const r = runCli(own.root, ["build-image", missing]);
+    rmSync(own.root, { recursive: true, force: true });
     expect(r.code).toBe(ExitCode.CONFIG);
-    expect(r.stderr).toContain(`images/${bad}/image.yaml: dockerfile: no such file Missing.Dockerfile`);
+    expect(r.stderr).toContain(`images/${missing}/image.yaml: dockerfile: no such file Missing.Dockerfile`);
   });
 });
 

@@ -7,12 +7,12 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DescribeImagesCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { ExitCode } from "@prebake/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ReservedPort, reservePort } from "../../core/test/fault-tools.ts";
 import { readImageManifest } from "../src/manifest.ts";
 import {
   CLI,
@@ -35,20 +35,13 @@ const dataDir = join(t.root, "registry-data");
 const configFile = join(t.root, "registry.yml");
 let host: string;
 let registry: ChildProcess | undefined;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
+/** This test's registry port, held from the OS until the registry first starts. */
+let reserved: ReservedPort | undefined;
 
 /** Start (or restart) this test's registry on its data folder and port; resolves once /v2/ answers. */
 async function startRegistry(): Promise<void> {
+  await reserved?.release(); // the first start: the port is ours until this moment
+  reserved = undefined;
   registry = spawn("/usr/bin/docker-registry", ["serve", configFile], { stdio: "ignore" });
   for (let i = 0; i < 100; i++) {
     const ok = await fetch(`http://${host}/v2/`)
@@ -92,7 +85,8 @@ const env = () => ({ PREBAKE_REGISTRY: host });
 const { ctx } = testContext(t.root);
 
 beforeAll(async () => {
-  host = `127.0.0.1:${await freePort()}`;
+  reserved = await reservePort();
+  host = `127.0.0.1:${reserved.port}`;
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(
     configFile,
@@ -109,16 +103,19 @@ afterAll(async () => {
 });
 
 describe("the registry killed during a large push", () => {
+  // One scenario, one test: the kill, the state it leaves and the rerun after the restart are
+  // steps of the same story, and a later step only means something after the earlier one.
   let before: string;
 
-  it("a first, small image is pushed: 1.0 and latest point at it", () => {
+  beforeAll(() => {
+    // A first, small image is pushed: 1.0 and latest point at it.
     const r = runCli(t.root, ["push", NAME], env());
     expect(r.code, r.stderr).toBe(0);
     before = readImageManifest(t.root, NAME, "1.0")!.digest;
     expect(before).toMatch(/^sha256:/);
   });
 
-  it("prebake exits 5 when the registry dies mid-push; the moving tags stay where they were", async () => {
+  it("prebake exits 5 when the registry dies mid-push, the moving tags stay where they were, and a rerun after the restart completes", async () => {
     writeFileSync(
       join(t.root, "images", NAME, "Dockerfile"),
       `ARG BASE_IMAGE\nFROM \${BASE_IMAGE}\nRUN head -c ${BIG_BYTES} /dev/urandom > /opt/big.bin\n`,
@@ -158,9 +155,8 @@ describe("the registry killed during a large push", () => {
     expect(images.imageDetails?.map((i) => [i.imageDigest, [...(i.imageTags ?? [])].sort()])).toEqual([
       [before, expect.arrayContaining(["1.0", "latest"])],
     ]);
-  });
 
-  it("after the restart a rerun completes; the immutable tag's digest is the one dist/images records", async () => {
+    // After the restart a rerun completes; the immutable tag's digest is the one dist/images records.
     const r = runCli(t.root, ["--json", "push", NAME], env());
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as { action: string; digest: string; tags: string[] };

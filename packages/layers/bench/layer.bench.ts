@@ -96,7 +96,7 @@ const label: Record<string, string> = {
   publishUnchanged: "build + publish, layer unchanged (skip)",
 };
 console.log(
-  `Lambda layer benchmark: ${def.name} (pydantic ${def.pythonVersions.join(", ")} ${def.architectures.join(", ")}), ${runs} runs each`,
+  `Lambda layer benchmark: ${def.name} (python ${def.pythonVersions.join(", ")} ${def.architectures.join(", ")}), ${runs} runs each`,
 );
 console.log(
   formatTable(
