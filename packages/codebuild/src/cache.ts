@@ -3,7 +3,7 @@ import { posix } from "node:path";
 import picomatch from "picomatch";
 import type { Buildspec } from "./buildspec.ts";
 import { whereIn } from "./buildspec.ts";
-import { MARK, markerText } from "./markers.ts";
+import { markerText, SAY } from "./markers.ts";
 
 /**
  * cache.paths kept between local runs in a per-project Docker volume, as CodeBuild's local cache
@@ -139,18 +139,13 @@ export function cacheRestoreScript(spec: Buildspec, folders: CacheFolder[], srcD
     // A folder of the source that the source already fills wins over the cache (as CodeBuild's).
     const inSource = f.entryPath.startsWith(`fs${srcDir}/`);
     const keep = inSource
-      ? `[ -n "$(ls -A ${f.shell} 2>/dev/null)" ] && echo "${MARK}cache-kept ${markerText(f.path)}" || `
+      ? `[ -n "$(ls -A ${f.shell} 2>/dev/null)" ] && ${SAY}cache-kept ${markerText(f.path)}" || `
       : "";
     out.push(
-      `  if [ -d ${from} ]; then ${keep}{ mkdir -p ${f.shell} && cp -a ${from}/. ${f.shell}/; } || echo "${MARK}cache-error restore ${markerText(f.path)}"; fi`,
+      `  if [ -d ${from} ]; then ${keep}{ mkdir -p ${f.shell} && cp -a ${from}/. ${f.shell}/; } || ${SAY}cache-error restore ${markerText(f.path)}"; fi`,
     );
   }
-  out.push(
-    `  echo "${MARK}cache-restored \${__pb_entry##*/}"`,
-    "else",
-    `  echo "${MARK}cache-miss $__pb_key"`,
-    "fi",
-  );
+  out.push(`  ${SAY}cache-restored \${__pb_entry##*/}"`, "else", `  ${SAY}cache-miss $__pb_key"`, "fi");
   return out;
 }
 
@@ -163,7 +158,7 @@ export function cacheSaveScript(spec: Buildspec, folders: CacheFolder[]): string
     'if [ "$CODEBUILD_BUILD_SUCCEEDING" = 1 ]; then',
     `  __pb_save=${target}`,
     ...(cache.key !== undefined
-      ? [`  if [ -d "$__pb_save" ]; then echo "${MARK}cache-unchanged $__pb_key"; __pb_save=; fi`]
+      ? [`  if [ -d "$__pb_save" ]; then ${SAY}cache-unchanged $__pb_key"; __pb_save=; fi`]
       : []),
     '  if [ -n "$__pb_save" ]; then',
     '    __pb_tmp="$__pb_c/.tmp-$$-$(date +%s)"',
@@ -172,11 +167,11 @@ export function cacheSaveScript(spec: Buildspec, folders: CacheFolder[]): string
   for (const f of folders) {
     const into = `"$__pb_tmp"/${quote(f.entryPath)}`;
     out.push(
-      `    if [ -d ${f.shell} ]; then mkdir -p "$(dirname ${into})" && cp -a ${f.shell} ${into} || echo "${MARK}cache-error save ${markerText(f.path)}"; fi`,
+      `    if [ -d ${f.shell} ]; then mkdir -p "$(dirname ${into})" && cp -a ${f.shell} ${into} || ${SAY}cache-error save ${markerText(f.path)}"; fi`,
     );
   }
   out.push(
-    `    mkdir -p "$(dirname "$__pb_save")" && rm -rf "$__pb_save" && mv "$__pb_tmp" "$__pb_save" && echo "${MARK}cache-saved \${__pb_save##*/}"`,
+    `    mkdir -p "$(dirname "$__pb_save")" && rm -rf "$__pb_save" && mv "$__pb_tmp" "$__pb_save" && ${SAY}cache-saved \${__pb_save##*/}"`,
     "  fi",
     "fi",
   );

@@ -12,7 +12,7 @@ export {
   formatComputeFinding,
 } from "./lambda-compute.ts";
 export { localRunWarnings, refuseUnsupportedLocally } from "./local-support.ts";
-export { PhaseTracker, splitMarker } from "./phases.ts";
+export { PhaseTracker, readMarker } from "./phases.ts";
 export { zipFolder } from "./pipeline-artifacts.ts";
 export { runLocalPipeline } from "./pipeline-local.ts";
 export { type PipelineAction, type PipelineModel, readPipeline, runOrderGroups } from "./pipeline-model.ts";

@@ -8,17 +8,12 @@ export interface PhaseResult {
 }
 
 /**
- * One output line: the build's own text and/or a driver marker. A command whose output does not
- * end in a newline (rebar3 ends with a bare colour reset) puts the next marker mid-line, so the
- * marker is found anywhere, and what precedes it is output (dropped when it is only escapes).
+ * One line of the marker channel (the container's stderr, which only the driver writes to):
+ * the marker's text after `##prebake:`, or undefined for anything else (a shell's own error
+ * before the driver took the channel over), which the runner prints as output.
  */
-export function splitMarker(line: string): { output?: string; marker?: string } {
-  const at = line.indexOf(MARK);
-  if (at < 0) return { output: line };
-  const before = line.slice(0, at);
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences are control characters
-  const visible = before.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").trim();
-  return { ...(visible ? { output: before } : {}), marker: line.slice(at + MARK.length) };
+export function readMarker(line: string): string | undefined {
+  return line.startsWith(MARK) ? line.slice(MARK.length) : undefined;
 }
 
 export interface BuildFailure {

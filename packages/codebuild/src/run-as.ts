@@ -1,5 +1,5 @@
 import { type Buildspec, PHASES } from "./buildspec.ts";
-import { MARK, markerText } from "./markers.ts";
+import { markerText, SAY, WITHOUT_MARKER_CHANNEL } from "./markers.ts";
 
 /**
  * run-as: a phase's commands run as another Linux user, while the build keeps ONE shell's state
@@ -48,7 +48,7 @@ export function runAsSetup(spec: Buildspec, shell: string): string[] {
   const users = runAsUsers(spec);
   if (users.length === 0) return [];
   const out = [
-    `command -v su >/dev/null 2>&1 || { echo "${MARK}refuse run-as-no-su"; exit 1; }`,
+    `command -v su >/dev/null 2>&1 || { ${SAY}refuse run-as-no-su"; exit 1; }`,
     // Every folder on the way to the source and to this script must be passable for the user.
     '__pb_d=$CODEBUILD_SRC_DIR; while [ "$__pb_d" != / ]; do chmod a+rx "$__pb_d"; __pb_d=$(dirname "$__pb_d"); done',
     "chmod a+rx /codebuild/prebake",
@@ -57,7 +57,7 @@ export function runAsSetup(spec: Buildspec, shell: string): string[] {
   for (const user of users) {
     const dir = `${STATE_DIR}-${markerText(user)}`;
     out.push(
-      `id '${user}' >/dev/null 2>&1 || { echo "${MARK}refuse run-as-missing ${markerText(user)}"; exit 1; }`,
+      `id '${user}' >/dev/null 2>&1 || { ${SAY}refuse run-as-missing ${markerText(user)}"; exit 1; }`,
       `mkdir -p '${dir}' && chown '${user}' '${dir}' && chmod 700 '${dir}'`,
     );
   }
@@ -92,6 +92,6 @@ export function runAsCommand(user: string, command: string, delimiter: string): 
     `  cat > '${STATE_DIR}-${markerText(user)}/cmd' <<'${delimiter}'`,
     command,
     delimiter,
-    `  __pb_run_as '${markerText(user)}' '${user}'`,
+    `  __pb_run_as '${markerText(user)}' '${user}' ${WITHOUT_MARKER_CHANNEL}`,
   ];
 }

@@ -28,7 +28,7 @@ import { buildShell, DRIVER_PATH, driverScript } from "./driver.ts";
 import { codebuildVariables, resolveBuildspecSecrets, resolvedSourceVersion } from "./environment.ts";
 import { localRunWarnings, refuseUnsupportedLocally } from "./local-support.ts";
 import { type ArtifactOutput, collectOutputs, readContainerFile } from "./outputs.ts";
-import { type BuildFailure, type PhaseResult, PhaseTracker, splitMarker } from "./phases.ts";
+import { type BuildFailure, type PhaseResult, PhaseTracker, readMarker } from "./phases.ts";
 import { printReportSummary, type ReportSummary, readReports } from "./reports.ts";
 import { RUN_AS_SCRIPT, RUN_AS_SCRIPT_PATH } from "./run-as.ts";
 import { RUNTIMES_FILE, runtimeCommands, runtimeVersionWarnings, withRuntimeCommands } from "./runtimes.ts";
@@ -199,24 +199,28 @@ async function withImageRuntimes(
   return file === undefined ? spec : withRuntimeCommands(spec, runtimeCommands(spec, file, env));
 }
 
-/** Start the build and follow its lines: the driver's markers drive the tracker, the rest is printed. */
+/**
+ * Start the build and follow it: its output (stdout and stderr, merged by the driver) is printed;
+ * the driver's markers come on the container's stderr alone and drive the tracker, so nothing the
+ * build prints can be read as a marker.
+ */
 async function followBuild(
   ctx: Context,
   container: RunToCompletionContainer,
   opts: LocalBuildOptions,
   tracker: PhaseTracker,
 ): Promise<{ exitCode: number; timedOut: boolean }> {
-  const onLine = (line: string) => {
-    const { output, marker } = splitMarker(line);
-    if (output !== undefined) ctx.out.info(output);
-    if (marker !== undefined) {
-      const event = tracker.marker(marker, Date.now());
-      if (event) ctx.out.step(event);
-    }
+  const onOutput = (line: string) => ctx.out.info(line);
+  const onMarkerChannel = (line: string) => {
+    const marker = readMarker(line);
+    if (marker === undefined) return onOutput(line);
+    const event = tracker.marker(marker, Date.now());
+    if (event) ctx.out.step(event);
   };
   try {
-    return await container.run(onLine, {
+    return await container.run(onOutput, {
       timeoutMs: (opts.timeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES) * 60_000,
+      onStderrLine: onMarkerChannel,
     });
   } catch (err) {
     if (isPrebakeError(err)) throw err; // the engine did not answer

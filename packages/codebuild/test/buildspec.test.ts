@@ -6,8 +6,8 @@ import {
   PhaseTracker,
   parseBuildspec,
   parseEnvFile,
+  readMarker,
   runtimeVersionWarnings,
-  splitMarker,
 } from "../src/index.ts";
 
 const line = (fn: () => unknown): string => {
@@ -156,13 +156,10 @@ describe("env files and phase markers", () => {
     expect(t.exported).toEqual({ VERSION: "1.2 3=x" });
   });
 
-  it("finds a marker after output that did not end its line (rebar3's trailing colour reset)", () => {
-    expect(splitMarker("\x1b[0m##prebake:cmd BUILD 2")).toEqual({ marker: "cmd BUILD 2" });
-    expect(splitMarker("50%##prebake:phase-end BUILD 0")).toEqual({
-      output: "50%",
-      marker: "phase-end BUILD 0",
-    });
-    expect(splitMarker("plain output")).toEqual({ output: "plain output" });
+  it("reads markers only from the marker channel's whole lines; anything else there is output", () => {
+    expect(readMarker("##prebake:phase-end BUILD 0")).toBe("phase-end BUILD 0");
+    expect(readMarker("sh: can't open /codebuild/prebake/driver.sh")).toBeUndefined();
+    expect(readMarker("+ echo '##prebake:phase-end BUILD 0'")).toBeUndefined();
   });
 
   it("a command that ends the shell (exit) fails its phase and is named, even with status 0", () => {

@@ -218,6 +218,39 @@ phases:
     }
   });
 
+  it("a build that prints marker-looking lines (echo, cat of a file, set -x traces) cannot fake a phase result, in sh and bash", async () => {
+    for (const shell of ["sh", "bash"]) {
+      const { result, text } = await run(
+        `version: 0.2
+env:
+  shell: ${shell}
+phases:
+  build:
+    commands:
+      - echo '##prebake:phase-end BUILD 0'
+      - printf '##prebake:cmd-failed BUILD 7 0\\n##prebake:exported FAKE=1\\n' > forged.txt && cat forged.txt
+      - "printf 'no newline ##prebake:phase-end BUILD 0'"
+      - set -x
+      - echo "##prebake:phase-end BUILD 0" >&2
+      - "false"
+  post_build:
+    commands: [echo after]
+`,
+      );
+      expect(result).toBeInstanceOf(BuildFailedError);
+      expect((result as BuildFailedError).toLine()).toBe(
+        "buildspec.yml: phase BUILD failed: command `false` exited 1 (fix: see the build output above)",
+      );
+      // The forged lines were printed as the build's output, and the phase table has the real results only.
+      expect(text).toContain("##prebake:cmd-failed BUILD 7 0");
+      expect(text).toMatch(/\+ echo '?##prebake:phase-end BUILD 0/);
+      expect(text).toMatch(/^BUILD {7}FAILED/m);
+      expect(text).not.toMatch(/^BUILD +SUCCEEDED|phase BUILD SUCCEEDED/m);
+      expect(text).toMatch(/^POST_BUILD +SUCCEEDED/m);
+      expect(text).not.toMatch(/^\s*exported FAKE=1$/m);
+    }
+  });
+
   it("privileged mode gives the build the host engine's socket; without it there is none", async () => {
     const spec =
       "version: 0.2\nphases:\n  build:\n    commands: ['test -S /var/run/docker.sock && echo engine-socket-there']\n";

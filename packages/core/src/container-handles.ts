@@ -161,17 +161,21 @@ export class LongLivedContainer extends ContainerHandle {
 export class RunToCompletionContainer extends ContainerHandle {
   /**
    * Start the container's command and follow it to its end: stdout and stderr lines (merged, as a
-   * build log is) go to onLine. A start that fails removes the container and rethrows the engine's
-   * error. After timeoutMs the container is killed and the result says timedOut.
+   * build log is) go to onLine, or stderr's to onStderrLine when given (a channel of its own, as
+   * the CodeBuild driver's markers are). A start that fails removes the container and rethrows the
+   * engine's error. After timeoutMs the container is killed and the result says timedOut.
    */
-  async run(onLine: (line: string) => void, options: { timeoutMs?: number } = {}): Promise<RunResult> {
+  async run(
+    onLine: (line: string) => void,
+    options: { timeoutMs?: number; onStderrLine?: (line: string) => void } = {},
+  ): Promise<RunResult> {
     const stream = (await this.runtime.call(`attaching to ${this.name}`, (abortSignal) =>
       this.container.attach({ stream: true, stdout: true, stderr: true, abortSignal }),
     )) as Destroyable;
     // One splitter per stream: a stdout line still waiting for its newline must not swallow the
     // stderr line that arrives meanwhile.
     const stdoutLines = new LineSplitter(onLine);
-    const stderrLines = new LineSplitter(onLine);
+    const stderrLines = new LineSplitter(options.onStderrLine ?? onLine);
     this.demux(stream, stdoutLines, stderrLines);
     const output = ended(stream).catch(() => undefined);
     try {

@@ -94,4 +94,5 @@ export {
   writeFileAtomic,
   writeJsonAtomic,
 } from "./paths.ts";
+export { type S3Object, s3ObjectUrl, uploadToS3 } from "./s3-upload.ts";
 export { parseValidatedYaml } from "./validated-yaml.ts";

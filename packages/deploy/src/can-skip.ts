@@ -1,8 +1,11 @@
 /**
  * Can the deploy skip? Only when what we would send equals what is deployed: the template body
  * (by meaning: short and long intrinsic forms, key order and formatting do not count), every
- * parameter value, the tags and the capabilities. Pure: the reasons come back as data, and
- * `describeReason` turns each into the phrase deploy prints.
+ * parameter value, the tags and the capabilities. A template whose values CloudFormation resolves
+ * at deploy time (`AWS::SSM::Parameter::Value<...>` parameters, `{{resolve:...}}` dynamic
+ * references) is never skipped, as the CDK does: the value it would resolve now cannot be compared
+ * with the one the stack got. Pure: the reasons come back as data, and `describeReason` turns each
+ * into the phrase deploy prints.
  */
 import type { Stack } from "@aws-sdk/client-cloudformation";
 import { parseTemplate } from "@prebake/stack";
@@ -31,7 +34,9 @@ export type ChangeReason =
   | { kind: "parameter" | "tag"; key: string; change: "value"; before: string; after: string }
   /** A NoEcho value comes back as ****: it cannot be compared, so it counts as changed. */
   | { kind: "parameter"; key: string; change: "no-echo" }
-  | { kind: "capabilities"; missing: string[] };
+  | { kind: "capabilities"; missing: string[] }
+  /** A value CloudFormation resolves at deploy time: an SSM parameter type or a dynamic reference. */
+  | { kind: "resolved-at-deploy"; what: string };
 
 /** What a deploy would send, as canSkip compares it. */
 export const desiredStateOf = (p: PreparedDeploy): DesiredState => ({
@@ -73,6 +78,31 @@ export function sameTemplate(a: string, b: string): boolean {
   }
 }
 
+const SSM_PARAMETER_TYPE = /^AWS::SSM::Parameter::Value</;
+const DYNAMIC_REFERENCE = /\{\{resolve:([a-z-]+):/g;
+
+/**
+ * What in a template CloudFormation resolves at deploy time. Dynamic references are found in the
+ * body's text, so one anywhere (a property, an Fn::Sub string, Outputs, Metadata) counts.
+ */
+export function resolvedAtDeploy(templateBody: string): ChangeReason[] {
+  const reasons: ChangeReason[] = [];
+  let parameters: Record<string, { Type?: unknown }> = {};
+  try {
+    parameters = parseTemplate(templateBody, "local").Parameters ?? {};
+  } catch {
+    // An unreadable body differs from the deployed one anyway (sameTemplate).
+  }
+  for (const [key, p] of Object.entries(parameters)) {
+    if (typeof p.Type === "string" && SSM_PARAMETER_TYPE.test(p.Type))
+      reasons.push({ kind: "resolved-at-deploy", what: `parameter ${key} (${p.Type})` });
+  }
+  const services = new Set([...templateBody.matchAll(DYNAMIC_REFERENCE)].map((m) => m[1]));
+  for (const service of services)
+    reasons.push({ kind: "resolved-at-deploy", what: `dynamic reference {{resolve:${service}:...}}` });
+  return reasons;
+}
+
 /** Differences between two key/value lists, desired first. */
 function keyedDifferences(
   kind: "parameter" | "tag",
@@ -97,6 +127,7 @@ function keyedDifferences(
 export function stateDifferences(desired: DesiredState, deployed: DeployedState): ChangeReason[] {
   const reasons: ChangeReason[] = [];
   if (!sameTemplate(deployed.templateBody, desired.templateBody)) reasons.push({ kind: "template" });
+  reasons.push(...resolvedAtDeploy(desired.templateBody));
   const params = new Map(deployed.parameters.map((p) => [p.ParameterKey ?? "", p.ParameterValue ?? ""]));
   reasons.push(...keyedDifferences("parameter", desired.parameters, params));
   const tags = new Map(deployed.tags.map((t) => [t.Key ?? "", t.Value ?? ""]));
@@ -135,6 +166,8 @@ export function describeReason(r: ChangeReason): string {
       return "template body differs";
     case "capabilities":
       return `capabilities to acknowledge: ${r.missing.join(", ")}`;
+    case "resolved-at-deploy":
+      return `${r.what} is resolved by CloudFormation at deploy time and cannot be compared`;
     default:
       if (r.change === "value") return `${r.kind} ${r.key}: '${r.before}' -> '${r.after}'`;
       if (r.change === "no-echo") return `parameter ${r.key} is NoEcho and cannot be compared`;

@@ -23,6 +23,7 @@ import {
 } from "@aws-sdk/client-cloudformation";
 import { firstLine } from "@prebake/core";
 import { newEvents } from "./events.ts";
+import type { TemplateSource } from "./template-source.ts";
 
 /** A change set by id, with the stack it belongs to (ids, not names: unambiguous after a recreate). */
 export interface ChangeSetRef {
@@ -34,7 +35,8 @@ export interface ChangeSetRequest {
   stackName: string;
   changeSetName: string;
   type: "CREATE" | "UPDATE";
-  templateBody: string;
+  /** Inline, or an S3 URL for a body over 51,200 bytes. */
+  template: TemplateSource;
   parameters: { key: string; value: string }[];
   tags: Record<string, string>;
   capabilities: string[];
@@ -44,6 +46,8 @@ export interface ChangeSetRequest {
 export interface ChangeSetState {
   status: string;
   reason: string | undefined;
+  /** AVAILABLE until it is executed: the one state in which taking it back changes nothing. */
+  executionStatus?: string | undefined;
 }
 
 export interface StackApi {
@@ -91,7 +95,7 @@ export function cloudFormationApi(client: CloudFormationClient): StackApi {
           StackName: r.stackName,
           ChangeSetName: r.changeSetName,
           ChangeSetType: r.type,
-          TemplateBody: r.templateBody,
+          ...("url" in r.template ? { TemplateURL: r.template.url } : { TemplateBody: r.template.body }),
           Parameters: r.parameters.map((p) => ({ ParameterKey: p.key, ParameterValue: p.value })),
           Tags: Object.entries(r.tags).map(([Key, Value]) => ({ Key, Value })),
           Capabilities: r.capabilities as Capability[],
@@ -103,7 +107,7 @@ export function cloudFormationApi(client: CloudFormationClient): StackApi {
     },
     async changeSetState(ref) {
       const res = await client.send(new DescribeChangeSetCommand(changeSet(ref)));
-      return { status: res.Status ?? "", reason: res.StatusReason };
+      return { status: res.Status ?? "", reason: res.StatusReason, executionStatus: res.ExecutionStatus };
     },
     async changeSetChanges(ref) {
       const changes: Change[] = [];

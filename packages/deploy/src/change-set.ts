@@ -11,6 +11,7 @@ import { awsFailure, awsStep, canCleanUpAfter, type Engine, isServiceError, wait
 import { pollUntil } from "./poll.ts";
 import type { PreparedDeploy } from "./prepare.ts";
 import { deleteStackAndWait } from "./recreate.ts";
+import { templateSource } from "./template-source.ts";
 
 export type ChangeSetType = "CREATE" | "UPDATE";
 
@@ -29,13 +30,17 @@ export async function createChangeSet(
 ): Promise<ChangeSetOutcome> {
   const type: ChangeSetType = deployed ? "UPDATE" : "CREATE";
   const changeSetName = `prebake-${Date.now()}`;
+  const template = await awsStep(engine, "uploading the template to S3", () =>
+    templateSource(prepared.stackName, prepared.body, engine.uploadTemplate),
+  );
+  if ("url" in template) engine.out.info(`template is over 51200 bytes: sent as ${template.url}`);
   let ref: ChangeSetRef;
   try {
     ref = await engine.api.createChangeSet({
       stackName: prepared.stackName,
       changeSetName,
       type,
-      templateBody: prepared.body,
+      template,
       parameters: prepared.parameters,
       tags: prepared.tags,
       capabilities: prepared.capabilities,

@@ -23,6 +23,7 @@ import { writeStackOutputs } from "./outputs.ts";
 import { type Backoff, DEFAULT_BACKOFF } from "./poll.ts";
 import { type PrepareOptions, prepare } from "./prepare.ts";
 import { type DeployAction, type RunOptions, runDeploy } from "./run.ts";
+import { s3TemplateUploader } from "./template-source.ts";
 
 export type { DeployAction } from "./run.ts";
 
@@ -74,6 +75,7 @@ export async function deployStack(
     profile: config.profile,
     backoff: options.backoff ?? DEFAULT_BACKOFF,
     waitMs: (config.profile.timeouts ?? DEFAULT_TIMEOUTS).stackMs,
+    uploadTemplate: s3TemplateUploader(ctx),
   };
   const { environment } = config;
   out.step(

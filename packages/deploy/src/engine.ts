@@ -16,6 +16,7 @@ import {
 } from "@prebake/core";
 import type { StackApi } from "./cfn-api.ts";
 import type { Backoff, PollOptions } from "./poll.ts";
+import type { TemplateUploader } from "./template-source.ts";
 
 export interface Engine {
   api: StackApi;
@@ -26,6 +27,8 @@ export interface Engine {
   backoff: Backoff;
   /** Deadline of each CloudFormation wait (a change set, a create, update or delete). */
   waitMs: number;
+  /** Puts a template too large to send inline in S3 (template-source.ts). */
+  uploadTemplate: TemplateUploader;
 }
 
 const errorName = (err: unknown) => (err as { name?: string }).name ?? "";

@@ -28,7 +28,7 @@ export async function executeAndFollow(
   try {
     await engine.api.executeChangeSet(ref);
   } catch (err) {
-    throw await executeFailure(engine, ref, err);
+    throw await executeFailure(engine, ref, type, err);
   }
   const { final, events } = await followStack(engine, ref.stackId, seen);
   const status = final?.StackStatus ?? "DELETE_COMPLETE";
@@ -36,20 +36,34 @@ export async function executeAndFollow(
   throw operationFailure(engine, type, status, events);
 }
 
-/** The service refused or broke while executing (moto answers a failing resource with a bare 500). */
-async function executeFailure(engine: Engine, ref: ChangeSetRef, err: unknown): Promise<Error> {
+/**
+ * The service refused or broke while executing (moto answers a failing resource with a bare 500).
+ * A change set that never started (still AVAILABLE) is taken back, with a new stack's empty
+ * REVIEW_IN_PROGRESS shell, so nothing half-done is left; one that started is left to
+ * CloudFormation, and the message says which.
+ */
+async function executeFailure(
+  engine: Engine,
+  ref: ChangeSetRef,
+  type: ChangeSetType,
+  err: unknown,
+): Promise<Error> {
   const classified = classifyAwsError(err, engine.profile, `stack ${engine.stackName}`);
   if (isPrebakeError(classified)) return classified;
-  const now = await engine.api.describeStack(ref.stackId).catch(() => undefined);
+  const state = await engine.api.changeSetState(ref).catch(() => undefined);
+  const neverRan = state?.executionStatus === "AVAILABLE";
+  let outcome = "nothing ran; the change set was deleted";
+  if (neverRan) await discardChangeSet(engine, ref, type);
+  else {
+    const now = await engine.api.describeStack(ref.stackId).catch(() => undefined);
+    outcome = `stack status ${now?.StackStatus ?? "unknown"}`;
+  }
   const name = (err as { name?: string }).name ?? "";
-  return new DeployFailedError(
-    `executing the change set failed: ${name}: ${firstLine(err)}; stack status ${now?.StackStatus ?? "unknown"}`,
-    {
-      where: `stack ${engine.stackName}`,
-      fix: `see \`aws cloudformation describe-stack-events --stack-name ${engine.stackName}\`; fix the cause and deploy again`,
-      cause: err,
-    },
-  );
+  return new DeployFailedError(`executing the change set failed: ${name}: ${firstLine(err)}; ${outcome}`, {
+    where: `stack ${engine.stackName}`,
+    fix: `see \`aws cloudformation describe-stack-events --stack-name ${engine.stackName}\`; fix the cause and deploy again`,
+    cause: err,
+  });
 }
 
 function operationFailure(engine: Engine, type: ChangeSetType, status: string, events: StackEvent[]): Error {

@@ -10,6 +10,7 @@ import { requiredCapabilities } from "./capabilities.ts";
 import { type ImageParameterValue, imageParameterSource, imageParameterValues } from "./image-parameters.ts";
 import { formatFinding, lintTemplate } from "./lint.ts";
 import { type ResolvedParameter, resolveParameters } from "./parameters.ts";
+import { MAX_S3_TEMPLATE_BYTES } from "./template-source.ts";
 
 export interface PrepareOptions {
   /** --parameter Key=Value overrides (highest precedence). */
@@ -40,9 +41,6 @@ export interface PreparedDeploy {
   capabilities: string[];
 }
 
-/** 51,200 bytes: the most CloudFormation accepts as TemplateBody (larger needs an S3 upload). */
-const MAX_TEMPLATE_BODY = 51_200;
-
 export async function prepare(
   ctx: Context,
   name: string,
@@ -52,11 +50,15 @@ export async function prepare(
   const stack = readStackTemplate(config.rootDir, name);
   const stackName = stackNameIn(config, name);
   const size = Buffer.byteLength(stack.body);
-  if (size > MAX_TEMPLATE_BODY) {
-    throw new ConfigError(`template is ${size} bytes; CloudFormation takes at most 51200 inline`, {
-      where: stack.where,
-      fix: "split the stack (uploading templates to S3 is not supported yet)",
-    });
+  // Over 51,200 bytes the template goes through S3 (template-source.ts); CloudFormation reads at most 1 MB there.
+  if (size > MAX_S3_TEMPLATE_BYTES) {
+    throw new ConfigError(
+      `template is ${size} bytes; CloudFormation takes at most ${MAX_S3_TEMPLATE_BYTES}`,
+      {
+        where: stack.where,
+        fix: "split the stack into smaller ones (nested stacks or stacks that import each other's outputs)",
+      },
+    );
   }
   if (options.lint !== false) await lintOrRefuse(ctx, stack);
   const parameters = await stackParameters(ctx, stack, options);

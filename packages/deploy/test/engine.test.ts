@@ -38,6 +38,8 @@ interface Knobs {
   stuckIn?: string;
   /** From this call on, the endpoint no longer answers. */
   hangFrom?: keyof StackApi;
+  /** ExecuteChangeSet is refused with this service error (nothing starts). */
+  executeRefused?: { name: string; message: string };
 }
 
 class FakeCloudFormation implements StackApi {
@@ -45,6 +47,9 @@ class FakeCloudFormation implements StackApi {
   readonly stacks = new Map<string, FakeStack>();
   readonly changeSets = new Map<string, ChangeSetRequest & { stackId: string }>();
   readonly events = new Map<string, StackEvent[]>();
+  /** Templates put in "S3" by the engine's uploader, by URL. */
+  readonly uploaded = new Map<string, string>();
+  readonly requests: ChangeSetRequest[] = [];
   #serial = 0;
   #hung = false;
   readonly knobs: Knobs;
@@ -118,11 +123,17 @@ class FakeCloudFormation implements StackApi {
         : this.#byNameOrId(r.stackName)!;
     const id = `arn:changeSet/${r.changeSetName}/${++this.#serial}`;
     this.changeSets.set(id, { ...r, stackId: stack.id });
+    this.requests.push(r);
     return { changeSetId: id, stackId: stack.id };
   }
-  async changeSetState(): Promise<ChangeSetState> {
+  async changeSetState(ref: ChangeSetRef): Promise<ChangeSetState> {
     this.#call("changeSetState");
-    return this.knobs.changeSet ?? { status: "CREATE_COMPLETE", reason: undefined };
+    const state = this.knobs.changeSet ?? { status: "CREATE_COMPLETE", reason: undefined };
+    // Executed change sets leave the map: one still in it has not run.
+    return {
+      ...state,
+      executionStatus: this.changeSets.has(ref.changeSetId) ? "AVAILABLE" : "EXECUTE_COMPLETE",
+    };
   }
   async changeSetChanges(): Promise<Change[]> {
     this.#call("changeSetChanges");
@@ -136,11 +147,14 @@ class FakeCloudFormation implements StackApi {
   }
   async executeChangeSet(ref: ChangeSetRef) {
     this.#call("executeChangeSet");
+    const refused = this.knobs.executeRefused;
+    if (refused) throw Object.assign(new Error(refused.message), { name: refused.name });
     const cs = this.changeSets.get(ref.changeSetId)!;
     this.changeSets.delete(ref.changeSetId);
     const stack = this.stacks.get(cs.stackId)!;
     const verb = cs.type === "CREATE" ? "CREATE" : "UPDATE";
-    Object.assign(stack, { body: cs.templateBody, parameters: cs.parameters, tags: cs.tags });
+    const body = "body" in cs.template ? cs.template.body : (this.uploaded.get(cs.template.url) ?? "");
+    Object.assign(stack, { body, parameters: cs.parameters, tags: cs.tags });
     this.#event(stack, "Param", "AWS::SSM::Parameter", `${verb}_IN_PROGRESS`);
     if (this.knobs.stuckIn) {
       stack.status = this.knobs.stuckIn;
@@ -181,7 +195,7 @@ class FakeCloudFormation implements StackApi {
   }
 }
 
-function engineFor(api: StackApi, waitMs = DEFAULT_TIMEOUTS.stackMs) {
+function engineFor(api: FakeCloudFormation, waitMs = DEFAULT_TIMEOUTS.stackMs) {
   let text = "";
   const sink = new PassThrough();
   sink.on("data", (d: Buffer) => {
@@ -207,6 +221,11 @@ function engineFor(api: StackApi, waitMs = DEFAULT_TIMEOUTS.stackMs) {
     },
     backoff: { initialMs: 0, maxMs: 0 },
     waitMs,
+    uploadTemplate: async (stackName, body) => {
+      const url = `https://bucket.s3.us-east-1.amazonaws.com/templates/${stackName}/${api.uploaded.size}.template`;
+      api.uploaded.set(url, body);
+      return url;
+    },
   };
   return { engine, text: () => text };
 }
@@ -341,5 +360,62 @@ describe("deploy engine orchestration (fake CloudFormation)", () => {
     expect(err).toBeInstanceOf(DeployFailedError);
     expect((err as DeployFailedError).toLine()).toContain("continue-update-rollback --stack-name p-app");
     expect(api.calls).toEqual(["describeStack"]);
+  });
+
+  it("a template over 51,200 bytes goes through S3: the change set gets its URL, not the body", async () => {
+    const api = new FakeCloudFormation();
+    const big = `${BODY}Metadata:\n  Padding: ${"x".repeat(51_200)}\n`;
+    const small = await runDeploy(engineFor(api).engine, prepared());
+    expect(small.action).toBe("created");
+    expect(api.requests[0]?.template).toEqual({ body: BODY });
+
+    const { engine, text } = engineFor(api);
+    const outcome = await runDeploy(engine, prepared(big));
+    expect(outcome.action).toBe("updated");
+    const sent = api.requests[1]?.template;
+    expect(sent).toEqual({
+      url: expect.stringMatching(/^https:\/\/bucket\.s3\.us-east-1\.amazonaws\.com\//),
+    });
+    expect(api.uploaded.get((sent as { url: string }).url)).toBe(big);
+    expect(text()).toContain("template is over 51200 bytes: sent as https://");
+    expect(live(api)[0]?.body).toBe(big);
+  });
+
+  it.each([
+    ["a new stack", undefined],
+    ["an update", "UPDATE_COMPLETE"],
+  ])(
+    "an ExecuteChangeSet the service refuses (%s): exit 7 naming the error; the change set (and a new stack's shell) is taken back",
+    async (_what, deployedStatus) => {
+      const api = new FakeCloudFormation({
+        executeRefused: {
+          name: "InvalidChangeSetStatusException",
+          message: "ChangeSet is in an invalid state",
+        },
+      });
+      if (deployedStatus) api.deployed("p-app", deployedStatus, BODY.replace("one", "two"));
+      const err = await runDeploy(engineFor(api).engine, prepared()).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DeployFailedError);
+      expect((err as DeployFailedError).exitCode).toBe(ExitCode.DEPLOY_FAILED);
+      expect((err as DeployFailedError).toLine()).toMatch(
+        /^stack p-app: executing the change set failed: InvalidChangeSetStatusException: ChangeSet is in an invalid state; nothing ran; the change set was deleted \(fix: /,
+      );
+      expect(api.changeSets.size).toBe(0);
+      expect(live(api).map((s) => `${s.status} ${s.body === BODY ? "new" : "old"} body`)).toEqual(
+        deployedStatus ? [`${deployedStatus} old body`] : [],
+      );
+    },
+  );
+
+  it("--dry-run on a ROLLBACK_COMPLETE stack says it would be recreated and changes nothing", async () => {
+    const api = new FakeCloudFormation();
+    api.deployed("p-app", "ROLLBACK_COMPLETE");
+    const { engine, text } = engineFor(api);
+    const outcome = await runDeploy(engine, prepared(), { dryRun: true });
+    expect(outcome).toMatchObject({ action: "dry-run", recreated: false, status: "ROLLBACK_COMPLETE" });
+    expect(outcome.changes.map((c) => `${c.action} ${c.logicalId}`)).toEqual(["Add Param"]);
+    expect(text()).toContain("ROLLBACK_COMPLETE); a deploy deletes it and creates it again");
+    expect(api.calls).toEqual(["describeStack"]);
+    expect(live(api).map((s) => s.status)).toEqual(["ROLLBACK_COMPLETE"]);
   });
 });

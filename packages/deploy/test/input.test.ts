@@ -57,6 +57,14 @@ describe("deploy reads templates through the stack package's reader", () => {
     );
   });
 
+  it("a template over the 1 MB CloudFormation reads from S3 is refused, naming the file, before any upload", async () => {
+    const { err } = await deployError(`${param}Metadata:\n  Padding: ${"x".repeat(1_000_000)}\n`);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).toLine()).toMatch(
+      /^stacks\/app\/stack\.yaml: template is \d+ bytes; CloudFormation takes at most 1000000 \(fix: split the stack/,
+    );
+  });
+
   it("a NoEcho value that breaks a constraint is refused without being printed", async () => {
     const secret = "hunter2-is-not-allowed";
     const body = `Parameters:

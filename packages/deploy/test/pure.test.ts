@@ -92,6 +92,89 @@ describe("template comparison", () => {
   });
 });
 
+describe("deploy skip: what forces a change set", () => {
+  const body = "Parameters:\n  V: { Type: String }\nResources: {}\n";
+  const desired: DesiredState = {
+    templateBody: body,
+    parameters: [{ key: "V", value: "1", noEcho: false }],
+    tags: {},
+    capabilities: [],
+  };
+  const deployed: DeployedState = {
+    templateBody: body,
+    parameters: [{ ParameterKey: "V", ParameterValue: "1" }],
+    tags: [],
+    capabilities: undefined,
+  };
+  const reasonsOf = (d: DesiredState, s: DeployedState = deployed) => {
+    const decision = canSkip(d, s);
+    expect(decision.skip).toBe(decision.reasons.length === 0);
+    return decision.reasons.map(describeReason);
+  };
+
+  it("the equal stack is skipped (the baseline every case below changes one thing of)", () => {
+    expect(canSkip(desired, deployed)).toEqual({ skip: true, reasons: [] });
+  });
+
+  it.each([
+    [
+      "a changed parameter",
+      [{ key: "V", value: "2", noEcho: false }],
+      deployed.parameters,
+      "parameter V: '1' -> '2'",
+    ],
+    [
+      "a new parameter",
+      [...desired.parameters, { key: "W", value: "x", noEcho: false }],
+      deployed.parameters,
+      "parameter W is new",
+    ],
+    [
+      "a removed parameter",
+      desired.parameters,
+      [...deployed.parameters, { ParameterKey: "Gone", ParameterValue: "y" }],
+      "parameter Gone is removed",
+    ],
+  ])("%s forces a deploy", (_what, parameters, deployedParameters, reason) => {
+    expect(reasonsOf({ ...desired, parameters }, { ...deployed, parameters: deployedParameters })).toEqual([
+      reason,
+    ]);
+  });
+
+  it.each([
+    ["AWS::SSM::Parameter::Value<String>", "parameter Ami (AWS::SSM::Parameter::Value<String>)"],
+    [
+      "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
+      "parameter Ami (AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>)",
+    ],
+  ])("a %s parameter is never skipped: its resolved value cannot be compared", (type, what) => {
+    const ssm = `Parameters:\n  Ami: { Type: '${type}', Default: /images/latest }\nResources: {}\n`;
+    const same = { ...desired, templateBody: ssm, parameters: [] };
+    expect(reasonsOf(same, { ...deployed, templateBody: ssm, parameters: [] })).toEqual([
+      `${what} is resolved by CloudFormation at deploy time and cannot be compared`,
+    ]);
+  });
+
+  it.each([
+    [
+      "a resource property",
+      "Resources:\n  P:\n    Type: AWS::SSM::Parameter\n    Properties: { Type: String, Value: '{{resolve:ssm:/team/v}}' }\n",
+      "ssm",
+    ],
+    [
+      "an Fn::Sub string",
+      "Resources:\n  P:\n    Type: AWS::SSM::Parameter\n    Properties: { Type: String, Value: !Sub 'x-{{resolve:secretsmanager:db:SecretString:pw}}' }\n",
+      "secretsmanager",
+    ],
+    ["Outputs", "Resources: {}\nOutputs:\n  O: { Value: '{{resolve:ssm-secure:/k}}' }\n", "ssm-secure"],
+  ])("a {{resolve:...}} dynamic reference in %s is never skipped", (_where, template, service) => {
+    const same = { ...desired, templateBody: template, parameters: [] };
+    expect(reasonsOf(same, { ...deployed, templateBody: template, parameters: [] })).toEqual([
+      `dynamic reference {{resolve:${service}:...}} is resolved by CloudFormation at deploy time and cannot be compared`,
+    ]);
+  });
+});
+
 describe("parameters", () => {
   const template = parseTemplate(
     `Parameters:

@@ -83,7 +83,7 @@ async function hashTree(dir: string, hash: ReturnType<typeof createHash>): Promi
 export const BUILD_FORMAT = "prebake-layer-build/2";
 
 /** What determines a build's output: definition, requirements, own sources, image, index. */
-async function inputsHash(
+export async function inputsHash(
   def: LayerDefinition,
   arch: Architecture,
   image: string,

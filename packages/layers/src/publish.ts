@@ -10,13 +10,13 @@ import {
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionUpdatedV2,
 } from "@aws-sdk/client-lambda";
-import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import {
   type Context,
   classifyAwsError,
   DeployFailedError,
   distPaths,
   firstLine,
+  uploadToS3,
   writeJsonAtomic,
 } from "@prebake/core";
 import type { BuiltLayer } from "./build.ts";
@@ -86,30 +86,16 @@ export async function publishedVersionOf(
   }
 }
 
-/** Zips over Lambda's 50 MB direct-upload limit go through S3; the SDK's standard retries cover transient upload errors. */
-async function uploadToS3(ctx: Context, def: LayerDefinition, built: BuiltLayer, body: Buffer) {
+/** Zips over Lambda's 50 MB direct-upload limit go through S3 (content-addressed by the zip's sha256). */
+async function uploadZip(ctx: Context, def: LayerDefinition, built: BuiltLayer, body: Buffer) {
   const { profile, project } = ctx.config;
-  const s3 = ctx.aws(S3Client);
   const bucket =
     def.publish.s3Bucket ?? `${project}-layers-${profile.accountId ?? "account"}-${profile.region}`;
-  const key = `layers/${built.layerName}/${built.sha256}.zip`;
-  try {
-    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
-  } catch (err) {
-    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (status !== 404) throw classifyAwsError(err, profile, `s3://${bucket}`);
-    ctx.out.info(`creating bucket ${bucket} for layer uploads`);
-    await s3.send(
-      new CreateBucketCommand({
-        Bucket: bucket,
-        ...(profile.region === "us-east-1"
-          ? {}
-          : { CreateBucketConfiguration: { LocationConstraint: profile.region as never } }),
-      }),
-    );
-  }
-  ctx.out.progress("upload", `s3://${bucket}/${key} (${body.length} bytes)`);
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ChecksumAlgorithm: "SHA256" }));
+  const { key } = await uploadToS3(
+    ctx,
+    { bucket, key: `layers/${built.layerName}/${built.sha256}.zip` },
+    body,
+  );
   return { S3Bucket: bucket, S3Key: key };
 }
 
@@ -241,7 +227,7 @@ export async function publishLayer(
       } else {
         const body = await readFile(built.zipPath);
         const viaS3 = body.length > LAMBDA_DIRECT_UPLOAD_LIMIT_BYTES;
-        const content = viaS3 ? await uploadToS3(ctx, def, built, body) : { ZipFile: body };
+        const content = viaS3 ? await uploadZip(ctx, def, built, body) : { ZipFile: body };
         ctx.out.progress(
           "publish",
           `publishing ${built.layerName} (${viaS3 ? "through S3" : "direct upload"})`,
