@@ -182,6 +182,122 @@ async function updateFunctions(ctx: Context, layerArn: string, newVersionArn: st
   return updated;
 }
 
+/** What a published (or found) version says about a build: the fields both paths share. */
+function publishedRecord(
+  def: LayerDefinition,
+  built: BuiltLayer,
+  fields: Pick<
+    PublishedLayer,
+    | "layerArn"
+    | "layerVersionArn"
+    | "version"
+    | "compatibleRuntimes"
+    | "compatibleArchitectures"
+    | "published"
+    | "uploadedVia"
+    | "publishedAt"
+  >,
+): PublishedLayer {
+  return {
+    name: def.name,
+    layerName: built.layerName,
+    arch: built.arch,
+    sha256: built.sha256,
+    zippedBytes: built.zippedBytes,
+    unzippedBytes: built.unzippedBytes,
+    updatedFunctions: [],
+    ...fields,
+  };
+}
+
+/** A version with this build's content hash, recorded as is: nothing is published. */
+function unchangedVersion(
+  ctx: Context,
+  def: LayerDefinition,
+  built: BuiltLayer,
+  same: LayerVersionsListItem,
+  compatible: { runtimes: string[]; architectures: string[] },
+): PublishedLayer {
+  ctx.out.success(
+    `${built.layerName}: unchanged (sha256 ${built.sha256.slice(0, 12)} is version ${same.Version}), nothing published`,
+  );
+  return publishedRecord(def, built, {
+    layerArn: same.LayerVersionArn!.replace(/:\d+$/, ""),
+    layerVersionArn: same.LayerVersionArn!,
+    version: same.Version!,
+    compatibleRuntimes: same.CompatibleRuntimes ?? compatible.runtimes,
+    compatibleArchitectures: same.CompatibleArchitectures ?? compatible.architectures,
+    published: false,
+    uploadedVia: "none",
+    publishedAt: same.CreatedDate ?? new Date().toISOString(),
+  });
+}
+
+/** PublishLayerVersion with the zip inline, or through S3 over Lambda's direct upload limit. */
+async function publishVersion(
+  ctx: Context,
+  def: LayerDefinition,
+  built: BuiltLayer,
+  compatible: { runtimes: string[]; architectures: string[] },
+): Promise<PublishedLayer> {
+  const body = await readFile(built.zipPath);
+  const viaS3 = body.length > LAMBDA_DIRECT_UPLOAD_LIMIT_BYTES;
+  const content = viaS3 ? await uploadZip(ctx, def, built, body) : { ZipFile: body };
+  ctx.out.progress("publish", `publishing ${built.layerName} (${viaS3 ? "through S3" : "direct upload"})`);
+  const res = await ctx.aws(LambdaClient).send(
+    new PublishLayerVersionCommand({
+      LayerName: built.layerName,
+      Description: layerDescription(def, built.sha256),
+      Content: content,
+      CompatibleRuntimes: compatible.runtimes as never,
+      CompatibleArchitectures: compatible.architectures as never,
+      ...(def.publish.licenseInfo ? { LicenseInfo: def.publish.licenseInfo } : {}),
+    }),
+  );
+  if (!res.LayerVersionArn || !res.LayerArn || res.Version === undefined) {
+    throw new DeployFailedError("PublishLayerVersion returned no layer version ARN", {
+      where: `Lambda layer ${built.layerName}`,
+      fix: "check the layer in the Lambda console and publish again",
+    });
+  }
+  ctx.out.success(`${built.layerName}: published version ${res.Version} (${res.LayerVersionArn})`);
+  return publishedRecord(def, built, {
+    layerArn: res.LayerArn,
+    layerVersionArn: res.LayerVersionArn,
+    version: res.Version,
+    compatibleRuntimes: compatible.runtimes,
+    compatibleArchitectures: compatible.architectures,
+    published: true,
+    uploadedVia: viaS3 ? "s3" : "direct",
+    publishedAt: res.CreatedDate ?? new Date().toISOString(),
+  });
+}
+
+/** One build: found unchanged or published, then (optionally) the functions moved to it. */
+async function publishBuild(
+  ctx: Context,
+  def: LayerDefinition,
+  built: BuiltLayer,
+  options: PublishOptions,
+): Promise<PublishedLayer> {
+  const compatible = {
+    runtimes: built.pythonVersions.map((v) => PYTHON_RUNTIMES[v]!.runtime),
+    architectures: [ARCH_FACTS[built.arch].lambda],
+  };
+  const versions = await listVersions(ctx.aws(LambdaClient), built.layerName);
+  const same = versions.find((v) => hashFromDescription(v.Description) === built.sha256);
+  const published =
+    same && !options.force
+      ? unchangedVersion(ctx, def, built, same, compatible)
+      : await publishVersion(ctx, def, built, compatible);
+  if (options.updateFunctions) {
+    published.updatedFunctions = await updateFunctions(ctx, published.layerArn, published.layerVersionArn);
+    if (published.updatedFunctions.length === 0)
+      ctx.out.info("no function uses an older version of this layer");
+  }
+  return published;
+}
+
 /**
  * Publish a built (and validated) layer unless a version with the same content hash exists;
  * records dist/layers/<name>.json either way.
@@ -193,92 +309,12 @@ export async function publishLayer(
   options: PublishOptions = {},
 ): Promise<PublishedLayer[]> {
   const { profile, rootDir } = ctx.config;
-  const lambda = ctx.aws(LambdaClient);
   const results: PublishedLayer[] = [];
   for (const built of builds) {
-    const runtimes = built.pythonVersions.map((v) => PYTHON_RUNTIMES[v]!.runtime);
-    const architectures = [ARCH_FACTS[built.arch].lambda];
-    const where = `Lambda layer ${built.layerName}`;
     try {
-      const versions = await listVersions(lambda, built.layerName);
-      const same = versions.find((v) => hashFromDescription(v.Description) === built.sha256);
-      let published: PublishedLayer;
-      if (same && !options.force) {
-        ctx.out.success(
-          `${built.layerName}: unchanged (sha256 ${built.sha256.slice(0, 12)} is version ${same.Version}), nothing published`,
-        );
-        published = {
-          name: def.name,
-          layerName: built.layerName,
-          arch: built.arch,
-          layerArn: same.LayerVersionArn!.replace(/:\d+$/, ""),
-          layerVersionArn: same.LayerVersionArn!,
-          version: same.Version!,
-          sha256: built.sha256,
-          zippedBytes: built.zippedBytes,
-          unzippedBytes: built.unzippedBytes,
-          compatibleRuntimes: same.CompatibleRuntimes ?? runtimes,
-          compatibleArchitectures: same.CompatibleArchitectures ?? architectures,
-          published: false,
-          uploadedVia: "none",
-          updatedFunctions: [],
-          publishedAt: same.CreatedDate ?? new Date().toISOString(),
-        };
-      } else {
-        const body = await readFile(built.zipPath);
-        const viaS3 = body.length > LAMBDA_DIRECT_UPLOAD_LIMIT_BYTES;
-        const content = viaS3 ? await uploadZip(ctx, def, built, body) : { ZipFile: body };
-        ctx.out.progress(
-          "publish",
-          `publishing ${built.layerName} (${viaS3 ? "through S3" : "direct upload"})`,
-        );
-        const res = await lambda.send(
-          new PublishLayerVersionCommand({
-            LayerName: built.layerName,
-            Description: layerDescription(def, built.sha256),
-            Content: content,
-            CompatibleRuntimes: runtimes as never,
-            CompatibleArchitectures: architectures as never,
-            ...(def.publish.licenseInfo ? { LicenseInfo: def.publish.licenseInfo } : {}),
-          }),
-        );
-        if (!res.LayerVersionArn || !res.LayerArn || res.Version === undefined) {
-          throw new DeployFailedError("PublishLayerVersion returned no layer version ARN", {
-            where,
-            fix: "check the layer in the Lambda console and publish again",
-          });
-        }
-        ctx.out.success(`${built.layerName}: published version ${res.Version} (${res.LayerVersionArn})`);
-        published = {
-          name: def.name,
-          layerName: built.layerName,
-          arch: built.arch,
-          layerArn: res.LayerArn,
-          layerVersionArn: res.LayerVersionArn,
-          version: res.Version,
-          sha256: built.sha256,
-          zippedBytes: built.zippedBytes,
-          unzippedBytes: built.unzippedBytes,
-          compatibleRuntimes: runtimes,
-          compatibleArchitectures: architectures,
-          published: true,
-          uploadedVia: viaS3 ? "s3" : "direct",
-          updatedFunctions: [],
-          publishedAt: res.CreatedDate ?? new Date().toISOString(),
-        };
-      }
-      if (options.updateFunctions) {
-        published.updatedFunctions = await updateFunctions(
-          ctx,
-          published.layerArn,
-          published.layerVersionArn,
-        );
-        if (published.updatedFunctions.length === 0)
-          ctx.out.info("no function uses an older version of this layer");
-      }
-      results.push(published);
+      results.push(await publishBuild(ctx, def, built, options));
     } catch (err) {
-      throw classifyAwsError(err, profile, where);
+      throw classifyAwsError(err, profile, `Lambda layer ${built.layerName}`);
     }
   }
   await writeJsonAtomic(distPaths.layerManifest(rootDir, def.name), {
