@@ -10,6 +10,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "local services (Docker engine, registry, moto, base image)"
 bash scripts/local-env.sh up
 
+step "headless browser for the report's page test (Debian's chromium)"
+bash scripts/local-env.sh chromium
+
 step "typecheck"
 tsc -p tsconfig.json
 
