@@ -10,7 +10,8 @@ step() { printf '\n==> %s\n' "$*"; }
 step "local services (Docker engine, registry, moto, base image)"
 bash scripts/local-env.sh up
 
-step "headless browser for the report's page test (Debian's chromium)"
+step "what the tests need besides the services: the trixie base (Python 3.13 layers), Debian's chromium (the report's page)"
+bash scripts/local-env.sh base trixie
 bash scripts/local-env.sh chromium
 
 step "typecheck"
