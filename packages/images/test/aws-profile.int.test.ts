@@ -211,20 +211,26 @@ describe("the aws profile against moto and the ECR stand-in", () => {
     const r1 = await push(img.root, img.name);
     expect(r1.code, r1.output).toBe(0);
     const first = pushed(r1);
-    const stack = `prebake-test-${id}-aws-inuse`;
+    // A stack of the project (stacks/<folder>/, deployed as <project>-<folder>): the in-use scan
+    // describes the project's stacks by name, the only DescribeStacks a scoped role may make.
+    const folder = `inuse${id}`.toLowerCase().replace(/[^a-z0-9]/g, "");
+    const stack = `prebake-${folder}`;
+    const templateBody = JSON.stringify({
+      Parameters: { Image: { Type: "String" } },
+      Resources: {
+        P: {
+          Type: "AWS::SSM::Parameter",
+          Properties: { Name: `/prebake-test/${id}/aws-inuse`, Type: "String", Value: { Ref: "Image" } },
+        },
+      },
+    });
+    mkdirSync(join(img.root, "stacks", folder), { recursive: true });
+    writeFileSync(join(img.root, "stacks", folder, "stack.yaml"), `${templateBody}\n`);
     const cfn = anyCtx.aws(CloudFormationClient);
     await cfn.send(
       new CreateStackCommand({
         StackName: stack,
-        TemplateBody: JSON.stringify({
-          Parameters: { Image: { Type: "String" } },
-          Resources: {
-            P: {
-              Type: "AWS::SSM::Parameter",
-              Properties: { Name: `/prebake-test/${id}/aws-inuse`, Type: "String", Value: { Ref: "Image" } },
-            },
-          },
-        }),
+        TemplateBody: templateBody,
         Parameters: [{ ParameterKey: "Image", ParameterValue: first.uri }],
       }),
     );
