@@ -151,7 +151,10 @@ describe("images check", () => {
   });
 
   it("Ctrl-C during the pull: exit 130, the engine stopped, its folder and bridge deleted, docker0 kept", async () => {
-    // python-layer 3.11 was pushed by the test above.
+    // Its own push (a no-op when another test pushed the same content already): no test here
+    // relies on another one having run first.
+    copyImage("python-layer");
+    await pushImageVersion(ctx, loadImageDefinition(join(t.root, "images"), "python-layer"), "3.11");
     const dir = engineDir();
     const child = spawn(NODE, [CLI, "images", "check", "python-layer", "--work-dir", dir], {
       cwd: t.root,
