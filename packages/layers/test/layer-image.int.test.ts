@@ -64,6 +64,8 @@ afterAll(async () => {
 
 describe("the python-layer image through @prebake/images", () => {
   it("no pushed record: built by the build-image path, tagged with its content hash", async () => {
+    // Its own state: whichever test ran before, there is no pushed record.
+    await rm(distPaths.imageManifest(root, "python-layer", "3.11"), { force: true });
     const ref = await resolveLayerImage(ctx, "3.11");
     const def = loadImageDefinition(join(root, "images"), "python-layer");
     const again = await buildImageVersion(ctx, def, "3.11");
