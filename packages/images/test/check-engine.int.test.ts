@@ -60,7 +60,9 @@ describe("the throw-away engine's network", () => {
   it("a failed start (dockerd cannot listen on its socket) deletes the bridge and leaves docker0", async () => {
     const before = new Set(listEngineBridges().map((b) => b.name));
     // A unix socket path has at most 107 bytes: dockerd cannot listen on one deeper than that and exits.
-    const deep = join(workDir, "d".repeat(100));
+    // Its own folder, not the shared workDir: the other tests expect that one empty afterwards.
+    const own = mkdtempSync(join(tmpdir(), "prebake-engine-fail-"));
+    const deep = join(own, "d".repeat(100));
     mkdirSync(deep);
     const outcome = await startThrowawayEngine(ctx, { workDir: deep }).then(
       async (engine) => {
@@ -74,6 +76,7 @@ describe("the throw-away engine's network", () => {
     expect(listEngineBridges().filter((b) => b.pid === process.pid && !before.has(b.name))).toEqual([]);
     expect(hostLink("docker0")).toBeDefined();
     expect(readdirSync(deep)).toEqual([]);
+    rmSync(own, { recursive: true, force: true });
   });
 
   it("removes a bridge left by a killed run (its pid is gone) at the next start", async () => {

@@ -81,6 +81,8 @@ describe("the python-layer image through @prebake/images", () => {
   });
 
   it("a stale record (digest not in the registry) stops the layer build with exit 9 and the fix", async () => {
+    // Its own record (a no-op push when the other test pushed already), then made stale.
+    await pushImageVersion(ctx, loadImageDefinition(join(root, "images"), "python-layer"), "3.11");
     const file = distPaths.imageManifest(root, "python-layer", "3.11");
     const good = await readFile(file, "utf8");
     const digest = JSON.parse(good).digest as string;
