@@ -24,4 +24,6 @@ step "stacks: rendered templates are up to date, cfn-lint is clean"
 nx run-many -t check lint --outputStyle=stream
 
 step "unit and integration tests (vitest)"
-vitest run "$@"
+# Shuffled (vitest.config.ts), with a pinned seed: CI's order is one that passed in full, so a red CI
+# is a regression, not a new order. Explore other orders with PREBAKE_TEST_SEED=<n> npm test.
+vitest run --sequence.seed "${PREBAKE_TEST_SEED:-1796153472528}" "$@"
