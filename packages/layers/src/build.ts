@@ -444,7 +444,9 @@ export async function buildLayer(
   def: LayerDefinition,
   options: BuildOptions = {},
 ): Promise<BuiltLayer[]> {
-  const index = resolvePipIndex(def.index, `${def.file}: index`, readHostPipConfig);
+  // Only `index: local` reads the machine's pip configuration.
+  const hostConfig = def.index === "local" ? await readHostPipConfig(ctx.config.rootDir) : undefined;
+  const index = resolvePipIndex(def.index, `${def.file}: index`, () => hostConfig);
   const { image, imageId } = await builderImage(ctx, def);
   const buildRoot = layerBuildDir(ctx.config.rootDir, def.name);
   const results: BuiltLayer[] = [];

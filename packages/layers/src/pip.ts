@@ -1,8 +1,17 @@
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { basename, dirname } from "node:path";
+import { execFile } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { BuildFailedError, ConfigError, stripUrlCredentials } from "@prebake/core";
+import {
+  fileStamp,
+  onPath,
+  programFingerprint,
+  pyenvVersionsDir,
+  rememberedAnswer,
+  toolAnswerFile,
+} from "@prebake/core/tool-answer";
 import { type Architecture, manylinuxPlatforms, type PythonRuntime } from "./runtimes.ts";
 
 /** Where pip looks for distributions, and which host folders a container needs to see for that. */
@@ -41,21 +50,82 @@ export function parsePipConfigList(text: string): HostPipConfig {
   return cfg;
 }
 
-/** Read this machine's pip configuration; undefined when pip is not installed. */
-export function readHostPipConfig(): HostPipConfig | undefined {
+const execFileAsync = promisify(execFile);
+
+/** Ask pip itself (0.8-1 s of Python start-up); undefined when pip is not installed. */
+async function askPip(env: NodeJS.ProcessEnv): Promise<HostPipConfig | undefined> {
   for (const [cmd, args] of [
     ["pip", ["config", "list"]],
     ["python3", ["-m", "pip", "config", "list"]],
   ] as const) {
     try {
-      return parsePipConfigList(
-        execFileSync(cmd, [...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }),
-      );
+      const { stdout } = await execFileAsync(cmd, [...args], { encoding: "utf8", env });
+      return parsePipConfigList(stdout);
     } catch {
       // try the next way of calling pip
     }
   }
   return undefined;
+}
+
+/**
+ * What decides `pip config list`'s answer: which pip runs, its PIP_* variables, and the files pip
+ * reads (pip's documented locations: PIP_CONFIG_FILE; global XDG_CONFIG_DIRS/pip/pip.conf and
+ * /etc/pip.conf; user ~/.pip/pip.conf and XDG_CONFIG_HOME/pip/pip.conf; site <prefix>/pip.conf of
+ * the pip's Python, of every pyenv version behind a shim, and of an active virtualenv).
+ */
+export function pipConfigFingerprint(cwd: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const pip = programFingerprint("pip", cwd, env) ?? programFingerprint("python3", cwd, env);
+  if (!pip) return undefined;
+  const home = env.HOME ?? "";
+  const exe = onPath("pip", env.PATH) ?? onPath("python3", env.PATH) ?? "";
+  const versions = pyenvVersionsDir(exe, env);
+  const files = [
+    ...(env.PIP_CONFIG_FILE ? [env.PIP_CONFIG_FILE] : []),
+    ...(env.XDG_CONFIG_DIRS || "/etc/xdg").split(":").map((dir) => join(dir, "pip", "pip.conf")),
+    "/etc/pip.conf",
+    join(home, ".pip", "pip.conf"),
+    join(env.XDG_CONFIG_HOME || join(home, ".config"), "pip", "pip.conf"),
+    join(dirname(dirname(exe)), "pip.conf"),
+    ...(versions
+      ? readdirSync(versions)
+          .sort()
+          .map((v) => join(versions, v, "pip.conf"))
+      : []),
+    ...(env.VIRTUAL_ENV ? [join(env.VIRTUAL_ENV, "pip.conf")] : []),
+  ];
+  const variables = Object.keys(env)
+    .filter(
+      (key) => key.startsWith("PIP_") || ["HOME", "VIRTUAL_ENV"].includes(key) || key.startsWith("XDG_"),
+    )
+    .sort()
+    .map((key) => `${key}=${env[key]}`);
+  return [...pip, ...variables, ...files.map(fileStamp)].join("\n");
+}
+
+const carriesCredentials = (cfg: HostPipConfig | undefined) =>
+  [cfg?.indexUrl, ...(cfg?.extraIndexUrls ?? []), ...(cfg?.findLinks ?? [])].some(
+    (u) => u !== undefined && stripUrlCredentials(u) !== u,
+  );
+
+/**
+ * This machine's pip configuration; undefined when pip is not installed. Remembered under
+ * <rootDir>/.prebake/ (core's tool-answer) because every layer build and every no-op pipeline
+ * asks, and pip takes about 0.9 s to answer. A configuration whose index URLs carry credentials
+ * is never written down: it is asked each time instead.
+ */
+export async function readHostPipConfig(
+  rootDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<HostPipConfig | undefined> {
+  const fingerprint = pipConfigFingerprint(rootDir, env);
+  if (!fingerprint) return undefined;
+  return rememberedAnswer(
+    toolAnswerFile(rootDir, "pip-config"),
+    fingerprint,
+    () => askPip(env),
+    (cfg) => cfg !== undefined && !carriesCredentials(cfg),
+  );
 }
 
 const toLocalPath = (loc: string): string | undefined => {

@@ -29,7 +29,7 @@ const localPath = (location: string) =>
 
 /** Where the configured indexes keep a wheel file, or undefined when none has it. */
 export async function findConfiguredWheel(file: string): Promise<string | undefined> {
-  const cfg = readHostPipConfig();
+  const cfg = await readHostPipConfig(process.cwd());
   if (!cfg) return undefined;
   const indexes = [cfg.indexUrl, ...cfg.extraIndexUrls].flatMap((u) => (u ? [localPath(u)] : []));
   for (const simple of indexes) {

@@ -90,6 +90,6 @@ describe("lint's cache key holds the cfn-lint version", () => {
     const upgraded = ws.nx(["run", "image-rebuild:lint"], env);
     expect(upgraded.code, upgraded.output).toBe(0);
     expect(replayed(upgraded, "image-rebuild:lint"), upgraded.output).toBe(false);
-    expect(ws.read(".prebake/cfn-lint-version.json")).toContain('"version":"1.52.0"');
+    expect(ws.read(".prebake/cfn-lint-version.json")).toContain('"answer":"1.52.0"');
   });
 });
