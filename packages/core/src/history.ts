@@ -8,7 +8,6 @@
  * several processes at once never interleave (the kernel positions and writes an O_APPEND write
  * under the file's lock). A line that does not parse or validate is reported and skipped.
  */
-import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
@@ -148,19 +147,4 @@ export function readHistory(dir: string, kinds: readonly HistoryKind[] = HISTORY
   }
   lines.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   return { lines, problems };
-}
-
-/**
- * HEAD of the checkout holding `cwd`, `-dirty` when tracked files under `cwd` changed; undefined
- * outside git. The one git reader for run records (history lines, CODEBUILD_RESOLVED_SOURCE_VERSION).
- */
-export function gitRevision(cwd: string): string | undefined {
-  const git = (...args: string[]) =>
-    execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-  try {
-    const commit = git("rev-parse", "HEAD");
-    return git("status", "--porcelain", "--untracked-files=no", "--", ".") ? `${commit}-dirty` : commit;
-  } catch {
-    return undefined;
-  }
 }

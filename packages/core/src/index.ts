@@ -62,9 +62,9 @@ export {
   UnavailableError,
   ValidationError,
 } from "./errors.ts";
+export { type GitInfo, gitRevision, readGitInfo } from "./git.ts";
 export {
   appendHistoryLine,
-  gitRevision,
   HISTORY_KINDS,
   HISTORY_SCHEMA,
   type HistoryKind,

@@ -33,7 +33,8 @@ export interface HistoryOptions {
 import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { firstLine } from "./errors.ts";
-import { appendHistoryLine, gitRevision } from "./history.ts";
+import { gitRevision } from "./git.ts";
+import { appendHistoryLine } from "./history.ts";
 import { historyLinesOf } from "./history-lines.ts";
 import { processMasker, type SecretMasker } from "./mask.ts";
 

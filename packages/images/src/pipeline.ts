@@ -7,12 +7,12 @@ import {
   formatBytes,
   formatDuration,
   RefusedError,
+  readGitInfo,
   UnavailableError,
 } from "@prebake/core";
 import { buildImage } from "./build.ts";
 import { listContextFiles, packContext } from "./context.ts";
 import type { ImageDefinition } from "./definition.ts";
-import { readGitInfo } from "./git.ts";
 import { computeContentHash } from "./hash.ts";
 import { type ImageManifest, readImageManifest, writeImageManifest } from "./manifest.ts";
 import { type ImagePlan, OCI, planImage, planTags, type TagPlan } from "./plan.ts";
@@ -115,7 +115,7 @@ export async function prepareImage(
   await assertDockerAvailable(ctx.docker());
   const plan = planImage(def, version, ctx.config.profile.kind, {
     buildArgs: options.buildArgs ?? {},
-    git: readGitInfo(def.dir),
+    git: await readGitInfo(def.dir),
   });
   const files = listContextFiles(def.dir, def.dockerfile);
   const baseId = await baseImageId(ctx, plan, target);

@@ -1,6 +1,6 @@
+import type { GitInfo } from "@prebake/core";
 import { ConfigError, parseKeyValueOptions } from "@prebake/core";
 import { defaultVersionFor, type ImageDefinition } from "./definition.ts";
-import type { GitInfo } from "./git.ts";
 
 /**
  * Everything about one build of one version line that does not need the engine: the base for

@@ -1,0 +1,49 @@
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
+
+/**
+ * The one git reader: what run records and image labels say about the checkout. Best effort
+ * everywhere: a checkout without git (or without git installed) still works.
+ */
+
+/** Git facts recorded in OCI labels. */
+export interface GitInfo {
+  revision: string | undefined;
+  source: string | undefined;
+}
+
+const execFileAsync = promisify(execFile);
+
+// Asynchronous: a batch runs several image tasks at once, and a synchronous git call would stall
+// all of them for its whole run.
+async function git(cwd: string, args: string[]): Promise<string | undefined> {
+  try {
+    return (await execFileAsync("git", args, { cwd, encoding: "utf8" })).stdout.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** HEAD and the origin URL (credentials in the URL are dropped: labels are public). */
+export async function readGitInfo(cwd: string): Promise<GitInfo> {
+  const [revision, origin] = await Promise.all([
+    git(cwd, ["rev-parse", "HEAD"]),
+    git(cwd, ["remote", "get-url", "origin"]),
+  ]);
+  return { revision: revision || undefined, source: origin?.replace(/\/\/[^@/]+@/, "//") || undefined };
+}
+
+/**
+ * HEAD of the checkout holding `cwd`, `-dirty` when tracked files under `cwd` changed; undefined
+ * outside git. The one git reader for run records (history lines, CODEBUILD_RESOLVED_SOURCE_VERSION).
+ */
+export function gitRevision(cwd: string): string | undefined {
+  const git = (...args: string[]) =>
+    execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  try {
+    const commit = git("rev-parse", "HEAD");
+    return git("status", "--porcelain", "--untracked-files=no", "--", ".") ? `${commit}-dirty` : commit;
+  } catch {
+    return undefined;
+  }
+}
