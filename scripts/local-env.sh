@@ -142,8 +142,10 @@ pid_of() {
   pid=$(<"$file") || pid=""
   pid=${pid//[!0-9]/}
   if [[ -n $pid ]] && is_alive "$pid"; then
-    cmd=""
-    [[ -r /proc/$pid/cmdline ]] && cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)
+    local -a argv=()
+    # mapfile, not tr: no process per check (up checks every service's owner).
+    [[ -r /proc/$pid/cmdline ]] && { mapfile -d '' -t argv <"/proc/$pid/cmdline" 2>/dev/null || true; }
+    cmd="${argv[*]}"
     if [[ -z $cmd || $cmd =~ $pattern ]]; then
       printf '%s\n' "$pid"
       return 0
@@ -705,10 +707,40 @@ lock_state() {
   fi
 }
 
+# The common case of `up`, part of every `npm start`: everything already answers. The checks run
+# at once (about a third of the time of one after the other) and, when every one passes, `up`
+# reports as the checks below would and is done. Any failure falls through to the checks one by
+# one, which start what is missing.
+all_up_at_once() {
+  detect_engine || return 1
+  local dir id ok=0
+  dir=$(mktemp -d)
+  { registry_healthy && : >"$dir/registry"; } &
+  { moto_healthy && : >"$dir/moto"; } &
+  { ecr_registry_healthy && : >"$dir/ecr"; } &
+  { base_image_id >"$dir/base" || true; } &
+  wait
+  [[ -e $dir/registry && -e $dir/moto && -e $dir/ecr && -s $dir/base ]] && ok=1
+  id=$(<"$dir/base")
+  rm -rf "$dir"
+  ((ok)) || return 1
+  say "docker engine: up at $ENGINE_ADDR, $(engine_owner)"
+  say "registry: up at $REGISTRY_ADDR, $(owner registry "$REGISTRY_PATTERN")"
+  say "moto: up at $MOTO_URL, $(owner moto "$MOTO_PATTERN")"
+  say "ECR stand-in: up at $ECR_ADDR, $(owner ecr-registry "$ECR_PATTERN")"
+  id=${id#sha256:}
+  say "base image: $BASE_IMAGE present (${id:0:12})"
+}
+
 cmd_up() {
   local started
   started=$(now_ms)
   lock_state
+  if all_up_at_once; then
+    local ms=$(($(now_ms) - started))
+    say "all up in $(printf '%d.%02d' $((ms / 1000)) $((ms % 1000 / 10)))s${ENGINE_EXPORT:+ (DOCKER_HOST=$ENGINE_EXPORT)}; for your shell: eval \"\$(scripts/local-env.sh env)\""
+    return 0
+  fi
   ensure_engine
   ensure_service registry registry "$REGISTRY_ADDR" "$REGISTRY_PORT" "$REGISTRY_PATTERN" "$REGISTRY_TIMEOUT" registry_healthy start_registry
   ensure_service moto moto "$MOTO_URL" "$MOTO_PORT" "$MOTO_PATTERN" "$MOTO_TIMEOUT" moto_healthy start_moto
