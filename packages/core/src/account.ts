@@ -1,4 +1,3 @@
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { classifyAwsError } from "./aws.ts";
 import type { Context } from "./context.ts";
 import { AuthError } from "./errors.ts";
@@ -26,6 +25,8 @@ export function assertEnvironmentAccount(ctx: Context): Promise<void> {
 async function compareAccount(ctx: Context, expected: string): Promise<void> {
   const { environment, profile } = ctx.config;
   let actual: string | undefined;
+  // Loaded here: only environments that name an account ask STS, and the SDK client costs start-up.
+  const { GetCallerIdentityCommand, STSClient } = await import("@aws-sdk/client-sts");
   try {
     actual = (await ctx.aws(STSClient).send(new GetCallerIdentityCommand({}))).Account;
   } catch (err) {
