@@ -12,10 +12,11 @@ import {
   DescribeStacksCommand,
   ListChangeSetsCommand,
 } from "@aws-sdk/client-cloudformation";
-import { DeleteRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { awsCallLog, distPaths } from "@prebake/core";
 import { loadImageDefinition, pushImageVersion } from "@prebake/images";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanup } from "../../images/test/fixtures.ts";
+import { imageParameterTemplate, testImageFiles } from "../../images/test/image-project.ts";
 import { deployStack } from "../src/deploy.ts";
 import { captureContext, deleteStacks, makeProject, suffix } from "./helpers.ts";
 
@@ -31,17 +32,7 @@ const prebake = (cwd: string, args: string[]) =>
 
 const name = `di${suffix()}`;
 const REPOSITORY = `prebake-test/${name}-tool`;
-const template = `AWSTemplateFormatVersion: "2010-09-09"
-Metadata:
-  Prebake:
-    Images: [tool]
-    ImageParameters:
-      BuildImage: tool
-Parameters:
-  BuildImage:
-    Type: String
-    Default: public.ecr.aws/fallback:latest
-Resources:
+const template = `${imageParameterTemplate("BuildImage", "public.ecr.aws/fallback:latest")}Resources:
   Param:
     Type: AWS::SSM::Parameter
     Properties:
@@ -52,11 +43,11 @@ Resources:
 const p = makeProject({
   project: name,
   templates: { ci: template },
-  files: {
-    "images/tool/image.yaml": `name: tool\nrepository: ${REPOSITORY}\ndefaultVersion: "2.0"\nbase: { local: prebake/debian:bookworm }\nversions: { "1.0": {}, "2.0": {} }\n`,
-    "images/tool/Dockerfile": "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY hello.txt /hello.txt\n",
-    "images/tool/hello.txt": `${name}\n`,
-  },
+  files: testImageFiles("tool", {
+    repository: REPOSITORY,
+    versions: ["1.0", "2.0"],
+    file: { name: "hello.txt", text: `${name}\n` },
+  }),
 });
 const stackName = `${name}-ci`;
 const manifestFile = distPaths.imageManifest(p.root, "tool", "2.0");
@@ -77,24 +68,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await deleteStacks(ctx.aws(CloudFormationClient), [stackName]);
-  await ctx
-    .aws(ECRClient)
-    .send(new DeleteRepositoryCommand({ repositoryName: REPOSITORY, force: true }))
-    .catch(() => undefined);
-  const registry = ctx.config.profile.registry!;
-  await fetch(`http://${registry}/v2/${REPOSITORY}/manifests/${digest}`, { method: "DELETE" }).catch(
-    () => {},
-  );
-  for (const image of await ctx.docker().listImages()) {
-    if ((image.RepoTags ?? []).some((t) => t.startsWith(`${registry}/${REPOSITORY}:`))) {
-      await ctx
-        .docker()
-        .getImage(image.Id)
-        .remove({ force: true })
-        .catch(() => undefined);
-    }
-  }
-  p.remove();
+  await cleanup({ root: p.root, repos: [REPOSITORY] }, ctx);
 });
 
 describe("image parameters through resolvePushedImage", () => {
