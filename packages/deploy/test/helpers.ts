@@ -19,6 +19,21 @@ import { closedPort, reservePort } from "../../core/test/fault-tools.ts";
 
 export const suffix = () => randomBytes(3).toString("hex");
 
+/**
+ * A template's IAM role that CodeBuild may assume, as a Resources entry (two-space indent); append
+ * more of its Properties (e.g. Policies) at six spaces.
+ */
+export const codeBuildRole = (logicalId: string) => `  ${logicalId}:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: { Service: codebuild.amazonaws.com }
+            Action: sts:AssumeRole
+`;
+
 export interface ProjectSpec {
   project: string;
   endpoint?: string;
