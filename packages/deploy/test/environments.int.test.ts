@@ -5,10 +5,8 @@
  * refuses a digest gone from the registry; status reports drift after an out-of-band change, with
  * read-only calls only. Unique project name, tiny image; everything created is removed afterwards.
  */
-import { execFile } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import {
   CloudFormationClient,
   DescribeStacksCommand,
@@ -24,18 +22,9 @@ import { cleanup } from "../../images/test/fixtures.ts";
 import { imageParameterTemplate, testImageFiles } from "../../images/test/image-project.ts";
 import { isReadOnlyCall } from "../src/api-calls.ts";
 import { environmentStatus } from "../src/environment-status.ts";
-import { captureContext, deleteStacks, makeProject, suffix } from "./helpers.ts";
+import { captureContext, deleteStacks, makeProject, prebakeCli, suffix } from "./helpers.ts";
 
-const run = promisify(execFile);
-const repo = resolve(import.meta.dirname, "../../..");
-const prebake = (cwd: string, args: string[]) =>
-  run(join(repo, "node_modules/.bin/node"), [join(repo, "packages/cli/bin/prebake.js"), ...args], {
-    cwd,
-    env: { ...process.env, CI: "1", PREBAKE_ENV: "" },
-  }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  );
+const prebake = (cwd: string, args: string[]) => prebakeCli(cwd, args, { CI: "1", PREBAKE_ENV: "" });
 
 const name = `env${suffix()}`;
 const REPOSITORY = `prebake-test/${name}-tool`;

@@ -3,10 +3,8 @@
  * the pushed image's digest-pinned uri, confirmed in the registry by @prebake/images'
  * resolvePushedImage; a stale record in dist/images stops the deploy (exit 9) before any change set.
  */
-import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import {
   CloudFormationClient,
   DescribeStacksCommand,
@@ -18,17 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanup } from "../../images/test/fixtures.ts";
 import { imageParameterTemplate, testImageFiles } from "../../images/test/image-project.ts";
 import { deployStack } from "../src/deploy.ts";
-import { captureContext, deleteStacks, makeProject, suffix } from "./helpers.ts";
-
-const run = promisify(execFile);
-const repo = resolve(import.meta.dirname, "../../..");
-const prebake = (cwd: string, args: string[]) =>
-  run(join(repo, "node_modules/.bin/node"), [join(repo, "packages/cli/bin/prebake.js"), ...args], {
-    cwd,
-  }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  );
+import { captureContext, deleteStacks, makeProject, prebakeCli, suffix } from "./helpers.ts";
 
 const name = `di${suffix()}`;
 const REPOSITORY = `prebake-test/${name}-tool`;
@@ -110,7 +98,12 @@ describe("image parameters through resolvePushedImage", () => {
     const gone = `sha256:${"0".repeat(64)}`;
     await withRecordDigest(gone, async () => {
       const changeSetsBefore = await changeSetCount();
-      const res = await prebake(p.root, ["deploy", "ci", "--parameter", "BuildImage=ignored-by-the-check"]);
+      const res = await prebakeCli(p.root, [
+        "deploy",
+        "ci",
+        "--parameter",
+        "BuildImage=ignored-by-the-check",
+      ]);
       expect(res.code).toBe(9);
       expect(res.stderr.trim()).toBe(
         `prebake: error: dist/images/tool-2.0.json: ${gone} is not in registry 127.0.0.1:5050 (repository ${REPOSITORY}) (fix: push the image again: prebake push tool)`,
