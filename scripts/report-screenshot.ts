@@ -9,25 +9,12 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { chromium } from "playwright-core";
+import { launchHeadlessChromium } from "../packages/report/test/headless-chromium.ts";
 
 const page = resolve(process.argv[2] ?? "dist/report/index.html");
 const png = resolve(process.argv[3] ?? "dist/report/report.png");
 const profile = mkdtempSync(join(tmpdir(), "prebake-chromium-"));
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-  viewport: { width: 900, height: 900 },
-});
+const browser = await launchHeadlessChromium(profile);
 try {
   const tab = await browser.newPage();
   await tab.goto(`file://${page}`, { waitUntil: "load" });

@@ -1,11 +1,9 @@
 /**
- * The committed tree uploaded to S3 as a zip, streamed from `git archive` through
- * @aws-sdk/lib-storage (multipart past 5 MB), never held in memory whole: the source of a
- * pipeline's S3 action and of the image-rebuild project.
+ * The committed tree uploaded to S3 as a zip, streamed from `git archive` through core's
+ * uploadToS3 (multipart past 5 MB), never held in memory whole: the source of a pipeline's S3
+ * action and of the image-rebuild project. The bucket is the stack's (versioned): never created here.
  */
-import { S3Client } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
-import { type Context, classifyAwsError, formatBytes } from "@prebake/core";
+import { type Context, formatBytes, uploadToS3 } from "@prebake/core";
 import { hasUncommittedChanges, sourceArchive } from "./source-archive.ts";
 
 export interface UploadedSource {
@@ -35,20 +33,20 @@ export async function uploadSourceArchive(
     bytes += chunk.length;
   });
   ctx.out.step(`uploading commit ${archive.commit.slice(0, 12)} to s3://${bucket}/${key}`);
-  const upload = new Upload({
-    client: ctx.aws(S3Client),
-    params: { Bucket: bucket, Key: key, Body: archive.stream, ContentType: "application/zip" },
-  });
-  upload.on("httpUploadProgress", (p) => {
-    if (p.loaded !== undefined) ctx.out.progress("upload", formatBytes(p.loaded));
+  // When git fails the upload is stopped too (its multipart parts aborted), as when S3 fails.
+  const stop = new AbortController();
+  const uploading = uploadToS3(ctx, { bucket, key }, archive.stream, {
+    createBucket: false,
+    contentType: "application/zip",
+    signal: stop.signal,
   });
   try {
-    const [result] = await Promise.all([upload.done(), archive.done]);
-    ctx.out.info(`uploaded ${formatBytes(bytes)}${result.VersionId ? ` (version ${result.VersionId})` : ""}`);
-    return { bucket, key, commit: archive.commit, versionId: result.VersionId, bytes, startedAt };
+    const [{ versionId }] = await Promise.all([uploading, archive.done]);
+    ctx.out.info(`uploaded ${formatBytes(bytes)}${versionId ? ` (version ${versionId})` : ""}`);
+    return { bucket, key, commit: archive.commit, versionId, bytes, startedAt };
   } catch (err) {
     archive.cancel();
-    await upload.abort().catch(() => undefined); // no half-done multipart upload left in the bucket
-    throw classifyAwsError(err, ctx.config.profile, `s3://${bucket}/${key}`);
+    stop.abort();
+    throw err; // git's ConfigError, or the upload's error as core classified it
   }
 }

@@ -4,13 +4,14 @@
  * dist/images record is refused (exit 9) before any container exists.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { DeleteRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { createContext, distPaths } from "@prebake/core";
 import { loadImageDefinition, pushImageVersion } from "@prebake/images";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanup } from "../../images/test/fixtures.ts";
+import { imageParameterTemplate, testImageFiles } from "../../images/test/image-project.ts";
 
 const repo = resolve(import.meta.dirname, "../../..");
 const id = Math.random().toString(36).slice(2, 8);
@@ -21,25 +22,14 @@ const write = (path: string, text: string) => {
   writeFileSync(join(root, path), text);
 };
 write("prebake.config.yaml", "profile: local\n");
-write(
-  "images/tool/image.yaml",
-  `name: tool\nrepository: ${REPOSITORY}\ndefaultVersion: "1.0"\nbase: { local: prebake/debian:bookworm }\nversions: { "1.0": {} }\n`,
-);
-write("images/tool/Dockerfile", "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY marker.txt /marker.txt\n");
-write("images/tool/marker.txt", `baked-${id}\n`);
+const tool = testImageFiles("tool", {
+  repository: REPOSITORY,
+  file: { name: "marker.txt", text: `baked-${id}\n` },
+});
+for (const [path, text] of Object.entries(tool)) write(path, text);
 write(
   "stacks/app/stack.yaml",
-  `AWSTemplateFormatVersion: "2010-09-09"
-Metadata:
-  Prebake:
-    Images: [tool]
-    ImageParameters:
-      CodeBuildImage: tool
-Parameters:
-  CodeBuildImage:
-    Type: String
-    Default: aws/codebuild/amazonlinux2-x86_64-standard:5.0
-Resources:
+  `${imageParameterTemplate("CodeBuildImage", "aws/codebuild/amazonlinux2-x86_64-standard:5.0")}Resources:
   Build:
     Type: AWS::CodeBuild::Project
     Properties:
@@ -79,22 +69,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await ctx
-    .aws(ECRClient)
-    .send(new DeleteRepositoryCommand({ repositoryName: REPOSITORY, force: true }))
-    .catch(() => undefined);
-  const registry = ctx.config.profile.registry!;
-  for (const image of await ctx.docker().listImages()) {
-    const refs = [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])];
-    if (refs.some((r) => r.startsWith(`${registry}/${REPOSITORY}`))) {
-      await ctx
-        .docker()
-        .getImage(image.Id)
-        .remove({ force: true })
-        .catch(() => undefined);
-    }
-  }
-  rmSync(root, { recursive: true, force: true });
+  await cleanup({ root, repos: [REPOSITORY] }, ctx);
 });
 
 describe("codebuild run --project with an image project", () => {

@@ -94,5 +94,11 @@ export {
   writeFileAtomic,
   writeJsonAtomic,
 } from "./paths.ts";
-export { type S3Object, s3ObjectUrl, uploadToS3 } from "./s3-upload.ts";
+export {
+  type S3Object,
+  type S3Upload,
+  type S3UploadOptions,
+  s3ObjectUrl,
+  uploadToS3,
+} from "./s3-upload.ts";
 export { parseValidatedYaml } from "./validated-yaml.ts";

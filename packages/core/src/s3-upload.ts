@@ -1,26 +1,61 @@
 /**
- * Uploads that AWS APIs read from S3 instead of the request body: a Lambda layer zip over 50 MB
- * (PublishLayerVersion) and a CloudFormation template over 51,200 bytes (TemplateURL). One place
- * creates the bucket on first use and writes the object; keys are content-addressed by the
- * callers, so an upload of the same content lands on the same key and nothing needs cleaning up.
+ * Every S3 upload prebake makes, in one place: a Lambda layer zip over 50 MB (PublishLayerVersion),
+ * a CloudFormation template over 51,200 bytes (TemplateURL), and the committed tree streamed from
+ * `git archive` as a pipeline's or the image-rebuild project's source. Bodies in memory go up in one
+ * PutObject with a SHA-256 checksum; streams go through @aws-sdk/lib-storage (multipart past 5 MB),
+ * never held in memory whole. Both use the context's S3 client (its deadlines) and report failures
+ * through classifyAwsError naming s3://bucket/key.
  */
+import type { Readable } from "node:stream";
 import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
 import { classifyAwsError } from "./aws.ts";
 import type { Context } from "./context.ts";
+import { formatBytes } from "./output.ts";
 
 export interface S3Object {
   bucket: string;
   key: string;
 }
 
+export interface S3UploadOptions {
+  /**
+   * Create the bucket when it does not exist yet (the default: prebake's own upload buckets are
+   * made on first use). Off for a bucket a stack owns (versioned, with its notifications): a missing
+   * one is an error to report, not something to make here.
+   */
+  createBucket?: boolean;
+  contentType?: string;
+  /** Stops a streamed upload, its multipart parts aborted (e.g. the stream's producer failed). */
+  signal?: AbortSignal;
+}
+
+export interface S3Upload extends S3Object {
+  /** The object's version in a versioned bucket. */
+  versionId: string | undefined;
+}
+
 /** The object's https URL, as CloudFormation's TemplateURL takes it (virtual-hosted, regional). */
 export const s3ObjectUrl = (region: string, { bucket, key }: S3Object) =>
   `https://${bucket}.s3.${region}.amazonaws.com/${key}`;
 
-/** Put `body` at bucket/key, creating the bucket when it does not exist yet. */
-export async function uploadToS3(ctx: Context, target: S3Object, body: Buffer | string): Promise<S3Object> {
+/** Put `body` at bucket/key (creating the bucket first unless told not to); a stream is never held whole. */
+export async function uploadToS3(
+  ctx: Context,
+  target: S3Object,
+  body: Buffer | string | Readable,
+  options: S3UploadOptions = {},
+): Promise<S3Upload> {
+  if (options.createBucket ?? true) await ensureBucket(ctx, target.bucket);
+  const versionId =
+    typeof body === "string" || Buffer.isBuffer(body)
+      ? await putInOneRequest(ctx, target, body, options)
+      : await streamUpload(ctx, target, body, options);
+  return { ...target, versionId };
+}
+
+async function ensureBucket(ctx: Context, bucket: string): Promise<void> {
   const { profile } = ctx.config;
-  const { bucket, key } = target;
   const s3 = ctx.aws(S3Client);
   try {
     await s3.send(new HeadBucketCommand({ Bucket: bucket }));
@@ -37,14 +72,58 @@ export async function uploadToS3(ctx: Context, target: S3Object, body: Buffer | 
       }),
     );
   }
+}
+
+async function putInOneRequest(
+  ctx: Context,
+  { bucket, key }: S3Object,
+  body: Buffer | string,
+  options: S3UploadOptions,
+): Promise<string | undefined> {
   const size = typeof body === "string" ? Buffer.byteLength(body) : body.length;
   ctx.out.progress("upload", `s3://${bucket}/${key} (${size} bytes)`);
   try {
-    await s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ChecksumAlgorithm: "SHA256" }),
+    const put = await ctx.aws(S3Client).send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ChecksumAlgorithm: "SHA256",
+        ...(options.contentType ? { ContentType: options.contentType } : {}),
+      }),
     );
+    return put.VersionId;
   } catch (err) {
-    throw classifyAwsError(err, profile, `s3://${bucket}/${key}`);
+    throw classifyAwsError(err, ctx.config.profile, `s3://${bucket}/${key}`);
   }
-  return target;
+}
+
+async function streamUpload(
+  ctx: Context,
+  { bucket, key }: S3Object,
+  body: Readable,
+  options: S3UploadOptions,
+): Promise<string | undefined> {
+  const upload = new Upload({
+    client: ctx.aws(S3Client),
+    params: {
+      Bucket: bucket,
+      Key: key,
+      Body: body,
+      ...(options.contentType ? { ContentType: options.contentType } : {}),
+    },
+  });
+  upload.on("httpUploadProgress", (p) => {
+    if (p.loaded !== undefined) ctx.out.progress("upload", formatBytes(p.loaded));
+  });
+  const stop = () => void upload.abort();
+  options.signal?.addEventListener("abort", stop, { once: true });
+  try {
+    return (await upload.done()).VersionId;
+  } catch (err) {
+    await upload.abort().catch(() => undefined); // no half-done multipart upload left in the bucket
+    throw classifyAwsError(err, ctx.config.profile, `s3://${bucket}/${key}`);
+  } finally {
+    options.signal?.removeEventListener("abort", stop);
+  }
 }

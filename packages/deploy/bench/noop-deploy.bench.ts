@@ -20,6 +20,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { codeBuildRole } from "../test/helpers.ts";
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, "../../..");
@@ -41,16 +42,7 @@ writeFileSync(
   `AWSTemplateFormatVersion: "2010-09-09"
 Description: prebake no-op deploy benchmark
 Resources:
-  BuildRole:
-    Type: AWS::IAM::Role
-    Properties:
-      AssumeRolePolicyDocument:
-        Version: "2012-10-17"
-        Statement:
-          - Effect: Allow
-            Principal: { Service: codebuild.amazonaws.com }
-            Action: sts:AssumeRole
-  BuildLogs:
+${codeBuildRole("BuildRole")}  BuildLogs:
     Type: AWS::Logs::LogGroup
     Properties:
       LogGroupName: !Sub "/prebake/\${AWS::StackName}"

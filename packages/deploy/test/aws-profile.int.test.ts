@@ -5,8 +5,7 @@
  * resolvePushedImage confirmed that digest in the registry (asked with ECR's token); a digest the
  * registry does not have stops the deploy (exit 9) before any change set.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
 import {
   CloudFormationClient,
   DescribeStacksCommand,
@@ -14,17 +13,9 @@ import {
 } from "@aws-sdk/client-cloudformation";
 import { distPaths, ExitCode } from "@prebake/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  awsContext,
-  cleanupAws,
-  type MotoLogin,
-  makeAwsRoot,
-  motoLogin,
-  prebake,
-  pushBaseImage,
-  STANDIN,
-} from "../../images/test/aws-standin.ts";
-import { deleteStacks, suffix } from "./helpers.ts";
+import { awsProfileFixture, prebake } from "../../images/test/aws-standin.ts";
+import { imageParameterTemplate } from "../../images/test/image-project.ts";
+import { codeBuildRole, deleteStacks, suffix } from "./helpers.ts";
 
 const id = suffix();
 const project = `pb${id}`; // not "aws…": SSM reserves parameter names starting /aws
@@ -32,33 +23,13 @@ const REPO = `prebake-test/aws-deploy-${id}`;
 const BASE_REPO = `prebake-test/aws-deploy-base-${id}`;
 const stackName = `${project}-ci`;
 const ssmName = `/${project}/codebuild-image`;
-const root = makeAwsRoot(STANDIN, project);
-const { ctx } = awsContext(root);
-let login: MotoLogin;
+const fx = awsProfileFixture(project);
+const { root, ctx } = fx;
 
 // ci-like: the CodeBuild project runs the image by digest with SERVICE_ROLE pull credentials, its
 // role may pull from the one repository (moto skips the project; the stack's parameters say what it got).
-const template = `AWSTemplateFormatVersion: "2010-09-09"
-Metadata:
-  Prebake:
-    Images: [tool]
-    ImageParameters:
-      CodeBuildImage: tool
-Parameters:
-  CodeBuildImage:
-    Type: String
-    Default: aws/codebuild/amazonlinux2-x86_64-standard:5.0
-Resources:
-  ServiceRole:
-    Type: AWS::IAM::Role
-    Properties:
-      AssumeRolePolicyDocument:
-        Version: "2012-10-17"
-        Statement:
-          - Effect: Allow
-            Principal: { Service: codebuild.amazonaws.com }
-            Action: sts:AssumeRole
-      Policies:
+const template = `${imageParameterTemplate("CodeBuildImage", "aws/codebuild/amazonlinux2-x86_64-standard:5.0")}Resources:
+${codeBuildRole("ServiceRole")}      Policies:
         - PolicyName: pull-the-image
           PolicyDocument:
             Version: "2012-10-17"
@@ -89,27 +60,20 @@ Resources:
       Value: !Ref CodeBuildImage
 `;
 
-function write(path: string, text: string) {
-  mkdirSync(join(root, path, ".."), { recursive: true });
-  writeFileSync(join(root, path), text);
-}
-
 beforeAll(async () => {
-  login = await motoLogin();
-  const base = await pushBaseImage(ctx.docker(), login, STANDIN, BASE_REPO, "1", `deploy base ${id}`);
-  write("stacks/ci/stack.yaml", template);
-  write(
-    "images/tool/image.yaml",
-    `name: tool\nrepository: ${REPO}\ndefaultVersion: "1.0"\nbase: { aws: "${base.reference}" }\nversions: { "1.0": {} }\n`,
-  );
-  write("images/tool/Dockerfile", "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY hello.txt /hello.txt\n");
-  write("images/tool/hello.txt", `${id}\n`);
+  await fx.start();
+  const base = await fx.pushBase(BASE_REPO, "1", `deploy base ${id}`);
+  fx.write("stacks/ci/stack.yaml", template);
+  fx.writeImage("tool", {
+    repository: REPO,
+    base: base.reference,
+    file: { name: "hello.txt", text: `${id}\n` },
+  });
 });
 
 afterAll(async () => {
   await deleteStacks(ctx.aws(CloudFormationClient), [stackName]);
-  await cleanupAws(ctx, login, STANDIN, [REPO, BASE_REPO]);
-  rmSync(root, { recursive: true, force: true });
+  await fx.cleanup();
 });
 
 describe("deploy in the aws profile (moto + the ECR stand-in)", () => {
@@ -117,7 +81,7 @@ describe("deploy in the aws profile (moto + the ECR stand-in)", () => {
     const pushed = await prebake(root, ["--json", "push", "tool"]);
     expect(pushed.code, pushed.output).toBe(0);
     const { digest, uri } = JSON.parse(pushed.stdout) as { digest: string; uri: string };
-    expect(uri).toBe(`${login.host}/${REPO}@${digest}`);
+    expect(uri).toBe(`${fx.login.host}/${REPO}@${digest}`);
 
     const deployed = await prebake(root, ["deploy", "ci"]);
     expect(deployed.code, deployed.output).toBe(0);
@@ -140,7 +104,7 @@ describe("deploy in the aws profile (moto + the ECR stand-in)", () => {
     const before = await changeSets();
     const refused = await prebake(root, ["deploy", "ci", "--no-lint", "--parameter", "CodeBuildImage=x"]);
     expect(refused.code, refused.output).toBe(ExitCode.REFUSED);
-    expect(refused.output).toContain(`${gone} is not in registry ${login.host} (repository ${REPO})`);
+    expect(refused.output).toContain(`${gone} is not in registry ${fx.login.host} (repository ${REPO})`);
     expect(await changeSets()).toBe(before);
     writeFileSync(record, good);
   });

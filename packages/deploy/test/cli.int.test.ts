@@ -1,20 +1,6 @@
-/** The `prebake deploy` command end to end (the real binary, against the shared moto). */
-import { execFile } from "node:child_process";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { afterAll, describe, expect, it } from "vitest";
-import { captureContext, deleteStacks, makeProject, suffix } from "./helpers.ts";
-
-const run = promisify(execFile);
-const repo = resolve(import.meta.dirname, "../../..");
-const prebake = (cwd: string, args: string[]) =>
-  run(join(repo, "node_modules/.bin/node"), [join(repo, "packages/cli/bin/prebake.js"), ...args], {
-    cwd,
-  }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  );
+import { captureContext, deleteStacks, makeProject, prebakeCli, suffix } from "./helpers.ts";
 
 const name = `dc${suffix()}`;
 const p = makeProject({
@@ -39,10 +25,10 @@ afterAll(async () => {
 
 describe("prebake deploy (CLI)", () => {
   it("creates, then a no-op run reports skipped with 2 API calls in --json", async () => {
-    const first = await prebake(p.root, ["deploy", "app"]);
+    const first = await prebakeCli(p.root, ["deploy", "app"]);
     expect(first.code).toBe(0);
     expect(first.stdout).toContain("+ Add     Param  AWS::SSM::Parameter");
-    const second = await prebake(p.root, ["--json", "deploy", "app"]);
+    const second = await prebakeCli(p.root, ["--json", "deploy", "app"]);
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({
       stack: "app",
@@ -54,7 +40,7 @@ describe("prebake deploy (CLI)", () => {
   });
 
   it("an unknown stack is one line and exit 3", async () => {
-    const res = await prebake(p.root, ["deploy", "nope"]);
+    const res = await prebakeCli(p.root, ["deploy", "nope"]);
     expect(res.code).toBe(3);
     expect(res.stderr.trim()).toBe(
       "prebake: error: stacks/nope: unknown stack 'nope' (fix: use one of: app)",

@@ -5,10 +5,8 @@
  * refuses a digest gone from the registry; status reports drift after an out-of-band change, with
  * read-only calls only. Unique project name, tiny image; everything created is removed afterwards.
  */
-import { execFile } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import {
   CloudFormationClient,
   DescribeStacksCommand,
@@ -16,38 +14,21 @@ import {
   UpdateStackCommand,
   waitUntilStackUpdateComplete,
 } from "@aws-sdk/client-cloudformation";
-import { DeleteRepositoryCommand, DescribeImagesCommand, ECRClient } from "@aws-sdk/client-ecr";
+import { DescribeImagesCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { awsCallLog } from "@prebake/core";
 import { loadImageDefinition, pushImageVersion } from "@prebake/images";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanup } from "../../images/test/fixtures.ts";
+import { imageParameterTemplate, testImageFiles } from "../../images/test/image-project.ts";
 import { isReadOnlyCall } from "../src/api-calls.ts";
 import { environmentStatus } from "../src/environment-status.ts";
-import { captureContext, deleteStacks, makeProject, suffix } from "./helpers.ts";
+import { captureContext, deleteStacks, makeProject, prebakeCli, suffix } from "./helpers.ts";
 
-const run = promisify(execFile);
-const repo = resolve(import.meta.dirname, "../../..");
-const prebake = (cwd: string, args: string[]) =>
-  run(join(repo, "node_modules/.bin/node"), [join(repo, "packages/cli/bin/prebake.js"), ...args], {
-    cwd,
-    env: { ...process.env, CI: "1", PREBAKE_ENV: "" },
-  }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  );
+const prebake = (cwd: string, args: string[]) => prebakeCli(cwd, args, { CI: "1", PREBAKE_ENV: "" });
 
 const name = `env${suffix()}`;
 const REPOSITORY = `prebake-test/${name}-tool`;
-const template = `AWSTemplateFormatVersion: "2010-09-09"
-Metadata:
-  Prebake:
-    Images: [tool]
-    ImageParameters:
-      BuildImage: tool
-Parameters:
-  BuildImage:
-    Type: String
-    Default: public.ecr.aws/fallback:latest
-  Retention:
+const template = `${imageParameterTemplate("BuildImage", "public.ecr.aws/fallback:latest")}  Retention:
     Type: String
     Default: "30"
 Resources:
@@ -75,11 +56,11 @@ const p = makeProject({
     staging: { profile: "local" },
     qa: { profile: "local" },
   },
-  files: {
-    "images/tool/image.yaml": `name: tool\nrepository: ${REPOSITORY}\ndefaultVersion: "1.0"\nlifecycle: { keepPerVersion: 10 }\nbase: { local: prebake/debian:bookworm }\nversions: { "1.0": {} }\n`,
-    "images/tool/Dockerfile": "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY hello.txt /hello.txt\n",
-    "images/tool/hello.txt": `${name} one\n`,
-  },
+  files: testImageFiles("tool", {
+    repository: REPOSITORY,
+    keepPerVersion: 10,
+    file: { name: "hello.txt", text: `${name} one\n` },
+  }),
 });
 const STACKS = {
   dev: `${name}-dev-ci`,
@@ -129,21 +110,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await deleteStacks(cfn, Object.values(STACKS));
-  await ctx
-    .aws(ECRClient)
-    .send(new DeleteRepositoryCommand({ repositoryName: REPOSITORY, force: true }))
-    .catch(() => undefined);
-  for (const image of await ctx.docker().listImages()) {
-    const refs = [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])];
-    if (refs.some((r) => r.startsWith(`${registry}/${REPOSITORY}`))) {
-      await ctx
-        .docker()
-        .getImage(image.Id)
-        .remove({ force: true })
-        .catch(() => undefined);
-    }
-  }
-  p.remove();
+  await cleanup({ root: p.root, repos: [REPOSITORY] }, ctx);
 });
 
 // One story, told in steps that build on each other (each step needs what the one before deployed),

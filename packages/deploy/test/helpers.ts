@@ -1,5 +1,5 @@
 /** Test helpers: throw-away projects on disk, a context with captured output, an extra moto_server. */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import {
   type CloudFormationClient,
   DeleteChangeSetCommand,
@@ -18,6 +19,34 @@ import { stringify } from "yaml";
 import { closedPort, reservePort } from "../../core/test/fault-tools.ts";
 
 export const suffix = () => randomBytes(3).toString("hex");
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), "../../..");
+const run = promisify(execFile);
+
+/** The prebake CLI (the repository's Node 24) in `cwd`, to its end; `env` adds to this process's. */
+export const prebakeCli = (cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+  run(join(REPO, "node_modules/.bin/node"), [join(REPO, "packages/cli/bin/prebake.js"), ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+  }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  );
+
+/**
+ * A template's IAM role that CodeBuild may assume, as a Resources entry (two-space indent); append
+ * more of its Properties (e.g. Policies) at six spaces.
+ */
+export const codeBuildRole = (logicalId: string) => `  ${logicalId}:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: { Service: codebuild.amazonaws.com }
+            Action: sts:AssumeRole
+`;
 
 export interface ProjectSpec {
   project: string;

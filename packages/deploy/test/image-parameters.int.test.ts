@@ -3,45 +3,24 @@
  * the pushed image's digest-pinned uri, confirmed in the registry by @prebake/images'
  * resolvePushedImage; a stale record in dist/images stops the deploy (exit 9) before any change set.
  */
-import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import {
   CloudFormationClient,
   DescribeStacksCommand,
   ListChangeSetsCommand,
 } from "@aws-sdk/client-cloudformation";
-import { DeleteRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { awsCallLog, distPaths } from "@prebake/core";
 import { loadImageDefinition, pushImageVersion } from "@prebake/images";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanup } from "../../images/test/fixtures.ts";
+import { imageParameterTemplate, testImageFiles } from "../../images/test/image-project.ts";
 import { deployStack } from "../src/deploy.ts";
-import { captureContext, deleteStacks, makeProject, suffix } from "./helpers.ts";
-
-const run = promisify(execFile);
-const repo = resolve(import.meta.dirname, "../../..");
-const prebake = (cwd: string, args: string[]) =>
-  run(join(repo, "node_modules/.bin/node"), [join(repo, "packages/cli/bin/prebake.js"), ...args], {
-    cwd,
-  }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  );
+import { captureContext, deleteStacks, makeProject, prebakeCli, suffix } from "./helpers.ts";
 
 const name = `di${suffix()}`;
 const REPOSITORY = `prebake-test/${name}-tool`;
-const template = `AWSTemplateFormatVersion: "2010-09-09"
-Metadata:
-  Prebake:
-    Images: [tool]
-    ImageParameters:
-      BuildImage: tool
-Parameters:
-  BuildImage:
-    Type: String
-    Default: public.ecr.aws/fallback:latest
-Resources:
+const template = `${imageParameterTemplate("BuildImage", "public.ecr.aws/fallback:latest")}Resources:
   Param:
     Type: AWS::SSM::Parameter
     Properties:
@@ -52,11 +31,11 @@ Resources:
 const p = makeProject({
   project: name,
   templates: { ci: template },
-  files: {
-    "images/tool/image.yaml": `name: tool\nrepository: ${REPOSITORY}\ndefaultVersion: "2.0"\nbase: { local: prebake/debian:bookworm }\nversions: { "1.0": {}, "2.0": {} }\n`,
-    "images/tool/Dockerfile": "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY hello.txt /hello.txt\n",
-    "images/tool/hello.txt": `${name}\n`,
-  },
+  files: testImageFiles("tool", {
+    repository: REPOSITORY,
+    versions: ["1.0", "2.0"],
+    file: { name: "hello.txt", text: `${name}\n` },
+  }),
 });
 const stackName = `${name}-ci`;
 const manifestFile = distPaths.imageManifest(p.root, "tool", "2.0");
@@ -77,24 +56,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await deleteStacks(ctx.aws(CloudFormationClient), [stackName]);
-  await ctx
-    .aws(ECRClient)
-    .send(new DeleteRepositoryCommand({ repositoryName: REPOSITORY, force: true }))
-    .catch(() => undefined);
-  const registry = ctx.config.profile.registry!;
-  await fetch(`http://${registry}/v2/${REPOSITORY}/manifests/${digest}`, { method: "DELETE" }).catch(
-    () => {},
-  );
-  for (const image of await ctx.docker().listImages()) {
-    if ((image.RepoTags ?? []).some((t) => t.startsWith(`${registry}/${REPOSITORY}:`))) {
-      await ctx
-        .docker()
-        .getImage(image.Id)
-        .remove({ force: true })
-        .catch(() => undefined);
-    }
-  }
-  p.remove();
+  await cleanup({ root: p.root, repos: [REPOSITORY] }, ctx);
 });
 
 describe("image parameters through resolvePushedImage", () => {
@@ -136,7 +98,12 @@ describe("image parameters through resolvePushedImage", () => {
     const gone = `sha256:${"0".repeat(64)}`;
     await withRecordDigest(gone, async () => {
       const changeSetsBefore = await changeSetCount();
-      const res = await prebake(p.root, ["deploy", "ci", "--parameter", "BuildImage=ignored-by-the-check"]);
+      const res = await prebakeCli(p.root, [
+        "deploy",
+        "ci",
+        "--parameter",
+        "BuildImage=ignored-by-the-check",
+      ]);
       expect(res.code).toBe(9);
       expect(res.stderr.trim()).toBe(
         `prebake: error: dist/images/tool-2.0.json: ${gone} is not in registry 127.0.0.1:5050 (repository ${REPOSITORY}) (fix: push the image again: prebake push tool)`,

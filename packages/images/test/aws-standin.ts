@@ -3,17 +3,19 @@
  * with credentials from the environment the SDK reads, and the ECR stand-in scripts/local-env.sh
  * starts (docker-registry demanding user AWS and the password moto's GetAuthorizationToken hands
  * out). A test root's prebake.config.yaml maps ECR's host to it with `ecrRegistry`; the prebake
- * code under test is the aws profile's, unchanged. Also used by the deploy and layers tests.
+ * code under test is the aws profile's, unchanged. Also used by the deploy and layers tests
+ * (awsProfileFixture: their root, context, login, base image, image definition and cleanup).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { DeleteRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
 import { type Context, createContext } from "@prebake/core";
 import type Docker from "dockerode";
 import { pack } from "tar-fs";
 import { runCli } from "../../core/test/fault-tools.ts";
+import { type TestImage, testImageFiles } from "./image-project.ts";
 
 /** Where local-env.sh's ECR stand-in listens (`scripts/local-env.sh env` exports it). */
 export const STANDIN = process.env.PREBAKE_ECR_STANDIN ?? "127.0.0.1:5052";
@@ -194,4 +196,62 @@ export async function cleanupAws(
       }
     }
   }
+}
+
+export interface AwsProfileFixture {
+  root: string;
+  ctx: Context;
+  /** The emulator's login; start() fetched it. */
+  readonly login: MotoLogin;
+  start(): Promise<void>;
+  /** Write a file below the root (its folders made). */
+  write(path: string, text: string): void;
+  /** pushBaseImage into the stand-in; its repository is removed by cleanup(). */
+  pushBase(
+    repo: string,
+    tag: string,
+    content: string,
+    from?: string,
+  ): Promise<{ reference: string; digest: string }>;
+  /** images/<name>/ (see testImageFiles) whose base is in ECR (as pushBase returns it); its repository is removed by cleanup(). */
+  writeImage(name: string, image: Omit<TestImage, "base"> & { base: string }): void;
+  /** Remove the repositories named above (emulator, registry, engine) and the root. */
+  cleanup(): Promise<void>;
+}
+
+/** A throwaway aws-profile root on moto and the ECR stand-in, for a test file's beforeAll/afterAll. */
+export function awsProfileFixture(project?: string): AwsProfileFixture {
+  const root = makeAwsRoot(STANDIN, project);
+  const { ctx } = awsContext(root);
+  const repos: string[] = [];
+  let login: MotoLogin | undefined;
+  const fixture: AwsProfileFixture = {
+    root,
+    ctx,
+    get login() {
+      if (!login) throw new Error("awsProfileFixture: call start() first");
+      return login;
+    },
+    start: async () => {
+      login = await motoLogin();
+    },
+    write: (path, text) => {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    },
+    pushBase: (repo, tag, content, from) => {
+      repos.push(repo);
+      return pushBaseImage(ctx.docker(), fixture.login, STANDIN, repo, tag, content, from);
+    },
+    writeImage: (name, image) => {
+      repos.push(image.repository);
+      const files = testImageFiles(name, { ...image, base: `{ aws: "${image.base}" }` });
+      for (const [path, text] of Object.entries(files)) fixture.write(path, text);
+    },
+    cleanup: async () => {
+      if (login) await cleanupAws(ctx, login, STANDIN, repos);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  return fixture;
 }

@@ -7,23 +7,14 @@
  * network), pushed into the stand-in as a team would keep a base in its own ECR.
  */
 import { randomBytes } from "node:crypto";
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DeleteLayerVersionCommand, LambdaClient, ListLayerVersionsCommand } from "@aws-sdk/client-lambda";
 import { createContext } from "@prebake/core";
 import { buildImageVersion, loadImageDefinition } from "@prebake/images";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  awsContext,
-  cleanupAws,
-  type MotoLogin,
-  makeAwsRoot,
-  motoLogin,
-  prebake,
-  pushBaseImage,
-  STANDIN,
-} from "../../images/test/aws-standin.ts";
+import { awsProfileFixture, prebake, STANDIN } from "../../images/test/aws-standin.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "..", "..", "..");
 const id = randomBytes(3).toString("hex");
@@ -31,14 +22,13 @@ const REPO = `prebake-test/python-layer-aws-${id}`;
 const BASE_REPO = `prebake-test/python-layer-aws-base-${id}`;
 const LOCAL_REPO = `prebake-test/python-layer-local-${id}`;
 const LAYER = `awl-${id}`;
-const root = makeAwsRoot(STANDIN);
-const { ctx } = awsContext(root);
+const fx = awsProfileFixture();
+const { root, ctx } = fx;
 let localRoot: string;
 let localImage: string | undefined;
-let login: MotoLogin;
 
 beforeAll(async () => {
-  login = await motoLogin();
+  await fx.start();
   // The local profile's python-layer image (Debian + Python 3.11 + pinned pip), built by the
   // build-image path in a copy with its own repository name; the engine's cache makes it quick.
   localRoot = await mkdtemp(join(tmpdir(), "prebake-layer-aws-local-"));
@@ -57,15 +47,7 @@ beforeAll(async () => {
     "3.11",
   );
   localImage = built.uri!;
-  const base = await pushBaseImage(
-    ctx.docker(),
-    login,
-    STANDIN,
-    BASE_REPO,
-    "3.11",
-    `layer base ${id}`,
-    localImage,
-  );
+  const base = await fx.pushBase(BASE_REPO, "3.11", `layer base ${id}`, localImage);
 
   // The aws profile's python-layer definition: its base is that image, in ECR (the stand-in).
   await cp(join(REPO_ROOT, "examples", "common-utils"), join(root, "examples", LAYER), { recursive: true });
@@ -74,13 +56,7 @@ beforeAll(async () => {
     layerYaml,
     (await readFile(layerYaml, "utf8")).replace(/^name: common-utils$/m, `name: ${LAYER}`),
   );
-  const imageDir = join(root, "images", "python-layer");
-  await mkdir(imageDir, { recursive: true });
-  await writeFile(
-    join(imageDir, "image.yaml"),
-    `name: python-layer\nrepository: ${REPO}\ndefaultVersion: "3.11"\nbase: { aws: "${base.reference}" }\nversions: { "3.11": {} }\n`,
-  );
-  await writeFile(join(imageDir, "Dockerfile"), `ARG BASE_IMAGE\nFROM \${BASE_IMAGE}\n`);
+  fx.writeImage("python-layer", { repository: REPO, versions: ["3.11"], base: base.reference });
 });
 
 afterAll(async () => {
@@ -91,7 +67,6 @@ afterAll(async () => {
   for (const v of versions?.LayerVersions ?? []) {
     await lambda.send(new DeleteLayerVersionCommand({ LayerName: LAYER, VersionNumber: v.Version! }));
   }
-  await cleanupAws(ctx, login, STANDIN, [REPO, BASE_REPO]);
   // Untag only: the local build shares its layers (and maybe its id) with the shared python-layer image.
   if (localImage)
     await ctx
@@ -99,7 +74,7 @@ afterAll(async () => {
       .getImage(localImage)
       .remove({ noprune: true })
       .catch(() => undefined);
-  await rm(root, { recursive: true, force: true });
+  await fx.cleanup();
   await rm(localRoot, { recursive: true, force: true });
 });
 
@@ -108,7 +83,7 @@ describe("layer publish in the aws profile (moto + the ECR stand-in)", () => {
     const pushed = await prebake(root, ["--json", "push", "python-layer"]);
     expect(pushed.code, pushed.output).toBe(0);
     const { digest, uri } = JSON.parse(pushed.stdout) as { digest: string; uri: string };
-    expect(uri).toBe(`${login.host}/${REPO}@${digest}`);
+    expect(uri).toBe(`${fx.login.host}/${REPO}@${digest}`);
     // As on a machine that did not push it: the engine must pull it from the registry.
     const docker = ctx.docker();
     for (const image of await docker.listImages()) {

@@ -1,42 +1,26 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { appendHistoryLine } from "@prebake/core";
-import { type BrowserContext, chromium } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtureHistory } from "./fixture.ts";
+import { launchHeadlessChromium } from "./headless-chromium.ts";
 
 // The report as a person sees it: rendered by the real CLI from a fixture history, opened in
 // Debian's headless Chromium with the network cut off (the page must need nothing from elsewhere).
 const repo = resolve(import.meta.dirname, "../../..");
 const CLI = join(repo, "packages/cli/bin/prebake.js");
-const CHROMIUM = "/usr/bin/chromium";
 export const SCREENSHOT = join(repo, "dist/report/report-fixture.png");
 
 let work: string;
 let browser: BrowserContext;
 
 beforeAll(async () => {
-  // Installing is the project's scripts' job (npm test runs `local-env.sh chromium` first), never a test's.
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: run bash scripts/local-env.sh chromium`);
   work = mkdtempSync(join(tmpdir(), "prebake-report-browser-"));
   for (const line of fixtureHistory(Date.now())) appendHistoryLine(join(work, "history"), line);
-  browser = await chromium.launchPersistentContext(join(work, "profile"), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-    viewport: { width: 900, height: 900 },
-  });
+  browser = await launchHeadlessChromium(join(work, "profile"));
 });
 
 afterAll(async () => {
