@@ -7,11 +7,12 @@
  * through classifyAwsError naming s3://bucket/key.
  */
 import type { Readable } from "node:stream";
-import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
 import { classifyAwsError } from "./aws.ts";
 import type { Context } from "./context.ts";
 import { formatBytes } from "./output.ts";
+
+// The S3 SDK loads with the first upload, not with every prebake process (most never upload).
+type S3Sdk = typeof import("@aws-sdk/client-s3");
 
 export interface S3Object {
   bucket: string;
@@ -46,15 +47,20 @@ export async function uploadToS3(
   body: Buffer | string | Readable,
   options: S3UploadOptions = {},
 ): Promise<S3Upload> {
-  if (options.createBucket ?? true) await ensureBucket(ctx, target.bucket);
+  const sdk = await import("@aws-sdk/client-s3");
+  if (options.createBucket ?? true) await ensureBucket(sdk, ctx, target.bucket);
   const versionId =
     typeof body === "string" || Buffer.isBuffer(body)
-      ? await putInOneRequest(ctx, target, body, options)
-      : await streamUpload(ctx, target, body, options);
+      ? await putInOneRequest(sdk, ctx, target, body, options)
+      : await streamUpload(sdk, ctx, target, body, options);
   return { ...target, versionId };
 }
 
-async function ensureBucket(ctx: Context, bucket: string): Promise<void> {
+async function ensureBucket(
+  { CreateBucketCommand, HeadBucketCommand, S3Client }: S3Sdk,
+  ctx: Context,
+  bucket: string,
+): Promise<void> {
   const { profile } = ctx.config;
   const s3 = ctx.aws(S3Client);
   try {
@@ -75,6 +81,7 @@ async function ensureBucket(ctx: Context, bucket: string): Promise<void> {
 }
 
 async function putInOneRequest(
+  { PutObjectCommand, S3Client }: S3Sdk,
   ctx: Context,
   { bucket, key }: S3Object,
   body: Buffer | string,
@@ -99,11 +106,13 @@ async function putInOneRequest(
 }
 
 async function streamUpload(
+  { S3Client }: S3Sdk,
   ctx: Context,
   { bucket, key }: S3Object,
   body: Readable,
   options: S3UploadOptions,
 ): Promise<string | undefined> {
+  const { Upload } = await import("@aws-sdk/lib-storage");
   const upload = new Upload({
     client: ctx.aws(S3Client),
     params: {

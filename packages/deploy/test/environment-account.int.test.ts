@@ -4,23 +4,11 @@
  * GetCallerIdentity with account 123456789012: an environment naming another account must stop
  * with exit 6 before any stack exists; one naming moto's account deploys.
  */
-import { execFile } from "node:child_process";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import { CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import { afterAll, describe, expect, it } from "vitest";
-import { captureContext, deleteStacks, makeProject, suffix } from "./helpers.ts";
+import { captureContext, deleteStacks, makeProject, prebakeCli, suffix } from "./helpers.ts";
 
-const run = promisify(execFile);
-const repo = resolve(import.meta.dirname, "../../..");
-const prebake = (cwd: string, args: string[]) =>
-  run(join(repo, "node_modules/.bin/node"), [join(repo, "packages/cli/bin/prebake.js"), ...args], {
-    cwd,
-    env: { ...process.env, CI: "1", PREBAKE_ENV: "" },
-  }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  );
+const prebake = (cwd: string, args: string[]) => prebakeCli(cwd, args, { CI: "1", PREBAKE_ENV: "" });
 
 const MOTO_ACCOUNT = "123456789012";
 const name = `acct${suffix()}`;
