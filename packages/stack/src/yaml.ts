@@ -177,18 +177,32 @@ export class YamlSyntaxError extends Error {
 }
 
 /**
+ * Templates parsed in this process, by their text. A no-op deploy reads each stack's template
+ * three times (ordering, the deploy itself, and the deployed body CloudFormation sends back, which
+ * is the same text): about 50 ms of YAML each for a 20 KB template. Callers get their own copy.
+ */
+const parsed = new Map<string, Template>();
+const PARSED_KEPT = 32;
+
+/**
  * Parse YAML with CloudFormation short tags into the long-form model. Duplicate keys are errors
  * (CloudFormation refuses them too), and aliases keep the library's expansion limit, so an alias
  * bomb is an error, not a process that fills memory.
  */
 export function parseYaml(text: string): Template {
+  const known = parsed.get(text);
+  if (known) return structuredClone(known);
   const doc = parseDocument(text, { customTags: cloudFormationTags, version: "1.2", uniqueKeys: true });
   const err = doc.errors[0] ?? doc.warnings[0];
   if (err) throw new YamlSyntaxError(firstLine(err), err.linePos?.[0]?.line);
+  let template: Template;
   try {
-    return doc.toJS({ maxAliasCount: 100 }) as Template;
+    template = doc.toJS({ maxAliasCount: 100 }) as Template;
   } catch (expansion) {
     // The library's ReferenceError for excessive aliasing ("resource exhaustion attack").
     throw new YamlSyntaxError(firstLine(expansion), undefined);
   }
+  if (parsed.size >= PARSED_KEPT) parsed.delete(parsed.keys().next().value as string);
+  parsed.set(text, template);
+  return structuredClone(template);
 }

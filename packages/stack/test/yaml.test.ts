@@ -103,6 +103,17 @@ describe("CloudFormation short tags", () => {
       expect.objectContaining({ line: expect.any(Number) }),
     );
   });
+
+  it("gives each caller its own copy of a text parsed before (a caller's edit reaches no other)", () => {
+    const text =
+      "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties: { TopicName: !Ref Name }\n";
+    const first = parseYaml(text);
+    (first.Resources as Record<string, { Type: string }>).Topic!.Type = "edited";
+    const second = parseYaml(text);
+    expect(second).not.toBe(first);
+    expect((second.Resources as Record<string, { Type: string }>).Topic!.Type).toBe("AWS::SNS::Topic");
+    expect(second).toEqual(parseYaml(`${text}\n`));
+  });
 });
 
 describe("strings YAML 1.1 readers would misread", () => {
