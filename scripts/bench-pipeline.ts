@@ -5,6 +5,9 @@
  *   baseline     the code at --baseline <git ref> (default: main), as it ran before
  *   per-process  this checkout, `npm start -- --batch=false`: one Node process per Nx task
  *   batched      this checkout, `npm start`: the prebake executor runs the tasks in one process
+ *   floor        this checkout with a batch executor that does no work (every task reported done):
+ *                what npm, local-env.sh up, Nx and the summary cost before prebake does anything,
+ *                no-op runs only
  *
  *   node_modules/.bin/node scripts/bench-pipeline.ts [--rounds 3] [--noop-runs 3] [--baseline main]
  *                                                    [--project <name>]
@@ -118,6 +121,18 @@ interface Variant {
   what: string;
   copy: string;
   args: string[];
+  /** The floor: no prebake work at all, so no first run and no summary rows to check. */
+  floor?: boolean;
+}
+
+/** A copy whose batch executor reports every task done without running it (the floor variant). */
+function withIdleExecutor(copy: string): string {
+  writeFileSync(
+    join(copy, "packages/nx-plugin/executors/batch.mjs"),
+    `export default async function* idle(taskGraph) {\n` +
+      `  for (const task of Object.keys(taskGraph.tasks)) yield { task, result: { success: true, terminalOutput: "" } };\n}\n`,
+  );
+  return copy;
 }
 
 /** The machine's 1-minute load average when each measured run started (2 cores; others share it). */
@@ -205,7 +220,12 @@ async function firstRun(v: Variant): Promise<number> {
 
 function noopRun(v: Variant): number {
   const { ms, rows } = npmStart(v);
-  expectRows(v, "no-op run", rows, "skipped");
+  if (v.floor) {
+    if (rows.length)
+      throw new Error(`${v.name}: the idle executor ran prebake (${rows.length} summary rows)`);
+  } else {
+    expectRows(v, "no-op run", rows, "skipped");
+  }
   return ms;
 }
 
@@ -225,10 +245,17 @@ function report(variants: Variant[], first: Map<string, number[]>, noop: Map<str
     "| variant | first run (median) | no-op run (median) | first vs baseline | no-op vs baseline | no-op vs per-process |",
     "| --- | --- | --- | --- | --- | --- |",
   ];
+  const ratio = (x: number, y: number) => `${(x / y).toFixed(3)}x`;
   for (const v of variants) {
-    const f = median(first.get(v.name)!);
     const n = median(noop.get(v.name)!);
-    const ratio = (x: number, y: number) => `${(x / y).toFixed(3)}x`;
+    if (v.floor) {
+      lines.push(
+        `| ${v.name}: ${v.what} | - | ${seconds(n)} | - | ${ratio(n, median(noop.get(base)!))} | ` +
+          `${ratio(n, median(noop.get("per-process")!))} |`,
+      );
+      continue;
+    }
+    const f = median(first.get(v.name)!);
     lines.push(
       `| ${v.name}: ${v.what} | ${seconds(f)} | ${seconds(n)} | ${ratio(f, median(first.get(base)!))} | ` +
         `${ratio(n, median(noop.get(base)!))} | ${ratio(n, median(noop.get("per-process")!))} |`,
@@ -262,6 +289,13 @@ async function main(): Promise<void> {
       copy: copyOf("working-tree", "batch"),
       args: [],
     },
+    {
+      name: "floor",
+      what: "batched, the executor idle (npm, local-env, Nx, summary only)",
+      copy: withIdleExecutor(copyOf("working-tree", "floor")),
+      args: [],
+      floor: true,
+    },
   ];
   const first = new Map(variants.map((v) => [v.name, [] as number[]]));
   const noop = new Map(variants.map((v) => [v.name, [] as number[]]));
@@ -274,10 +308,11 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < variants.length; k++) {
         const v = variants[(round + k) % variants.length]!;
-        first.get(v.name)!.push(await firstRun(v));
+        if (!v.floor) first.get(v.name)!.push(await firstRun(v));
         for (let i = 0; i < noopRuns; i++) noop.get(v.name)!.push(noopRun(v));
+        const firstFigure = v.floor ? "-" : seconds(first.get(v.name)!.at(-1)!);
         process.stdout.write(
-          `round ${round + 1} ${v.name}: first ${seconds(first.get(v.name)!.at(-1)!)}, no-op ` +
+          `round ${round + 1} ${v.name}: first ${firstFigure}, no-op ` +
             `${noop.get(v.name)!.slice(-noopRuns).map(seconds).join(", ")}\n`,
         );
       }
