@@ -273,7 +273,7 @@ async function main(): Promise<void> {
   const variants: Variant[] = [
     {
       name: "baseline",
-      what: `${baselineRef}, one process per task`,
+      what: `the code at ${baselineRef}`,
       copy: copyOf(baselineRef, "base"),
       args: [],
     },

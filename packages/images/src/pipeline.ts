@@ -345,16 +345,20 @@ async function moveTags(
   tags: string[],
   manifest: StoredManifest,
 ): Promise<string[]> {
-  const moved: string[] = [];
-  for (const tag of tags) {
-    if ((await registry.api.lookup(repository, tag)) !== manifest.digest) {
-      await registry.api.putManifest(repository, tag, manifest);
-      moved.push(tag);
-    }
-    // A tag moved in the registry but not in ECR's record (a failure between the two) moves here.
-    if ((await registry.ecr.lookup(repository, tag)) !== manifest.digest) {
-      await registry.ecr.putManifest(repository, tag, manifest);
-    }
-  }
-  return moved;
+  // Each tag on its own: the tags are independent, and a no-op checks every one of them.
+  const moved = await Promise.all(
+    tags.map(async (tag) => {
+      let movedHere = false;
+      if ((await registry.api.lookup(repository, tag)) !== manifest.digest) {
+        await registry.api.putManifest(repository, tag, manifest);
+        movedHere = true;
+      }
+      // A tag moved in the registry but not in ECR's record (a failure between the two) moves here.
+      if ((await registry.ecr.lookup(repository, tag)) !== manifest.digest) {
+        await registry.ecr.putManifest(repository, tag, manifest);
+      }
+      return movedHere ? [tag] : [];
+    }),
+  );
+  return moved.flat();
 }
