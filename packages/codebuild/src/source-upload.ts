@@ -3,6 +3,7 @@
  * uploadToS3 (multipart past 5 MB), never held in memory whole: the source of a pipeline's S3
  * action and of the image-rebuild project. The bucket is the stack's (versioned): never created here.
  */
+import { Transform } from "node:stream";
 import { type Context, formatBytes, uploadToS3 } from "@prebake/core";
 import { hasUncommittedChanges, sourceArchive } from "./source-archive.ts";
 
@@ -29,13 +30,20 @@ export async function uploadSourceArchive(
       `uncommitted changes are not uploaded (the archive holds commit ${archive.commit.slice(0, 12)})`,
     );
   let bytes = 0;
-  archive.stream.on("data", (chunk: Buffer) => {
-    bytes += chunk.length;
-  });
+  // Counted on the way through. A "data" listener on git's output would start it flowing before
+  // the upload reads it (uploadToS3 loads the S3 SDK first), and those chunks would be lost.
+  const counted = archive.stream.pipe(
+    new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    }),
+  );
   ctx.out.step(`uploading commit ${archive.commit.slice(0, 12)} to s3://${bucket}/${key}`);
   // When git fails the upload is stopped too (its multipart parts aborted), as when S3 fails.
   const stop = new AbortController();
-  const uploading = uploadToS3(ctx, { bucket, key }, archive.stream, {
+  const uploading = uploadToS3(ctx, { bucket, key }, counted, {
     createBucket: false,
     contentType: "application/zip",
     signal: stop.signal,
