@@ -8,6 +8,7 @@
  * Only node builtins here: bin scripts that Nx runs on every hash (cfn-lint-version.mjs) load
  * this file alone, without the rest of @prebake/core.
  */
+import { createHash } from "node:crypto";
 import {
   accessSync,
   constants,
@@ -97,16 +98,18 @@ export async function rememberedAnswer<T>(
   ask: () => Promise<T>,
   keep: (answer: T) => boolean = () => true,
 ): Promise<T> {
+  // Kept as a hash: a fingerprint may hold variables' values (a PIP_PROXY with a password).
+  const key = createHash("sha256").update(fingerprint).digest("hex");
   try {
     const memo = JSON.parse(readFileSync(file, "utf8")) as Memo<T>;
-    if (memo.fingerprint === fingerprint && memo.answer !== undefined) return memo.answer;
+    if (memo.fingerprint === key && memo.answer !== undefined) return memo.answer;
   } catch {}
   const answer = await ask();
   if (keep(answer)) {
     await mkdir(dirname(file), { recursive: true });
     // Renamed into place: two processes (Nx's runtime input and a deploy) may ask at the same moment.
     const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, `${JSON.stringify({ fingerprint, answer } satisfies Memo<T>)}\n`);
+    await writeFile(tmp, `${JSON.stringify({ fingerprint: key, answer } satisfies Memo<T>)}\n`);
     await rename(tmp, file);
   }
   return answer;

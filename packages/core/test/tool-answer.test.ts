@@ -13,9 +13,18 @@ describe("rememberedAnswer", () => {
     expect(await rememberedAnswer(file, "fp1", ask)).toBe("answer 1");
     expect(await rememberedAnswer(file, "fp1", ask)).toBe("answer 1");
     expect(await rememberedAnswer(file, "fp2", ask)).toBe("answer 2");
-    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ fingerprint: "fp2", answer: "answer 2" });
+    expect(JSON.parse(readFileSync(file, "utf8")).answer).toBe("answer 2");
     expect(await rememberedAnswer(file, "fp3", ask, () => false)).toBe("answer 3");
     expect(await rememberedAnswer(file, "fp3", ask, () => false)).toBe("answer 4");
-    expect(JSON.parse(readFileSync(file, "utf8")).fingerprint).toBe("fp2");
+    expect(JSON.parse(readFileSync(file, "utf8")).answer).toBe("answer 2");
+  });
+
+  it("writes the fingerprint down only as a hash (it may hold a variable's secret)", async () => {
+    const file = toolAnswerFile(mkdtempSync(join(tmpdir(), "prebake-answer-")), "probe");
+    await rememberedAnswer(file, "PIP_PROXY=http://user:s3cr3t@proxy:3128", async () => "answer");
+    expect(readFileSync(file, "utf8")).not.toContain("s3cr3t");
+    expect(
+      await rememberedAnswer(file, "PIP_PROXY=http://user:s3cr3t@proxy:3128", async () => "asked again"),
+    ).toBe("answer");
   });
 });
