@@ -708,7 +708,7 @@ lock_state() {
 }
 
 # The common case of `up`, part of every `npm start`: everything already answers. The checks run
-# at once (about a third of the time of one after the other) and, when every one passes, `up`
+# at once (the slowest one's time instead of their sum) and, when every one passes, `up`
 # reports as the checks below would and is done. Any failure falls through to the checks one by
 # one, which start what is missing.
 all_up_at_once() {
