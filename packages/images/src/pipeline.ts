@@ -325,7 +325,9 @@ async function confirmInRegistry(
       },
     );
   }
-  await registry.ecr.putManifest(repository, immutable, manifest);
+  // Recorded in ECR unless it already is (a no-op push only reads).
+  if ((await registry.ecr.lookup(repository, immutable)) !== manifest.digest)
+    await registry.ecr.putManifest(repository, immutable, manifest);
   return manifest;
 }
 

@@ -2,6 +2,7 @@ import {
   CreateRepositoryCommand,
   DescribeRepositoriesCommand,
   ECRClient,
+  ListTagsForResourceCommand,
   PutImageScanningConfigurationCommand,
   PutImageTagMutabilityCommand,
   PutLifecyclePolicyCommand,
@@ -125,9 +126,16 @@ async function alignRepository(r: Reconcile, repo: Repository): Promise<void> {
     // ECR cannot change a repository's encryption after creation; say so rather than recreate it.
     out.warn(`${def.repository} is encrypted with ${encryption}, not AES256 (ECR cannot change it in place)`);
   }
-  if (r.tags.length && repo.repositoryArn) {
+  if (r.tags.length && repo.repositoryArn && (await tagsDiffer(r, repo.repositoryArn))) {
     await ecr.send(new TagResourceCommand({ resourceArn: repo.repositoryArn, tags: r.tags })).catch(fail);
   }
+}
+
+/** Whether a wanted tag is missing or has another value (a no-op push only reads). */
+async function tagsDiffer(r: Reconcile, resourceArn: string): Promise<boolean> {
+  const res = await r.ecr.send(new ListTagsForResourceCommand({ resourceArn })).catch(r.fail);
+  const have = new Map((res.tags ?? []).map((t) => [t.Key, t.Value]));
+  return r.tags.some((t) => have.get(t.Key) !== t.Value);
 }
 
 /** The definition's lifecycle policy, applied only after the safety check; returns whether it changed. */

@@ -8,7 +8,7 @@ import {
   GetLifecyclePolicyCommand,
   ListTagsForResourceCommand,
 } from "@aws-sdk/client-ecr";
-import { ExitCode, RefusedError } from "@prebake/core";
+import { awsCallLog, ExitCode, RefusedError } from "@prebake/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closedPort } from "../../core/test/fault-tools.ts";
 import { loadImageDefinition } from "../src/definition.ts";
@@ -109,10 +109,14 @@ describe("push against the local registry and moto", () => {
     expect(JSON.parse(res.lifecyclePolicyText!)).toEqual(lifecyclePolicyFor(def()));
   });
 
-  it("a second push builds and pushes nothing, and says so", async () => {
+  it("a second push builds and pushes nothing, says so, and only reads ECR", async () => {
     const before = (await ctx.docker().getImage(`${registry}/${REPO}:${first.tags[0]}`).inspect()).Id;
     const mark = output().length;
+    const callsBefore = awsCallLog.length;
     const again = await pushImageVersion(ctx, def(), "1.0");
+    const calls = awsCallLog.slice(callsBefore).map((c) => `${c.service}.${c.command}`);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.filter((c) => !/\.(Describe|Get|List|BatchGet)\w*Command$/.test(c))).toEqual([]);
     expect(again.action).toBe("skipped");
     expect(again.digest).toBe(first.digest);
     const said = output().slice(mark);
