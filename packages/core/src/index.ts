@@ -99,6 +99,7 @@ export {
   type S3Upload,
   type S3UploadOptions,
   s3ObjectUrl,
+  uploadBucket,
   uploadToS3,
 } from "./s3-upload.ts";
 export { parseValidatedYaml } from "./validated-yaml.ts";

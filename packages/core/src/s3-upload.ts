@@ -36,11 +36,24 @@ export interface S3Upload extends S3Object {
   versionId: string | undefined;
 }
 
+/**
+ * prebake's own bucket for one kind of upload (layer zips, large templates): one per project,
+ * account and region, made by the first upload into it.
+ */
+export function uploadBucket(ctx: Context, purpose: "layers" | "cfn-templates"): string {
+  const { project, profile } = ctx.config;
+  return `${project}-${purpose}-${profile.accountId ?? "account"}-${profile.region}`;
+}
+
 /** The object's https URL, as CloudFormation's TemplateURL takes it (virtual-hosted, regional). */
 export const s3ObjectUrl = (region: string, { bucket, key }: S3Object) =>
   `https://${bucket}.s3.${region}.amazonaws.com/${key}`;
 
-/** Put `body` at bucket/key (creating the bucket first unless told not to); a stream is never held whole. */
+/**
+ * Put `body` at bucket/key (creating the bucket first unless told not to); a stream is never held
+ * whole. A stream must not be flowing yet (no "data" listener): it is read only once the S3 SDK
+ * has loaded, and chunks it emits before that are lost. Count or transform it through a pipe.
+ */
 export async function uploadToS3(
   ctx: Context,
   target: S3Object,

@@ -5,7 +5,7 @@
  * clean up (the bucket keeps one object per distinct template, as the CDK's asset bucket does).
  */
 import { createHash } from "node:crypto";
-import { type Context, s3ObjectUrl, uploadToS3 } from "@prebake/core";
+import { type Context, s3ObjectUrl, uploadBucket, uploadToS3 } from "@prebake/core";
 
 /** The most CloudFormation accepts as TemplateBody. */
 export const MAX_INLINE_TEMPLATE_BYTES = 51_200;
@@ -17,11 +17,8 @@ export type TemplateSource = { body: string } | { url: string };
 /** Puts a template body in S3 and returns its URL. */
 export type TemplateUploader = (stackName: string, body: string) => Promise<string>;
 
-/** The bucket prebake puts large templates in: one per project, account and region. */
-export function templateBucket(ctx: Context): string {
-  const { project, profile } = ctx.config;
-  return `${project}-cfn-templates-${profile.accountId ?? "account"}-${profile.region}`.toLowerCase();
-}
+/** The bucket prebake puts large templates in (core's uploadBucket). */
+export const templateBucket = (ctx: Context) => uploadBucket(ctx, "cfn-templates");
 
 export function s3TemplateUploader(ctx: Context): TemplateUploader {
   return async (stackName, body) => {

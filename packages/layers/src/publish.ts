@@ -16,6 +16,7 @@ import {
   DeployFailedError,
   distPaths,
   firstLine,
+  uploadBucket,
   uploadToS3,
   writeJsonAtomic,
 } from "@prebake/core";
@@ -88,9 +89,7 @@ export async function publishedVersionOf(
 
 /** Zips over Lambda's 50 MB direct-upload limit go through S3 (content-addressed by the zip's sha256). */
 async function uploadZip(ctx: Context, def: LayerDefinition, built: BuiltLayer, body: Buffer) {
-  const { profile, project } = ctx.config;
-  const bucket =
-    def.publish.s3Bucket ?? `${project}-layers-${profile.accountId ?? "account"}-${profile.region}`;
+  const bucket = def.publish.s3Bucket ?? uploadBucket(ctx, "layers");
   const { key } = await uploadToS3(
     ctx,
     { bucket, key: `layers/${built.layerName}/${built.sha256}.zip` },
