@@ -148,6 +148,12 @@ describe("environments, promotion by digest and status", () => {
       expect((await describe_(STACKS.implicit)).stack).toBeUndefined();
       expect(existsSync(join(p.root, "dist/stacks/ci.json"))).toBe(false);
     };
+    /** `promote dev <to>` with --json: exit 0, and the target stack reported with `action`. */
+    const promoteFromDev = async (to: "prod" | "staging", action: string) => {
+      const res = await prebake(p.root, ["promote", "dev", to, "--no-lint", "--json"]);
+      expect(res.code, res.stderr).toBe(0);
+      expect(JSON.parse(res.stdout).deployed[0]).toMatchObject({ stackName: STACKS[to], action });
+    };
     const promoteToProd = async () => {
       two = await pushTool("two");
       expect((await prebake(p.root, ["--env", "dev", "deploy", "ci", "--no-lint"])).code).toBe(0);
@@ -181,12 +187,7 @@ describe("environments, promotion by digest and status", () => {
       // This checkout pushes a newer image that dev never ran: prod must get dev's digest, not this one.
       const three = await pushTool("three");
       const digestsBefore = await repositoryDigests();
-      const promoted = await prebake(p.root, ["promote", "dev", "prod", "--no-lint", "--json"]);
-      expect(promoted.code, promoted.stderr).toBe(0);
-      expect(JSON.parse(promoted.stdout).deployed[0]).toMatchObject({
-        stackName: STACKS.prod,
-        action: "updated",
-      });
+      await promoteFromDev("prod", "updated");
       const prod = await describe_(STACKS.prod);
       expect(prod.params).toEqual({ BuildImage: two.uri, Retention: "90" });
       expect(prod.params.BuildImage).not.toBe(three.uri);
@@ -195,12 +196,7 @@ describe("environments, promotion by digest and status", () => {
     const promoteRecordsOrigin = async () => {
       // A promotion that creates the target stack: moto 5.2 keeps a stack's tags from its creation and
       // drops tag changes of an update change set (AWS applies them; test/engine.test.ts checks they are sent).
-      const res = await prebake(p.root, ["promote", "dev", "staging", "--no-lint", "--json"]);
-      expect(res.code, res.stderr).toBe(0);
-      expect(JSON.parse(res.stdout).deployed[0]).toMatchObject({
-        stackName: STACKS.staging,
-        action: "created",
-      });
+      await promoteFromDev("staging", "created");
       const staging = await describe_(STACKS.staging);
       expect(staging.params).toEqual({ BuildImage: two.uri, Retention: "30" });
       expect(staging.tags).toMatchObject({
