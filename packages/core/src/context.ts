@@ -24,8 +24,48 @@ export interface Context {
   forEnvironment(name: string): Context;
 }
 
-export function createContext(options: LoadConfigOptions & OutputOptions = {}): Context {
-  const config = loadConfig(options);
+/** A loaded configuration and the clients made for it: costly to make, safe to share between commands. */
+interface Shared {
+  config: PrebakeConfig;
+  clients: Map<unknown, unknown>;
+  docker?: Docker;
+}
+
+/**
+ * What the commands of one process share: each configuration (per profile, environment and
+ * config file) is loaded once, with its AWS and Docker clients. The `prebake` binary runs one
+ * command and gets a pool of its own; the Nx batch runner passes one pool to all its commands.
+ */
+export class ContextPool {
+  private readonly shared = new Map<string, Shared>();
+
+  /** The configuration these options select and its clients; a configuration error is thrown every time. */
+  get(options: LoadConfigOptions): Shared {
+    const key = JSON.stringify([
+      options.profile ?? null,
+      options.environment ?? null,
+      options.configFile ?? null,
+      options.cwd ?? null,
+    ]);
+    let entry = this.shared.get(key);
+    if (!entry) {
+      entry = { config: loadConfig(options), clients: new Map() };
+      this.shared.set(key, entry);
+    }
+    return entry;
+  }
+}
+
+/**
+ * The one way to make a command's context, for the CLI and for the batch runner alike: every
+ * command gets its own Output (its --json/--quiet/--verbose, its progress state) with the run
+ * history and the masker, over the configuration and clients that `pool` shares.
+ */
+export function createContext(
+  options: LoadConfigOptions & OutputOptions = {},
+  pool: ContextPool = new ContextPool(),
+): Context {
+  const { config } = pool.get(options);
   // History lines name the environment: a named one by its name, the implicit one by its profile's
   // (as before environments existed, so earlier lines and later ones compare).
   const out = new Output({
@@ -37,12 +77,12 @@ export function createContext(options: LoadConfigOptions & OutputOptions = {}): 
     },
     ...options,
   });
-  return contextFor(config, options, out);
+  return contextFor(options, pool, out);
 }
 
-function contextFor(config: PrebakeConfig, options: LoadConfigOptions, out: Output): Context {
-  const clients = new Map<unknown, unknown>();
-  let docker: Docker | undefined;
+function contextFor(options: LoadConfigOptions, pool: ContextPool, out: Output): Context {
+  const shared = pool.get(options);
+  const { config, clients } = shared;
   const ctx: Context = {
     config,
     out,
@@ -51,15 +91,14 @@ function contextFor(config: PrebakeConfig, options: LoadConfigOptions, out: Outp
       return clients.get(Ctor) as never;
     },
     docker() {
-      docker ??= createDockerClient(config.profile);
-      return docker;
+      shared.docker ??= createDockerClient(config.profile);
+      return shared.docker;
     },
     forEnvironment(name) {
       if (name === config.environment.name) return ctx;
       // A named environment chooses its own profile; the implicit one keeps the command's.
       const profile = name === DEFAULT_ENVIRONMENT ? options.profile : undefined;
-      const next = { ...options, environment: name, profile };
-      return contextFor(loadConfig(next), next, out);
+      return contextFor({ ...options, environment: name, profile }, pool, out);
     },
   };
   return ctx;

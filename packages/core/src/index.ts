@@ -32,7 +32,7 @@ export {
   type ContainerSpec,
   containerRuntime,
 } from "./containers.ts";
-export { type Context, createContext } from "./context.ts";
+export { type Context, ContextPool, createContext } from "./context.ts";
 export { describeMs, withDeadline } from "./deadline.ts";
 export {
   assertDockerAvailable,

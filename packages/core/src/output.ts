@@ -77,6 +77,11 @@ export class Output {
     this.history = options.history;
   }
 
+  /** Whether results with a `kind` become run history lines (createContext's outputs do). */
+  get keepsHistory(): boolean {
+    return this.history !== undefined;
+  }
+
   /** From now on, this value prints as *** wherever it would appear (a resolved secret, a host key). */
   addSecret(value: string | undefined): void {
     this.masker.add(value);

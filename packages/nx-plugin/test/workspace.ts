@@ -25,7 +25,7 @@ export interface TempWorkspace {
   /** Runs the workspace's nx (daemon off, as CI and npm start run it). */
   nx(args: string[], env?: NodeJS.ProcessEnv): NxRun;
   /** Runs the prebake binary in the workspace. */
-  prebake(args: string[], env?: NodeJS.ProcessEnv): NxRun & { stderr: string };
+  prebake(args: string[], env?: NodeJS.ProcessEnv): NxRun & { stdout: string; stderr: string };
   remove(): void;
 }
 
@@ -70,7 +70,7 @@ export function makeWorkspace(options: { project: string; copy?: string[] }): Te
     },
     prebake(args, env) {
       const r = run("prebake", args, env);
-      return { code: r.status, output: `${r.stdout}${r.stderr}`, stderr: r.stderr };
+      return { code: r.status, output: `${r.stdout}${r.stderr}`, stdout: r.stdout, stderr: r.stderr };
     },
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
