@@ -19,9 +19,10 @@ export const commandPackages: CommandPackage[] = [
     load: async () => (await import("@prebake/deploy")).registerDeployCommands,
   },
   {
-    commands: ["codebuild", "pipeline", "buildspec"],
+    commands: ["codebuild", "buildspec"],
     load: async () => (await import("@prebake/codebuild")).registerCodeBuildCommands,
   },
+  { commands: ["pipeline"], load: async () => (await import("@prebake/pipeline")).registerPipelineCommands },
   { commands: ["summary"], load: async () => (await import("./summary.ts")).registerSummaryCommand },
   {
     commands: ["report", "history"],

@@ -12,7 +12,6 @@ import type { Command } from "commander";
 import { loadBuildspec } from "./buildspec.ts";
 import { loadEnvFile } from "./environment.ts";
 import { COMPUTE_MODES, type Compute, computeFindings, formatComputeFinding } from "./lambda-compute.ts";
-import { registerPipelineCommands } from "./pipeline-cli.ts";
 import { deployedProjectName, projectSettings, resolveProjectImage } from "./project.ts";
 import { rebuildImagesInCodeBuild } from "./rebuild.ts";
 import { runRemoteBuild } from "./remote.ts";
@@ -118,7 +117,6 @@ export const registerCodeBuildCommands: CommandRegistrar = (program, getContext)
   registerRun(codebuild, getContext);
   registerStart(codebuild, getContext);
   registerRebuildImages(codebuild, getContext);
-  registerPipelineCommands(program, getContext);
   registerBuildspecValidate(program, getContext);
 };
 

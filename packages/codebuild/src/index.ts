@@ -13,16 +13,21 @@ export {
 } from "./lambda-compute.ts";
 export { localRunWarnings, refuseUnsupportedLocally } from "./local-support.ts";
 export { PhaseTracker, readMarker } from "./phases.ts";
-export { zipFolder } from "./pipeline-artifacts.ts";
-export { runLocalPipeline } from "./pipeline-local.ts";
-export { type PipelineAction, type PipelineModel, readPipeline, runOrderGroups } from "./pipeline-model.ts";
-export { loadPipeline, planPipeline } from "./pipeline-plan.ts";
-export { actionRows, runRemotePipeline, s3Source } from "./pipeline-remote.ts";
-export type { ActionRow, PipelineRunResult } from "./pipeline-table.ts";
-export { startedByUpload } from "./pipeline-wait.ts";
-export { deployedProjectName, projectSettings } from "./project.ts";
+export {
+  deployedProjectName,
+  type ProjectSettings,
+  projectSettings,
+  resolveProjectImage,
+} from "./project.ts";
 export { rebuildImagesInCodeBuild, rebuildTarget } from "./rebuild.ts";
-export { isFinished, phasesOf, remoteFailure, runRemoteBuild } from "./remote.ts";
+export {
+  FollowDeadline,
+  isFinished,
+  phasesOf,
+  remoteFailure,
+  runRemoteBuild,
+  showFinishedBuild,
+} from "./remote.ts";
 export {
   parseJUnit,
   type ReportSummary,
@@ -31,7 +36,12 @@ export {
   type TestCase,
   type TestStatus,
 } from "./reports.ts";
-export { type LocalBuildOptions, type LocalBuildResult, runLocalBuild } from "./runner.ts";
+export {
+  DEFAULT_TIMEOUT_MINUTES,
+  type LocalBuildOptions,
+  type LocalBuildResult,
+  runLocalBuild,
+} from "./runner.ts";
 export {
   RUNTIMES_FILE,
   resolveRuntimeVersion,
@@ -39,4 +49,5 @@ export {
   runtimeVersionWarnings,
   withRuntimeCommands,
 } from "./runtimes.ts";
-export { uploadSourceArchive } from "./source-upload.ts";
+export { writeSourceArchive } from "./source-archive.ts";
+export { type UploadedSource, uploadSourceArchive } from "./source-upload.ts";

@@ -12,7 +12,7 @@
 import { join } from "node:path";
 import { createContext, formatBytes, formatDuration, formatTable } from "@prebake/core";
 import { loadImageDefinition } from "../src/definition.ts";
-import { type ImageResult, pushImageVersion } from "../src/pipeline.ts";
+import { type ImageResult, pushImageVersion } from "../src/release.ts";
 import { cleanup, makeRoot, runCli, suffix, writeTinyImage } from "../test/fixtures.ts";
 
 const runs = Number(process.argv[2] ?? 5);

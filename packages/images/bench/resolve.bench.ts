@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createContext, distPaths, formatTable } from "@prebake/core";
 import { loadImageDefinition } from "../src/definition.ts";
-import { pushImageVersion } from "../src/pipeline.ts";
+import { pushImageVersion } from "../src/release.ts";
 import { resolvePushedImage } from "../src/resolve.ts";
 import { cleanup, makeRoot, suffix, writeTinyImage } from "../test/fixtures.ts";
 

@@ -10,8 +10,8 @@ import {
 } from "./definition.ts";
 import { readImageManifest } from "./manifest.ts";
 import { registerImagesOutdated } from "./outdated-cli.ts";
-import { buildImageVersion, type ImageOptions, type ImageResult, pushImageVersion } from "./pipeline.ts";
 import { parseBuildArgOptions } from "./plan.ts";
+import { buildImageVersion, type ImageOptions, type ImageResult, pushImageVersion } from "./release.ts";
 import { resolveRegistry } from "./target.ts";
 
 interface ImageCommandOptions {

@@ -19,7 +19,7 @@ export {
   lifecyclePolicyFor,
   type RepositoryImage,
 } from "./lifecycle/index.ts";
-export { buildImageVersion, type ImageOptions, type ImageResult, pushImageVersion } from "./pipeline.ts";
+export { buildImageVersion, type ImageOptions, type ImageResult, pushImageVersion } from "./release.ts";
 export {
   deployableImageProblem,
   type NewestPushedImage,

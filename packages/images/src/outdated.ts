@@ -8,8 +8,8 @@
  */
 import { type Context, RebuildDueError } from "@prebake/core";
 import { imagesDir, listImageNames, loadImageDefinition } from "./definition.ts";
-import { BASE_DIGEST_LABEL, prepareImage } from "./pipeline.ts";
 import { planImage } from "./plan.ts";
+import { BASE_DIGEST_LABEL, prepareImage } from "./release.ts";
 import { type RegistryTarget, resolveRegistry } from "./target.ts";
 
 export type OutdatedState = "up to date" | "base changed" | "content changed" | "not pushed";

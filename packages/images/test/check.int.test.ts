@@ -14,7 +14,7 @@ import { distPaths } from "@prebake/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkImage } from "../src/check.ts";
 import { loadImageDefinition } from "../src/definition.ts";
-import { pushImageVersion } from "../src/pipeline.ts";
+import { pushImageVersion } from "../src/release.ts";
 import { writeFakeOtpSource, writeFakeRebar3Escript } from "./fixtures/erlang-otp/fake-toolchain.ts";
 import { type FixtureServer, serveDirectory } from "./fixtures/erlang-otp/server.ts";
 import {

@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { BuildFailedError, ExitCode } from "@prebake/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ImageDefinition, loadImageDefinition } from "../src/definition.ts";
-import { buildImageVersion } from "../src/pipeline.ts";
+import { buildImageVersion } from "../src/release.ts";
 import {
   type FakeFile,
   writeFakeOtpSource,

@@ -11,7 +11,7 @@ import { RefusedError } from "@prebake/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadImageDefinition } from "../src/definition.ts";
 import { describeRepositoryImages, readDeployedState, referencesTo } from "../src/lifecycle/index.ts";
-import { pushImageVersion } from "../src/pipeline.ts";
+import { pushImageVersion } from "../src/release.ts";
 import {
   cleanup,
   declareStack,

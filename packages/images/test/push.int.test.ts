@@ -14,7 +14,7 @@ import { closedPort } from "../../core/test/fault-tools.ts";
 import { loadImageDefinition } from "../src/definition.ts";
 import { lifecyclePolicyFor } from "../src/lifecycle/index.ts";
 import { readImageManifest } from "../src/manifest.ts";
-import { buildImageVersion, pushImageVersion } from "../src/pipeline.ts";
+import { buildImageVersion, pushImageVersion } from "../src/release.ts";
 import {
   cleanup,
   declareStack,

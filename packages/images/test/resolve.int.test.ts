@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { ConfigError, distPaths, RefusedError } from "@prebake/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadImageDefinition } from "../src/definition.ts";
-import { pushImageVersion } from "../src/pipeline.ts";
+import { pushImageVersion } from "../src/release.ts";
 import { resolvePushedImage } from "../src/resolve.ts";
 import { cleanup, makeRoot, suffix, type TestRoot, testContext, writeTinyImage } from "./fixtures.ts";
 

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { type CommandRegistrar, ConfigError, type Context, formatBytes, formatDuration } from "@prebake/core";
 import { type Command, Option } from "commander";
-import { type LayerRunResult, runLayerPipeline, validateLayerZip } from "./pipeline.ts";
+import { type LayerRunResult, runLayerPipeline, validateLayerZip } from "./release.ts";
 import { ARCHITECTURES, type Architecture, PYTHON_RUNTIMES } from "./runtimes.ts";
 
 function summary(results: LayerRunResult[]) {

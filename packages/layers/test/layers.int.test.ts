@@ -15,7 +15,7 @@ import { type Context, createContext, distPaths, ValidationError } from "@prebak
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildLayer } from "../src/build.ts";
 import { loadLayerDefinition } from "../src/definition.ts";
-import { runLayerPipeline, validateLayerZip } from "../src/pipeline.ts";
+import { runLayerPipeline, validateLayerZip } from "../src/release.ts";
 import { smokeTestLayer } from "../src/smoke.ts";
 import { deterministicZip } from "../src/zip.ts";
 import { createLambdaRole, iam } from "./moto.ts";

@@ -17,7 +17,7 @@ import { BuildFailedError, type Context, createContext } from "@prebake/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildLayer } from "../src/build.ts";
 import { loadLayerDefinition } from "../src/definition.ts";
-import { runLayerPipeline } from "../src/pipeline.ts";
+import { runLayerPipeline } from "../src/release.ts";
 import { makeTestIndex, type TestIndex } from "./test-index.ts";
 
 const REPO = resolve(import.meta.dirname, "..", "..", "..");

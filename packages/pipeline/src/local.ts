@@ -11,6 +11,14 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import {
+  type Buildspec,
+  DEFAULT_TIMEOUT_MINUTES,
+  loadBuildspec,
+  parseBuildspec,
+  runLocalBuild,
+  writeSourceArchive,
+} from "@prebake/codebuild";
+import {
   BuildFailedError,
   ConfigError,
   type Context,
@@ -18,13 +26,10 @@ import {
   isPrebakeError,
   registerCleanup,
 } from "@prebake/core";
-import { type Buildspec, loadBuildspec, parseBuildspec } from "./buildspec.ts";
-import { unzipTo, zipFolder } from "./pipeline-artifacts.ts";
-import { type PipelineAction, runOrderGroups } from "./pipeline-model.ts";
-import { loadPipeline, type PipelinePlan, type PlannedAction, planPipeline } from "./pipeline-plan.ts";
-import { type ActionRow, type PipelineRunResult, printPipelineTable } from "./pipeline-table.ts";
-import { DEFAULT_TIMEOUT_MINUTES, runLocalBuild } from "./runner.ts";
-import { writeSourceArchive } from "./source-archive.ts";
+import { unzipTo, zipFolder } from "./artifacts.ts";
+import { type PipelineAction, runOrderGroups } from "./model.ts";
+import { loadPipeline, type PipelinePlan, type PlannedAction, planPipeline } from "./plan.ts";
+import { type ActionRow, type PipelineRunResult, printPipelineTable } from "./table.ts";
 
 type CodeBuildAction = Extract<PlannedAction, { kind: "codebuild" }>;
 

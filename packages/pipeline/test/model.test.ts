@@ -4,7 +4,7 @@ import type { ConfigError } from "@prebake/core";
 import { parseYaml, readStackTemplate } from "@prebake/stack";
 import { describe, expect, it } from "vitest";
 import { readPipeline, runOrderGroups } from "../src/index.ts";
-import { actionVariables, primaryAndSecondary } from "../src/pipeline-model.ts";
+import { actionVariables, primaryAndSecondary } from "../src/model.ts";
 
 const repo = join(import.meta.dirname, "../../..");
 const opts = { stack: "t", logicalId: "P", project: "prebake", where: "stacks/t/stack.yaml" };

@@ -9,9 +9,8 @@ import {
   type PipelineExecutionSummary,
   paginateListPipelineExecutions,
 } from "@aws-sdk/client-codepipeline";
+import { FollowDeadline, type UploadedSource } from "@prebake/codebuild";
 import { type Context, describeMs, UnavailableError } from "@prebake/core";
-import { FollowDeadline } from "./remote.ts";
-import type { UploadedSource } from "./source-upload.ts";
 
 /** Executions newer than this many are not looked at: the upload's execution is among the newest. */
 const NEWEST = 50;

@@ -14,7 +14,7 @@ import { createContext } from "@prebake/core";
 import { loadImageDefinition, pushImageVersion } from "@prebake/images";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import yauzl from "yauzl";
-import { erlangStandIn, FixtureProject, leftoverContainers, prebake } from "./pipeline-fixture.ts";
+import { erlangStandIn, FixtureProject, leftoverContainers, prebake } from "./fixture.ts";
 
 const id = randomBytes(3).toString("hex");
 const ERLANG_REPOSITORY = `prebake-test/pl-erlang-${id}`;

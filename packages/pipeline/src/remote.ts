@@ -16,6 +16,7 @@ import {
   paginateListActionExecutions,
   StartPipelineExecutionCommand,
 } from "@aws-sdk/client-codepipeline";
+import { FollowDeadline, showFinishedBuild, uploadSourceArchive } from "@prebake/codebuild";
 import {
   BuildFailedError,
   ConfigError,
@@ -23,11 +24,9 @@ import {
   classifyAwsError,
   UnavailableError,
 } from "@prebake/core";
-import { loadPipeline } from "./pipeline-plan.ts";
-import { type ActionRow, type PipelineRunResult, printPipelineTable } from "./pipeline-table.ts";
-import { waitForExecution } from "./pipeline-wait.ts";
-import { FollowDeadline, showFinishedBuild } from "./remote.ts";
-import { uploadSourceArchive } from "./source-upload.ts";
+import { loadPipeline } from "./plan.ts";
+import { type ActionRow, type PipelineRunResult, printPipelineTable } from "./table.ts";
+import { waitForExecution } from "./wait.ts";
 
 export interface RemotePipelineOptions {
   start: boolean;

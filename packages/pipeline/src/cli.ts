@@ -1,7 +1,7 @@
 import { ConfigError, type Context } from "@prebake/core";
 import type { Command } from "commander";
-import { runLocalPipeline } from "./pipeline-local.ts";
-import { runRemotePipeline } from "./pipeline-remote.ts";
+import { runLocalPipeline } from "./local.ts";
+import { runRemotePipeline } from "./remote.ts";
 
 interface PipelineRunOptions {
   local?: boolean;

@@ -4,6 +4,7 @@
  * settings and images), which are skipped, and why. A missing image or a project that is not in
  * the stack fails here, before the first container.
  */
+import { type ProjectSettings, projectSettings, resolveProjectImage } from "@prebake/codebuild";
 import { ConfigError, type Context } from "@prebake/core";
 import { readStackTemplate } from "@prebake/stack";
 import {
@@ -13,8 +14,7 @@ import {
   type PipelineModel,
   primaryAndSecondary,
   readPipeline,
-} from "./pipeline-model.ts";
-import { type ProjectSettings, projectSettings, resolveProjectImage } from "./project.ts";
+} from "./model.ts";
 
 export type PlannedAction =
   | { kind: "source"; action: PipelineAction }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { BuildFailedError, ConfigError, UnavailableError } from "@prebake/core";
 import { describe, expect, it } from "vitest";
 import { runRemotePipeline } from "../src/index.ts";
-import { repo } from "./pipeline-fixture.ts";
+import { repo } from "./fixture.ts";
 import { RecordedAws, recordedContext } from "./recorded-aws.ts";
 
 /** A committed project holding the real ci stack (deployed as prebake-ci). */
