@@ -98,13 +98,13 @@ RUN echo "step-started-$RUN_ID" && bash -c "${waitOnGate("build").replaceAll('"'
     "ARG BASE_IMAGE\nFROM $BASE_IMAGE\nARG LINE\nRUN echo $LINE > /line\n",
   );
 
-  write(`examples/${LAYER}/layer.yaml`, layerYaml(LAYER));
-  write(`examples/${LAYER}/requirements.txt`, "six==1.17.0\n");
-  write(`examples/${SLOW}/layer.yaml`, layerYaml(SLOW, "source: python\n"));
-  write(`examples/${SLOW}/requirements.txt`, "six==1.17.0\n");
+  write(`layers/${LAYER}/layer.yaml`, layerYaml(LAYER));
+  write(`layers/${LAYER}/requirements.txt`, "six==1.17.0\n");
+  write(`layers/${SLOW}/layer.yaml`, layerYaml(SLOW, "source: python\n"));
+  write(`layers/${SLOW}/requirements.txt`, "six==1.17.0\n");
   // Importing the layer's own package waits on the "import" gate: the smoke test holds there.
   write(
-    `examples/${SLOW}/python/${MODULE}/__init__.py`,
+    `layers/${SLOW}/python/${MODULE}/__init__.py`,
     `import urllib.request\nurllib.request.urlopen("${gates.url("/gate/import")}", timeout=600).read()\n`,
   );
 

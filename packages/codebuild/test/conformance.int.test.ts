@@ -279,7 +279,7 @@ reports:
 describe("reports from rebar3 in the Erlang image", () => {
   it("rebar3 eunit and rebar3 ct with surefire output: hello-erlang's tests are counted, a failing suite case is named", async () => {
     const src = mkdtempSync(join(tmpdir(), "prebake-cb-erl-"));
-    cpSync(join(repo, "examples/hello-erlang"), src, {
+    cpSync(join(repo, "apps/hello-erlang"), src, {
       recursive: true,
       filter: (p) => !p.includes("_build"),
     });

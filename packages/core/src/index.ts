@@ -81,16 +81,23 @@ export { historyLinesOf, type RunContext } from "./history-lines.ts";
 export { parseKeyValueOptions } from "./key-value.ts";
 export { LineSplitter } from "./lines.ts";
 export { MASK, processMasker, SecretMasker, stripUrlCredentials } from "./mask.ts";
+export { NAME_RULES, type NameRule, nameProblem, pascalCase } from "./names.ts";
 export { formatBytes, formatDuration, formatTable, Output, type OutputOptions } from "./output.ts";
 export {
+  APP_MARKERS,
+  appPaths,
   checkStackName,
   distPaths,
   imagePaths,
   layerPaths,
+  listApps,
   listLayers,
   listStacks,
+  PROJECT_FOLDERS,
+  type ProjectKind,
   resolveStackNames,
   stackPaths,
+  takenProjectFolder,
   writeFileAtomic,
   writeJsonAtomic,
 } from "./paths.ts";

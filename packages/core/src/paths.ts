@@ -20,9 +20,10 @@ export function findRepoRoot(start: string = process.cwd()): string {
 }
 
 /**
- * The repository's source folders: one folder per stack, image and layer. Every package builds
- * these paths here, so moving a folder is one edit. Names are validated by their owners
- * (@prebake/stack for stacks, @prebake/images for images, @prebake/layers for layers).
+ * The repository's source folders: one folder per stack, image, app and layer. Every package
+ * builds these paths here, so moving a folder is one edit. Names follow names.ts; the definitions
+ * are validated by their owners (@prebake/images for image.yaml, @prebake/layers for layer.yaml,
+ * @prebake/codebuild for app.yaml).
  */
 export const stackPaths = {
   dir: (root: string) => join(root, "stacks"),
@@ -78,20 +79,62 @@ export const imagePaths = {
 };
 
 export const layerPaths = {
-  dir: (root: string) => join(root, "examples"),
-  folder: (root: string, name: string) => join(root, "examples", name),
-  /** examples/<name>/layer.yaml: the layer definition. */
-  definition: (root: string, name: string) => join(root, "examples", name, "layer.yaml"),
+  dir: (root: string) => join(root, "layers"),
+  folder: (root: string, name: string) => join(root, "layers", name),
+  /** layers/<name>/layer.yaml: the layer definition. */
+  definition: (root: string, name: string) => join(root, "layers", name, "layer.yaml"),
+  /**
+   * layers/<name>/layer.yaml: where layers lived before layers/ (an old checkout's own layers),
+   * so a lookup that misses can say where the folder moved.
+   */
+  formerDefinition: (root: string, name: string) => join(root, "examples", name, "layer.yaml"),
 };
 
-/** The repository's layers, sorted: folders under examples/ with a layer.yaml. */
+/** The repository's layers, sorted: folders under layers/ with a layer.yaml. */
 export function listLayers(root: string): string[] {
-  const dir = layerPaths.dir(root);
+  return foldersWith(layerPaths.dir(root), ["layer.yaml"]);
+}
+
+/**
+ * An app is a folder under apps/ that CodeBuild builds: an optional app.yaml says how (image,
+ * buildspec, compute, variables); without one, a rebar.config makes it an Erlang app built with
+ * the defaults. stacks/ci gives every app its own CodeBuild project and pipeline action.
+ */
+export const APP_MARKERS = ["app.yaml", "rebar.config"] as const;
+
+export const appPaths = {
+  dir: (root: string) => join(root, "apps"),
+  folder: (root: string, name: string) => join(root, "apps", name),
+  /** apps/<name>/app.yaml: the app's optional definition. */
+  definition: (root: string, name: string) => join(root, "apps", name, "app.yaml"),
+};
+
+/** The repository's apps, sorted: folders under apps/ with an app.yaml or a rebar.config. */
+export function listApps(root: string): string[] {
+  return foldersWith(appPaths.dir(root), APP_MARKERS);
+}
+
+/** The folders of `dir` holding at least one of `markers`, sorted. */
+function foldersWith(dir: string, markers: readonly string[]): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && existsSync(layerPaths.definition(root, e.name)))
+    .filter((e) => e.isDirectory() && markers.some((m) => existsSync(join(dir, e.name, m))))
     .map((e) => e.name)
     .sort();
+}
+
+/**
+ * The four kinds of folder that are Nx projects. Project names are the folder names, so a name is
+ * taken when a folder of that name exists under any of them (not only under its own kind's).
+ */
+export const PROJECT_FOLDERS = { image: "images", stack: "stacks", app: "apps", layer: "layers" } as const;
+export type ProjectKind = keyof typeof PROJECT_FOLDERS;
+
+/** The existing folder (relative to the root) a new project `name` would clash with, if any. */
+export function takenProjectFolder(root: string, name: string): string | undefined {
+  return Object.values(PROJECT_FOLDERS)
+    .map((dir) => `${dir}/${name}`)
+    .find((folder) => existsSync(join(root, folder)));
 }
 
 /** Where generated files live; other steps read them (stack render reads image manifests). */

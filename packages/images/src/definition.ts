@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, imagePaths, parseValidatedYaml } from "@prebake/core";
+import { ConfigError, imagePaths, NAME_RULES, parseValidatedYaml } from "@prebake/core";
 import { z } from "zod";
 
 /**
@@ -8,7 +8,6 @@ import { z } from "zod";
  * packages (nx-plugin, stack render) only rely on the fields documented in the team brief.
  */
 
-const NAME = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 // ECR repository names: lowercase path segments separated by "/".
 const REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 // A version becomes a Docker tag prefix ("<version>-<hash12>"), so it must be a valid tag start.
@@ -52,7 +51,7 @@ const versionSchema = z
 
 export const imageDefinitionSchema = z
   .object({
-    name: z.string().regex(NAME, "must be lowercase letters, digits, dots, dashes or underscores"),
+    name: z.string().regex(NAME_RULES.image.pattern, NAME_RULES.image.message),
     repository: z.string().regex(REPOSITORY, "must be an ECR repository name such as prebake/erlang-otp"),
     description: z.string().optional(),
     dockerfile: z.string().min(1).default("Dockerfile"),

@@ -2,7 +2,7 @@
  * Lambda layer benchmark: cold build (empty pip cache, no previous build) vs warm build (pip cache
  * filled, rebuild forced) vs up-to-date build (inputs unchanged: the zip is reused) vs an unchanged
  * publish (the hash is already a layer version: nothing uploaded). Also the layer's size before and
- * after slimming. Runs on a scratch copy of examples/common-utils with a unique layer name against
+ * after slimming. Runs on a scratch copy of layers/common-utils with a unique layer name against
  * the local profile (Docker engine + moto), and deletes what it published.
  *
  *   node_modules/.bin/node packages/layers/bench/layer.bench.ts [runs=3]
@@ -22,8 +22,8 @@ const REPO = resolve(import.meta.dirname, "..", "..", "..");
 const NAME = `bench-${randomBytes(3).toString("hex")}`;
 const root = await mkdtemp(join(tmpdir(), "prebake-layer-bench-"));
 await cp(join(REPO, "images", "python-layer"), join(root, "images", "python-layer"), { recursive: true });
-await cp(join(REPO, "examples", "common-utils"), join(root, "examples", NAME), { recursive: true });
-const yamlPath = join(root, "examples", NAME, "layer.yaml");
+await cp(join(REPO, "layers", "common-utils"), join(root, "layers", NAME), { recursive: true });
+const yamlPath = join(root, "layers", NAME, "layer.yaml");
 await writeFile(
   yamlPath,
   (await readFile(yamlPath, "utf8")).replace(/^name: common-utils$/m, `name: ${NAME}`),

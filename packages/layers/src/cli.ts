@@ -49,11 +49,11 @@ function registerBuild(layer: Command, getContext: () => Context): void {
   layer
     .command("build")
     .description(
-      "Install examples/<name>/layer.yaml's requirements with pip for Lambda's platform (manylinux wheels for the\n" +
+      "Install layers/<name>/layer.yaml's requirements with pip for Lambda's platform (manylinux wheels for the\n" +
         "target Python and CPU) in the python-layer image, add the layer's own code, slim it, zip it deterministically,\n" +
         "validate every binary and import every top-level package in a runtime-matching container.",
     )
-    .argument("<name>", "layer name: the folder examples/<name> holding layer.yaml")
+    .argument("<name>", "layer name: the folder layers/<name> holding layer.yaml")
     .option("--force", "rebuild even when the inputs equal the last build's")
     .option("--debug", "print pip's full (verbose) output")
     .option(
@@ -149,7 +149,7 @@ function registerPublish(layer: Command, getContext: () => Context): void {
         "sha256 is recorded in the layer version's description: when a version with the same hash exists, nothing is\n" +
         "published. Writes dist/layers/<name>.json (ARN, version, hash, sizes).",
     )
-    .argument("<name>", "layer name: the folder examples/<name> holding layer.yaml")
+    .argument("<name>", "layer name: the folder layers/<name> holding layer.yaml")
     .option("--force", "rebuild and publish a new version even when one with the same hash exists")
     .option("--update-functions", "point functions that use an older version of this layer at the new one")
     .option("--debug", "print pip's full (verbose) output")

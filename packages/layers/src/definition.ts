@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { ConfigError, layerPaths, parseValidatedYaml } from "@prebake/core";
+import { ConfigError, layerPaths, NAME_RULES, parseValidatedYaml } from "@prebake/core";
 import { z } from "zod";
 import { ARCHITECTURES, type Architecture, PYTHON_RUNTIMES } from "./runtimes.ts";
 
@@ -15,8 +15,8 @@ export const DEFAULT_COLD_START_MS = 200;
 
 const layerSchema = z
   .object({
-    /** = folder name under examples/ = Nx project name. */
-    name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be lowercase letters, digits and dashes"),
+    /** = folder name under layers/ = Nx project name. */
+    name: z.string().regex(NAME_RULES.layer.pattern, NAME_RULES.layer.message),
     description: z.string().max(200).optional(),
     /** Lambda layer name; defaults to `name`. A layer for several architectures gets `-<arch>` appended. */
     layerName: z
@@ -100,7 +100,7 @@ export function parseLayerDefinition(text: string, file: string, dir: string): L
     text,
     file,
     layerSchema,
-    "see examples/common-utils/README.md for the layer definition fields",
+    "see layers/common-utils/README.md for the layer definition fields",
   );
   const requirementsPath = resolve(dir, def.requirements);
   if (!existsSync(requirementsPath)) {
@@ -133,16 +133,23 @@ export function parseLayerDefinition(text: string, file: string, dir: string): L
   };
 }
 
-/** Load examples/<name>/layer.yaml. */
+/** Load layers/<name>/layer.yaml. */
 export function loadLayerDefinition(rootDir: string, name: string): LayerDefinition {
   const dir = layerDir(rootDir, name);
   const path = join(dir, "layer.yaml");
   const shown = relative(rootDir, path);
   if (!existsSync(path)) {
-    throw new ConfigError(`no layer named '${name}'`, {
-      where: shown,
-      fix: "create examples/<name>/layer.yaml (see examples/common-utils/layer.yaml)",
-    });
+    // A checkout from before layers/ may still hold its own layers under examples/.
+    const moved = existsSync(layerPaths.formerDefinition(rootDir, name));
+    throw new ConfigError(
+      moved ? `layer '${name}' is still in examples/${name}` : `no layer named '${name}'`,
+      {
+        where: shown,
+        fix: moved
+          ? `layers moved from examples/ to layers/: git mv examples/${name} layers/${name}`
+          : "create layers/<name>/layer.yaml (nx g @prebake/nx-plugin:layer <name>, or see layers/common-utils/layer.yaml)",
+      },
+    );
   }
   const def = parseLayerDefinition(readFileSync(path, "utf8"), shown, dir);
   if (def.name !== name) {

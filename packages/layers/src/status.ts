@@ -49,7 +49,7 @@ function recordedVersions(rootDir: string, name: string): Map<string, number> {
   }
 }
 
-/** The status of every layer in examples/ (one row per published layer name). */
+/** The status of every layer in layers/ (one row per published layer name). */
 export async function layerStatus(ctx: Context): Promise<LayerStatus[]> {
   const { rootDir, profile } = ctx.config;
   const names = listLayers(rootDir);

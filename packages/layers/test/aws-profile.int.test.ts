@@ -50,8 +50,8 @@ beforeAll(async () => {
   const base = await fx.pushBase(BASE_REPO, "3.11", `layer base ${id}`, localImage);
 
   // The aws profile's python-layer definition: its base is that image, in ECR (the stand-in).
-  await cp(join(REPO_ROOT, "examples", "common-utils"), join(root, "examples", LAYER), { recursive: true });
-  const layerYaml = join(root, "examples", LAYER, "layer.yaml");
+  await cp(join(REPO_ROOT, "layers", "common-utils"), join(root, "layers", LAYER), { recursive: true });
+  const layerYaml = join(root, "layers", LAYER, "layer.yaml");
   await writeFile(
     layerYaml,
     (await readFile(layerYaml, "utf8")).replace(/^name: common-utils$/m, `name: ${LAYER}`),

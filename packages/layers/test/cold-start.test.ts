@@ -33,7 +33,7 @@ function captured() {
 
 describe("layer.yaml budget.coldStartMs", () => {
   it("defaults to the seed's 200 ms and takes a value", () => {
-    const def = (text: string) => parseLayerDefinition(text, "examples/x/layer.yaml", dir);
+    const def = (text: string) => parseLayerDefinition(text, "layers/x/layer.yaml", dir);
     expect(DEFAULT_COLD_START_MS).toBe(200);
     expect(def("name: x\nrequirements: requirements.txt\n").budget.coldStartMs).toBe(200);
     expect(
@@ -45,7 +45,7 @@ describe("layer.yaml budget.coldStartMs", () => {
     } catch (e) {
       bad = e;
     }
-    expect((bad as ConfigError).toLine()).toContain("examples/x/layer.yaml: budget.coldStartMs");
+    expect((bad as ConfigError).toLine()).toContain("layers/x/layer.yaml: budget.coldStartMs");
   });
 
   it("lists the modules over budget, slowest first", () => {
@@ -55,19 +55,19 @@ describe("layer.yaml budget.coldStartMs", () => {
 
   it("warns above the budget, and fails with --strict (exit 4) naming the file and field", () => {
     const { ctx, text } = captured();
-    checkColdStart(ctx, timings, "3.11", { coldStartMs: 200, file: "examples/x/layer.yaml", strict: false });
+    checkColdStart(ctx, timings, "3.11", { coldStartMs: 200, file: "layers/x/layer.yaml", strict: false });
     expect(text()).toContain(
       "warning: python3.11: cold import over the 200 ms cold-start budget: heavy 900 ms, common_utils 240 ms",
     );
     let err: unknown;
     try {
-      checkColdStart(ctx, timings, "3.11", { coldStartMs: 200, file: "examples/x/layer.yaml", strict: true });
+      checkColdStart(ctx, timings, "3.11", { coldStartMs: 200, file: "layers/x/layer.yaml", strict: true });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(ValidationError);
     expect((err as ValidationError).exitCode).toBe(4);
-    expect((err as ValidationError).toLine()).toContain("examples/x/layer.yaml: budget.coldStartMs");
+    expect((err as ValidationError).toLine()).toContain("layers/x/layer.yaml: budget.coldStartMs");
     const quiet = captured();
     checkColdStart(quiet.ctx, timings, "3.11", { coldStartMs: 1000, file: "f", strict: true });
     expect(quiet.text()).toBe("");

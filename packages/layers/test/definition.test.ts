@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "@prebake/core";
@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const parse = (text: string) => parseLayerDefinition(text, "examples/x/layer.yaml", dir);
+const parse = (text: string) => parseLayerDefinition(text, "layers/x/layer.yaml", dir);
 
 describe("layer definition", () => {
   it("fills defaults: python 3.11, x86_64, PyPI, slimming that keeps dist-info", () => {
@@ -44,7 +44,7 @@ describe("layer definition", () => {
     })();
     expect(err).toBeInstanceOf(ConfigError);
     expect(err!.toLine()).toMatch(
-      /^examples\/x\/layer.yaml: pythonVersions.0: must be one of 3.11, 3.12, 3.13, 3.14 \(fix: /,
+      /^layers\/x\/layer.yaml: pythonVersions.0: must be one of 3.11, 3.12, 3.13, 3.14 \(fix: /,
     );
     expect(() => parse("name: x\nrequirements: requirements.txt\narchitectures: [x86]\n")).toThrow(
       ConfigError,
@@ -54,6 +54,21 @@ describe("layer definition", () => {
     );
     expect(() => parse("name: x\nrequirements: requirements.txt\nsurprise: 1\n")).toThrow(/surprise/);
     expect(() => loadLayerDefinition(dir, "nope")).toThrow(/no layer named 'nope'/);
+  });
+
+  it("a layer left in examples/ (where layers lived before layers/) is named, with the move to make", async () => {
+    await mkdir(join(dir, "examples", "old"), { recursive: true });
+    await writeFile(join(dir, "examples", "old", "layer.yaml"), "name: old\nrequirements: r.txt\n");
+    const err = (() => {
+      try {
+        loadLayerDefinition(dir, "old");
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(err?.toLine()).toBe(
+      "layers/old/layer.yaml: layer 'old' is still in examples/old (fix: layers moved from examples/ to layers/: git mv examples/old layers/old)",
+    );
   });
 
   it("loads the sample layer", () => {

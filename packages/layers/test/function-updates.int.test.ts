@@ -58,13 +58,13 @@ const publish = async (updateFunctions: boolean) =>
 beforeAll(async () => {
   moto = await startMotoFixture("moto_lambda_updates.py", [UPDATE_SECONDS]);
   root = await mkdtemp(join(tmpdir(), "prebake-fn-updates-"));
-  const dir = join(root, "examples", "fu");
+  const dir = join(root, "layers", "fu");
   await mkdir(join(dir, "stage", "python", "fu"), { recursive: true });
   await writeFile(join(dir, "stage", "python", "fu", "__init__.py"), "VALUE = 1\n");
   await writeFile(join(dir, "requirements.txt"), "");
   const yaml = "name: fu\nrequirements: requirements.txt\npythonVersions: ['3.12']\n";
   await writeFile(join(dir, "layer.yaml"), yaml);
-  def = parseLayerDefinition(yaml, "examples/fu/layer.yaml", dir);
+  def = parseLayerDefinition(yaml, "layers/fu/layer.yaml", dir);
   const zip = await deterministicZip(join(dir, "stage"), join(root, "fu.zip"));
   built = {
     name: "fu",

@@ -65,7 +65,7 @@ interface Inputs {
 async function hashOf({ dir, arch, image, index }: Inputs): Promise<string> {
   const def = parseLayerDefinition(
     readFileSync(join(dir, "layer.yaml"), "utf8"),
-    "examples/demo/layer.yaml",
+    "layers/demo/layer.yaml",
     dir,
   );
   return inputsHash(def, arch, image, index);

@@ -29,8 +29,8 @@ beforeAll(async () => {
   const yamlFile = join(root, "images", "python-layer", "image.yaml");
   const yaml = await readFile(yamlFile, "utf8");
   await writeFile(yamlFile, yaml.replace(/^repository: .*$/m, `repository: ${REPOSITORY}`));
-  await cp(join(REPO, "examples", "common-utils"), join(root, "examples", LAYER), { recursive: true });
-  const layerYaml = join(root, "examples", LAYER, "layer.yaml");
+  await cp(join(REPO, "layers", "common-utils"), join(root, "layers", LAYER), { recursive: true });
+  const layerYaml = join(root, "layers", LAYER, "layer.yaml");
   await writeFile(
     layerYaml,
     (await readFile(layerYaml, "utf8")).replace(/^name: common-utils$/m, `name: ${LAYER}`),

@@ -58,10 +58,10 @@ const cryptographyLayer = () => {
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "prebake-layers-int-"));
   await cp(join(REPO, "images", "python-layer"), join(root, "images", "python-layer"), { recursive: true });
-  await cp(join(REPO, "examples", "common-utils"), join(root, "examples", NAME), { recursive: true });
-  const yaml = await readFile(join(root, "examples", NAME, "layer.yaml"), "utf8");
+  await cp(join(REPO, "layers", "common-utils"), join(root, "layers", NAME), { recursive: true });
+  const yaml = await readFile(join(root, "layers", NAME, "layer.yaml"), "utf8");
   await writeFile(
-    join(root, "examples", NAME, "layer.yaml"),
+    join(root, "layers", NAME, "layer.yaml"),
     yaml.replace(/^name: common-utils$/m, `name: ${NAME}`),
   );
   ctx = createContext({ cwd: root, quiet: true });

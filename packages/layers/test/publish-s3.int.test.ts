@@ -90,7 +90,7 @@ describe("publishing a layer zip", () => {
     ctx = createContext({ cwd: root, quiet: true });
     const def = parseLayerDefinition(
       `name: s3-${id}\nrequirements: requirements.txt\npublish:\n  s3Bucket: ${BUCKET}\n`,
-      "examples/x/layer.yaml",
+      "layers/x/layer.yaml",
       root,
     );
 

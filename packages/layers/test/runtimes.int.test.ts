@@ -36,10 +36,10 @@ let root: string;
 let ctx: Context;
 let index: TestIndex;
 
-/** examples/<name>: a copy of the sample layer with some layer.yaml lines replaced, on the test index. */
+/** layers/<name>: a copy of the sample layer with some layer.yaml lines replaced, on the test index. */
 async function sampleVariant(name: string, replace: Record<string, string>): Promise<void> {
-  const dir = join(root, "examples", name);
-  await cp(join(REPO, "examples", "common-utils"), dir, { recursive: true });
+  const dir = join(root, "layers", name);
+  await cp(join(REPO, "layers", "common-utils"), dir, { recursive: true });
   let yaml = (await readFile(join(dir, "layer.yaml"), "utf8"))
     .replace(/^name: common-utils$/m, `name: ${name}`)
     .replace(/^index: local$/m, `index: ${index.simple}`);
@@ -77,7 +77,7 @@ describe("builds the index cannot serve are refused, naming the package", () => 
     });
     expect(r.status, r.stderr).toBe(8);
     expect(r.stderr.trim().split("\n").pop()).toBe(
-      `prebake: error: examples/${name}/layer.yaml: requirements: no aarch64 wheel of pydantic-core==2.46.5 ` +
+      `prebake: error: layers/${name}/layer.yaml: requirements: no aarch64 wheel of pydantic-core==2.46.5 ` +
         `for python3.11 (cp311, manylinux up to glibc 2.26) in the index ${index.simple}; no version of it has one ` +
         "(fix: pin a version that ships a manylinux aarch64 wheel for cp311 (or abi3, or pure Python), add such a wheel to the index, " +
         "or remove arm64 from architectures / 3.11 from pythonVersions)",
@@ -106,7 +106,7 @@ describe("a python3.13 layer, built and imported in a local python3.13 (Debian t
 
   it("installs cp313-compatible wheels, validates for python3.13 and imports every module in python3.13", async () => {
     const name = `py313-${id}`;
-    const dir = join(root, "examples", name);
+    const dir = join(root, "layers", name);
     await mkdir(join(dir, "src", "hello313"), { recursive: true });
     await writeFile(
       join(dir, "src", "hello313", "__init__.py"),

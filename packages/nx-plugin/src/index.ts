@@ -1,6 +1,6 @@
 /**
- * prebake's local Nx plugin: adding images/<name>/, stacks/<name>/ or examples/<name>/ adds the
- * project and its targets; no hand-written project.json.
+ * prebake's local Nx plugin: adding images/<name>/, stacks/<name>/, apps/<name>/ or layers/<name>/
+ * adds the project and its targets; no hand-written project.json.
  *
  * `createNodes` has the V2 signature (all files at once) since Nx 21; `createNodesV2` is its
  * deprecated alias in Nx 24. createNodesFromFiles reports a failure against the file it came from

@@ -1,6 +1,6 @@
 /**
  * Which Nx project a marker file makes: images/<name>/image.yaml, stacks/<name>/stack.ts,
- * examples/<name>/layer.yaml or examples/<name>/rebar.config. Project names are folder names.
+ * layers/<name>/layer.yaml or apps/<name>/rebar.config. Project names are folder names.
  */
 import { basename, dirname } from "node:path";
 import type { ProjectConfiguration } from "@nx/devkit";
@@ -25,13 +25,14 @@ export interface StackOrder {
 }
 
 export const PROJECT_MARKERS =
-  "{images/*/image.yaml,stacks/*/stack.ts,examples/*/layer.yaml,examples/*/rebar.config}";
+  "{images/*/image.yaml,stacks/*/stack.ts,layers/*/layer.yaml,apps/*/app.yaml,apps/*/rebar.config}";
 
 const KINDS = {
   "images/image.yaml": "image",
   "stacks/stack.ts": "stack",
-  "examples/layer.yaml": "layer",
-  "examples/rebar.config": "app",
+  "layers/layer.yaml": "layer",
+  "apps/app.yaml": "app",
+  "apps/rebar.config": "app",
 } as const;
 
 export interface Marker {

@@ -96,7 +96,7 @@ export const stackDeployTarget = (stack: string, environments: string[] = []) =>
   ...perEnvironment(["deploy", stack], environments),
 });
 
-// examples/<name>/layer.yaml
+// layers/<name>/layer.yaml
 export const buildLayerTarget = (layer: string) =>
   prebake(["layer", "build", layer], `Build the ${layer} Lambda layer in the python-layer image`, {
     cache: false,
@@ -118,7 +118,7 @@ export const layerDeployTarget = (layer: string, environments: string[] = []) =>
   ...perEnvironment(["layer", "publish", layer], environments),
 });
 
-// examples/<name>/rebar.config
+// apps/<name>/rebar.config
 export const codebuildTarget = (app: string) =>
   prebake(
     ["codebuild", "run", "--project", "ci/ErlangAppProject", "--source", "."],

@@ -34,10 +34,10 @@ lifecycle: { keepPerVersion: 2, untaggedExpireDays: 1 }
 );
 ws.write(`images/${image}/Dockerfile`, "ARG BASE_IMAGE\nFROM $BASE_IMAGE\nRUN echo baked > /opt/baked\n");
 // The sample layer (pinned pydantic from this machine's index, its own package) under a unique name.
-const sampleLayer = join(import.meta.dirname, "../../../examples/common-utils");
-cpSync(sampleLayer, join(ws.root, "examples", layer), { recursive: true });
+const sampleLayer = join(import.meta.dirname, "../../../layers/common-utils");
+cpSync(sampleLayer, join(ws.root, "layers", layer), { recursive: true });
 ws.write(
-  `examples/${layer}/layer.yaml`,
+  `layers/${layer}/layer.yaml`,
   readFileSync(join(sampleLayer, "layer.yaml"), "utf8").replace(/^name: common-utils$/m, `name: ${layer}`),
 );
 ws.write(

@@ -64,7 +64,7 @@ describe("nx plugin: projects and targets", () => {
     expect(stack.lint!.configurations).toBeUndefined(); // render and lint do not depend on the environment
     const image = projectFromFile("images/erlang-otp/image.yaml", undefined, envs)!.targets!;
     expect(image.deploy!.configurations!.dev).toEqual({ argv: ["--env", "dev", "push", "erlang-otp"] });
-    const layer = projectFromFile("examples/common-utils/layer.yaml", undefined, envs)!.targets!;
+    const layer = projectFromFile("layers/common-utils/layer.yaml", undefined, envs)!.targets!;
     expect(layer.deploy!.configurations!.prod).toEqual({
       argv: ["--env", "prod", "layer", "publish", "common-utils"],
     });
@@ -76,11 +76,11 @@ describe("nx plugin: projects and targets", () => {
   });
 
   it("layers deploy after the python-layer image; Erlang apps get a codebuild target", () => {
-    const layer = projectFromFile("examples/common-utils/layer.yaml")!;
+    const layer = projectFromFile("layers/common-utils/layer.yaml")!;
     expect(layer.implicitDependencies).toEqual(["python-layer"]);
     expect(layer.targets!.deploy!.dependsOn).toEqual(["^deploy"]);
     expect(argv(layer.targets!.deploy)).toEqual(["layer", "publish", "common-utils"]);
-    const app = projectFromFile("examples/hello-erlang/rebar.config")!;
+    const app = projectFromFile("apps/hello-erlang/rebar.config")!;
     expect(Object.keys(app.targets!)).toEqual(["codebuild"]);
   });
 
@@ -88,8 +88,9 @@ describe("nx plugin: projects and targets", () => {
     const files = [
       "images/a/image.yaml",
       "stacks/b/stack.ts",
-      "examples/c/layer.yaml",
-      "examples/d/rebar.config",
+      "layers/c/layer.yaml",
+      "apps/d/rebar.config",
+      "apps/e/app.yaml",
     ];
     for (const file of files) {
       for (const target of Object.values(projectFromFile(file)!.targets!)) {
@@ -101,7 +102,10 @@ describe("nx plugin: projects and targets", () => {
 
   it("ignores files that are not project markers", () => {
     expect(projectFromFile("images/erlang-otp/Dockerfile")).toBeUndefined();
-    expect(projectFromFile("examples/x/README.md")).toBeUndefined();
+    expect(projectFromFile("layers/x/README.md")).toBeUndefined();
+    // Layers and apps moved out of examples/: a leftover folder there is no project.
+    expect(projectFromFile("examples/common-utils/layer.yaml")).toBeUndefined();
+    expect(projectFromFile("examples/hello-erlang/rebar.config")).toBeUndefined();
     expect(projectFromFile("stacks/a/b/stack.ts")).toBeUndefined();
     expect(markerOf("stacks/ci/stack.yaml")).toBeUndefined();
     expect(markerOf("stacks/ci/stack.ts")).toEqual({ kind: "stack", name: "ci", root: "stacks/ci" });

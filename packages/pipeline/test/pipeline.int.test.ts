@@ -54,7 +54,7 @@ phases:
       - python --version
   build:
     commands:
-      - mkdir -p build && cp -r examples/common-utils/python build/python
+      - mkdir -p build && cp -r layers/common-utils/python build/python
       - cd build && python -m compileall -q python && zip -qr common-utils.zip python
 artifacts:
   base-directory: build
@@ -71,8 +71,8 @@ describe("prebake pipeline run ci (the real ci pipeline, locally)", () => {
       .write("prebake.config.yaml", `profile: local\nproject: pl${id}\n`)
       .copy("stacks/ci/stack.yaml")
       .copy("buildspecs/erlang-app.yml")
-      .copy("examples/hello-erlang")
-      .copy("examples/common-utils")
+      .copy("apps/hello-erlang")
+      .copy("layers/common-utils")
       .copy("images/python-layer")
       .write("buildspecs/python-layer.yml", LAYER_BUILDSPEC)
       .write(

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { CodeBuildClient } from "@aws-sdk/client-codebuild";
 import { deployedProjectName } from "@prebake/codebuild";
@@ -11,7 +11,7 @@ import {
   firstLine,
   gitRevision,
   historyDir,
-  layerPaths,
+  listLayers,
   listStacks,
   processMasker,
   readHistory,
@@ -43,11 +43,7 @@ function readBudgets(ctx: Context): Budgets {
       ctx.out.warn(`images/${name}: no size budget shown (${firstLine(err)})`);
     }
   }
-  const examples = layerPaths.dir(root);
-  const layerNames = existsSync(examples)
-    ? readdirSync(examples).filter((n) => existsSync(layerPaths.definition(root, n)))
-    : [];
-  for (const name of layerNames) {
+  for (const name of listLayers(root)) {
     try {
       const { budget } = loadLayerDefinition(root, name);
       budgets.layers[name] = {
@@ -60,7 +56,7 @@ function readBudgets(ctx: Context): Budgets {
         coldStartMs: budget.coldStartMs,
       };
     } catch (err) {
-      ctx.out.warn(`examples/${name}: no layer budget shown (${firstLine(err)})`);
+      ctx.out.warn(`layers/${name}: no layer budget shown (${firstLine(err)})`);
     }
   }
   return budgets;
