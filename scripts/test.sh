@@ -20,6 +20,12 @@ tsc -p tsconfig.json
 step "lint and format (biome)"
 biome ci .
 
+step "dependencies: every import is declared by its package, every declared dependency is imported (knip)"
+# Twice: the whole of each package (sources, tests, benches), then its production code alone, which
+# catches a package that declares in "dependencies" what only its tests use (those are devDependencies).
+knip --dependencies
+knip --dependencies --production
+
 step "stacks: rendered templates are up to date, cfn-lint is clean"
 nx run-many -t check lint --outputStyle=stream
 
