@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { ConfigError, type Context, classifyAwsError, gitRevision } from "@prebake/core";
+import { awsErrorName, ConfigError, type Context, classifyAwsError, gitRevision } from "@prebake/core";
 import type { Buildspec } from "./buildspec.ts";
 
 /** `KEY=value` lines, as AWS's local agent takes them with -e; # comments and blank lines ignored. */
@@ -105,7 +105,7 @@ async function readParameter(
   } catch (err) {
     const mapped = classifyAwsError(err, ctx.config.profile, `SSM parameter ${parameter}`);
     if (mapped !== err) throw mapped;
-    throw new ConfigError(`cannot read SSM parameter '${parameter}' (${(err as Error).name})`, {
+    throw new ConfigError(`cannot read SSM parameter '${parameter}' (${awsErrorName(err)})`, {
       where: `${spec.file}: env.parameter-store.${name}`,
       fix: "create the parameter, or correct its name",
     });
@@ -125,7 +125,7 @@ async function readSecret(ctx: Context, spec: Buildspec, name: string, ref: stri
   } catch (err) {
     const mapped = classifyAwsError(err, ctx.config.profile, `secret ${secretId}`);
     if (mapped !== err) throw mapped;
-    throw new ConfigError(`cannot read secret '${secretId}' (${(err as Error).name})`, {
+    throw new ConfigError(`cannot read secret '${secretId}' (${awsErrorName(err)})`, {
       where: `${spec.file}: env.secrets-manager.${name}`,
       fix: "create the secret, or correct its reference",
     });

@@ -11,6 +11,7 @@ import {
   StartBuildCommand,
 } from "@aws-sdk/client-codebuild";
 import {
+  awsErrorName,
   BuildFailedError,
   ConfigError,
   type Context,
@@ -18,6 +19,7 @@ import {
   describeMs,
   firstLine,
   formatDuration,
+  isNotFound,
   UnavailableError,
   withDeadline,
 } from "@prebake/core";
@@ -156,11 +158,11 @@ export async function readLogPage(
         .send(new GetLogEventsCommand({ startFromHead: true, ...request }), { abortSignal }),
     );
   } catch (err) {
-    if ((err as Error).name === "ResourceNotFoundException") return undefined;
+    if (isNotFound(err)) return undefined;
     const where = `CloudWatch Logs ${request.logGroupName}/${request.logStreamName}`;
     const mapped = classifyAwsError(err, ctx.config.profile, where);
     if (mapped !== err) throw mapped;
-    throw new UnavailableError(`cannot read the build's log (${(err as Error).name}: ${firstLine(err)})`, {
+    throw new UnavailableError(`cannot read the build's log (${awsErrorName(err)}: ${firstLine(err)})`, {
       where,
       fix: "check that your credentials may call logs:GetLogEvents on the project's log group",
       cause: err,
@@ -186,7 +188,7 @@ async function startBuild(ctx: Context, opts: RemoteBuildOptions): Promise<Build
   } catch (err) {
     const mapped = classifyAwsError(err, ctx.config.profile, `CodeBuild project ${opts.projectName}`);
     if (mapped !== err) throw mapped;
-    if ((err as Error).name === "ResourceNotFoundException") {
+    if (isNotFound(err)) {
       throw new ConfigError(`no CodeBuild project '${opts.projectName}'`, {
         where: `CodeBuild ${ctx.config.profile.region}`,
         fix: "deploy the stack first (prebake deploy ci), or check the name",

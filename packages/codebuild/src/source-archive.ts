@@ -3,11 +3,11 @@
  * image-rebuild project delivers. Streamed from git, never held in memory whole. Uncommitted
  * changes are not in it, as they would not be in the bucket either.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { ConfigError, type Context, firstLine } from "@prebake/core";
+import { ConfigError, type Context, firstLine, hasUncommittedChanges, headCommit } from "@prebake/core";
 
 export interface SourceArchive {
   /** The zip's bytes as git writes them. */
@@ -26,37 +26,14 @@ const notARepository = (root: string, why: string) =>
     fix: "run it in a git checkout with a commit",
   });
 
-/** The commit HEAD names. */
-export function headCommit(root: string): string {
-  try {
-    return execFileSync("git", ["rev-parse", "HEAD"], {
-      cwd: root,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    }).trim();
-  } catch (err) {
-    throw notARepository(root, firstLine((err as { stderr?: string }).stderr || err));
-  }
-}
-
-/** Whether tracked files differ from HEAD: they will not be in the archive. */
-export function hasUncommittedChanges(root: string): boolean {
-  try {
-    return (
-      execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], {
-        cwd: root,
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "ignore"],
-      }).trim() !== ""
-    );
-  } catch {
-    return false;
-  }
-}
-
-/** Start `git archive --format=zip <commit>` and hand its output over as a stream. */
-export function sourceArchive(root: string): SourceArchive {
-  const commit = headCommit(root);
+/**
+ * Start `git archive --format=zip <commit>` of HEAD and hand its output over as a stream. Read it
+ * (pipe it) before awaiting anything else: Node discards a child's unread output when it exits.
+ */
+export async function sourceArchive(root: string): Promise<SourceArchive> {
+  const commit = await headCommit(root).catch((err: unknown) => {
+    throw notARepository(root, firstLine(err));
+  });
   const git: ChildProcess = spawn("git", ["archive", "--format=zip", commit], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
@@ -77,8 +54,9 @@ export function sourceArchive(root: string): SourceArchive {
 
 /** Write the archive of HEAD to a file; returns the commit archived. */
 export async function writeSourceArchive(ctx: Context, file: string): Promise<string> {
-  const archive = sourceArchive(ctx.config.rootDir);
-  if (hasUncommittedChanges(ctx.config.rootDir))
+  const dirty = await hasUncommittedChanges(ctx.config.rootDir);
+  const archive = await sourceArchive(ctx.config.rootDir);
+  if (dirty)
     ctx.out.warn(
       `uncommitted changes are not in the source archive (it holds commit ${archive.commit.slice(0, 12)})`,
     );

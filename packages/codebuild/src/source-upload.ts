@@ -4,8 +4,8 @@
  * action and of the image-rebuild project. The bucket is the stack's (versioned): never created here.
  */
 import { Transform } from "node:stream";
-import { type Context, formatBytes, uploadToS3 } from "@prebake/core";
-import { hasUncommittedChanges, sourceArchive } from "./source-archive.ts";
+import { type Context, formatBytes, hasUncommittedChanges, uploadToS3 } from "@prebake/core";
+import { sourceArchive } from "./source-archive.ts";
 
 export interface UploadedSource {
   bucket: string;
@@ -24,8 +24,9 @@ export async function uploadSourceArchive(
   key: string,
 ): Promise<UploadedSource> {
   const startedAt = new Date();
-  const archive = sourceArchive(ctx.config.rootDir);
-  if (hasUncommittedChanges(ctx.config.rootDir))
+  const dirty = await hasUncommittedChanges(ctx.config.rootDir);
+  const archive = await sourceArchive(ctx.config.rootDir);
+  if (dirty)
     ctx.out.warn(
       `uncommitted changes are not uploaded (the archive holds commit ${archive.commit.slice(0, 12)})`,
     );

@@ -1,4 +1,4 @@
-import { classifyAwsError } from "./aws.ts";
+import { classifyAwsError } from "./aws-errors.ts";
 import type { Context } from "./context.ts";
 import { AuthError } from "./errors.ts";
 

@@ -1,7 +1,7 @@
 import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { awsErrorName, type DeadlineInfo } from "./aws-errors.ts";
 import { type AwsTimeouts, DEFAULT_TIMEOUTS, type ResolvedProfile } from "./config.ts";
-import { describeMs } from "./deadline.ts";
-import { AuthError, firstLine, PrebakeError, UnavailableError } from "./errors.ts";
+import { firstLine } from "./errors.ts";
 
 /** The shape every AWS SDK v3 client constructor shares that we rely on. */
 // biome-ignore lint/suspicious/noExplicitAny: SDK client configs differ per service.
@@ -46,12 +46,6 @@ function bodyBytes(request: HandlerRequest): number {
   return 0;
 }
 
-/** What a TimeoutError carries once it passed through the handler below: which deadline, how long. */
-interface DeadlineInfo {
-  phase: "connect" | "answer";
-  ms: number;
-}
-
 /**
  * The SDK's Node handler with deadlines: a connection timeout, and a request timeout that is an
  * error (smithy only logs it unless throwOnRequestTimeout) and grows with the body to upload, so
@@ -70,7 +64,7 @@ class DeadlineHttpHandler extends NodeHttpHandler {
     try {
       return await super.handle(request, { ...options, requestTimeout });
     } catch (err) {
-      if ((err as { name?: string }).name === "TimeoutError") {
+      if (awsErrorName(err) === "TimeoutError") {
         const connecting = /establish a connection/.test(firstLine(err));
         const deadline: DeadlineInfo = connecting
           ? { phase: "connect", ms: this.#timeouts.connectMs }
@@ -110,95 +104,4 @@ export function createAwsClient<T>(Ctor: ClientCtor<T>, profile: ResolvedProfile
     { step: "initialize", name: "prebakeCallLog" },
   );
   return client;
-}
-
-const AUTH_ERROR_NAMES = new Set([
-  "CredentialsProviderError",
-  "ExpiredToken",
-  "ExpiredTokenException",
-  "UnrecognizedClientException",
-  "InvalidClientTokenId",
-  "InvalidSignatureException",
-  "SignatureDoesNotMatch",
-  "AccessDenied",
-  "AccessDeniedException",
-  "UnauthorizedOperation",
-]);
-
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "EAI_AGAIN",
-]);
-
-/** Find the errno-style code of a network failure anywhere in the cause chain. */
-function networkCode(err: unknown): string | undefined {
-  let cur: unknown = err;
-  for (let i = 0; i < 5 && cur; i++) {
-    const code = (cur as { code?: string }).code;
-    if (code && NETWORK_CODES.has(code)) return code;
-    const errors = (cur as { errors?: unknown[] }).errors; // AggregateError from happy-eyeballs
-    if (Array.isArray(errors)) {
-      for (const e of errors) {
-        const c = (e as { code?: string }).code;
-        if (c && NETWORK_CODES.has(c)) return c;
-      }
-    }
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-/**
- * Map an SDK error to a PrebakeError with a one-line message and a fix.
- * Errors we do not recognise are returned unchanged, for the caller to handle.
- */
-export function classifyAwsError(err: unknown, profile: ResolvedProfile, resource?: string): unknown {
-  if (err instanceof PrebakeError) return err;
-  const name = (err as { name?: string }).name ?? "";
-  const message = firstLine(err);
-  const where =
-    resource ?? (profile.endpoint ? `AWS endpoint ${profile.endpoint}` : `AWS (${profile.region})`);
-  const endpoint = profile.endpoint ?? `AWS ${profile.region}`;
-  const deadline = (err as { deadline?: DeadlineInfo }).deadline;
-  if (deadline) {
-    const seconds = describeMs(deadline.ms);
-    const what =
-      deadline.phase === "connect"
-        ? `no connection within ${seconds}`
-        : `it did not answer within ${seconds}`;
-    return new UnavailableError(`cannot reach the AWS API (${what})`, {
-      where: endpoint,
-      fix:
-        profile.kind === "local"
-          ? "check that the emulator is running and answering (`bash scripts/local-env.sh status`), then run again"
-          : "check network access to AWS (proxy, VPN) and run again; raise profiles.<name>.timeouts in prebake.config.yaml for a slow link",
-      cause: err,
-    });
-  }
-  const net = networkCode(err);
-  if (net || name === "TimeoutError") {
-    return new UnavailableError(`cannot reach the AWS API (${net ?? name})`, {
-      where: endpoint,
-      fix:
-        profile.kind === "local"
-          ? "start the local services with `bash scripts/local-env.sh up`"
-          : "check network access and the region in prebake.config.yaml",
-      cause: err,
-    });
-  }
-  if (AUTH_ERROR_NAMES.has(name) || /credential/i.test(name)) {
-    return new AuthError(`AWS rejected the credentials (${name}: ${message})`, {
-      where,
-      fix:
-        profile.kind === "aws"
-          ? "refresh your credentials (aws sso login, or AWS_PROFILE / AWS_ACCESS_KEY_ID) and try again"
-          : "check profiles.local.credentials in prebake.config.yaml",
-      cause: err,
-    });
-  }
-  return err;
 }

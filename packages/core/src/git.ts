@@ -1,9 +1,11 @@
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
+import { firstLine } from "./errors.ts";
 
 /**
- * The one git reader: what run records and image labels say about the checkout. Best effort
- * everywhere: a checkout without git (or without git installed) still works.
+ * The one git reader: what run records and image labels say about the checkout, best effort (a
+ * checkout without git, or without git installed, still works), and the commit a source archive
+ * holds, strict (headCommit: no commit is an error the caller words).
  */
 
 /** Git facts recorded in OCI labels. */
@@ -22,6 +24,23 @@ async function git(cwd: string, args: string[]): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The commit HEAD names. Rejects, with git's own reason as the message, outside a checkout, before
+ * the first commit, or without git: for callers to whom no commit is an error.
+ */
+export async function headCommit(cwd: string): Promise<string> {
+  try {
+    return (await execFileAsync("git", ["rev-parse", "HEAD"], { cwd, encoding: "utf8" })).stdout.trim();
+  } catch (err) {
+    throw new Error(firstLine((err as { stderr?: string }).stderr || err));
+  }
+}
+
+/** Whether tracked files differ from HEAD (what `git archive HEAD` leaves out); false outside git. */
+export async function hasUncommittedChanges(cwd: string): Promise<boolean> {
+  return Boolean(await git(cwd, ["status", "--porcelain", "--untracked-files=no"]));
 }
 
 /** HEAD and the origin URL (credentials in the URL are dropped: labels are public). */

@@ -1,11 +1,6 @@
 export { assertEnvironmentAccount } from "./account.ts";
-export {
-  type AwsCallRecord,
-  awsCallLog,
-  classifyAwsError,
-  createAwsClient,
-  requestTimeoutFor,
-} from "./aws.ts";
+export { type AwsCallRecord, awsCallLog, createAwsClient, requestTimeoutFor } from "./aws.ts";
+export { awsErrorName, classifyAwsError, isAwsError, isNotFound } from "./aws-errors.ts";
 export { exitOnSignals, pendingCleanups, registerCleanup, runCleanups } from "./cleanup.ts";
 export type { CommandRegistrar } from "./command.ts";
 export {
@@ -62,7 +57,7 @@ export {
   UnavailableError,
   ValidationError,
 } from "./errors.ts";
-export { type GitInfo, gitRevision, readGitInfo } from "./git.ts";
+export { type GitInfo, gitRevision, hasUncommittedChanges, headCommit, readGitInfo } from "./git.ts";
 export {
   appendHistoryLine,
   HISTORY_KINDS,

@@ -7,7 +7,7 @@
  * through classifyAwsError naming s3://bucket/key.
  */
 import type { Readable } from "node:stream";
-import { classifyAwsError } from "./aws.ts";
+import { classifyAwsError, isNotFound } from "./aws-errors.ts";
 import type { Context } from "./context.ts";
 import { formatBytes } from "./output.ts";
 
@@ -79,8 +79,7 @@ async function ensureBucket(
   try {
     await s3.send(new HeadBucketCommand({ Bucket: bucket }));
   } catch (err) {
-    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (status !== 404) throw classifyAwsError(err, profile, `s3://${bucket}`);
+    if (!isNotFound(err)) throw classifyAwsError(err, profile, `s3://${bucket}`);
     ctx.out.info(`creating bucket ${bucket} for uploads`);
     await s3.send(
       new CreateBucketCommand({

@@ -21,7 +21,7 @@ import {
   type Stack,
   type StackEvent,
 } from "@aws-sdk/client-cloudformation";
-import { firstLine } from "@prebake/core";
+import { isNotFound } from "@prebake/core";
 import { newEvents } from "./events.ts";
 import type { TemplateSource } from "./template-source.ts";
 
@@ -68,9 +68,6 @@ export interface StackApi {
   newStackEvents(stackId: string, seen: Set<string>): Promise<StackEvent[]>;
 }
 
-const isAbsent = (err: unknown) =>
-  (err as { name?: string }).name === "ValidationError" && /does not exist/i.test(firstLine(err));
-
 /** The SDK behind StackApi. */
 export function cloudFormationApi(client: CloudFormationClient): StackApi {
   const changeSet = (ref: ChangeSetRef) => ({ ChangeSetName: ref.changeSetId, StackName: ref.stackId });
@@ -79,7 +76,7 @@ export function cloudFormationApi(client: CloudFormationClient): StackApi {
       try {
         return (await client.send(new DescribeStacksCommand({ StackName: id }))).Stacks?.[0];
       } catch (err) {
-        if (isAbsent(err)) return undefined;
+        if (isNotFound(err)) return undefined;
         throw err;
       }
     },

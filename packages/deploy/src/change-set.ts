@@ -5,9 +5,9 @@
  * REVIEW_IN_PROGRESS stack too.
  */
 import type { Change, Stack } from "@aws-sdk/client-cloudformation";
-import { DeployFailedError, firstLine } from "@prebake/core";
+import { DeployFailedError, firstLine, isAwsError } from "@prebake/core";
 import type { ChangeSetRef, ChangeSetState } from "./cfn-api.ts";
-import { awsFailure, awsStep, canCleanUpAfter, type Engine, isServiceError, waitOptions } from "./engine.ts";
+import { awsFailure, awsStep, canCleanUpAfter, type Engine, waitOptions } from "./engine.ts";
 import { pollUntil } from "./poll.ts";
 import type { PreparedDeploy } from "./prepare.ts";
 import { deleteStackAndWait } from "./recreate.ts";
@@ -48,7 +48,7 @@ export async function createChangeSet(
     });
   } catch (err) {
     // The service answers an identical update either way: here, or as a FAILED change set below.
-    if (isServiceError(err, "ValidationError", EMPTY_CHANGE_SET))
+    if (isAwsError(err, "ValidationError", EMPTY_CHANGE_SET))
       return { kind: "empty", message: firstLine(err) };
     throw awsFailure(engine, err, "CreateChangeSet");
   }

@@ -4,6 +4,7 @@
  */
 import {
   AuthError,
+  awsErrorName,
   classifyAwsError,
   DeployFailedError,
   firstLine,
@@ -31,8 +32,6 @@ export interface Engine {
   uploadTemplate: TemplateUploader;
 }
 
-const errorName = (err: unknown) => (err as { name?: string }).name ?? "";
-
 /**
  * An AWS error as the user sees it: an unreachable endpoint or refused credentials as such
  * (exit 5, 6); anything else the service said, naming the call that failed (exit 7).
@@ -40,7 +39,7 @@ const errorName = (err: unknown) => (err as { name?: string }).name ?? "";
 export function awsFailure(engine: Engine, err: unknown, action: string): PrebakeError {
   const classified = classifyAwsError(err, engine.profile, `stack ${engine.stackName}`);
   if (isPrebakeError(classified)) return classified;
-  return new DeployFailedError(`${action} failed: ${errorName(err)}: ${firstLine(err)}`, {
+  return new DeployFailedError(`${action} failed: ${awsErrorName(err)}: ${firstLine(err)}`, {
     where: `stack ${engine.stackName}`,
     fix: "see the message; fix the template or parameters and deploy again",
     cause: err,
@@ -55,10 +54,6 @@ export async function awsStep<T>(engine: Engine, action: string, call: () => Pro
     throw awsFailure(engine, err, action);
   }
 }
-
-/** Raw SDK error test, for answers a step treats as an outcome rather than a failure. */
-export const isServiceError = (err: unknown, name: string, message: RegExp) =>
-  errorName(err) === name && message.test(firstLine(err));
 
 /**
  * Whether cleaning up after `err` is worth calls: not when the endpoint does not answer or

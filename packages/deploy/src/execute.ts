@@ -4,7 +4,7 @@
  * the ones cancelled because of it) and the final status.
  */
 import type { Stack, StackEvent } from "@aws-sdk/client-cloudformation";
-import { classifyAwsError, DeployFailedError, firstLine, isPrebakeError } from "@prebake/core";
+import { awsErrorName, classifyAwsError, DeployFailedError, firstLine, isPrebakeError } from "@prebake/core";
 import type { ChangeSetRef } from "./cfn-api.ts";
 import { type ChangeSetType, discardChangeSet } from "./change-set.ts";
 import { canCleanUpAfter, type Engine } from "./engine.ts";
@@ -58,12 +58,14 @@ async function executeFailure(
     const now = await engine.api.describeStack(ref.stackId).catch(() => undefined);
     outcome = `stack status ${now?.StackStatus ?? "unknown"}`;
   }
-  const name = (err as { name?: string }).name ?? "";
-  return new DeployFailedError(`executing the change set failed: ${name}: ${firstLine(err)}; ${outcome}`, {
-    where: `stack ${engine.stackName}`,
-    fix: `see \`aws cloudformation describe-stack-events --stack-name ${engine.stackName}\`; fix the cause and deploy again`,
-    cause: err,
-  });
+  return new DeployFailedError(
+    `executing the change set failed: ${awsErrorName(err)}: ${firstLine(err)}; ${outcome}`,
+    {
+      where: `stack ${engine.stackName}`,
+      fix: `see \`aws cloudformation describe-stack-events --stack-name ${engine.stackName}\`; fix the cause and deploy again`,
+      cause: err,
+    },
+  );
 }
 
 function operationFailure(engine: Engine, type: ChangeSetType, status: string, events: StackEvent[]): Error {

@@ -6,7 +6,14 @@ import {
   ImageAlreadyExistsException,
   PutImageCommand,
 } from "@aws-sdk/client-ecr";
-import { AuthError, classifyAwsError, type ResolvedProfile, UnavailableError } from "@prebake/core";
+import {
+  AuthError,
+  classifyAwsError,
+  isAwsError,
+  isNotFound,
+  type ResolvedProfile,
+  UnavailableError,
+} from "@prebake/core";
 import { sha256 } from "./context.ts";
 import type { RegistryAuth } from "./push.ts";
 
@@ -93,7 +100,9 @@ export class HttpRegistry implements RegistryApi {
         signal: AbortSignal.timeout(30_000),
       });
     } catch (err) {
-      const code = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+      // fetch's own failure: the socket's errno code when it has one, else its name (TimeoutError).
+      const code =
+        (err as { cause?: { code?: string } }).cause?.code ?? (err instanceof Error ? err.name : "error");
       throw new UnavailableError(`cannot reach the registry (${code})`, {
         where: `registry ${this.host}`,
         fix: this.hints.unreachable,
@@ -152,7 +161,6 @@ export class HttpRegistry implements RegistryApi {
   }
 }
 
-const errName = (err: unknown) => (err as { name?: string }).name ?? "";
 const imageId = (reference: string) =>
   reference.startsWith("sha256:") ? { imageDigest: reference } : { imageTag: reference };
 
@@ -174,7 +182,7 @@ export class EcrRegistry implements RegistryApi {
       );
       return res.imageDetails?.[0]?.imageDigest;
     } catch (err) {
-      if (["ImageNotFoundException", "RepositoryNotFoundException"].includes(errName(err))) return undefined;
+      if (isNotFound(err)) return undefined;
       throw classifyAwsError(err, this.profile, `ECR repository ${repository}`);
     }
   }
@@ -238,7 +246,7 @@ export class EcrRegistry implements RegistryApi {
         }),
       );
     } catch (err) {
-      if (err instanceof ImageAlreadyExistsException || errName(err) === "ImageAlreadyExistsException")
+      if (err instanceof ImageAlreadyExistsException || isAwsError(err, "ImageAlreadyExistsException"))
         return;
       throw classifyAwsError(err, this.profile, `ECR repository ${repository}`);
     }

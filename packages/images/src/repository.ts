@@ -9,7 +9,7 @@ import {
   type Repository,
   TagResourceCommand,
 } from "@aws-sdk/client-ecr";
-import { type Context, classifyAwsError } from "@prebake/core";
+import { type Context, classifyAwsError, isNotFound } from "@prebake/core";
 import type { ImageDefinition } from "./definition.ts";
 import {
   assertPolicySafe,
@@ -21,8 +21,6 @@ import {
   policyText,
 } from "./lifecycle/index.ts";
 import { mutableTagFilters } from "./plan.ts";
-
-const errName = (err: unknown) => (err as { name?: string }).name ?? "";
 
 /** What every step of the reconciliation needs. */
 interface Reconcile {
@@ -68,7 +66,7 @@ async function findRepository(r: Reconcile): Promise<Repository | undefined> {
     const res = await r.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [r.def.repository] }));
     return res.repositories?.[0];
   } catch (err) {
-    if (errName(err) === "RepositoryNotFoundException") return undefined;
+    if (isNotFound(err)) return undefined;
     return r.fail(err);
   }
 }

@@ -22,6 +22,7 @@ import {
   ConfigError,
   type Context,
   classifyAwsError,
+  isNotFound,
   UnavailableError,
 } from "@prebake/core";
 import { loadPipeline } from "./plan.ts";
@@ -45,7 +46,7 @@ const FINAL = new Set(["Succeeded", "Failed", "Stopped", "Superseded", "Cancelle
 function pipelineError(ctx: Context, name: string, err: unknown): unknown {
   const mapped = classifyAwsError(err, ctx.config.profile, `CodePipeline ${name}`);
   if (mapped !== err) return mapped;
-  if ((err as Error).name === "PipelineNotFoundException") {
+  if (isNotFound(err)) {
     return new ConfigError(`no pipeline '${name}' in ${ctx.config.profile.region}`, {
       where: `CodePipeline ${name}`,
       fix: "deploy its stack first (prebake deploy <stack>)",

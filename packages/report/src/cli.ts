@@ -11,6 +11,7 @@ import {
   firstLine,
   gitRevision,
   historyDir,
+  isNotFound,
   listLayers,
   listStacks,
   processMasker,
@@ -129,7 +130,7 @@ async function historySync(ctx: Context, opts: { last: string; project: string[]
     } catch (err) {
       const mapped = classifyAwsError(err, ctx.config.profile, `CodeBuild project ${name}`);
       if (mapped !== err) throw mapped;
-      if ((err as Error).name !== "ResourceNotFoundException") throw err;
+      if (!isNotFound(err)) throw err;
       ctx.out.warn(`${name}: not deployed (no such CodeBuild project); skipped`);
     }
   }

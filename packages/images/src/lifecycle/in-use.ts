@@ -4,11 +4,9 @@ import {
   GetTemplateCommand,
   type Stack,
 } from "@aws-sdk/client-cloudformation";
-import { type Context, classifyAwsError, firstLine, projectStackNames, RefusedError } from "@prebake/core";
+import { type Context, classifyAwsError, isNotFound, projectStackNames, RefusedError } from "@prebake/core";
 import type { ImageLoss, RepositoryImage } from "./evaluate.ts";
 import { type DeployedStack, type InUseReference, inUseReferences } from "./references.ts";
-
-const errName = (err: unknown) => (err as { name?: string }).name ?? "";
 
 /** The stack by name, or undefined when there is none (never deployed, or deleted). */
 async function describeByName(ctx: Context, name: string): Promise<Stack | undefined> {
@@ -16,7 +14,7 @@ async function describeByName(ctx: Context, name: string): Promise<Stack | undef
     const res = await ctx.aws(CloudFormationClient).send(new DescribeStacksCommand({ StackName: name }));
     return res.Stacks?.[0];
   } catch (err) {
-    if (errName(err) === "ValidationError" && /does not exist/i.test(firstLine(err))) return undefined;
+    if (isNotFound(err)) return undefined;
     throw classifyAwsError(err, ctx.config.profile, `CloudFormation DescribeStacks ${name}`);
   }
 }
@@ -49,7 +47,7 @@ async function templateBodies(ctx: Context, stacks: DeployedStack[]): Promise<Ma
       if (res.TemplateBody) bodies.set(name, res.TemplateBody);
     } catch (err) {
       // Deleted between DescribeStacks and now: it uses nothing any more.
-      if (errName(err) === "ValidationError") return;
+      if (isNotFound(err)) return;
       throw classifyAwsError(err, ctx.config.profile, `CloudFormation GetTemplate ${name}`);
     }
   };

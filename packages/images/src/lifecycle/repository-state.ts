@@ -1,8 +1,6 @@
 import { ECRClient, GetLifecyclePolicyCommand, paginateDescribeImages } from "@aws-sdk/client-ecr";
-import { type Context, classifyAwsError } from "@prebake/core";
+import { type Context, classifyAwsError, isNotFound } from "@prebake/core";
 import type { RepositoryImage } from "./evaluate.ts";
-
-const errName = (err: unknown) => (err as { name?: string }).name ?? "";
 
 /**
  * Every image of an ECR repository, archived ones included (DescribeImages lists only ACTIVE
@@ -31,7 +29,7 @@ export async function describeRepositoryImages(ctx: Context, repository: string)
       }
     }
   } catch (err) {
-    if (errName(err) === "RepositoryNotFoundException") return [];
+    if (isNotFound(err)) return [];
     throw classifyAwsError(err, ctx.config.profile, `ECR repository ${repository}`);
   }
   return images;
@@ -44,7 +42,7 @@ export async function currentPolicyText(ctx: Context, repository: string): Promi
     const res = await ecr.send(new GetLifecyclePolicyCommand({ repositoryName: repository }));
     return res.lifecyclePolicyText;
   } catch (err) {
-    if (["LifecyclePolicyNotFoundException", "RepositoryNotFoundException"].includes(errName(err))) {
+    if (isNotFound(err)) {
       return undefined;
     }
     throw classifyAwsError(err, ctx.config.profile, `ECR repository ${repository}`);
