@@ -1,8 +1,8 @@
 /**
  * The headline figure: the hello-erlang build twice, in one run, with the same buildspec build phase:
  *   baked:    the pushed erlang-otp image; install = `. /usr/local/erlang/activate`
- *   baseline: prebake/debian:bookworm; install compiles Erlang/OTP from source as the seed's old
- *             buildspec did with kerl (build deps, download, configure, make -j$(nproc), install)
+ *   baseline: prebake/debian:bookworm; install compiles Erlang/OTP from source as a kerl
+ *             buildspec does (build deps, download, configure, make -j$(nproc), install)
  * Same OTP source (Debian's 27.3.4.1, served from 127.0.0.1), same flags as the image's Dockerfile.
  *
  *   node_modules/.bin/node packages/codebuild/bench/headline.bench.ts

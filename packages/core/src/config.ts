@@ -87,7 +87,25 @@ const profileSchema = z
   })
   .strict();
 
-/** `prebake report` settings: cost rates and the build frequency the monthly cost is shown for. */
+/**
+ * The project's own goals, which `prebake report` draws its charts and its targets table against.
+ * The defaults are where prebake started: 99 % of builds succeed, a build takes under 5 minutes,
+ * a layer zips to under 50 MB (Lambda's direct-upload limit), the builds cost under $1 a month.
+ */
+const reportTargetsSchema = z
+  .object({
+    /** Succeeded / finished builds of a project should be above this (0.99: 99 %). */
+    successRate: z.number().gt(0).lte(1, "must be a fraction: 0.99 for 99 %").default(0.99),
+    /** A successful build's p90 duration should be under this many minutes. */
+    buildMinutes: z.number().positive().default(5),
+    /** A project's builds should cost under this many USD a month. */
+    monthlyUsd: z.number().positive().default(1),
+    /** A layer's zip should be under this many MB (1 MB = 1,048,576 bytes). */
+    layerZippedMB: z.number().positive().default(50),
+  })
+  .strict();
+
+/** `prebake report` settings: cost rates, the build frequency the monthly cost is shown for, the targets. */
 const reportSchema = z
   .object({
     /** USD per build minute by compute type; overrides (or adds to) the built-in rate table. */
@@ -96,8 +114,9 @@ const reportSchema = z
       .default({}),
     /** Compute type of builds whose record names none (local runs of a bare --image). */
     defaultComputeType: z.string().default("BUILD_GENERAL1_SMALL"),
-    /** The monthly cost is also shown at this many builds per month (the seed's figure: 100). */
+    /** The monthly cost is also shown at this many builds per month. */
     buildsPerMonth: z.number().int().positive().default(100),
+    targets: reportTargetsSchema.prefault({}),
   })
   .strict();
 
@@ -113,17 +132,14 @@ const fileSchema = z
     profiles: z.record(z.string(), profileSchema).default({}),
     stacks: z.record(z.string(), stackSettingsSchema).default({}),
     tags: z.record(z.string(), z.string()).default({}),
-    report: reportSchema.default({
-      ratesPerMinute: {},
-      defaultComputeType: "BUILD_GENERAL1_SMALL",
-      buildsPerMonth: 100,
-    }),
+    report: reportSchema.prefault({}),
     /** Deployed copies of the stacks (dev, prod, ...), each in a profile; see environments.ts. */
     environments: environmentsSchema,
   })
   .strict();
 
 export type ReportSettings = z.infer<typeof reportSchema>;
+export type ReportTargets = z.infer<typeof reportTargetsSchema>;
 
 export type ProfileConfig = z.infer<typeof profileSchema>;
 

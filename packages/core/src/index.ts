@@ -10,6 +10,7 @@ export {
   loadConfig,
   parseConfig,
   projectStackNames,
+  type ReportTargets,
   type ResolvedProfile,
   stackNameIn,
 } from "./config.ts";

@@ -88,6 +88,37 @@ describe("configuration", () => {
   });
 });
 
+describe("report.targets: the project's own goals for prebake report", () => {
+  it("defaults to 99 % success, 5-minute builds, $1 a month and 50 MB layers, with the other report keys", () => {
+    expect(parse("{}").report).toEqual({
+      ratesPerMinute: {},
+      defaultComputeType: "BUILD_GENERAL1_SMALL",
+      buildsPerMonth: 100,
+      targets: { successRate: 0.99, buildMinutes: 5, monthlyUsd: 1, layerZippedMB: 50 },
+    });
+  });
+
+  it("a target set in the file replaces its default; the others keep theirs", () => {
+    const cfg = parse("report:\n  targets:\n    successRate: 0.95\n    buildMinutes: 12\n");
+    expect(cfg.report.targets).toEqual({
+      successRate: 0.95,
+      buildMinutes: 12,
+      monthlyUsd: 1,
+      layerZippedMB: 50,
+    });
+    expect(cfg.report.buildsPerMonth).toBe(100);
+  });
+
+  it("an unknown target, or a success rate written as a percentage, is exit 3 with the field", () => {
+    const typo = errorOf(() => parse("report:\n  targets:\n    buildMinute: 4\n"));
+    expect(typo.exitCode).toBe(ExitCode.CONFIG);
+    expect(typo.toLine()).toContain("report.targets");
+    expect(typo.toLine()).toContain("buildMinute");
+    const percent = errorOf(() => parse("report:\n  targets:\n    successRate: 99\n"));
+    expect(percent.toLine()).toContain("report.targets.successRate: must be a fraction: 0.99 for 99 %");
+  });
+});
+
 describe("the aws profile's ecrRegistry (ECR's host mapped to a mirror or a stand-in)", () => {
   it("resolves ecrRegistry in an aws profile; no registry, even with PREBAKE_REGISTRY exported", () => {
     const cfg = parse(

@@ -33,7 +33,7 @@ interface Reconcile {
 }
 
 /**
- * Bring the repository in line with the definition, the way the seed's script does, but through
+ * Bring the repository in line with the definition, the way a hand-written ECR script would, but through
  * the ECR API so the emulator and AWS behave the same: create if missing, scan on push, AES256,
  * tags, tag immutability with the moving tags excluded, and the lifecycle policy (after the
  * in-use safety check, which may refuse with exit 9 before anything is pushed).

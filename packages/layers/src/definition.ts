@@ -10,7 +10,7 @@ export const LAMBDA_UNZIPPED_LIMIT_BYTES = 262_144_000;
 export const LAMBDA_DIRECT_UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024;
 
 const MB = 1024 * 1024;
-/** The seed's success metric: a layer adds less than 200 ms to a cold start. */
+/** prebake's default goal: a layer adds less than 200 ms to a cold start. */
 export const DEFAULT_COLD_START_MS = 200;
 
 const layerSchema = z
@@ -50,7 +50,7 @@ const layerSchema = z
         functionCodeMB: z.number().min(0).default(0),
         /**
          * Cold-start budget per top-level module: the import test warns when a module's cold import
-         * takes longer (fails with --strict). 200 ms is the seed's "cold start impact < +200 ms".
+         * takes longer (fails with --strict). 200 ms: a cold start grows by less than 200 ms.
          */
         coldStartMs: z.number().positive().default(DEFAULT_COLD_START_MS),
       })

@@ -32,7 +32,7 @@ function captured() {
 }
 
 describe("layer.yaml budget.coldStartMs", () => {
-  it("defaults to the seed's 200 ms and takes a value", () => {
+  it("defaults to 200 ms and takes a value", () => {
     const def = (text: string) => parseLayerDefinition(text, "layers/x/layer.yaml", dir);
     expect(DEFAULT_COLD_START_MS).toBe(200);
     expect(def("name: x\nrequirements: requirements.txt\n").budget.coldStartMs).toBe(200);

@@ -195,7 +195,7 @@ export function importTimeChart(layers: LayerReport[]): Chart {
     title: "Cold import times against the cold-start budget",
     caption:
       "Each top-level module's import in a fresh interpreter (the layer's share of a cold start), ms, against " +
-      `layer.yaml's budget.coldStartMs (${budget} ms: the seed's "+200 ms" target).`,
+      `layer.yaml's budget.coldStartMs (${budget} ms).`,
     svg: render(
       {
         grid: { left: 250, right: 60, top: 20, bottom: 40 },
@@ -232,7 +232,7 @@ export function durationChart(projects: ProjectReport[], targetMs: number): Char
   return {
     id: "build-durations",
     title: "Build duration p50 / p90 per project",
-    caption: `Successful builds in the window, seconds, against the seed's target of a build under ${targetMs / 60_000} minutes.`,
+    caption: `Successful builds in the window, seconds, against the target of a build under ${targetMs / 60_000} minutes (report.targets.buildMinutes).`,
     svg: render({
       legend: { top: 0 },
       grid: { left: 60, right: 40, top: 40, bottom: 60 },
@@ -248,7 +248,7 @@ export function durationChart(projects: ProjectReport[], targetMs: number): Char
           type: "bar",
           data: withData.map((p) => s(p.p50Ms)),
           label: { show: true, position: "top" },
-          markLine: referenceLine("yAxis", targetMs / 1000, "target 5 min"),
+          markLine: referenceLine("yAxis", targetMs / 1000, `target ${targetMs / 60_000} min`),
         },
         {
           name: "p90",
@@ -266,7 +266,7 @@ export function successChart(projects: ProjectReport[], target: number): Chart {
   return {
     id: "success-rate",
     title: "Success rate per project",
-    caption: `Succeeded / finished builds in the window, %, against the seed's target of more than ${target * 100} %.`,
+    caption: `Succeeded / finished builds in the window, %, against the target of more than ${target * 100} % (report.targets.successRate).`,
     svg: render({
       grid: { left: 60, right: 40, top: 30, bottom: 60 },
       xAxis: {
@@ -297,7 +297,7 @@ export function costChart(projects: ProjectReport[], data: ReportData, buildsPer
     title: "Cost per month",
     caption:
       `Compute type rate × billed minutes (rounded up per build), USD per month: at the frequency seen in the ` +
-      `${data.windowDays}-day window, and at ${buildsPerMonth} builds a month; against the seed's target of under $${data.targets.monthlyUsd}.`,
+      `${data.windowDays}-day window, and at ${buildsPerMonth} builds a month; against the target of under $${data.targets.monthlyUsd} (report.targets.monthlyUsd).`,
     svg: render({
       legend: { top: 0 },
       grid: { left: 60, right: 40, top: 40, bottom: 60 },

@@ -23,7 +23,7 @@ import { loadLayerDefinition, mbToBytes } from "@prebake/layers";
 import { readStackTemplate } from "@prebake/stack";
 import { reportCharts } from "./charts.ts";
 import { rateTable } from "./costs.ts";
-import { type Budgets, buildReport, type ReportData } from "./data.ts";
+import { type Budgets, buildReport, type ReportData, reportTargets } from "./data.ts";
 import { renderHtml } from "./html.ts";
 import { syncProject } from "./sync.ts";
 import { summaryLines } from "./terminal.ts";
@@ -77,6 +77,7 @@ export function reportData(ctx: Context, since: string, now: number = Date.now()
     rates: rateTable(settings.ratesPerMinute),
     defaultComputeType: settings.defaultComputeType,
     buildsPerMonth: settings.buildsPerMonth,
+    targets: reportTargets(settings.targets),
   });
 }
 
@@ -146,7 +147,7 @@ export const registerReportCommands: CommandRegistrar = (program, getContext) =>
         "`prebake history sync`) and write one self-contained HTML page (inline SVG charts, works offline): " +
         "phase durations per build, before/after baking (the headline benchmark), image sizes against " +
         "image.yaml's budget, layer sizes against 250 MB and import times against budget.coldStartMs, success " +
-        "rate and p50/p90 duration against the seed's targets, and cost per build and per month. Prints a short " +
+        "rate and p50/p90 duration against report.targets in prebake.config.yaml, and cost per build and per month. Prints a short " +
         "summary with sparklines; --json prints the same numbers.",
     )
     .option("--since <window>", "how far back: 12h, 30d, 8w, or a date (2026-11-01)", "30d")

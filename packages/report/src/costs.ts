@@ -15,7 +15,7 @@ export const RATES: Record<string, Rate> = {
     source:
       "aws.amazon.com/codebuild/pricing (on-demand, Linux, us-east-1), as quoted by the AWS DevOps blog " +
       "'Strategies to optimize the costs of your builds on AWS CodeBuild' (2023-03-30); read 2026-11-23. " +
-      "The seed's table uses $0.005/min and calls it general1.large: that is the small rate",
+      "Some tables name $0.005/min general1.large: it is the small rate",
   },
   BUILD_GENERAL1_MEDIUM: {
     usdPerMinute: 0.01,

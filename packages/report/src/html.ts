@@ -26,7 +26,7 @@ function table(headers: string[], rows: string[][]): string {
 const figure = (c: Chart) =>
   `<figure class="chart" id="${escapeHtml(c.id)}">\n<h3>${escapeHtml(c.title)}</h3>\n${c.svg}\n<figcaption>${escapeHtml(c.caption)}</figcaption>\n</figure>`;
 
-/** The seed's success metrics, each with this window's value and whether it holds. */
+/** The project's targets (`report.targets`), each with this window's value and whether it holds. */
 function targetsTable(data: ReportData): string {
   const t = data.targets;
   const verdict = (ok: boolean | undefined) => (ok === undefined ? "–" : ok ? "yes" : "NO");
@@ -66,7 +66,7 @@ function targetsTable(data: ReportData): string {
       verdict(l.imports.length ? slowest <= l.coldStartMs : undefined),
     ]);
   }
-  return table(["target (the seed's success metrics)", "goal", "this window", "met"], rows);
+  return table(["target (report.targets)", "goal", "this window", "met"], rows);
 }
 
 function projectsTable(data: ReportData): string {

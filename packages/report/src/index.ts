@@ -16,7 +16,8 @@ export {
   type ProjectReport,
   type ReportData,
   type ReportSettings,
-  TARGETS,
+  reportTargets,
+  type Targets,
 } from "./data.ts";
 export { renderHtml } from "./html.ts";
 export { quantile, sparkline } from "./stats.ts";

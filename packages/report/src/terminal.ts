@@ -15,7 +15,10 @@ export function summaryLines(data: ReportData): string[] {
   const t = data.targets;
   for (const p of data.projects) {
     const ok = p.successRate === undefined ? "" : p.successRate > t.successRate ? "" : " (below target)";
-    const slow = p.p90Ms !== undefined && p.p90Ms >= t.buildDurationMs ? " (p90 over 5 min)" : "";
+    const slow =
+      p.p90Ms !== undefined && p.p90Ms >= t.buildDurationMs
+        ? ` (p90 over ${t.buildDurationMs / 60_000} min)`
+        : "";
     lines.push(
       `${p.project} [${p.kind === "codebuild-local" ? "local" : "CodeBuild"}]  ${p.builds.length} build(s)  ` +
         `${sparkline(p.builds.map((b) => b.durationMs))}  p50 ${opt(p.p50Ms, formatDuration)}  p90 ${opt(p.p90Ms, formatDuration)}${slow}  ` +

@@ -1,3 +1,4 @@
+import { parseConfig } from "@prebake/core";
 import { describe, expect, it } from "vitest";
 import {
   billedMinutes,
@@ -9,6 +10,7 @@ import {
   rateTable,
   renderHtml,
   reportCharts,
+  reportTargets,
   sparkline,
   summaryLines,
 } from "../src/index.ts";
@@ -20,6 +22,8 @@ const settings = {
   rates: rateTable({}),
   defaultComputeType: "BUILD_GENERAL1_SMALL",
   buildsPerMonth: 100,
+  // The defaults of prebake.config.yaml's report.targets, as a project without the key has them.
+  targets: reportTargets(parseConfig("{}", "/repo/prebake.config.yaml", "/repo", { env: {} }).report.targets),
 };
 const report = () => buildReport(fixtureHistory(), [], FIXTURE_BUDGETS, settings);
 
@@ -79,7 +83,7 @@ describe("report numbers", () => {
 describe("costs, statistics, window", () => {
   it("bills whole minutes at the compute type's rate; the config overrides and adds rates", () => {
     expect([billedMinutes(1), billedMinutes(60_000), billedMinutes(60_001)]).toEqual([1, 1, 2]);
-    expect(buildCost(5 * 60_000, "BUILD_GENERAL1_SMALL", RATES)).toBeCloseTo(0.025); // the seed's "$0.025 per build"
+    expect(buildCost(5 * 60_000, "BUILD_GENERAL1_SMALL", RATES)).toBeCloseTo(0.025); // $0.025 for a 5-minute build
     expect(buildCost(30_000, "BUILD_GENERAL1_SMALL", RATES)).toBeCloseTo(0.005);
     expect(buildCost(60_000, "BUILD_LAMBDA_1GB", RATES)).toBeUndefined();
     const table = rateTable({ BUILD_GENERAL1_SMALL: 0.006, BUILD_LAMBDA_1GB: 0.001 });
@@ -141,6 +145,44 @@ describe("charts and page", () => {
     expect(html).toContain(
       "<td>common-utils: layer size (zipped)</td><td>&lt; 50.0 MB</td><td>2.6 MB</td><td>yes</td>",
     );
+  });
+
+  it("the targets are the project's own (report.targets): the table, the charts and the summary follow them", () => {
+    const targets = reportTargets({
+      successRate: 0.8,
+      buildMinutes: 0.5,
+      monthlyUsd: 0.02,
+      layerZippedMB: 2,
+    });
+    const data = buildReport(fixtureHistory(), [], FIXTURE_BUDGETS, { ...settings, targets });
+    const charts = reportCharts(data, 100);
+    const html = renderHtml(data, charts);
+    // 7 of 8 succeeded is above 80 %; the p90 (40.6 s) is over half a minute; $0.04 a month is over $0.02.
+    expect(html).toContain(
+      "<td>ci/ErlangAppProject: success rate</td><td>&gt; 80 %</td><td>87.5 %</td><td>yes</td>",
+    );
+    expect(html).toContain(
+      "<td>ci/ErlangAppProject: build duration p90</td><td>&lt; 0.5 min</td><td>40.6s</td><td>NO</td>",
+    );
+    expect(html).toContain(
+      "<td>ci/ErlangAppProject: cost a month (window)</td><td>&lt; $0.02</td><td>$0.04</td><td>NO</td>",
+    );
+    expect(html).toContain(
+      "<td>common-utils: layer size (zipped)</td><td>&lt; 2.0 MB</td><td>2.6 MB</td><td>NO</td>",
+    );
+    const caption = (id: string) => charts.find((c) => c.id === id)!.caption;
+    expect(caption("build-durations")).toContain("a build under 0.5 minutes (report.targets.buildMinutes)");
+    expect(caption("success-rate")).toContain("more than 80 % (report.targets.successRate)");
+    expect(caption("costs")).toContain("under $0.02 (report.targets.monthlyUsd)");
+    expect(charts.find((c) => c.id === "build-durations")!.svg).toContain("target 0.5 min");
+    expect(summaryLines(data)[0]).toContain("(p90 over 0.5 min)");
+  });
+
+  it("nothing the user reads names the documents prebake came from", () => {
+    const data = report();
+    const charts = reportCharts(data, 100);
+    const shown = [renderHtml(data, charts), ...summaryLines(data), ...data.rates.map((r) => r.source)];
+    for (const text of shown) expect(text).not.toMatch(/\bseed/i);
   });
 
   it("the terminal summary has a line per project, the headline, each image and layer", () => {

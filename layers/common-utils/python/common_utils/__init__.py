@@ -1,4 +1,4 @@
-"""Shared models and helpers for the BuildingOS Lambda functions (packaged as the common-utils layer)."""
+"""Shared models and helpers for a team's Python Lambda functions (packaged as the common-utils layer)."""
 
 from common_utils.models import Building, Reading, SensorKind
 from common_utils.responses import error_response, ok_response
