@@ -3,7 +3,7 @@ import { buildProgram, type ContextFactory, runCli } from "./program.ts";
 import { registrarsFor } from "./registrars.ts";
 
 /** Runs one prebake command line (without `prebake`) and resolves with its exit code. */
-export type CommandRunner = (args: string[]) => Promise<number>;
+export type CommandLineRunner = (args: string[]) => Promise<number>;
 
 /**
  * Runs prebake commands inside one long-lived process (the Nx batch executor), each through the
@@ -12,7 +12,7 @@ export type CommandRunner = (args: string[]) => Promise<number>;
  * with the run history and the masker); what is costly to make and safe to share, the loaded
  * configuration and the AWS and Docker clients, comes from one pool for the whole batch.
  */
-export function createCommandRunner(): CommandRunner {
+export function createCommandLineRunner(): CommandLineRunner {
   const pool = new ContextPool();
   const contextFor: ContextFactory = (options) => createContext(options, pool);
   return async (args) =>

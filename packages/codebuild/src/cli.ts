@@ -5,6 +5,7 @@ import {
   ConfigError,
   type Context,
   environmentSegment,
+  parseIntegerOption,
   parseKeyValueOptions,
   ValidationError,
 } from "@prebake/core";
@@ -43,16 +44,14 @@ function hostCredentials(): { secret: Record<string, string>; plain: Record<stri
   };
 }
 
-function parseTimeout(value: string): number {
-  const minutes = Number(value);
-  if (!(Number.isInteger(minutes) && minutes >= 5 && minutes <= 2160)) {
-    throw new ConfigError(`'${value}' is not a build timeout`, {
-      where: "--timeout",
-      fix: "give whole minutes from 5 to 2160 (CodeBuild's range)",
-    });
-  }
-  return minutes;
-}
+const parseTimeout = (value: string) =>
+  parseIntegerOption(value, {
+    option: "--timeout",
+    what: "a build timeout",
+    min: 5,
+    max: 2160,
+    fix: "give whole minutes from 5 to 2160 (CodeBuild's range)",
+  });
 
 /** `prebake codebuild run`: a project's build (or any image + buildspec) locally; in the aws profile a project runs in CodeBuild. */
 async function codebuildRun(ctx: Context, opts: RunOptions): Promise<void> {

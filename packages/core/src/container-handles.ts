@@ -14,7 +14,8 @@ export interface ExecResult {
   tail: string[];
 }
 
-export interface RunResult {
+/** How a run-to-completion container ended. */
+export interface ContainerExit {
   exitCode: number;
   /** The container outlived its time limit and was killed. */
   timedOut: boolean;
@@ -168,7 +169,7 @@ export class RunToCompletionContainer extends ContainerHandle {
   async run(
     onLine: (line: string) => void,
     options: { timeoutMs?: number; onStderrLine?: (line: string) => void } = {},
-  ): Promise<RunResult> {
+  ): Promise<ContainerExit> {
     const stream = (await this.runtime.call(`attaching to ${this.name}`, (abortSignal) =>
       this.container.attach({ stream: true, stdout: true, stderr: true, abortSignal }),
     )) as Destroyable;

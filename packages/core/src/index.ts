@@ -15,11 +15,11 @@ export {
   stackNameIn,
 } from "./config.ts";
 export {
+  type ContainerExit,
   ContainerHandle,
   type ExecResult,
   LongLivedContainer,
   type PathStat,
-  type RunResult,
   RunToCompletionContainer,
 } from "./container-handles.ts";
 export {
@@ -74,10 +74,10 @@ export {
   readHistory,
 } from "./history.ts";
 export { historyLinesOf, type RunContext } from "./history-lines.ts";
-export { parseKeyValueOptions } from "./key-value.ts";
 export { LineSplitter } from "./lines.ts";
 export { MASK, processMasker, SecretMasker, stripUrlCredentials } from "./mask.ts";
 export { NAME_RULES, type NameRule, nameProblem, pascalCase } from "./names.ts";
+export { collect, type IntegerOption, parseIntegerOption, parseKeyValueOptions } from "./options.ts";
 export { formatBytes, formatDuration, formatTable, Output, type OutputOptions } from "./output.ts";
 export {
   APP_MARKERS,

@@ -1,4 +1,4 @@
-import { type CommandRegistrar, ConfigError, formatDuration } from "@prebake/core";
+import { type CommandRegistrar, ConfigError, collect, formatDuration } from "@prebake/core";
 import { type DeployResult, deployStack } from "./deploy.ts";
 import { orderStacks, stackAfter } from "./order.ts";
 import { parseParameterOptions } from "./parameters.ts";
@@ -10,8 +10,6 @@ interface DeployCommandOptions {
   parameter: string[];
   lint: boolean;
 }
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** deploy: the stack commands of the prebake CLI (deploy, promote, status). */
 export const registerDeployCommands: CommandRegistrar = (program, getContext) => {

@@ -5,6 +5,7 @@
  * its digests came from in `prebake:origin:<Parameter>` tags, which `prebake status` reads.
  */
 import { ConfigError, type Context } from "@prebake/core";
+import { shortDigest } from "@prebake/images";
 import { type DeployResult, deployStack } from "./deploy.ts";
 import { orderStacks, stackAfter } from "./order.ts";
 import { originTag } from "./origins.ts";
@@ -26,9 +27,6 @@ export interface PromotionResult {
   stacks: StackPromotion[];
   deployed: DeployResult[];
 }
-
-/** `sha256:0123456789ab` for tables; JSON keeps the whole uri. */
-export const shortDigest = (digest: string) => digest.slice(0, "sha256:".length + 12);
 
 const shortValue = (value: string | undefined) => {
   if (value === undefined) return "(none)";

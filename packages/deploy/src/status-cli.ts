@@ -1,6 +1,6 @@
 import type { CommandRegistrar, Output } from "@prebake/core";
+import { shortDigest } from "@prebake/images";
 import { type EnvironmentStatus, environmentStatus, type ImageStatus } from "./environment-status.ts";
-import { shortDigest } from "./promote.ts";
 
 const short = (digest: string | undefined) => (digest ? shortDigest(digest) : "-");
 

@@ -1,4 +1,11 @@
-import { type CommandRegistrar, ConfigError, type Context, formatBytes, isPrebakeError } from "@prebake/core";
+import {
+  type CommandRegistrar,
+  ConfigError,
+  type Context,
+  collect,
+  formatBytes,
+  isPrebakeError,
+} from "@prebake/core";
 import { Option } from "commander";
 import { registerImagesCheck } from "./check-cli.ts";
 import {
@@ -8,6 +15,7 @@ import {
   loadImageDefinition,
   resolveVersion,
 } from "./definition.ts";
+import { shortDigest } from "./digest.ts";
 import { readImageManifest } from "./manifest.ts";
 import { registerImagesOutdated } from "./outdated-cli.ts";
 import { parseBuildArgOptions } from "./plan.ts";
@@ -20,8 +28,6 @@ interface ImageCommandOptions {
   force?: boolean;
   buildArg: string[];
 }
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 function versionsOf(ctx: Context, name: string, opts: ImageCommandOptions) {
   const def = loadImageDefinition(imagesDir(ctx.config.rootDir), name);
@@ -155,7 +161,7 @@ function listImages(ctx: Context): void {
       String(r.repository),
       r.pushedAt ? String(r.pushedAt).slice(0, 19).replace("T", " ") : "never",
       typeof r.sizeBytes === "number" ? formatBytes(r.sizeBytes) : "-",
-      r.digest ? `${String(r.digest).slice(0, 19)}…` : "-",
+      r.digest ? `${shortDigest(String(r.digest))}…` : "-",
     ]),
   );
   // Not recorded as a run result: listing is not work a pipeline did.

@@ -12,6 +12,7 @@ export {
   loadImageDefinition,
   resolveVersion,
 } from "./definition.ts";
+export { shortDigest } from "./digest.ts";
 export {
   evaluateLifecyclePolicy,
   type ImageLoss,

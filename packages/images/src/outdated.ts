@@ -8,6 +8,7 @@
  */
 import { type Context, RebuildDueError } from "@prebake/core";
 import { imagesDir, listImageNames, loadImageDefinition } from "./definition.ts";
+import { shortDigest } from "./digest.ts";
 import { planImage } from "./plan.ts";
 import { BASE_DIGEST_LABEL, prepareImage } from "./release.ts";
 import { type RegistryTarget, resolveRegistry } from "./target.ts";
@@ -111,7 +112,7 @@ export async function findOutdatedImages(ctx: Context, names: string[] = []): Pr
   return rows;
 }
 
-const short = (id: string | undefined) => (id && id !== "-" ? id.replace(/^sha256:/, "").slice(0, 12) : "-");
+const short = (id: string | undefined) => (id && id !== "-" ? shortDigest(id) : "-");
 
 /** The table, the result, and exit 10 when any pushed image needs a rebuild. */
 export function reportOutdated(ctx: Context, rows: OutdatedRow[]): void {

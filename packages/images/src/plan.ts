@@ -1,6 +1,7 @@
 import type { GitInfo } from "@prebake/core";
 import { ConfigError, parseKeyValueOptions } from "@prebake/core";
 import { defaultVersionFor, type ImageDefinition } from "./definition.ts";
+import { digestHex12 } from "./digest.ts";
 
 /**
  * Everything about one build of one version line that does not need the engine: the base for
@@ -75,9 +76,8 @@ export interface TagPlan {
 }
 
 export function planTags(version: string, contentHash: string, isDefaultVersion: boolean): TagPlan {
-  const hash12 = contentHash.replace(/^sha256:/, "").slice(0, 12);
   return {
-    immutable: `${version}-${hash12}`,
+    immutable: `${version}-${digestHex12(contentHash)}`,
     moving: isDefaultVersion ? [version, "latest"] : [version],
   };
 }

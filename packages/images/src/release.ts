@@ -13,6 +13,7 @@ import {
 import { buildImage } from "./build.ts";
 import { listContextFiles, packContext } from "./context.ts";
 import type { ImageDefinition } from "./definition.ts";
+import { shortDigest } from "./digest.ts";
 import { computeContentHash } from "./hash.ts";
 import { type ImageManifest, readImageManifest, writeImageManifest } from "./manifest.ts";
 import { type ImagePlan, OCI, planImage, planTags, type TagPlan } from "./plan.ts";
@@ -189,7 +190,7 @@ export async function buildImageVersion(
   const target = await resolveRegistry(ctx);
   ctx.out.step(`image ${def.name}:${version}`);
   const img = await prepareImage(ctx, def, version, target, options);
-  ctx.out.info(`content hash ${img.contentHash.slice(0, 19)}… -> tag ${img.tags.immutable}`);
+  ctx.out.info(`content hash ${shortDigest(img.contentHash)}… -> tag ${img.tags.immutable}`);
   const built = await ensureBuilt(ctx, img, options);
   if (!built) ctx.out.success(`${img.label} up to date (built earlier: ${img.tags.immutable})`);
   return {
@@ -225,7 +226,7 @@ export async function pushImageVersion(
   out.step(`image ${def.name}:${version} -> ${registry.host}/${def.repository}`);
   const img = await prepareImage(ctx, def, version, registry, options);
   const { immutable, moving } = img.tags;
-  out.info(`content hash ${img.contentHash.slice(0, 19)}… -> tag ${immutable}`);
+  out.info(`content hash ${shortDigest(img.contentHash)}… -> tag ${immutable}`);
 
   const inRegistry = await registry.api.lookup(def.repository, immutable);
   const upToDate = inRegistry !== undefined && !options.force;

@@ -11,9 +11,6 @@ import {
   UnavailableError,
 } from "@prebake/core";
 
-/** The result of one command; `tail` keeps the last lines for error messages. */
-export type RunResult = ExecResult;
-
 /**
  * Where the layer build's commands run: in a python-layer container (local engine), or directly
  * when prebake itself runs inside that image (the CodeBuild layer project). Commands are argv
@@ -21,7 +18,7 @@ export type RunResult = ExecResult;
  */
 export interface CommandRunner {
   readonly description: string;
-  run(argv: string[], onLine?: (line: string) => void): Promise<RunResult>;
+  run(argv: string[], onLine?: (line: string) => void): Promise<ExecResult>;
   close(): Promise<void>;
 }
 
@@ -29,7 +26,7 @@ export interface CommandRunner {
 export class HostRunner implements CommandRunner {
   readonly description = "this machine (inside the python-layer image)";
 
-  run(argv: string[], onLine?: (line: string) => void): Promise<RunResult> {
+  run(argv: string[], onLine?: (line: string) => void): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       const [cmd, ...args] = argv;
       const child = spawn(cmd!, args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -55,7 +52,8 @@ export class HostRunner implements CommandRunner {
   async close(): Promise<void> {}
 }
 
-export interface ContainerSpec {
+/** The python-layer container a build runs its commands in (core's ContainerSpec is made from it). */
+export interface LayerContainerSpec {
   image: string;
   /** host path -> container path, read-only unless `readOnly` is false. */
   binds: { host: string; container: string; readOnly: boolean }[];
@@ -80,7 +78,7 @@ export class ContainerRunner implements CommandRunner {
     this.description = `a ${image} container`;
   }
 
-  static async start(ctx: Context, spec: ContainerSpec): Promise<ContainerRunner> {
+  static async start(ctx: Context, spec: LayerContainerSpec): Promise<ContainerRunner> {
     try {
       const container = await containerRuntime(ctx).startLongLived({
         image: spec.image,
@@ -105,7 +103,7 @@ export class ContainerRunner implements CommandRunner {
     }
   }
 
-  run(argv: string[], onLine?: (line: string) => void): Promise<RunResult> {
+  run(argv: string[], onLine?: (line: string) => void): Promise<ExecResult> {
     return this.container.exec(argv, onLine);
   }
 

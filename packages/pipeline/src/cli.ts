@@ -1,4 +1,4 @@
-import { ConfigError, type Context } from "@prebake/core";
+import { type Context, parseIntegerOption } from "@prebake/core";
 import type { Command } from "commander";
 import { runLocalPipeline } from "./local.ts";
 import { runRemotePipeline } from "./remote.ts";
@@ -9,16 +9,14 @@ interface PipelineRunOptions {
   timeout: string;
 }
 
-function parseFollowMinutes(value: string): number {
-  const minutes = Number(value);
-  if (!(Number.isInteger(minutes) && minutes >= 1 && minutes <= 10_080)) {
-    throw new ConfigError(`'${value}' is not a number of minutes`, {
-      where: "--timeout",
-      fix: "give whole minutes from 1 to 10080 (a week)",
-    });
-  }
-  return minutes;
-}
+const parseFollowMinutes = (value: string) =>
+  parseIntegerOption(value, {
+    option: "--timeout",
+    what: "a number of minutes",
+    min: 1,
+    max: 10_080,
+    fix: "give whole minutes from 1 to 10080 (a week)",
+  });
 
 /** Lines under 80 columns: commander wraps longer ones mid-sentence in a plain terminal. */
 const PIPELINE_RUN_HELP = [

@@ -14,6 +14,7 @@ import {
   isNotFound,
   listLayers,
   listStacks,
+  parseIntegerOption,
   processMasker,
   readHistory,
   writeFileAtomic,
@@ -102,12 +103,13 @@ function deployedProjects(ctx: Context): string[] {
 }
 
 async function historySync(ctx: Context, opts: { last: string; project: string[] }): Promise<void> {
-  const last = Number(opts.last);
-  if (!(Number.isInteger(last) && last >= 1 && last <= 1000))
-    throw new ConfigError(`'${opts.last}' is not a number of builds`, {
-      where: "--last",
-      fix: "give 1 to 1000",
-    });
+  const last = parseIntegerOption(opts.last, {
+    option: "--last",
+    what: "a number of builds",
+    min: 1,
+    max: 1000,
+    fix: "give 1 to 1000",
+  });
   if (ctx.config.profile.kind !== "aws")
     throw new ConfigError("history sync reads CodeBuild's builds, which the local profile has none of", {
       where: `profile ${ctx.config.profile.name}`,

@@ -6,14 +6,10 @@
 import { formatDuration } from "@prebake/core";
 import type { Chart } from "./charts.ts";
 import type { ReportData } from "./data.ts";
-
-/** Sizes in MB as Lambda and ECR count them (1 MB = 1,048,576 bytes: Lambda's 250 MB is 262,144,000 bytes). */
-const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
+import { mb, percent, usd } from "./format.ts";
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-const usd = (v: number | undefined) => (v === undefined ? "–" : `$${v < 0.01 ? v.toFixed(4) : v.toFixed(2)}`);
-const pct = (v: number | undefined) => (v === undefined ? "–" : `${(v * 100).toFixed(1)} %`);
 const ms = (v: number | undefined) => (v === undefined ? "–" : formatDuration(v));
 
 function table(headers: string[], rows: string[][]): string {
@@ -35,7 +31,7 @@ function targetsTable(data: ReportData): string {
     rows.push([
       `${p.project}: success rate`,
       `> ${t.successRate * 100} %`,
-      pct(p.successRate),
+      percent(p.successRate),
       verdict(p.successRate === undefined ? undefined : p.successRate > t.successRate),
     ]);
     rows.push([
@@ -87,7 +83,7 @@ function projectsTable(data: ReportData): string {
       p.project,
       p.kind,
       String(p.builds.length),
-      pct(p.successRate),
+      percent(p.successRate),
       ms(p.p50Ms),
       ms(p.p90Ms),
       p.computeType,

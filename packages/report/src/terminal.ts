@@ -1,13 +1,10 @@
 /** The report's short text summary for a terminal or a CI log: one line per project, image and layer, with sparklines. */
 import { formatDuration } from "@prebake/core";
 import type { ReportData } from "./data.ts";
+import { mb, percent, usd } from "./format.ts";
 import { sparkline } from "./stats.ts";
 
-/** Sizes in MB as Lambda and ECR count them (1 MB = 1,048,576 bytes: Lambda's 250 MB is 262,144,000 bytes). */
-const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
-
-const usd = (v: number | undefined) =>
-  v === undefined ? "no rate" : `$${v < 0.01 ? v.toFixed(4) : v.toFixed(2)}`;
+const money = (v: number | undefined) => usd(v, "no rate");
 const opt = (v: number | undefined, f: (n: number) => string) => (v === undefined ? "–" : f(v));
 
 export function summaryLines(data: ReportData): string[] {
@@ -22,8 +19,8 @@ export function summaryLines(data: ReportData): string[] {
     lines.push(
       `${p.project} [${p.kind === "codebuild-local" ? "local" : "CodeBuild"}]  ${p.builds.length} build(s)  ` +
         `${sparkline(p.builds.map((b) => b.durationMs))}  p50 ${opt(p.p50Ms, formatDuration)}  p90 ${opt(p.p90Ms, formatDuration)}${slow}  ` +
-        `success ${opt(p.successRate, (r) => `${(r * 100).toFixed(1)} %`)}${ok}  ${usd(p.costPerBuildUsd)}/build  ` +
-        `${usd(p.monthlyUsdObserved)}/month (window), ${usd(p.monthlyUsdPlanned)}/month (planned)`,
+        `success ${percent(p.successRate)}${ok}  ${money(p.costPerBuildUsd)}/build  ` +
+        `${money(p.monthlyUsdObserved)}/month (window), ${money(p.monthlyUsdPlanned)}/month (planned)`,
     );
   }
   const h = data.headline;

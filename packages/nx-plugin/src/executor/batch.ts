@@ -7,7 +7,7 @@
  * finishes; a failure skips only that task's dependents.
  */
 import type { ExecutorContext, TaskGraph } from "@nx/devkit";
-import { createCommandRunner, exitCodeName } from "@prebake/cli";
+import { createCommandLineRunner, exitCodeName } from "@prebake/cli";
 import { exitOnSignals } from "@prebake/core";
 import type { BatchExecutorTaskResult } from "nx/src/config/misc-interfaces.js";
 import { captureOutput } from "./capture.ts";
@@ -25,7 +25,7 @@ export default async function* prebakeBatch(
 ): AsyncGenerator<BatchExecutorTaskResult> {
   process.chdir(context.root);
   exitOnSignals();
-  const runCommand = createCommandRunner();
+  const runCommand = createCommandLineRunner();
   const runTask = async (id: string) => {
     const args = commandLine(inputs[id]!);
     const startTime = Date.now();

@@ -3,7 +3,7 @@
  * prebake command, run in the task's own process through the same code path as the binary.
  */
 import type { ExecutorContext } from "@nx/devkit";
-import { createCommandRunner, exitCodeName } from "@prebake/cli";
+import { createCommandLineRunner, exitCodeName } from "@prebake/cli";
 import { exitOnSignals } from "@prebake/core";
 import { commandLine, exitLine, type TaskOptions } from "./task.ts";
 
@@ -15,7 +15,7 @@ export default async function prebakeExecutor(
   process.chdir(context.root);
   exitOnSignals();
   const args = commandLine(options);
-  const code = await createCommandRunner()(args);
+  const code = await createCommandLineRunner()(args);
   if (code !== 0) process.stderr.write(exitLine(args, code, exitCodeName(code)));
   return { success: code === 0 };
 }
