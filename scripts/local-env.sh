@@ -86,11 +86,14 @@ commands:
              moto            $MOTO_URL (moto_server, the AWS API emulator)
              base image      $BASE_IMAGE (debootstrap once, then cached)
              ECR stand-in    $ECR_ADDR (docker-registry demanding user $ECR_USER + the emulator's ECR token)
+             cfn-lint        the pinned version (CFN_LINT_PIN in packages/stack/src/cfn-lint-version.ts), with pip
   base <suite>  build (once, then cached) or import the base image prebake/debian:<suite> only;
            suites: $KNOWN_SUITES (trixie: Python 3.13, for the python-layer 3.13 line)
   status   print each service: up/down, address, whether prebake started it (exit 0 all up, 5 otherwise)
   down     stop only what \`up\` started (pid files); a pre-existing engine/service is left alone
   env      print shell export lines:  eval "\$(scripts/local-env.sh env)"
+  cfn-lint install the pinned cfn-lint with pip when it is missing or another version (idempotent;
+           part of up): CFN_LINT_PIN in packages/stack/src/cfn-lint-version.ts
   chromium install Debian's chromium if missing (idempotent): the headless browser the report's
            browser test opens the page in; not part of up (the pipeline does not need it)
   --help   this text
@@ -401,6 +404,52 @@ resolve_moto() {
     fi
   done
   return 1
+}
+
+# cfn-lint: the one version prebake runs (CFN_LINT_PIN in packages/stack/src/cfn-lint-version.ts,
+# the only place it is written; PREBAKE_CFN_LINT_VERSION runs another on purpose). prebake itself
+# never installs it: a missing or different one is an error at lint and deploy time. `up` installs it.
+readonly CFN_LINT_PIN_SOURCE="$REPO_ROOT/packages/stack/src/cfn-lint-version.ts"
+cfn_lint_pin() {
+  [[ -n ${PREBAKE_CFN_LINT_VERSION:-} ]] && { printf '%s' "$PREBAKE_CFN_LINT_VERSION"; return; }
+  sed -n 's/^export const CFN_LINT_PIN = "\([^"]*\)";$/\1/p' "$CFN_LINT_PIN_SOURCE"
+}
+# The installed version as prebake sees it: its remembered answer (~0.1 s; cfn-lint's own
+# --version costs 2 s of Python start-up, on every npm start), or cfn-lint's before npm install.
+installed_cfn_lint() {
+  local node="$REPO_ROOT/node_modules/.bin/node"
+  if [[ -x $node ]]; then
+    (cd "$REPO_ROOT" && "$node" packages/stack/bin/cfn-lint-version.mjs) | sed 's/^cfn-lint //'
+  elif have cfn-lint; then
+    cfn-lint --version 2>/dev/null | sed -n 's/^cfn-lint \([0-9][^ ]*\).*/\1/p'
+  else
+    printf 'none'
+  fi
+}
+ensure_cfn_lint() {
+  local pin version pip=()
+  pin=$(cfn_lint_pin)
+  [[ -n $pin ]] || die $EXIT_UNAVAILABLE "cfn-lint: no CFN_LINT_PIN line in $(rel "$CFN_LINT_PIN_SOURCE")"
+  version=$(installed_cfn_lint)
+  if [[ $version == "$pin" ]]; then
+    say "cfn-lint: $pin (the pinned version) on PATH"
+    return 0
+  fi
+  if have pip; then pip=(pip); elif have pip3; then pip=(pip3); elif have python3; then pip=(python3 -m pip); fi
+  [[ ${#pip[@]} -gt 0 ]] ||
+    die $EXIT_UNAVAILABLE "cfn-lint: ${version/#none/not installed}, and no pip to install cfn-lint==$pin: install Python 3 and pip, then rerun up"
+  local found="not installed"
+  [[ $version == none ]] || found="$version on PATH, not the pinned $pin"
+  say "cfn-lint: $found; installing cfn-lint==$pin with ${pip[*]} (log: $(rel "$STATE_DIR/pip.log"))..."
+  "${pip[@]}" install "cfn-lint==$pin" >>"$STATE_DIR/pip.log" 2>&1 || {
+    log_tail "$STATE_DIR/pip.log"
+    die $EXIT_UNAVAILABLE "cfn-lint: pip install cfn-lint==$pin failed: install it by hand (pip install --user cfn-lint==$pin, or pipx install cfn-lint==$pin), put it on PATH, then rerun up"
+  }
+  hash -r
+  version=$(installed_cfn_lint)
+  [[ $version == "$pin" ]] ||
+    die $EXIT_UNAVAILABLE "cfn-lint: pip installed cfn-lint==$pin, but the cfn-lint on PATH is ${version/#none/missing}: put pip's scripts folder first on PATH, then rerun up"
+  say "cfn-lint: installed $pin"
 }
 
 # owner <name> <pattern>: "started by prebake (pid N)" or the pre-existing text.
@@ -737,6 +786,7 @@ cmd_up() {
   started=$(now_ms)
   lock_state
   if all_up_at_once; then
+    ensure_cfn_lint
     local ms=$(($(now_ms) - started))
     say "all up in $(printf '%d.%02d' $((ms / 1000)) $((ms % 1000 / 10)))s${ENGINE_EXPORT:+ (DOCKER_HOST=$ENGINE_EXPORT)}; for your shell: eval \"\$(scripts/local-env.sh env)\""
     return 0
@@ -746,6 +796,7 @@ cmd_up() {
   ensure_service moto moto "$MOTO_URL" "$MOTO_PORT" "$MOTO_PATTERN" "$MOTO_TIMEOUT" moto_healthy start_moto
   ensure_ecr_registry
   ensure_base_image
+  ensure_cfn_lint
   local ms=$(($(now_ms) - started))
   say "all up in $(printf '%d.%02d' $((ms / 1000)) $((ms % 1000 / 10)))s${ENGINE_EXPORT:+ (DOCKER_HOST=$ENGINE_EXPORT)}; for your shell: eval \"\$(scripts/local-env.sh env)\""
 }
@@ -872,7 +923,7 @@ cmd_env() {
 
 main() {
   if [[ $# -eq 0 ]]; then
-    warn "a command is needed: up, status, down, env, base, chromium (see scripts/local-env.sh --help)"
+    warn "a command is needed: up, status, down, env, base, cfn-lint, chromium (see scripts/local-env.sh --help)"
     exit $EXIT_USAGE
   fi
   local cmd=$1
@@ -883,6 +934,12 @@ main() {
       exit 0
       ;;
     up | status | down | env | chromium) ;;
+    cfn-lint)
+      [[ $# -eq 0 ]] || { warn "cfn-lint takes no arguments (see scripts/local-env.sh --help)"; exit $EXIT_USAGE; }
+      mkdir -p "$STATE_DIR"
+      ensure_cfn_lint
+      return
+      ;;
     base)
       if [[ $# -ne 1 || $1 == -* ]]; then
         [[ ${1:-} == -h || ${1:-} == --help ]] && { usage; exit 0; }
@@ -893,7 +950,7 @@ main() {
       return
       ;;
     *)
-      warn "unknown command: $cmd (commands: up, status, down, env, base, chromium; see scripts/local-env.sh --help)"
+      warn "unknown command: $cmd (commands: up, status, down, env, base, cfn-lint, chromium; see scripts/local-env.sh --help)"
       exit $EXIT_USAGE
       ;;
   esac

@@ -1,4 +1,4 @@
-import { ContextPool, createContext } from "@prebake/core";
+import { type Context, ContextPool, createContext } from "@prebake/core";
 import { buildProgram, type ContextFactory, runCli } from "./program.ts";
 import { registrarsFor } from "./registrars.ts";
 
@@ -14,7 +14,20 @@ export type CommandLineRunner = (args: string[]) => Promise<number>;
  */
 export function createCommandLineRunner(): CommandLineRunner {
   const pool = new ContextPool();
-  const contextFor: ContextFactory = (options) => createContext(options, pool);
-  return async (args) =>
-    runCli(buildProgram(await registrarsFor(args), contextFor), ["node", "prebake", ...args]);
+  return async (args) => {
+    // A command is done when its history lines are written (they wait for git's answer).
+    const made: Context[] = [];
+    const contextFor: ContextFactory = (options) => {
+      const ctx = createContext(options, pool);
+      made.push(ctx);
+      return ctx;
+    };
+    const code = await runCli(buildProgram(await registrarsFor(args), contextFor), [
+      "node",
+      "prebake",
+      ...args,
+    ]);
+    await Promise.all(made.map((ctx) => ctx.out.settled()));
+    return code;
+  };
 }

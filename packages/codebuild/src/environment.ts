@@ -35,8 +35,8 @@ export function loadEnvFile(path: string): Record<string, string> {
  * What CODEBUILD_RESOLVED_SOURCE_VERSION is for a local source: the commit checked out (with
  * "-dirty" when the work tree has changes), or "local" for a folder outside git.
  */
-export function resolvedSourceVersion(sourceDir: string): string {
-  return gitRevision(sourceDir) ?? "local";
+export async function resolvedSourceVersion(sourceDir: string): Promise<string> {
+  return (await gitRevision(sourceDir)) ?? "local";
 }
 
 /** The CODEBUILD_* variables a build sees (the ones a buildspec can rely on locally). */

@@ -173,7 +173,7 @@ async function buildEnvironment(
       accountId: ctx.config.profile.accountId,
       project: opts.project ?? "local",
       image: opts.image,
-      sourceVersion: resolvedSourceVersion(sourceDir),
+      sourceVersion: await resolvedSourceVersion(sourceDir),
     }),
     ...secondarySourceVariables(placeSecondarySources(opts.secondarySources)),
     ...opts.spec.env.variables,

@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { firstLine } from "./errors.ts";
 
@@ -56,13 +56,10 @@ export async function readGitInfo(cwd: string): Promise<GitInfo> {
  * HEAD of the checkout holding `cwd`, `-dirty` when tracked files under `cwd` changed; undefined
  * outside git. The one git reader for run records (history lines, CODEBUILD_RESOLVED_SOURCE_VERSION).
  */
-export function gitRevision(cwd: string): string | undefined {
-  const git = (...args: string[]) =>
-    execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-  try {
-    const commit = git("rev-parse", "HEAD");
-    return git("status", "--porcelain", "--untracked-files=no", "--", ".") ? `${commit}-dirty` : commit;
-  } catch {
-    return undefined;
-  }
+export async function gitRevision(cwd: string): Promise<string | undefined> {
+  const commit = await git(cwd, ["rev-parse", "HEAD"]);
+  if (!commit) return undefined;
+  const changes = await git(cwd, ["status", "--porcelain", "--untracked-files=no", "--", "."]);
+  if (changes === undefined) return undefined;
+  return changes ? `${commit}-dirty` : commit;
 }

@@ -62,7 +62,10 @@ export class Output {
   private readonly lastProgress = new Map<string, { at: number; text: string }>();
   private readonly masker: SecretMasker;
   private readonly history: HistoryOptions | undefined;
-  private git: { value: string | undefined } | undefined;
+  /** The checkout's revision, asked once per output (asynchronously: see recordHistory). */
+  private git: Promise<string | undefined> | undefined;
+  /** History lines not written yet: each waits for the git revision, in the order of the results. */
+  private historyWrites: Promise<void> = Promise.resolve();
 
   constructor(options: OutputOptions = {}) {
     this.json = options.json ?? false;
@@ -166,22 +169,40 @@ export class Output {
     this.recordHistory(masked);
   }
 
-  /** The one place runs become history lines. A history that cannot be written is a warning, never a failed command. */
+  /**
+   * The one place runs become history lines. A history that cannot be written is a warning, never
+   * a failed command. The line names the checkout's revision, which takes two git calls: they run
+   * asynchronously (a batch runs many commands in one process, and a synchronous git call would
+   * stall every deploy poll and push beside it), so the line is written once they answer;
+   * `settled()` resolves when every line is written.
+   */
   private recordHistory(masked: unknown): void {
     const h = this.history;
     if (!h) return;
+    const run = { at: new Date().toISOString(), environment: h.environment, profile: h.profile };
+    const notWritten = (err: unknown) => this.warn(`run history not written to ${h.dir}: ${firstLine(err)}`);
     try {
-      this.git ??= { value: gitRevision(h.rootDir) };
-      const lines = historyLinesOf(masked, {
-        at: new Date().toISOString(),
-        git: this.git.value,
-        environment: h.environment,
-        profile: h.profile,
-      });
-      for (const line of lines) appendHistoryLine(h.dir, this.masker.maskJson(line) as typeof line);
+      // Most results are not runs (no `kind`): they ask git nothing.
+      if (historyLinesOf(masked, { ...run, git: undefined }).length === 0) return;
     } catch (err) {
-      this.warn(`run history not written to ${h.dir}: ${firstLine(err)}`);
+      notWritten(err);
+      return;
     }
+    this.git ??= gitRevision(h.rootDir);
+    const revision = this.git;
+    this.historyWrites = this.historyWrites.then(async () => {
+      try {
+        const lines = historyLinesOf(masked, { ...run, git: await revision });
+        for (const line of lines) appendHistoryLine(h.dir, this.masker.maskJson(line) as typeof line);
+      } catch (err) {
+        notWritten(err);
+      }
+    });
+  }
+
+  /** Resolves when every result so far is in the history (a command is done when this is). */
+  settled(): Promise<void> {
+    return this.historyWrites;
   }
 
   /** A plain-text table (no TTY tricks, so it reads the same in a CI log). */

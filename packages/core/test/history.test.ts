@@ -236,7 +236,7 @@ describe("history files", () => {
     expect(readHistory(join(tempDir(), "none"))).toEqual({ lines: [], problems: [] });
   });
 
-  it("Output.result appends the run, with secrets masked, and only when history is on", () => {
+  it("Output.result appends the run, with secrets masked, and only when history is on", async () => {
     const dir = tempDir();
     const masker = new SecretMasker();
     masker.add("s3cr3t-value");
@@ -253,7 +253,10 @@ describe("history files", () => {
     });
     out.result({ kind: "codebuild-local", project: "p/s3cr3t-value", status: "SUCCEEDED", durationMs: 1 });
     out.result({ stacks: ["ci"] });
-    new Output({ stdout: sink }).result({ kind: "deploy", stack: "ci", action: "created", durationMs: 1 });
+    const noHistory = new Output({ stdout: sink });
+    noHistory.result({ kind: "deploy", stack: "ci", action: "created", durationMs: 1 });
+    // The lines wait for git's answer (asked asynchronously): settled() is when they are written.
+    await Promise.all([out.settled(), noHistory.settled()]);
     const text = readFileSync(historyFile(dir, "codebuild-local"), "utf8");
     expect(text).not.toContain("s3cr3t-value");
     const { lines } = readHistory(dir);

@@ -1,4 +1,5 @@
-import { type CommandRegistrar, ConfigError, collect, formatDuration } from "@prebake/core";
+import { type CommandRegistrar, ConfigError, collect, formatDuration, stackPaths } from "@prebake/core";
+import { lintTemplates } from "@prebake/stack";
 import { type DeployResult, deployStack } from "./deploy.ts";
 import { orderStacks, stackAfter } from "./order.ts";
 import { parseParameterOptions } from "./parameters.ts";
@@ -61,6 +62,13 @@ const registerDeploy: CommandRegistrar = (program, getContext) => {
         });
       }
       const order = orderStacks([...new Set(names)], (n) => stackAfter(ctx.config.rootDir, n));
+      // One cfn-lint process for every stack named; each deploy then reads its own findings.
+      if (opts.lint && order.length > 1) {
+        await lintTemplates(
+          ctx.config.rootDir,
+          order.map((n) => stackPaths.template(ctx.config.rootDir, n)),
+        );
+      }
       const results: DeployResult[] = [];
       for (const name of order) {
         results.push(

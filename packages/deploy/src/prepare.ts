@@ -5,10 +5,15 @@
  */
 import { relative } from "node:path";
 import { ConfigError, type Context, stackNameIn, ValidationError } from "@prebake/core";
-import { readStackTemplate, type StackTemplate, type Template } from "@prebake/stack";
+import {
+  formatFinding,
+  lintTemplate,
+  readStackTemplate,
+  type StackTemplate,
+  type Template,
+} from "@prebake/stack";
 import { requiredCapabilities } from "./capabilities.ts";
 import { type ImageParameterValue, imageParameterSource, imageParameterValues } from "./image-parameters.ts";
-import { formatFinding, lintTemplate } from "./lint.ts";
 import { type ResolvedParameter, resolveParameters } from "./parameters.ts";
 import { MAX_S3_TEMPLATE_BYTES } from "./template-source.ts";
 
@@ -95,7 +100,7 @@ function stackTags(ctx: Context, name: string): Record<string, string> {
 
 /** cfn-lint errors block the deploy (exit 4) before any AWS call; warnings are printed. */
 async function lintOrRefuse(ctx: Context, stack: StackTemplate): Promise<void> {
-  const { findings, cached } = await lintTemplate(ctx.config.rootDir, stack.file, stack.body);
+  const { findings, cached } = await lintTemplate(ctx.config.rootDir, stack.file);
   for (const f of findings) if (f.level !== "error") ctx.out.warn(formatFinding(f));
   const errors = findings.filter((f) => f.level === "error");
   if (errors.length > 0) {

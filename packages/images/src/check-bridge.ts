@@ -1,5 +1,6 @@
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
+import { promisify } from "node:util";
 import { UnavailableError } from "@prebake/core";
 
 /**
@@ -64,21 +65,31 @@ export function pickFreeSubnet(
   return undefined;
 }
 
-function ip(args: string[]): string {
-  const r = spawnSync("ip", args, { encoding: "utf8" });
-  if (r.error || r.status !== 0) {
-    const why = r.error ? r.error.message : (r.stderr || `exit ${r.status}`).trim().split("\n")[0];
+const execFileAsync = promisify(execFile);
+
+/** `ip <args>`'s output; asynchronous, as every child process prebake runs. */
+async function ip(args: string[]): Promise<string> {
+  try {
+    return (await execFileAsync("ip", args, { encoding: "utf8" })).stdout;
+  } catch (err) {
+    const e = err as { stderr?: string; code?: unknown; message: string };
+    const why = e.stderr?.trim()
+      ? e.stderr.trim().split("\n")[0]
+      : typeof e.code === "number"
+        ? `exit ${e.code}`
+        : e.message;
     throw new UnavailableError(`ip ${args.join(" ")} failed (${why})`, {
       where: "the throw-away engine's bridge",
       fix: "run images check as root on a machine with iproute2 (Debian: apt-get install iproute2)",
     });
   }
-  return r.stdout;
 }
 
 /** Every IPv4 destination the machine routes (all tables), so a new /24 collides with none. */
-function routedDestinations(): string[] {
-  const routes = JSON.parse(ip(["-j", "-4", "route", "show", "table", "all"]) || "[]") as { dst?: string }[];
+async function routedDestinations(): Promise<string[]> {
+  const routes = JSON.parse((await ip(["-j", "-4", "route", "show", "table", "all"])) || "[]") as {
+    dst?: string;
+  }[];
   return routes.map((r) => r.dst ?? "").filter(Boolean);
 }
 
@@ -88,8 +99,8 @@ interface LinkInfo {
 }
 
 /** Bridges this module made: name, and the pid of the process that made it. */
-export function listEngineBridges(): { name: string; pid: number }[] {
-  const links = JSON.parse(ip(["-j", "link", "show", "type", "bridge"]) || "[]") as LinkInfo[];
+export async function listEngineBridges(): Promise<{ name: string; pid: number }[]> {
+  const links = JSON.parse((await ip(["-j", "link", "show", "type", "bridge"])) || "[]") as LinkInfo[];
   return links
     .filter((l) => l.ifname.startsWith(BRIDGE_PREFIX) && l.ifalias?.startsWith(ALIAS_PREFIX))
     .map((l) => ({ name: l.ifname, pid: Number(l.ifalias!.slice(ALIAS_PREFIX.length)) }));
@@ -105,19 +116,19 @@ function isAlive(pid: number): boolean {
 }
 
 /** Delete a bridge; a bridge already gone is fine. */
-export function removeEngineBridge(name: string): void {
-  spawnSync("ip", ["link", "delete", name, "type", "bridge"], { stdio: "ignore" });
+export async function removeEngineBridge(name: string): Promise<void> {
+  await ip(["link", "delete", name, "type", "bridge"]).catch(() => undefined);
 }
 
 /** Remove bridges left by runs that were killed (their pid is gone); never another live run's. */
-function removeOrphanBridges(): void {
-  for (const b of listEngineBridges()) if (!isAlive(b.pid)) removeEngineBridge(b.name);
+async function removeOrphanBridges(): Promise<void> {
+  for (const b of await listEngineBridges()) if (!isAlive(b.pid)) await removeEngineBridge(b.name);
 }
 
 /** Create the bridge, up, with the first address of a free private /24. Removed again if any step fails. */
-export function createEngineBridge(): EngineBridge {
-  removeOrphanBridges();
-  const subnet = pickFreeSubnet(routedDestinations());
+export async function createEngineBridge(): Promise<EngineBridge> {
+  await removeOrphanBridges();
+  const subnet = pickFreeSubnet(await routedDestinations());
   if (!subnet) {
     throw new UnavailableError(
       "no free private /24 in 10.200.0.0-10.254.255.255 for the throw-away engine's bridge",
@@ -129,13 +140,13 @@ export function createEngineBridge(): EngineBridge {
   }
   const name = newBridgeName();
   const address = subnet.replace(/\.0\/24$/, ".1/24");
-  ip(["link", "add", "name", name, "type", "bridge"]);
+  await ip(["link", "add", "name", name, "type", "bridge"]);
   try {
-    ip(["link", "set", "dev", name, "alias", `${ALIAS_PREFIX}${process.pid}`]);
-    ip(["addr", "add", address, "dev", name]);
-    ip(["link", "set", "dev", name, "up"]);
+    await ip(["link", "set", "dev", name, "alias", `${ALIAS_PREFIX}${process.pid}`]);
+    await ip(["addr", "add", address, "dev", name]);
+    await ip(["link", "set", "dev", name, "up"]);
   } catch (err) {
-    removeEngineBridge(name);
+    await removeEngineBridge(name);
     throw err;
   }
   return { name, address };

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -47,7 +47,7 @@ const logTail = (file: string) => {
 };
 
 /** Unmount what the engine left mounted under its folder (overlay2 bind-mounts its home), deepest first. */
-function unmountUnder(dir: string): void {
+async function unmountUnder(dir: string): Promise<void> {
   let mounts: string[];
   try {
     mounts = readFileSync("/proc/mounts", "utf8")
@@ -57,7 +57,9 @@ function unmountUnder(dir: string): void {
   } catch {
     return;
   }
-  for (const m of mounts.sort().reverse()) spawnSync("umount", ["-l", m], { stdio: "ignore" });
+  for (const m of mounts.sort().reverse()) {
+    await new Promise((resolve) => execFile("umount", ["-l", m], () => resolve(undefined)));
+  }
 }
 
 async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
@@ -83,8 +85,8 @@ async function shutDown(
       await waitForExit(child, 5_000);
     }
   }
-  if (bridge) removeEngineBridge(bridge.name);
-  unmountUnder(dir);
+  if (bridge) await removeEngineBridge(bridge.name);
+  await unmountUnder(dir);
   await rm(dir, { recursive: true, force: true });
 }
 
@@ -143,7 +145,7 @@ export async function startThrowawayEngine(
   };
   const forget = registerCleanup(stop);
   try {
-    bridge = createEngineBridge();
+    bridge = await createEngineBridge();
     const socket = join(dir, "docker.sock");
     const log = join(dir, "dockerd.log");
     // Its own config file: the machine's /etc/docker/daemon.json configures the shared engine.

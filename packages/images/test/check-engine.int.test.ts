@@ -38,7 +38,7 @@ describe("the throw-away engine's network", () => {
       // dockerd deletes docker0 at start with --bridge=none: the engine answering means its start is over.
       await engine.runtime.docker.ping();
       expect(hostLink("docker0")).toBeDefined();
-      const mine = listEngineBridges().filter((b) => b.pid === process.pid);
+      const mine = (await listEngineBridges()).filter((b) => b.pid === process.pid);
       expect(mine.map((b) => b.name)).toEqual([engine.bridge.name]);
       expect(engine.bridge.name).toMatch(/^pbkchk[0-9a-f]{6}$/);
       expect(engine.bridge.address).toMatch(/^10\.(2[0-4]\d|25[0-4])\.\d{1,3}\.1\/24$/);
@@ -53,12 +53,12 @@ describe("the throw-away engine's network", () => {
     } finally {
       await engine.stop();
     }
-    expectHostBridgeIntact(engine.bridge.name);
+    await expectHostBridgeIntact(engine.bridge.name);
     expect(readdirSync(workDir)).toEqual([]);
   });
 
   it("a failed start (dockerd cannot listen on its socket) deletes the bridge and leaves docker0", async () => {
-    const before = new Set(listEngineBridges().map((b) => b.name));
+    const before = new Set((await listEngineBridges()).map((b) => b.name));
     // A unix socket path has at most 107 bytes: dockerd cannot listen on one deeper than that and exits.
     // Its own folder, not the shared workDir: the other tests expect that one empty afterwards.
     const own = mkdtempSync(join(tmpdir(), "prebake-engine-fail-"));
@@ -73,7 +73,9 @@ describe("the throw-away engine's network", () => {
     );
     expect(outcome).toBeInstanceOf(UnavailableError);
     expect(String(outcome)).toMatch(/the throw-away dockerd exited at start/);
-    expect(listEngineBridges().filter((b) => b.pid === process.pid && !before.has(b.name))).toEqual([]);
+    expect((await listEngineBridges()).filter((b) => b.pid === process.pid && !before.has(b.name))).toEqual(
+      [],
+    );
     expect(hostLink("docker0")).toBeDefined();
     expect(readdirSync(deep)).toEqual([]);
     rmSync(own, { recursive: true, force: true });
@@ -86,13 +88,13 @@ describe("the throw-away engine's network", () => {
     ip("link", "add", "name", orphan, "type", "bridge");
     try {
       ip("link", "set", "dev", orphan, "alias", `prebake images check pid=${dead}`);
-      expect(listEngineBridges()).toContainEqual({ name: orphan, pid: dead });
+      expect(await listEngineBridges()).toContainEqual({ name: orphan, pid: dead });
       const engine = await startThrowawayEngine(ctx, { workDir });
       await engine.stop();
       expect(hostLink(orphan)).toBeUndefined();
-      expectHostBridgeIntact(engine.bridge.name);
+      await expectHostBridgeIntact(engine.bridge.name);
     } finally {
-      removeEngineBridge(orphan);
+      await removeEngineBridge(orphan);
     }
   });
 });

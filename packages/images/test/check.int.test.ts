@@ -56,7 +56,7 @@ function copyImage(name: string): string {
 function engineDir(): string {
   return mkdtempSync(join(tmpdir(), "prebake-check-test-"));
 }
-function expectEngineGone(dir: string): void {
+async function expectEngineGone(dir: string): Promise<void> {
   expect(readdirSync(dir)).toEqual([]);
   const users = readdirSync("/proc")
     .filter((p) => /^\d+$/.test(p))
@@ -68,7 +68,7 @@ function expectEngineGone(dir: string): void {
       }
     });
   expect(users).toEqual([]);
-  expectHostBridgeIntact();
+  await expectHostBridgeIntact();
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -128,7 +128,7 @@ describe("images check", () => {
     );
     const dir = engineDir();
     const check = await checkImage(ctx, "python-layer", { workDir: dir });
-    expectEngineGone(dir);
+    await expectEngineGone(dir);
     expect(check).toMatchObject({
       name: "python-layer",
       version: "3.11",
@@ -176,7 +176,7 @@ describe("images check", () => {
     child.kill("SIGINT");
     expect(await exited, output).toBe(130);
     expect(output).toContain("interrupted, cleaning up");
-    expectEngineGone(dir);
+    await expectEngineGone(dir);
   });
 
   it("erlang-otp (stand-in OTP sources): the CLI prints the report and the verdict, exit 0", async () => {
@@ -194,7 +194,7 @@ describe("images check", () => {
     });
     const dir = engineDir();
     const r = runCli(t.root, ["images", "check", "erlang-otp", "--version", "27.1", "--work-dir", dir]);
-    expectEngineGone(dir);
+    await expectEngineGone(dir);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.split("\n");
     expect(lines).toEqual(
@@ -224,7 +224,7 @@ RUN chmod 0755 /usr/local/bin/curl && ln -s /nonexistent/wget /usr/local/bin/wge
     await pushImageVersion(ctx, loadImageDefinition(join(t.root, "images"), name), "1.0");
     const dir = engineDir();
     const r = runCli(t.root, ["--json", "images", "check", name, "--work-dir", dir, "--require-lambda"]);
-    expectEngineGone(dir);
+    await expectEngineGone(dir);
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
     expect(result).toMatchObject({
@@ -281,7 +281,7 @@ RUN chmod 0755 /usr/local/bin/curl && ln -s /nonexistent/wget /usr/local/bin/wge
 
     const dir = engineDir();
     const r = runCli(t.root, ["--json", "images", "check", name, "--work-dir", dir, "--require-lambda"]);
-    expectEngineGone(dir);
+    await expectEngineGone(dir);
     expect(r.code, r.stderr).toBe(4);
     expect(r.stderr).toMatch(/^ +platform +linux\/amd64, linux\/arm64\/v8 \(2 architectures\)$/m);
     expect(r.stderr.trim().split("\n").pop()).toBe(

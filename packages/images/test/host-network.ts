@@ -19,7 +19,7 @@ export function hostLink(name: string): HostLink | undefined {
  * After a throw-away engine stopped: the shared engine's docker0 is still there, the engine's own
  * bridge is gone, and no bridge of a finished run (this process's, or a dead pid's) is left.
  */
-export function expectHostBridgeIntact(engineBridge?: string): void {
+export async function expectHostBridgeIntact(engineBridge?: string): Promise<void> {
   expect(hostLink("docker0"), "the host's docker0 bridge was deleted").toBeDefined();
   if (engineBridge) expect(hostLink(engineBridge), `${engineBridge} was left behind`).toBeUndefined();
   const alive = (pid: number) => {
@@ -30,6 +30,6 @@ export function expectHostBridgeIntact(engineBridge?: string): void {
       return false;
     }
   };
-  const leftovers = listEngineBridges().filter((b) => b.pid === process.pid || !alive(b.pid));
+  const leftovers = (await listEngineBridges()).filter((b) => b.pid === process.pid || !alive(b.pid));
   expect(leftovers, "throw-away engine bridges left behind").toEqual([]);
 }

@@ -80,13 +80,16 @@ describe("lint's cache key holds the cfn-lint version", () => {
   }
 
   it("upgrading cfn-lint runs lint again instead of replaying its pass", () => {
-    const env = { PATH: `${bin}:${join(ws.root, "node_modules", ".bin")}:${process.env.PATH}` };
+    const PATH = `${bin}:${join(ws.root, "node_modules", ".bin")}:${process.env.PATH}`;
+    // The run lints with the installed version on purpose (it is not the pin).
+    let env = { PATH, PREBAKE_CFN_LINT_VERSION: "1.51.0+a" };
     installCfnLint("1.51.0+a");
     const first = ws.nx(["run", "image-rebuild:lint"], env);
     expect(first.code, first.output).toBe(0);
     const again = ws.nx(["run", "image-rebuild:lint"], env);
     expect(replayed(again, "image-rebuild:lint"), again.output).toBe(true);
     installCfnLint("1.52.0");
+    env = { PATH, PREBAKE_CFN_LINT_VERSION: "1.52.0" };
     const upgraded = ws.nx(["run", "image-rebuild:lint"], env);
     expect(upgraded.code, upgraded.output).toBe(0);
     expect(replayed(upgraded, "image-rebuild:lint"), upgraded.output).toBe(false);

@@ -118,7 +118,7 @@ async function historySync(ctx: Context, opts: { last: string; project: string[]
   const dir = historyDir(ctx.config.rootDir);
   const known = new Set(readHistory(dir, ["codebuild-remote"]).lines.flatMap((l) => l.buildId ?? []));
   const run = {
-    git: gitRevision(ctx.config.rootDir),
+    git: await gitRevision(ctx.config.rootDir),
     environment: ctx.config.profile.name,
     profile: ctx.config.profile.name,
   };

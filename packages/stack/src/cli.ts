@@ -6,7 +6,8 @@ import {
   stackPaths,
   ValidationError,
 } from "@prebake/core";
-import { formatFinding, runCfnLint } from "./lint.ts";
+import { CFN_LINT_PIN } from "./cfn-lint-version.ts";
+import { formatFinding, type LintFinding, lintTemplates } from "./lint.ts";
 import { checkStack, type RenderResult, renderStack } from "./render.ts";
 
 export const registerStackCommands: CommandRegistrar = (program, getContext) => {
@@ -44,8 +45,12 @@ export const registerStackCommands: CommandRegistrar = (program, getContext) => 
     .description(
       "Run the official cfn-lint over the rendered stacks/<name>/stack.yaml files and print every finding " +
         "as `file:line: rule: message`. Any error or warning fails the command (exit 4); informational " +
-        "findings are printed only. When cfn-lint is not on PATH it is installed with `pip install cfn-lint` " +
-        "(and the command says so); if that fails, exit 5.",
+        "findings are printed only. The templates are linted by one cfn-lint process; a template that passed " +
+        "before with the same cfn-lint is replayed from .prebake/lint-passed/. cfn-lint must be the pinned " +
+        "version (pip install cfn-lint==" +
+        CFN_LINT_PIN +
+        "; PREBAKE_CFN_LINT_VERSION runs another on " +
+        "purpose): a missing or different one is exit 5, nothing is installed.",
     )
     .argument("[stacks...]", "stack folder names under stacks/ (default: all)")
     .addHelpText(
@@ -89,10 +94,16 @@ async function renderCommand({ config, out }: Context, names: string[], check: b
 }
 
 /** cfn-lint the rendered templates: any error or warning fails (exit 4). */
-function lintCommand({ config, out }: Context, names: string[]): void {
+async function lintCommand({ config, out }: Context, names: string[]): Promise<void> {
   const stacks = resolveStackNames(config.rootDir, names);
   const files = stacks.map((s) => stackPaths.template(config.rootDir, s));
-  const findings = runCfnLint(files, config.rootDir, (m) => out.info(m));
+  const results = await lintTemplates(config.rootDir, files);
+  const findings: LintFinding[] = [];
+  for (const file of files) {
+    const result = results.get(file)!;
+    if (result instanceof Error) throw result;
+    findings.push(...result.findings);
+  }
   for (const f of findings) (f.level === "info" ? out.info : out.warn).call(out, formatFinding(f));
   out.result({ stacks, findings });
   const failing = findings.filter((f) => f.level !== "info");

@@ -2,7 +2,7 @@
 // Metadata.Prebake, parameter constraints, render and lint. (Which stacks exist, and their
 // CloudFormation names, are @prebake/core's: listStacks, cloudFormationStackName.)
 export { type ResourceHandle, TemplateBuilder } from "./builder.ts";
-export { cfnLintVersion, NO_CFN_LINT } from "./cfn-lint-version.ts";
+export { CFN_LINT_PIN, cfnLintVersion, NO_CFN_LINT, requiredCfnLintVersion } from "./cfn-lint-version.ts";
 export { registerStackCommands } from "./cli.ts";
 export {
   And,
@@ -28,7 +28,17 @@ export {
   Split,
   Sub,
 } from "./intrinsics.ts";
-export { ensureCfnLint, formatFinding, type LintFinding, runCfnLint } from "./lint.ts";
+export {
+  formatFinding,
+  type LintFinding,
+  type LintOptions,
+  type LintResult,
+  lintPassedMarker,
+  lintTemplate,
+  lintTemplates,
+  requireCfnLint,
+  runCfnLint,
+} from "./lint.ts";
 export {
   defineTemplate,
   type Output,

@@ -10,10 +10,10 @@ const root = join(import.meta.dirname, "../../..");
 const bin = join(root, "packages/cli/bin/prebake.js");
 
 describe("cfn-lint", () => {
-  it("reports nothing at all on both committed templates, not even an informational finding", () => {
+  it("reports nothing at all on both committed templates, not even an informational finding", async () => {
     const files = ["ci", "image-rebuild"].map((s) => join(root, "stacks", s, "stack.yaml"));
-    expect(runCfnLint(files, root).map(formatFinding)).toEqual([]);
-    expect(runCfnLint(files, root, () => {}, true).map(formatFinding)).toEqual([]);
+    expect((await runCfnLint(files, root)).map(formatFinding)).toEqual([]);
+    expect((await runCfnLint(files, root, { includeInfo: true })).map(formatFinding)).toEqual([]);
     // and the command says so, exit 0
     const r = spawnSync(process.execPath, [bin, "lint"], {
       cwd: root,
@@ -26,7 +26,7 @@ describe("cfn-lint", () => {
     );
   });
 
-  it("reports a finding as file:line: rule: message, and the CLI exits 4", () => {
+  it("reports a finding as file:line: rule: message, and the CLI exits 4", async () => {
     const dir = tempDir("prebake-lint-");
     writeFileSync(join(dir, "nx.json"), "{}");
     mkdirSync(join(dir, "stacks", "bad"), { recursive: true });
@@ -35,7 +35,7 @@ describe("cfn-lint", () => {
       join(dir, "stacks", "bad", "stack.yaml"),
       "Resources:\n  Logs:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      RetentionInDays: 8\n",
     );
-    const findings = runCfnLint([join(dir, "stacks/bad/stack.yaml")], dir);
+    const findings = await runCfnLint([join(dir, "stacks/bad/stack.yaml")], dir);
     expect(findings.length).toBeGreaterThan(0);
     expect(formatFinding(findings[0]!)).toMatch(/^stacks\/bad\/stack\.yaml:5: E\d+: .+/);
 
