@@ -41,14 +41,14 @@ describe("the best-effort readers", () => {
     git(root, "commit", "-qm", "one");
     const commit = git(root, "rev-parse", "HEAD");
     expect(await hasUncommittedChanges(root)).toBe(false);
-    expect(gitRevision(root)).toBe(commit);
+    expect(await gitRevision(root)).toBe(commit);
     writeFileSync(join(root, "a.txt"), "changed\n");
     expect(await hasUncommittedChanges(root)).toBe(true);
-    expect(gitRevision(root)).toBe(`${commit}-dirty`);
+    expect(await gitRevision(root)).toBe(`${commit}-dirty`);
 
     const outside = mkdtempSync(join(tmpdir(), "prebake-nogit-"));
     expect(await hasUncommittedChanges(outside)).toBe(false);
-    expect(gitRevision(outside)).toBeUndefined();
+    expect(await gitRevision(outside)).toBeUndefined();
     expect(await readGitInfo(outside)).toEqual({ revision: undefined, source: undefined });
   });
 
