@@ -30,7 +30,7 @@ export default defineConfig({
       {
         test: {
           name: "integration",
-          include: ["packages/*/test/**/*.int.test.ts"],
+          include: ["packages/*/test/**/*.int.test.ts", "scripts/test/**/*.int.test.ts"],
           exclude: ["**/node_modules/**"],
           fileParallelism: false,
           sequence: shuffled,

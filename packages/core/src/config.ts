@@ -17,6 +17,7 @@ import {
   stackSettingsSchema,
 } from "./environments.ts";
 import { ConfigError } from "./errors.ts";
+import { editorJsonSchema } from "./json-schema.ts";
 import { CONFIG_FILE_NAME, findRepoRoot, listStacks } from "./paths.ts";
 import { parseValidatedYaml } from "./validated-yaml.ts";
 
@@ -137,6 +138,14 @@ const fileSchema = z
     environments: environmentsSchema,
   })
   .strict();
+
+/** The JSON Schema of prebake.config.yaml for editors (schemas/prebake.config.schema.json). */
+export const configJsonSchema = () =>
+  editorJsonSchema(fileSchema, {
+    title: CONFIG_FILE_NAME,
+    description:
+      "prebake's configuration: profiles, environments, stacks, tags, report (README.md, Configuration).",
+  });
 
 export type ReportSettings = z.infer<typeof reportSchema>;
 export type ReportTargets = z.infer<typeof reportTargetsSchema>;

@@ -5,6 +5,7 @@ export { exitOnSignals, pendingCleanups, registerCleanup, runCleanups } from "./
 export type { CommandRegistrar } from "./command.ts";
 export {
   cloudFormationStackName,
+  configJsonSchema,
   DEFAULT_TIMEOUTS,
   type LoadConfigOptions,
   loadConfig,
@@ -74,6 +75,7 @@ export {
   readHistory,
 } from "./history.ts";
 export { historyLinesOf, type RunContext } from "./history-lines.ts";
+export { type EditorSchemaMeta, editorJsonSchema, SCHEMAS_DIR } from "./json-schema.ts";
 export { LineSplitter } from "./lines.ts";
 export { MASK, processMasker, SecretMasker, stripUrlCredentials } from "./mask.ts";
 export { NAME_RULES, type NameRule, nameProblem, pascalCase } from "./names.ts";

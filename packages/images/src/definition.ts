@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, imagePaths, NAME_RULES, parseValidatedYaml } from "@prebake/core";
+import { ConfigError, editorJsonSchema, imagePaths, NAME_RULES, parseValidatedYaml } from "@prebake/core";
 import { z } from "zod";
 
 /**
@@ -108,6 +108,13 @@ export const imageDefinitionSchema = z
         });
       }
     }
+  });
+
+/** The JSON Schema of image.yaml for editors (schemas/image.schema.json). */
+export const imageDefinitionJsonSchema = () =>
+  editorJsonSchema(imageDefinitionSchema, {
+    title: "image.yaml",
+    description: "One image prebake builds and pushes: images/<name>/image.yaml (packages/images/README.md).",
   });
 
 export type ImageDefinitionFields = z.infer<typeof imageDefinitionSchema>;

@@ -7,6 +7,7 @@ export {
   defaultVersionFor,
   type ImageDefinition,
   imageDefinitionExists,
+  imageDefinitionJsonSchema,
   imagesDir,
   listImageNames,
   loadImageDefinition,

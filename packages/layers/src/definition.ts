@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { ConfigError, layerPaths, NAME_RULES, parseValidatedYaml } from "@prebake/core";
+import { ConfigError, editorJsonSchema, layerPaths, NAME_RULES, parseValidatedYaml } from "@prebake/core";
 import { z } from "zod";
 import { ARCHITECTURES, type Architecture, PYTHON_RUNTIMES } from "./runtimes.ts";
 
@@ -77,6 +77,14 @@ const layerSchema = z
       .default({}),
   })
   .strict();
+
+/** The JSON Schema of layer.yaml for editors (schemas/layer.schema.json). */
+export const layerDefinitionJsonSchema = () =>
+  editorJsonSchema(layerSchema, {
+    title: "layer.yaml",
+    description:
+      "One Python Lambda layer: layers/<name>/layer.yaml (layers/common-utils/README.md, layer.yaml).",
+  });
 
 export type LayerDefinitionFile = z.infer<typeof layerSchema>;
 

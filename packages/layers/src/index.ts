@@ -1,3 +1,3 @@
 export { registerLayerCommands } from "./cli.ts";
-export { loadLayerDefinition, mbToBytes } from "./definition.ts";
+export { layerDefinitionJsonSchema, loadLayerDefinition, mbToBytes } from "./definition.ts";
 export { type LayerStatus, layerStatus } from "./status.ts";
