@@ -1,8 +1,17 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type CommandRegistrar, ConfigError, formatDuration } from "@prebake/core";
+import {
+  type CommandRegistrar,
+  ConfigError,
+  type DeployRun,
+  firstLine,
+  formatDuration,
+  type LayerRunItem,
+  type RunResult,
+  runResultsOf,
+} from "@prebake/core";
 
-/** One row of the summary: whatever a command recorded as its result, normalised. */
+/** One row of the summary: a run a command recorded as its result. */
 export interface SummaryRow {
   kind: string;
   name: string;
@@ -13,97 +22,102 @@ export interface SummaryRow {
   detail: string;
 }
 
-type Result = Record<string, unknown>;
-
-const str = (v: unknown) => (typeof v === "string" ? v : undefined);
-const num = (v: unknown) => (typeof v === "number" ? v : undefined);
-
-function layerAction(l: Result): string {
-  if (l.published === true) return "published";
-  if (l.published === false) return "skipped (unchanged)";
-  return l.upToDate ? "up to date" : "built";
-}
-
-/**
- * The rows of each kind of run (results say their kind: the same names the history uses). A
- * result without a kind (render, lint, validate) is a step of some unit of work, not a row.
- */
-const rowsOfKind: Record<string, (r: Result) => SummaryRow[]> = {
-  image: (r) => [
-    {
-      kind: "image",
-      name: [str(r.name), str(r.version)].filter(Boolean).join(":") || "?",
-      action: str(r.action) ?? "done",
-      durationMs: num(r.durationMs),
-      detail: str(r.uri) ?? "",
-    },
-  ],
-  deploy: (r) => [
-    {
-      kind: "stack",
-      name: str(r.stack) ?? "?",
-      action: str(r.action) ?? "done",
-      durationMs: num(r.durationMs),
-      environment: str(r.environment),
-      detail: str(r.stackName) ?? "",
-    },
-  ],
-  // A promotion's rows are the deploys it made in the target environment.
-  promote: (r) => ((r.deployed as Result[] | undefined) ?? []).flatMap((d) => rowsOfKind.deploy!(d)),
-  layer: (r) =>
-    ((r.layers as Result[] | undefined) ?? []).map((l) => ({
-      kind: "layer",
-      name: str(l.name) ?? "?",
-      action: layerAction(l),
-      durationMs: num(l.durationMs) ?? num(l.buildMs),
-      detail: str(l.layerVersionArn) ?? "",
-    })),
-  "codebuild-local": (r) => [
-    {
-      kind: "build",
-      name: str(r.project) ?? "local",
-      action: str(r.status)?.toLowerCase() ?? "done",
-      durationMs: num(r.durationMs),
-      detail: str(r.image) ?? "",
-    },
-  ],
-  "codebuild-remote": (r) => [
-    {
-      kind: "build",
-      name: str(r.projectName) ?? "?",
-      action: str(r.status)?.toLowerCase() ?? "done",
-      durationMs: num(r.durationMs),
-      detail: str(r.buildId) ?? "",
-    },
-  ],
-  pipeline: (r) => [
-    {
-      kind: "pipeline",
-      name: str(r.pipeline) ?? str(r.name) ?? "?",
-      action: str(r.status)?.toLowerCase() ?? "done",
-      durationMs: num(r.durationMs),
-      detail: str(r.executionId) ?? "",
-    },
-  ],
+/** The summary's word for what happened to a layer (history keeps the result's own word). */
+const LAYER_ACTIONS: Record<LayerRunItem["action"], string> = {
+  built: "built",
+  "up to date": "up to date",
+  published: "published",
+  unchanged: "skipped (unchanged)",
 };
 
-/** The summary rows of a recorded result: arrays and `{ results: [...] }` are flattened. */
-export function toSummaryRows(result: unknown): SummaryRow[] {
-  if (Array.isArray(result)) return result.flatMap(toSummaryRows);
-  if (!result || typeof result !== "object") return [];
-  const r = result as Result;
-  if (Array.isArray(r.results)) return (r.results as unknown[]).flatMap(toSummaryRows);
-  const rows = typeof r.kind === "string" ? rowsOfKind[r.kind] : undefined;
-  return rows ? rows(r) : [];
+const deployRow = (r: DeployRun): SummaryRow => ({
+  kind: "stack",
+  name: r.stack,
+  action: r.action,
+  durationMs: r.durationMs,
+  environment: r.environment,
+  detail: r.stackName,
+});
+
+/** The rows of one run (the history reads the same results: run-result.ts in core). */
+function rowsOf(r: RunResult): SummaryRow[] {
+  switch (r.kind) {
+    case "image":
+      return [
+        {
+          kind: "image",
+          name: `${r.name}:${r.version}`,
+          action: r.action,
+          durationMs: r.durationMs,
+          detail: r.uri ?? "",
+        },
+      ];
+    case "deploy":
+      return [deployRow(r)];
+    case "promote":
+      // A promotion's rows are the deploys it made in the target environment.
+      return r.deployed.map(deployRow);
+    case "layer":
+      return r.layers.map((l) => ({
+        kind: "layer",
+        name: l.name,
+        action: LAYER_ACTIONS[l.action],
+        durationMs: l.durationMs,
+        detail: l.layerVersionArn ?? "",
+      }));
+    case "codebuild-local":
+      return [
+        {
+          kind: "build",
+          name: r.project,
+          action: r.status.toLowerCase(),
+          durationMs: r.durationMs,
+          detail: r.image ?? "",
+        },
+      ];
+    case "codebuild-remote":
+      return [
+        {
+          kind: "build",
+          name: r.projectName,
+          action: r.status.toLowerCase(),
+          durationMs: r.durationMs,
+          detail: r.buildId,
+        },
+      ];
+    case "pipeline":
+      return [
+        {
+          kind: "pipeline",
+          name: r.pipeline,
+          action: r.status.toLowerCase(),
+          durationMs: r.durationMs,
+          detail: r.executionId,
+        },
+      ];
+  }
 }
 
-export function readSummary(dir: string): SummaryRow[] {
+/** The summary rows of a recorded result (arrays and `{ results: [...] }` hold several); render/lint results are none. */
+export function toSummaryRows(result: unknown): SummaryRow[] {
+  return runResultsOf(result).flatMap(rowsOf);
+}
+
+/** Every row of a run's results folder; a line that is not a result is named and skipped. */
+export function readSummary(dir: string, warn: (message: string) => void = () => {}): SummaryRow[] {
   const file = join(dir, "results.jsonl");
   if (!existsSync(file)) return [];
   return readFileSync(file, "utf8")
     .split("\n")
-    .filter((l) => l.trim())
-    .flatMap((l) => toSummaryRows((JSON.parse(l) as { result: unknown }).result));
+    .flatMap((text, i) => {
+      if (!text.trim()) return [];
+      try {
+        return toSummaryRows((JSON.parse(text) as { result: unknown }).result);
+      } catch (err) {
+        warn(`${file}:${i + 1}: ${firstLine(err)}; left out of the summary`);
+        return [];
+      }
+    });
 }
 
 export const registerSummaryCommand: CommandRegistrar = (program, getContext) => {
@@ -127,7 +141,7 @@ export const registerSummaryCommand: CommandRegistrar = (program, getContext) =>
           fix: "pass the folder npm start printed",
         });
       }
-      const rows = readSummary(opts.dir);
+      const rows = readSummary(opts.dir, (m) => out.warn(m));
       out.step("summary");
       out.table(
         ["kind", "name", "action", "time", "environment", "detail"],

@@ -56,7 +56,14 @@ describe("prebake CLI", () => {
         digest: "sha256:ab",
         durationMs: 800,
       }) +
-        rec({ kind: "deploy", stack: "ci", action: "updated", durationMs: 12_000, environment: "default" }) +
+        rec({
+          kind: "deploy",
+          stack: "ci",
+          stackName: "prebake-ci",
+          action: "updated",
+          durationMs: 12_000,
+          environment: "default",
+        }) +
         rec({
           kind: "promote",
           from: "dev",
@@ -129,7 +136,17 @@ describe("summary rows", () => {
       toSummaryRows({
         kind: "layer",
         command: "layer publish",
-        layers: [{ name: "common-utils", published: false, buildMs: 450, layerVersionArn: "arn:layer:1" }],
+        layers: [
+          {
+            name: "common-utils",
+            action: "unchanged",
+            durationMs: 450,
+            zippedBytes: 1000,
+            unzippedBytes: 3000,
+            imports: [],
+            layerVersionArn: "arn:layer:1",
+          },
+        ],
       }),
     ).toEqual([
       {

@@ -24,6 +24,7 @@ export {
   FollowDeadline,
   isFinished,
   phasesOf,
+  type RemoteBuildResult,
   remoteFailure,
   runRemoteBuild,
   showFinishedBuild,

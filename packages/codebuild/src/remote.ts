@@ -13,6 +13,7 @@ import {
 import {
   awsErrorName,
   BuildFailedError,
+  type CodeBuildRemoteRun,
   ConfigError,
   type Context,
   classifyAwsError,
@@ -43,15 +44,10 @@ export interface RemotePhase {
   durationMs: number | undefined;
 }
 
-export interface RemoteBuildResult {
-  /** A run, recorded in the history as codebuild-remote. */
-  kind: "codebuild-remote";
-  projectName: string;
-  buildId: string;
+/** core's remote build run, as a followed (or just started) build says it. */
+export interface RemoteBuildResult extends CodeBuildRemoteRun {
   computeType: string | undefined;
-  status: string;
   phases: RemotePhase[];
-  durationMs: number;
 }
 
 export function phasesOf(build: Build): RemotePhase[] {

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import {
   BuildFailedError,
+  type CodeBuildLocalRun,
   ConfigError,
   type ContainerRuntime,
   type Context,
@@ -67,14 +68,10 @@ export interface LocalBuildOptions {
   benchmark?: { name: string; variant: string };
 }
 
-export interface LocalBuildResult {
-  /** A run, recorded in the history as codebuild-local. */
-  kind: "codebuild-local";
-  /** The project (`<stack>/<LogicalId>`), or "local" for a bare --image run. */
-  project: string;
+/** core's local build run, with what the build left behind. */
+export interface LocalBuildResult extends CodeBuildLocalRun {
   /** The project's compute type, when the run is a project's (what the build would cost in CodeBuild). */
   computeType: string | undefined;
-  status: "SUCCEEDED" | "FAILED";
   image: string;
   phases: PhaseResult[];
   failure: BuildFailure | undefined;
@@ -86,8 +83,6 @@ export interface LocalBuildResult {
   reports: ReportSummary[];
   /** env.exported-variables with their values at the end of the build. */
   exportedVariables: Record<string, string>;
-  durationMs: number;
-  benchmark?: { name: string; variant: string };
 }
 
 /** What runs where, decided before the container exists. */

@@ -1,15 +1,19 @@
 /**
- * From a command's result (what `Output.result` records) to history lines. Results say what
- * they are with a `kind` (HistoryKind); a result without one (render, lint, validate) is not a
- * run and writes nothing. The shapes read here are the packages' result types, by field name.
+ * From a run's result (run-result.ts) to history lines: one per run, or one per item (each layer
+ * zip, each deploy of a promotion). A result without a run kind (render, lint, validate) writes
+ * nothing. Every field read here is declared by the result's variant.
  */
+import { HISTORY_SCHEMA, type HistoryLine, type HistoryPhase } from "./history.ts";
 import {
-  HISTORY_KINDS,
-  HISTORY_SCHEMA,
-  type HistoryKind,
-  type HistoryLine,
-  type HistoryPhase,
-} from "./history.ts";
+  type CodeBuildLocalRun,
+  type CodeBuildRemoteRun,
+  type DeployRun,
+  type ImageRun,
+  type LayerRun,
+  type PipelineRun,
+  type RunResult,
+  runResultsOf,
+} from "./run-result.ts";
 
 /** What every line carries besides the result itself. */
 export interface RunContext {
@@ -20,139 +24,109 @@ export interface RunContext {
   profile: string;
 }
 
-type Fields = Record<string, unknown>;
-
-const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
-const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
-const isKind = (v: unknown): v is HistoryKind => HISTORY_KINDS.includes(v as HistoryKind);
+/** A line's own fields; the run context fills the rest. */
+type LinePart = Omit<HistoryLine, "schema" | "at" | "git" | "environment" | "profile"> &
+  Partial<Pick<HistoryLine, "at" | "environment" | "profile">>;
 
 /** Phases with a known duration (a remote phase still in progress has none). */
-function phasesOf(v: unknown): HistoryPhase[] | undefined {
-  if (!Array.isArray(v)) return undefined;
-  return (v as Fields[]).flatMap((p) => {
-    const name = str(p.name);
-    const durationMs = num(p.durationMs);
-    return name && durationMs !== undefined ? [{ name, status: str(p.status) ?? "UNKNOWN", durationMs }] : [];
-  });
-}
+const timedPhases = (phases: { name: string; status: string; durationMs?: number | undefined }[]) =>
+  phases.flatMap((p): HistoryPhase[] =>
+    p.durationMs === undefined ? [] : [{ name: p.name, status: p.status, durationMs: p.durationMs }],
+  );
 
 const outcome = (skipped: boolean) => (skipped ? "SKIPPED" : "SUCCEEDED");
 
-function codebuildLine(kind: HistoryKind, r: Fields): Partial<HistoryLine> {
-  const benchmark = r.benchmark as { name?: unknown; variant?: unknown } | undefined;
-  return {
-    name: str(r.project) ?? str(r.projectName) ?? "local",
-    status: str(r.status) ?? "UNKNOWN",
-    durationMs: num(r.durationMs) ?? 0,
-    phases: phasesOf(r.phases),
-    computeType: str(r.computeType),
-    buildId: str(r.buildId),
-    ...(kind === "codebuild-local" && str(r.image) ? { image: { uri: str(r.image) } } : {}),
-    ...(str(r.endedAt) ? { at: str(r.endedAt) } : {}),
-    ...(benchmark && str(benchmark.name) && str(benchmark.variant)
-      ? { benchmark: { name: str(benchmark.name)!, variant: str(benchmark.variant)! } }
-      : {}),
-  };
-}
+const localBuildLine = (r: CodeBuildLocalRun): LinePart => ({
+  kind: r.kind,
+  name: r.project,
+  status: r.status,
+  durationMs: r.durationMs,
+  phases: r.phases && timedPhases(r.phases),
+  computeType: r.computeType,
+  image: r.image ? { uri: r.image } : undefined,
+  benchmark: r.benchmark,
+});
 
-function imageLine(r: Fields): Partial<HistoryLine> {
-  const action = str(r.action);
-  return {
-    name: [str(r.name), str(r.version)].filter(Boolean).join(":") || "?",
-    action,
-    status: outcome(action === "skipped"),
-    durationMs: num(r.durationMs) ?? 0,
-    image: { uri: str(r.uri), digest: str(r.digest), sizeBytes: num(r.sizeBytes) },
-  };
-}
+const remoteBuildLine = (r: CodeBuildRemoteRun): LinePart => ({
+  kind: r.kind,
+  name: r.projectName,
+  status: r.status,
+  durationMs: r.durationMs,
+  phases: timedPhases(r.phases),
+  computeType: r.computeType,
+  buildId: r.buildId,
+  ...(r.endedAt ? { at: r.endedAt } : {}),
+});
 
-function layerLines(r: Fields): Partial<HistoryLine>[] {
-  const layers = Array.isArray(r.layers) ? (r.layers as Fields[]) : [];
-  return layers.map((l) => {
-    const published = l.published;
-    const action =
-      published === true
-        ? "published"
-        : published === false
-          ? "unchanged"
-          : l.upToDate
-            ? "up to date"
-            : "built";
-    const imports = Array.isArray(l.imports) ? (l.imports as Fields[]) : [];
-    return {
-      name: str(l.name) ?? "?",
-      action,
-      status: outcome(action === "unchanged" || action === "up to date"),
-      durationMs: num(l.buildMs) ?? num(l.durationMs) ?? 0,
-      layer: {
-        zippedBytes: num(l.zippedBytes) ?? 0,
-        unzippedBytes: num(l.unzippedBytes) ?? 0,
-        imports: imports.map((i) => ({
-          python: str(i.python) ?? "?",
-          module: str(i.module) ?? "?",
-          ms: num(i.ms) ?? 0,
-        })),
-        layerVersionArn: str(l.layerVersionArn),
-      },
-    };
-  });
-}
+const imageLine = (r: ImageRun): LinePart => ({
+  kind: r.kind,
+  name: `${r.name}:${r.version}`,
+  action: r.action,
+  status: outcome(r.action === "skipped"),
+  durationMs: r.durationMs,
+  image: { uri: r.uri, digest: r.digest, sizeBytes: r.sizeBytes },
+});
 
-function deployLine(r: Fields): Partial<HistoryLine> {
-  const action = str(r.action);
-  return {
-    name: str(r.stack) ?? "?",
-    action,
-    status: outcome(action === "skipped"),
-    durationMs: num(r.durationMs) ?? 0,
-  };
-}
+const layerLines = (r: LayerRun): LinePart[] =>
+  r.layers.map((l) => ({
+    kind: r.kind,
+    name: l.name,
+    action: l.action,
+    status: outcome(l.action === "unchanged" || l.action === "up to date"),
+    durationMs: l.durationMs,
+    layer: {
+      zippedBytes: l.zippedBytes,
+      unzippedBytes: l.unzippedBytes,
+      imports: l.imports,
+      layerVersionArn: l.layerVersionArn,
+    },
+  }));
 
-/** A pipeline run's actions as phases named `<stage>/<action>`. */
-function actionPhases(v: unknown): Fields[] | undefined {
-  if (!Array.isArray(v)) return undefined;
-  return (v as Fields[]).map((a) => ({ ...a, name: `${str(a.stage) ?? "?"}/${str(a.action) ?? "?"}` }));
-}
+/** `environment`: set for a promotion's deploys, which go to another environment than the command's. */
+const deployLine = (r: DeployRun, environment?: string): LinePart => ({
+  kind: r.kind,
+  name: r.stack,
+  action: r.action,
+  status: outcome(r.action === "skipped"),
+  durationMs: r.durationMs,
+  ...(environment ? { environment } : {}),
+  ...(environment && r.profile ? { profile: r.profile } : {}),
+});
 
-/** A pipeline run (and any future kind): its name, status, duration and stages, actions or phases. */
-function genericLine(r: Fields): Partial<HistoryLine> {
-  return {
-    name: str(r.name) ?? str(r.pipeline) ?? str(r.stack) ?? "?",
-    status: str(r.status)?.toUpperCase() ?? "UNKNOWN",
-    durationMs: num(r.durationMs) ?? 0,
-    phases: phasesOf(r.phases ?? r.stages ?? actionPhases(r.actions)),
-  };
-}
+/** A pipeline run: its actions as phases named `<stage>/<action>`. */
+const pipelineLine = (r: PipelineRun): LinePart => ({
+  kind: r.kind,
+  name: r.pipeline,
+  status: r.status.toUpperCase(),
+  durationMs: r.durationMs,
+  phases: timedPhases(r.actions.map((a) => ({ ...a, name: `${a.stage}/${a.action}` }))),
+});
 
-function partsOf(kind: HistoryKind, r: Fields): Partial<HistoryLine>[] {
-  switch (kind) {
+function partsOf(r: RunResult): LinePart[] {
+  switch (r.kind) {
     case "codebuild-local":
+      return [localBuildLine(r)];
     case "codebuild-remote":
-      return [codebuildLine(kind, r)];
+      // A build started with --no-wait has not run yet: `prebake history sync` records it once it has.
+      return r.status === "IN_PROGRESS" ? [] : [remoteBuildLine(r)];
     case "image":
       return [imageLine(r)];
     case "layer":
       return layerLines(r);
     case "deploy":
       return [deployLine(r)];
-    default:
-      return [genericLine(r)];
+    case "promote":
+      return r.deployed.map((d) => deployLine(d, d.environment ?? r.to));
+    case "pipeline":
+      return [pipelineLine(r)];
   }
 }
 
-/** The history lines a result stands for: none, one, or one per item (layers, --all-versions, several stacks). */
-export function historyLinesOf(result: unknown, run: RunContext): HistoryLine[] {
-  if (Array.isArray(result)) return result.flatMap((r) => historyLinesOf(r, run));
-  if (!result || typeof result !== "object") return [];
-  const r = result as Fields;
-  if (!isKind(r.kind)) return [];
-  // A build started with --no-wait has not run yet: `prebake history sync` records it once it has.
-  if (r.kind === "codebuild-remote" && r.status === "IN_PROGRESS") return [];
-  const kind = r.kind;
-  return partsOf(kind, r).map((part) => {
+/** The history lines of one typed run. */
+export function historyLinesOfRun(result: RunResult, run: RunContext): HistoryLine[] {
+  return partsOf(result).map((part) => {
     const line = {
       schema: HISTORY_SCHEMA,
-      kind,
       at: run.at,
       git: run.git,
       environment: run.environment,
@@ -162,4 +136,9 @@ export function historyLinesOf(result: unknown, run: RunContext): HistoryLine[] 
     // Drop undefined fields so a line carries only what is known.
     return JSON.parse(JSON.stringify(line)) as HistoryLine;
   });
+}
+
+/** The history lines a recorded result stands for (run-result.ts's runResultsOf reads it). */
+export function historyLinesOf(result: unknown, run: RunContext): HistoryLine[] {
+  return runResultsOf(result).flatMap((r) => historyLinesOfRun(r, run));
 }

@@ -74,7 +74,7 @@ export {
   historyLineSchema,
   readHistory,
 } from "./history.ts";
-export { historyLinesOf, type RunContext } from "./history-lines.ts";
+export { historyLinesOf, historyLinesOfRun, type RunContext } from "./history-lines.ts";
 export { type EditorSchemaMeta, editorJsonSchema, SCHEMAS_DIR } from "./json-schema.ts";
 export { LineSplitter } from "./lines.ts";
 export { MASK, processMasker, SecretMasker, stripUrlCredentials } from "./mask.ts";
@@ -99,6 +99,20 @@ export {
   writeFileAtomic,
   writeJsonAtomic,
 } from "./paths.ts";
+export {
+  type CodeBuildLocalRun,
+  type CodeBuildRemoteRun,
+  type DeployRun,
+  type ImageRun,
+  type LayerRun,
+  type LayerRunItem,
+  type PipelineRun,
+  type PromoteRun,
+  RUN_KINDS,
+  type RunKind,
+  type RunResult,
+  runResultsOf,
+} from "./run-result.ts";
 export {
   type S3Object,
   type S3Upload,

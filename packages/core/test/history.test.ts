@@ -164,9 +164,9 @@ describe("history lines from command results", () => {
             name: "common-utils",
             zippedBytes: 2_600_000,
             unzippedBytes: 7_200_000,
-            buildMs: 2500,
+            action: "published",
+            durationMs: 2500,
             imports: [{ python: "3.11", module: "pydantic", ms: 65 }],
-            published: true,
             layerVersionArn: "arn:aws:lambda:us-east-1:123456789012:layer:common-utils:3",
           },
         ],
@@ -181,7 +181,10 @@ describe("history lines from command results", () => {
       durationMs: 2500,
       layer: { zippedBytes: 2_600_000, unzippedBytes: 7_200_000, imports: [{ module: "pydantic", ms: 65 }] },
     });
-    const [deploy] = historyLinesOf({ kind: "deploy", stack: "ci", action: "skipped", durationMs: 55 }, run);
+    const [deploy] = historyLinesOf(
+      { kind: "deploy", stack: "ci", stackName: "prebake-ci", action: "skipped", durationMs: 55 },
+      run,
+    );
     expect(deploy).toMatchObject({ kind: "deploy", name: "ci", status: "SKIPPED", action: "skipped" });
   });
 

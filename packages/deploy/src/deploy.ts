@@ -10,6 +10,7 @@ import {
   awsCallLog,
   type Context,
   DEFAULT_TIMEOUTS,
+  type DeployRun,
   formatDuration,
   stackNameIn,
 } from "@prebake/core";
@@ -31,11 +32,8 @@ export interface DeployOptions extends PrepareOptions, RunOptions {
   backoff?: Backoff;
 }
 
-export interface DeployResult {
-  /** A run, recorded in the history as deploy. */
-  kind: "deploy";
-  stack: string;
-  stackName: string;
+/** core's deploy run, with what the deploy changed and found. */
+export interface DeployResult extends DeployRun {
   /** The environment deployed to (`default`: the profile's implicit one), and its profile. */
   environment: string;
   profile: string;

@@ -4,7 +4,7 @@
  * (per stack, per image) is shown first; `--dry-run` stops there. Each target stack records where
  * its digests came from in `prebake:origin:<Parameter>` tags, which `prebake status` reads.
  */
-import { ConfigError, type Context } from "@prebake/core";
+import { ConfigError, type Context, type PromoteRun } from "@prebake/core";
 import { shortDigest } from "@prebake/images";
 import { type DeployResult, deployStack } from "./deploy.ts";
 import { orderStacks, stackAfter } from "./order.ts";
@@ -18,11 +18,8 @@ export interface PromoteOptions {
   lint?: boolean;
 }
 
-export interface PromotionResult {
-  /** The summary's and the history's name for this kind of result (its rows are the deploys). */
-  kind: "promote";
-  from: string;
-  to: string;
+/** core's promote run (its rows and history lines are the deploys), with the plan per stack. */
+export interface PromotionResult extends PromoteRun {
   dryRun: boolean;
   stacks: StackPromotion[];
   deployed: DeployResult[];

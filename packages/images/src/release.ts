@@ -6,6 +6,7 @@ import {
   firstLine,
   formatBytes,
   formatDuration,
+  type ImageRun,
   RefusedError,
   readGitInfo,
   UnavailableError,
@@ -30,13 +31,8 @@ export interface ImageOptions {
   noCache?: boolean;
 }
 
-/** The --json result of build-image/push, one per version. */
-export interface ImageResult {
-  /** A run, recorded in the history as image. */
-  kind: "image";
-  name: string;
-  version: string;
-  action: "built" | "pushed" | "skipped";
+/** The --json result of build-image/push, one per version: core's image run, and what it did in words. */
+export interface ImageResult extends ImageRun {
   /** Why it was skipped, or what was done, in words. */
   reason: string;
   contentHash: string;
@@ -44,7 +40,6 @@ export interface ImageResult {
   digest: string | undefined;
   uri: string | undefined;
   sizeBytes: number | undefined;
-  durationMs: number;
 }
 
 /** What is known before anything is built: plan, context, content hash, tags, local name. */

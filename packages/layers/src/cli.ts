@@ -2,37 +2,8 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { type CommandRegistrar, ConfigError, type Context, formatBytes, formatDuration } from "@prebake/core";
 import { type Command, Option } from "commander";
-import { type LayerRunResult, runLayerPipeline, validateLayerZip } from "./release.ts";
+import { layerRunResult, releaseLayer, validateLayerZip } from "./release.ts";
 import { ARCHITECTURES, type Architecture, PYTHON_RUNTIMES } from "./runtimes.ts";
-
-function summary(results: LayerRunResult[]) {
-  return results.map((r) => ({
-    name: r.build.name,
-    layerName: r.build.layerName,
-    arch: r.build.arch,
-    pythonVersions: r.build.pythonVersions,
-    zip: r.build.zipPath,
-    sha256: r.build.sha256,
-    zippedBytes: r.build.zippedBytes,
-    unzippedBytes: r.build.unzippedBytes,
-    slim: r.build.slim,
-    upToDate: r.build.upToDate,
-    buildMs: r.build.durationMs,
-    distributions: r.build.distributions,
-    warnings: r.validation.warnings,
-    imports: r.smoke.flatMap((s) =>
-      s.timings.map((t) => ({ python: s.version, module: t.module, ms: Math.round(t.ms) })),
-    ),
-    ...(r.publish
-      ? {
-          published: r.publish.published,
-          layerVersionArn: r.publish.layerVersionArn,
-          version: r.publish.version,
-          updatedFunctions: r.publish.updatedFunctions,
-        }
-      : {}),
-  }));
-}
 
 /** `prebake layer build|validate|publish`. */
 export const registerLayerCommands: CommandRegistrar = (program, getContext) => {
@@ -72,14 +43,14 @@ function registerBuild(layer: Command, getContext: () => Context): void {
         opts: { force?: boolean; debug?: boolean; skipSmokeTest?: boolean; strict?: boolean },
       ) => {
         const ctx = getContext();
-        const results = await runLayerPipeline(ctx, name, {
+        const results = await releaseLayer(ctx, name, {
           force: opts.force,
           debug: opts.debug,
           strict: opts.strict,
           smokeTest: !opts.skipSmokeTest,
           publish: false,
         });
-        ctx.out.result({ kind: "layer", command: "layer build", layers: summary(results) });
+        ctx.out.result(layerRunResult("layer build", results));
       },
     );
 }
@@ -173,7 +144,7 @@ function registerPublish(layer: Command, getContext: () => Context): void {
         },
       ) => {
         const ctx = getContext();
-        const results = await runLayerPipeline(ctx, name, {
+        const results = await releaseLayer(ctx, name, {
           force: opts.force,
           strict: opts.strict,
           debug: opts.debug,
@@ -187,7 +158,7 @@ function registerPublish(layer: Command, getContext: () => Context): void {
               `(${formatBytes(r.build.zippedBytes)} zip, ${formatBytes(r.build.unzippedBytes)} unzipped, build ${formatDuration(r.build.durationMs)})`,
           );
         }
-        ctx.out.result({ kind: "layer", command: "layer publish", layers: summary(results) });
+        ctx.out.result(layerRunResult("layer publish", results));
       },
     );
 }

@@ -1,4 +1,11 @@
-import { type Context, formatBytes, formatDuration, ValidationError } from "@prebake/core";
+import {
+  type Context,
+  formatBytes,
+  formatDuration,
+  type LayerRun,
+  type LayerRunItem,
+  ValidationError,
+} from "@prebake/core";
 import { type BuildOptions, type BuiltLayer, buildLayer } from "./build.ts";
 import { type LayerDefinition, loadLayerDefinition, mbToBytes } from "./definition.ts";
 import { LOCAL_IMAGE_VERSIONS } from "./image.ts";
@@ -59,14 +66,75 @@ export async function validateLayerZip(
   return report;
 }
 
-export interface LayerRunResult {
+export interface LayerRelease {
   build: BuiltLayer;
   validation: ValidationReport;
   smoke: SmokeResult[];
   publish?: PublishedLayer;
 }
 
-export interface PipelineOptions extends BuildOptions, PublishOptions {
+/** What happened to a layer zip, in the result's one word (core's LayerRunItem["action"]). */
+function actionOf(r: LayerRelease): LayerRunItem["action"] {
+  if (r.publish) return r.publish.published ? "published" : "unchanged";
+  return r.build.upToDate ? "up to date" : "built";
+}
+
+/** One layer zip in the --json result: core's layer run item, and the build's details. */
+export interface LayerResultItem extends LayerRunItem {
+  layerName: string;
+  arch: Architecture;
+  pythonVersions: string[];
+  zip: string;
+  sha256: string;
+  slim: BuiltLayer["slim"];
+  upToDate: boolean;
+  distributions: BuiltLayer["distributions"];
+  warnings: string[];
+  published?: boolean;
+  version?: number;
+  updatedFunctions?: string[];
+}
+
+/** The --json result of `prebake layer build|publish` (core's layer run): one item per zip. */
+export interface LayerResult extends LayerRun {
+  layers: LayerResultItem[];
+}
+
+export function layerRunResult(command: string, results: LayerRelease[]): LayerResult {
+  return {
+    kind: "layer",
+    command,
+    layers: results.map((r) => ({
+      name: r.build.name,
+      action: actionOf(r),
+      durationMs: r.build.durationMs,
+      layerName: r.build.layerName,
+      arch: r.build.arch,
+      pythonVersions: r.build.pythonVersions,
+      zip: r.build.zipPath,
+      sha256: r.build.sha256,
+      zippedBytes: r.build.zippedBytes,
+      unzippedBytes: r.build.unzippedBytes,
+      slim: r.build.slim,
+      upToDate: r.build.upToDate,
+      distributions: r.build.distributions,
+      warnings: r.validation.warnings,
+      imports: r.smoke.flatMap((s) =>
+        s.timings.map((t) => ({ python: s.version, module: t.module, ms: Math.round(t.ms) })),
+      ),
+      ...(r.publish
+        ? {
+            published: r.publish.published,
+            layerVersionArn: r.publish.layerVersionArn,
+            version: r.publish.version,
+            updatedFunctions: r.publish.updatedFunctions,
+          }
+        : {}),
+    })),
+  };
+}
+
+export interface ReleaseOptions extends BuildOptions, PublishOptions {
   publish: boolean;
   smokeTest: boolean;
   /** A cold import over budget.coldStartMs fails (exit 4) instead of warning. */
@@ -74,14 +142,14 @@ export interface PipelineOptions extends BuildOptions, PublishOptions {
 }
 
 /** build -> validate -> import smoke test -> (publish): the whole of `prebake layer build|publish`. */
-export async function runLayerPipeline(
+export async function releaseLayer(
   ctx: Context,
   name: string,
-  options: PipelineOptions,
-): Promise<LayerRunResult[]> {
+  options: ReleaseOptions,
+): Promise<LayerRelease[]> {
   const def = loadLayerDefinition(ctx.config.rootDir, name);
   const builds = await buildLayer(ctx, def, options);
-  const results: LayerRunResult[] = [];
+  const results: LayerRelease[] = [];
   for (const build of builds) {
     const validation = await validateLayerZip(ctx, build.zipPath, targetFor(def, build.arch));
     const smoke: SmokeResult[] = [];

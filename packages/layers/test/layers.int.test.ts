@@ -15,7 +15,7 @@ import { type Context, createContext, distPaths, ValidationError } from "@prebak
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildLayer } from "../src/build.ts";
 import { loadLayerDefinition } from "../src/definition.ts";
-import { runLayerPipeline, validateLayerZip } from "../src/release.ts";
+import { releaseLayer, validateLayerZip } from "../src/release.ts";
 import { smokeTestLayer } from "../src/smoke.ts";
 import { deterministicZip } from "../src/zip.ts";
 import { createLambdaRole, iam } from "./moto.ts";
@@ -85,11 +85,11 @@ afterAll(async () => {
 describe("common-utils layer, end to end", () => {
   // The first build and publish is this block's setup (minutes of pip in a container): every test
   // below starts from "version 1 published from this build", whatever ran before it.
-  let first: Awaited<ReturnType<typeof runLayerPipeline>>[number];
+  let first: Awaited<ReturnType<typeof releaseLayer>>[number];
   /** dist/layers' manifest as that first publish wrote it (a later --force rewrites the file). */
   let firstManifest: { layers: unknown[] };
   beforeAll(async () => {
-    [first] = (await runLayerPipeline(ctx, NAME, { publish: true, smokeTest: true })) as [typeof first];
+    [first] = (await releaseLayer(ctx, NAME, { publish: true, smokeTest: true })) as [typeof first];
     firstManifest = JSON.parse(await readFile(distPaths.layerManifest(root, NAME), "utf8"));
   });
 
@@ -124,7 +124,7 @@ describe("common-utils layer, end to end", () => {
         (v) => v.Version,
       );
     const before = await listed();
-    const [r] = await runLayerPipeline(ctx, NAME, { publish: true, smokeTest: true });
+    const [r] = await releaseLayer(ctx, NAME, { publish: true, smokeTest: true });
     expect(r!.build.upToDate).toBe(true);
     expect(r!.smoke).toEqual([]); // import-tested before it was published: no container now
     expect(r!.publish?.published).toBe(false);
@@ -154,7 +154,7 @@ describe("common-utils layer, end to end", () => {
         Layers: [first!.publish!.layerVersionArn],
       }),
     );
-    const [r] = await runLayerPipeline(ctx, NAME, {
+    const [r] = await releaseLayer(ctx, NAME, {
       publish: true,
       smokeTest: false,
       force: true,

@@ -17,7 +17,7 @@ import { BuildFailedError, type Context, createContext } from "@prebake/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildLayer } from "../src/build.ts";
 import { loadLayerDefinition } from "../src/definition.ts";
-import { runLayerPipeline } from "../src/release.ts";
+import { releaseLayer } from "../src/release.ts";
 import { makeTestIndex, type TestIndex } from "./test-index.ts";
 
 const REPO = resolve(import.meta.dirname, "..", "..", "..");
@@ -133,7 +133,7 @@ describe("a python3.13 layer, built and imported in a local python3.13 (Debian t
       `name: ${name}\nrequirements: requirements.txt\nsource: src\npythonVersions: ["3.13"]\nindex: ${index.simple}\n`,
     );
 
-    const [r] = await runLayerPipeline(ctx, name, { publish: false, smokeTest: true });
+    const [r] = await releaseLayer(ctx, name, { publish: false, smokeTest: true });
     expect(r!.build.distributions.map((d) => d.name).sort()).toEqual([
       "annotated-types",
       "bcrypt",

@@ -2,7 +2,7 @@
  * The stage/action table of a pipeline run, the same for a local run and one followed in AWS,
  * with CodePipeline's own status words (Succeeded, Failed, InProgress, Stopped, ...).
  */
-import { type Context, formatDuration } from "@prebake/core";
+import { type Context, formatDuration, type PipelineRun } from "@prebake/core";
 
 export interface ActionRow {
   stage: string;
@@ -14,18 +14,13 @@ export interface ActionRow {
   detail: string;
 }
 
-export interface PipelineRunResult {
-  /** A run, recorded in the history as pipeline. */
-  kind: "pipeline";
-  pipeline: string;
-  executionId: string;
-  status: string;
+/** core's pipeline run, the same for a local run and one followed in AWS. */
+export interface PipelineRunResult extends PipelineRun {
   /** Where the run happened: "local" or the AWS region. */
   where: string;
   actions: ActionRow[];
   /** Local runs: the folder holding every artifact zip. */
   artifactsDir?: string;
-  durationMs: number;
 }
 
 export function printPipelineTable(ctx: Context, rows: ActionRow[]): void {

@@ -10,7 +10,7 @@ import {
   paginateListBuildsForProject,
 } from "@aws-sdk/client-codebuild";
 import { phasesOf } from "@prebake/codebuild";
-import { type HistoryLine, historyLinesOf, type RunContext } from "@prebake/core";
+import { type HistoryLine, historyLinesOfRun, type RunContext } from "@prebake/core";
 
 /** BatchGetBuilds takes at most 100 ids. */
 const BATCH = 100;
@@ -45,7 +45,7 @@ export async function getBuilds(client: CodeBuildClient, ids: string[]): Promise
 export function buildLine(build: Build, run: Omit<RunContext, "at">): HistoryLine | undefined {
   if (!build.id || !build.projectName || !build.endTime || build.buildStatus === "IN_PROGRESS")
     return undefined;
-  const [line] = historyLinesOf(
+  const [line] = historyLinesOfRun(
     {
       kind: "codebuild-remote",
       projectName: build.projectName,
