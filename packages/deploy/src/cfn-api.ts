@@ -2,7 +2,8 @@
  * The CloudFormation calls the deploy engine makes, behind one small interface: the engine's
  * steps are plain functions over it, so their orchestration is unit-tested with a fake (see
  * test/engine.test.ts) and runs against CloudFormation (or the emulator) through the SDK here.
- * Errors are the SDK's own; the engine decides what each means.
+ * Errors are the SDK's own; the engine decides what each means. The stack itself and its template
+ * are read through @prebake/stack's deployed-stack reader, as the in-use scan reads them.
  */
 import {
   type Capability,
@@ -13,15 +14,13 @@ import {
   DeleteStackCommand,
   DescribeChangeSetCommand,
   DescribeStackEventsCommand,
-  DescribeStacksCommand,
   ExecuteChangeSetCommand,
-  GetTemplateCommand,
   paginateDescribeChangeSet,
   paginateDescribeStackEvents,
   type Stack,
   type StackEvent,
 } from "@aws-sdk/client-cloudformation";
-import { isNotFound } from "@prebake/core";
+import { deployedTemplateBody, describeDeployedStack } from "@prebake/stack/deployed";
 import { newEvents } from "./events.ts";
 import type { TemplateSource } from "./template-source.ts";
 
@@ -72,19 +71,12 @@ export interface StackApi {
 export function cloudFormationApi(client: CloudFormationClient): StackApi {
   const changeSet = (ref: ChangeSetRef) => ({ ChangeSetName: ref.changeSetId, StackName: ref.stackId });
   return {
-    async describeStack(id) {
-      try {
-        return (await client.send(new DescribeStacksCommand({ StackName: id }))).Stacks?.[0];
-      } catch (err) {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      }
-    },
+    describeStack: (id) => describeDeployedStack(client, id),
     async templateBody(stackName) {
-      const res = await client.send(
-        new GetTemplateCommand({ StackName: stackName, TemplateStage: "Original" }),
-      );
-      return typeof res.TemplateBody === "string" ? res.TemplateBody : JSON.stringify(res.TemplateBody ?? {});
+      const body = await deployedTemplateBody(client, stackName);
+      // Asked for only after the stack was described: gone now means deleted meanwhile.
+      if (body === undefined) throw new Error(`stack ${stackName} was deleted while its template was read`);
+      return body;
     },
     async createChangeSet(r) {
       const res = await client.send(

@@ -21,6 +21,7 @@ import {
 } from "@prebake/images";
 import type { LayerStatus } from "@prebake/layers";
 import { readStackTemplate } from "@prebake/stack";
+import { stackParameters } from "@prebake/stack/deployed";
 import { deployedStateOf, describeReason, desiredStateOf, stateDifferences } from "./can-skip.ts";
 import { cloudFormationApi, type StackApi } from "./cfn-api.ts";
 import { type ImageParameterValue, imageParameterMapping } from "./image-parameters.ts";
@@ -77,9 +78,9 @@ export function imageState(deployed: string | undefined, newest: NewestPushedIma
  * environment would also move the image, which `prebake deploy --dry-run` shows).
  */
 function deployedImages(stack: Stack, mapping: Record<string, string>): ImageParameterValue[] {
-  const values = new Map((stack.Parameters ?? []).map((p) => [p.ParameterKey ?? "", p.ParameterValue]));
+  const values = stackParameters(stack);
   return Object.entries(mapping).flatMap(([parameter, image]) => {
-    const uri = values.get(parameter);
+    const uri = values[parameter];
     return uri ? [{ parameter, image, uri, source: `deployed stack ${stack.StackName}` }] : [];
   });
 }
@@ -112,10 +113,10 @@ function imagesOfStack(
   newest: Map<string, NewestPushedImage | undefined>,
   mapping: Record<string, string>,
 ): ImageStatus[] {
-  const values = new Map((stack?.Parameters ?? []).map((p) => [p.ParameterKey ?? "", p.ParameterValue]));
+  const values = stackParameters(stack);
   const origins = imageOrigins(stack?.Tags ?? []);
   return Object.entries(mapping).map(([parameter, image]) => {
-    const deployed = stack ? values.get(parameter) : undefined;
+    const deployed = values[parameter] || undefined;
     const deployedDigest = deployed ? parsePinnedUri(deployed)?.digest : undefined;
     const origin = origins.find((o) => o.parameter === parameter && o.digest === deployedDigest);
     const latest = newest.get(image);

@@ -9,6 +9,7 @@
 import { ConfigError, type Context, RefusedError } from "@prebake/core";
 import { imageDefinitionExists, resolvePushedImage } from "@prebake/images";
 import type { Template as ParsedTemplate } from "@prebake/stack";
+import { stackParameters } from "@prebake/stack/deployed";
 import type { StackApi } from "./cfn-api.ts";
 import type { ParameterSource } from "./parameters.ts";
 
@@ -76,9 +77,9 @@ export async function keptImageValues(
   const mapping = Object.entries(imageParameterMapping(template));
   if (mapping.length === 0) return [];
   const stack = await api.describeStack(stackName);
-  const deployed = new Map((stack?.Parameters ?? []).map((p) => [p.ParameterKey ?? "", p.ParameterValue]));
+  const deployed = stackParameters(stack);
   return mapping.map(([parameter, image]) => {
-    const uri = deployed.get(parameter);
+    const uri = deployed[parameter];
     if (!uri) {
       throw new RefusedError(
         `images reach protected environment '${environment}' only by promotion, and the stack does not run ${parameter} yet`,

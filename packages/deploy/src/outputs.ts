@@ -4,6 +4,7 @@
  */
 import type { Stack } from "@aws-sdk/client-cloudformation";
 import { distPaths, environmentSegment, type ResolvedEnvironment, writeJsonAtomic } from "@prebake/core";
+import { stackOutputs, stackParameters } from "@prebake/stack/deployed";
 
 export interface StackOutputsFile {
   stackName: string;
@@ -17,11 +18,8 @@ export interface StackOutputsFile {
 }
 
 export function stackOutputsFile(stack: Stack, environment: string): StackOutputsFile {
-  const outputs: Record<string, string> = {};
-  for (const o of stack.Outputs ?? []) if (o.OutputKey) outputs[o.OutputKey] = o.OutputValue ?? "";
-  const parameters: Record<string, string> = {};
-  for (const p of stack.Parameters ?? [])
-    if (p.ParameterKey) parameters[p.ParameterKey] = p.ParameterValue ?? "";
+  const outputs = stackOutputs(stack);
+  const parameters = stackParameters(stack);
   const at = stack.LastUpdatedTime ?? stack.CreationTime;
   return {
     stackName: stack.StackName ?? "",

@@ -16,6 +16,7 @@ import {
 } from "@prebake/core";
 import { deployableImageProblem, parsePinnedUri } from "@prebake/images";
 import { readStackTemplate } from "@prebake/stack";
+import { stackParameters } from "@prebake/stack/deployed";
 import { sameTemplate } from "./can-skip.ts";
 import { cloudFormationApi, type StackApi } from "./cfn-api.ts";
 import { imageParameterMapping } from "./image-parameters.ts";
@@ -42,9 +43,6 @@ export interface StackPromotion {
   templateDiffers: boolean;
 }
 
-const parameterValues = (stack: Stack | undefined) =>
-  new Map((stack?.Parameters ?? []).map((p) => [p.ParameterKey ?? "", p.ParameterValue ?? ""]));
-
 /**
  * The moves for one stack, from the two stacks' parameters. A source value that does not pin a
  * digest is refused (exit 9): it was never a tested image, or it would follow a moving tag. Pure.
@@ -55,10 +53,10 @@ export function imageMoves(
   target: Stack | undefined,
   fromEnvironment: string,
 ): ImageMove[] {
-  const from = parameterValues(source);
-  const now = parameterValues(target);
+  const from = stackParameters(source);
+  const now = stackParameters(target);
   return Object.entries(mapping).map(([parameter, image]) => {
-    const uri = from.get(parameter) ?? "";
+    const uri = from[parameter] ?? "";
     const pinned = parsePinnedUri(uri);
     if (!pinned) {
       throw new RefusedError(
@@ -69,7 +67,7 @@ export function imageMoves(
         },
       );
     }
-    const current = now.get(parameter);
+    const current = now[parameter];
     const change = current === undefined ? "add" : current === uri ? "same" : "change";
     return { parameter, image, uri, digest: pinned.digest, current, change };
   });

@@ -1,6 +1,8 @@
 // The public API of @prebake/stack: the template model and builder, the YAML reader/writer,
 // Metadata.Prebake, parameter constraints, render and lint. (Which stacks exist, and their
 // CloudFormation names, are @prebake/core's: listStacks, cloudFormationStackName.)
+// A deployed stack (exists, status, parameters, outputs, template) is read through the
+// "@prebake/stack/deployed" entry, so that importing the template model does not load the CloudFormation SDK.
 export { type ResourceHandle, TemplateBuilder } from "./builder.ts";
 export { CFN_LINT_PIN, cfnLintVersion, NO_CFN_LINT, requiredCfnLintVersion } from "./cfn-lint-version.ts";
 export { registerStackCommands } from "./cli.ts";

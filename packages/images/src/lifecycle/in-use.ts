@@ -1,20 +1,14 @@
-import {
-  CloudFormationClient,
-  DescribeStacksCommand,
-  GetTemplateCommand,
-  type Stack,
-} from "@aws-sdk/client-cloudformation";
-import { type Context, classifyAwsError, isNotFound, projectStackNames, RefusedError } from "@prebake/core";
+import { CloudFormationClient, type Stack } from "@aws-sdk/client-cloudformation";
+import { type Context, classifyAwsError, projectStackNames, RefusedError } from "@prebake/core";
+import { deployedTemplateBody, describeDeployedStack, isLive } from "@prebake/stack/deployed";
 import type { ImageLoss, RepositoryImage } from "./evaluate.ts";
 import { type DeployedStack, type InUseReference, inUseReferences } from "./references.ts";
 
 /** The stack by name, or undefined when there is none (never deployed, or deleted). */
 async function describeByName(ctx: Context, name: string): Promise<Stack | undefined> {
   try {
-    const res = await ctx.aws(CloudFormationClient).send(new DescribeStacksCommand({ StackName: name }));
-    return res.Stacks?.[0];
+    return await describeDeployedStack(ctx.aws(CloudFormationClient), name);
   } catch (err) {
-    if (isNotFound(err)) return undefined;
     throw classifyAwsError(err, ctx.config.profile, `CloudFormation DescribeStacks ${name}`);
   }
 }
@@ -25,7 +19,7 @@ async function describeByName(ctx: Context, name: string): Promise<Stack | undef
  */
 async function deployedStacks(ctx: Context): Promise<Stack[]> {
   const found = await inBatches(projectStackNames(ctx.config), (name) => describeByName(ctx, name));
-  return found.filter((s): s is Stack => s !== undefined && s.StackStatus !== "DELETE_COMPLETE");
+  return found.filter(isLive);
 }
 
 /** `fn` over `items`, four at a time (a few calls in flight, not one per stack at once). */
@@ -43,11 +37,10 @@ async function templateBodies(ctx: Context, stacks: DeployedStack[]): Promise<Ma
   const names = stacks.map((s) => s.StackName).filter((n): n is string => Boolean(n));
   const fetchOne = async (name: string) => {
     try {
-      const res = await cfn.send(new GetTemplateCommand({ StackName: name }));
-      if (res.TemplateBody) bodies.set(name, res.TemplateBody);
+      // Undefined: deleted between DescribeStacks and now, so it uses nothing any more.
+      const body = await deployedTemplateBody(cfn, name);
+      if (body) bodies.set(name, body);
     } catch (err) {
-      // Deleted between DescribeStacks and now: it uses nothing any more.
-      if (isNotFound(err)) return;
       throw classifyAwsError(err, ctx.config.profile, `CloudFormation GetTemplate ${name}`);
     }
   };
