@@ -25,6 +25,19 @@ const buildArgsSchema = z
   })
   .default({});
 
+/**
+ * A build secret (`RUN --mount=type=secret,id=<id>` in the Dockerfile): where its value comes from
+ * at build time. The value is never part of the content hash (a new credential for the same mirror
+ * is the same image), never a build arg or a label, so never in the image or its history.
+ */
+const buildSecretSchema = z.union(
+  [
+    z.object({ env: z.string().regex(BUILD_ARG, "must be an environment variable name") }).strict(),
+    z.object({ file: z.string().min(1) }).strict(),
+  ],
+  { error: "must be { env: VARIABLE } or { file: path }: where the value is read at build time" },
+);
+
 const baseSchema = z
   .object({
     local: z.string().min(1, "must name an image").optional(),
@@ -88,6 +101,13 @@ export const imageDefinitionSchema = z
      * each version line's pushed size against it.
      */
     budget: z.object({ compressedMB: z.number().positive() }).strict().optional(),
+    /** Build secrets by id: `{ env: NAME }` or `{ file: path }` (relative to the repository root). */
+    secrets: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_.-]+$/, "a secret id is letters, digits, '.', '-' and '_'"),
+        buildSecretSchema,
+      )
+      .default({}),
   })
   .strict()
   .superRefine((def, ctx) => {

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   AuthError,
   assertDockerAvailable,
@@ -21,6 +23,7 @@ import { type ImagePlan, OCI, planImage, planTags, type TagPlan } from "./plan.t
 import { pushTag } from "./push.ts";
 import { manifestSize, type StoredManifest } from "./registry.ts";
 import { reconcileRepository } from "./repository.ts";
+import { resolveBuildSecrets } from "./secrets.ts";
 import { engineReference, type RegistryTarget, resolveRegistry } from "./target.ts";
 
 export interface ImageOptions {
@@ -167,6 +170,8 @@ async function ensureBuilt(ctx: Context, img: PreparedImage, options: ImageOptio
     // it with the base's current id. Not hashed (the base's id already is).
     labels: { ...img.plan.labels, ...img.plan.provenanceLabels, ...baseLabels(img.plan.base, img.baseId) },
     platform: img.plan.platform,
+    secrets: resolveBuildSecrets(ctx, img.def),
+    dockerfileText: readFileSync(join(img.def.dir, img.def.dockerfile), "utf8"),
     ...(ctx.config.profile.kind === "local" ? { networkMode: "host" } : { pull: true }),
     noCache: options.noCache ?? false,
   });
