@@ -6,10 +6,8 @@
  * deprecated alias in Nx 24. createNodesFromFiles reports a failure against the file it came from
  * and keeps the other projects.
  */
-import type { CreateNodes } from "@nx/devkit";
+import { type CreateNodes, createNodesFromFiles } from "@nx/devkit";
 import { environmentNames } from "@prebake/core/environment-names";
-// The function @nx/devkit re-exports, from nx itself (see stack-ordering.ts for why).
-import { createNodesFromFiles } from "nx/src/project-graph/plugins/utils.js";
 import { markerOf, PROJECT_MARKERS, projectFromFile } from "./projects.ts";
 import { StackOrderings } from "./stack-ordering.ts";
 

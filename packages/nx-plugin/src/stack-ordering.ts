@@ -3,10 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 // core's paths alone: its index (containers, AWS, config) costs ~0.3 s on every project graph.
 import { stackPaths } from "@prebake/core/paths";
-// @nx/devkit re-exports nx's own modules; importing it costs ~0.2 s on every nx command (the
-// plugin is loaded for every project graph), the modules themselves are already loaded by nx.
-import { workspaceDataDirectory } from "nx/src/utils/cache-directory.js";
-import { PluginCache } from "nx/src/utils/plugin-cache-utils.js";
+import { PluginCache, workspaceDataDirectory } from "./nx-internals.ts";
 import type { StackOrder } from "./projects.ts";
 
 /**

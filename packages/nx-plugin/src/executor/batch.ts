@@ -6,13 +6,24 @@
  * configuration and the AWS and Docker clients. Each task's result and output go back to Nx as it
  * finishes; a failure skips only that task's dependents.
  */
-import type { ExecutorContext, TaskGraph } from "@nx/devkit";
+import type { ExecutorContext, TaskGraph, TaskGraphExecutor } from "@nx/devkit";
 import { createCommandLineRunner, exitCodeName } from "@prebake/cli";
 import { exitOnSignals } from "@prebake/core";
-import type { BatchExecutorTaskResult } from "nx/src/config/misc-interfaces.js";
 import { captureOutput } from "./capture.ts";
 import { runInDependencyOrder } from "./schedule.ts";
 import { commandLine, exitLine, type TaskOptions } from "./task.ts";
+
+/**
+ * What a batch executor yields per task. @nx/devkit's public API names the executor type
+ * (TaskGraphExecutor) but not this one (nx's BatchExecutorTaskResult): it is read off the
+ * executor's return type, so it follows Nx's own definition.
+ */
+type BatchExecutorTaskResult =
+  Awaited<ReturnType<TaskGraphExecutor>> extends infer R
+    ? R extends AsyncIterableIterator<infer T>
+      ? T
+      : never
+    : never;
 
 /** As many tasks at once as Nx runs processes by default (its --parallel is not passed to a batch). */
 const concurrency = () => Number(process.env.NX_PARALLEL) || 3;
