@@ -41,7 +41,7 @@ function git(...args: string[]): string {
 
 /**
  * The commit the figures measure, and whether the code differed from it. The doc being rewritten
- * and package-lock.json (npm install adds other platforms' entries to it) are not code.
+ * and package-lock.json (the versions package.json already states) are not code.
  */
 function measuredCommit(): { commit: string; dirty: boolean } {
   const changes = git(
