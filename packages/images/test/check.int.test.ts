@@ -143,9 +143,11 @@ describe("images check", () => {
     });
     expect(check.tools.sh).toMatch(/^\/usr\/(local\/)?s?bin\/sh$|^\/s?bin\/sh$/);
     expect(check.compressedBytes).toBe(await registryBytes(repository, pushed.digest!));
-    // The same image in the shared engine (the push built it there) has the same unpacked size.
+    // The same image in the shared engine (the push built it there) has the same unpacked size, to
+    // within a few KB: for a BuildKit-built image, Engine 20.10 counts 1,800 bytes less than a fresh
+    // engine that pulls it (226,493,809 against 226,495,609 here; a classic build matched exactly).
     const local = await ctx.docker().getImage(pushed.uri!).inspect();
-    expect(check.uncompressedBytes).toBe(local.Size);
+    expect(Math.abs(check.uncompressedBytes - local.Size)).toBeLessThan(64 * 1024);
     expect(check.uncompressedBytes).toBeGreaterThan(check.compressedBytes);
     expect(check.emptyEnginePullMs).toBeGreaterThan(0);
   });
