@@ -10,8 +10,12 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 readonly LE="$here/local-env.sh"
-readonly REGISTRY=127.0.0.1:5050 MOTO_PORT=5060 MOTO_URL=http://127.0.0.1:5060
-readonly ECR_STANDIN=127.0.0.1:5052 ECR_PORT=5052
+REPO_ROOT=$(cd "$here/.." && pwd -P)
+# The addresses local-env.sh serves, from the one file they are written in.
+# shellcheck source=local-env/addresses.sh
+source "$here/local-env/addresses.sh"
+readonly REGISTRY=$REGISTRY_ADDR ECR_STANDIN=$ECR_ADDR
+ere() { sed 's/[.]/\\./g' <<<"$1"; } # an address as an ERE that matches only itself
 
 passed=0 failed=0
 ok() {
@@ -102,9 +106,9 @@ printf '    started by prebake: engine=%s registry=%s moto=%s ecr=%s\n' "$engine
 
 run bash "$LE" env
 rc_is 0 "env exits 0"
-out_has '^export PREBAKE_REGISTRY=127\.0\.0\.1:5050$' "env exports PREBAKE_REGISTRY"
-out_has '^export PREBAKE_AWS_ENDPOINT=http://127\.0\.0\.1:5060$' "env exports PREBAKE_AWS_ENDPOINT"
-out_has '^export PREBAKE_ECR_STANDIN=127\.0\.0\.1:5052$' "env exports PREBAKE_ECR_STANDIN"
+out_has "^export PREBAKE_REGISTRY=$(ere "$REGISTRY")\$" "env exports PREBAKE_REGISTRY"
+out_has "^export PREBAKE_AWS_ENDPOINT=$(ere "$MOTO_URL")\$" "env exports PREBAKE_AWS_ENDPOINT"
+out_has "^export PREBAKE_ECR_STANDIN=$(ere "$ECR_STANDIN")\$" "env exports PREBAKE_ECR_STANDIN"
 out_all '^export [A-Z_]+=' "env prints only export lines"
 eval "$OUT"
 
@@ -158,9 +162,9 @@ run bash "$LE" down
 down_ms=$MS
 rc_is 0 "down exits 0 ($(secs "$down_ms"))"
 if ((registry_owned)); then
-  check "registry port 5050 is closed after down" port_closed 5050
+  check "registry port $REGISTRY_PORT is closed after down" port_closed "$REGISTRY_PORT"
 else
-  check "pre-existing registry on 5050 left running by down" port_open 5050
+  check "pre-existing registry on $REGISTRY_PORT left running by down" port_open "$REGISTRY_PORT"
 fi
 if ((ecr_owned)); then
   check "ECR stand-in port $ECR_PORT is closed after down" port_closed "$ECR_PORT"

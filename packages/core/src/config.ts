@@ -18,6 +18,8 @@ import {
 } from "./environments.ts";
 import { ConfigError } from "./errors.ts";
 import { editorJsonSchema } from "./json-schema.ts";
+// Where the local services listen: written once, read here and by scripts/local-env/addresses.sh.
+import LOCAL_SERVICES from "./local-services.json" with { type: "json" };
 import { CONFIG_FILE_NAME, findRepoRoot, listStacks } from "./paths.ts";
 import { parseValidatedYaml } from "./validated-yaml.ts";
 
@@ -157,8 +159,8 @@ export const DEFAULT_PROFILES: Record<string, ProfileConfig> = {
   local: {
     kind: "local",
     region: "us-east-1",
-    endpoint: "http://127.0.0.1:5060",
-    registry: "127.0.0.1:5050",
+    endpoint: LOCAL_SERVICES.awsEndpoint,
+    registry: LOCAL_SERVICES.registry,
     credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
     accountId: "123456789012",
   },
@@ -356,7 +358,7 @@ function resolveProfile(
   if (kind === "local" && (!profile.endpoint || !profile.registry)) {
     throw new ConfigError("a local profile needs an endpoint and a registry", {
       where: `${shown}: profiles.${profileName}`,
-      fix: "set endpoint: http://127.0.0.1:5060 and registry: 127.0.0.1:5050",
+      fix: `set endpoint: ${LOCAL_SERVICES.awsEndpoint} and registry: ${LOCAL_SERVICES.registry}`,
     });
   }
   return profile;
