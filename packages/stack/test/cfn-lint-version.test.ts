@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import {
   chmodSync,
-  copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -126,9 +126,14 @@ describe("the pinned cfn-lint", () => {
     chmodSync(join(bin, "pip"), 0o755);
     // A checkout of its own (the script and the pin), so nothing of this one's .prebake/ changes.
     const repo = join(root, "repo");
-    for (const file of ["scripts/local-env.sh", "packages/stack/src/cfn-lint-version.ts"]) {
+    for (const file of [
+      "scripts/local-env.sh",
+      "scripts/local-env",
+      "packages/core/src/local-services.json",
+      "packages/stack/src/cfn-lint-version.ts",
+    ]) {
       mkdirSync(dirname(join(repo, file)), { recursive: true });
-      copyFileSync(join(import.meta.dirname, "../../..", file), join(repo, file));
+      cpSync(join(import.meta.dirname, "../../..", file), join(repo, file), { recursive: true });
     }
     const script = join(repo, "scripts/local-env.sh");
     const env = { PATH: `${bin}:/usr/bin:/bin` };
