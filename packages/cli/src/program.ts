@@ -3,12 +3,18 @@ import {
   type Context,
   createContext,
   ExitCode,
-  isPrebakeError,
   type LoadConfigOptions,
   type OutputOptions,
-  processMasker,
 } from "@prebake/core";
 import { Command, CommanderError } from "commander";
+import packageJson from "../package.json" with { type: "json" };
+import { reportFailure } from "./failure.ts";
+import { usageError } from "./usage.ts";
+
+/** prebake's version: the CLI package's. */
+export const VERSION: string = packageJson.version;
+/** Thrown by -V/--version; runCli prints the version (as JSON under --json). */
+const VERSION_REQUESTED = "prebake.version";
 
 export interface GlobalOptions {
   profile?: string;
@@ -17,6 +23,7 @@ export interface GlobalOptions {
   json?: boolean;
   verbose?: boolean;
   quiet?: boolean;
+  version?: boolean;
 }
 
 /** Makes the context a command runs with (config, output, clients) from the global options. */
@@ -44,7 +51,7 @@ export function buildProgram(
     .option("--json", "print a machine-readable JSON result on stdout (human output goes to stderr)")
     .option("-v, --verbose", "print details: every AWS call, every build line")
     .option("-q, --quiet", "print only warnings, errors and results")
-    .showHelpAfterError("(run with --help for usage)")
+    .option("-V, --version", "print prebake's version (with --json: as JSON)")
     .addHelpText(
       "after",
       "\nExit codes: 0 ok, 1 internal error, 2 usage, 3 bad configuration/input, 4 validation failed,\n" +
@@ -53,17 +60,28 @@ export function buildProgram(
         "129/130/143 stopped by SIGHUP/SIGINT/SIGTERM (after cleaning up). See README.md.",
     );
 
+  program.on("option:version", () => {
+    throw new CommanderError(0, VERSION_REQUESTED, VERSION);
+  });
+  // Before the commands are registered, so that each inherits them: commander's errors are thrown
+  // (runCli prints them as prebake's one line), never printed by commander or exited on.
+  program.exitOverride().configureOutput({ outputError: () => {} });
+
   let context: Context | undefined;
   const getContext = () => {
     // `env` is --env here but the process environment in LoadConfigOptions.
-    const { env: environment, config: configFile, ...opts } = program.opts<GlobalOptions>();
-    context ??= makeContext({ ...opts, configFile, environment });
+    const { env: environment, config: configFile, version: _, ...opts } = program.opts<GlobalOptions>();
+    // runCli prints the result, so that a failure after it still prints one JSON document.
+    context ??= makeContext({ ...opts, configFile, environment, holdResult: true });
     return context;
   };
+  contexts.set(program, () => context);
   for (const register of registrars) register(program, getContext);
-  program.exitOverride();
   return program;
 }
+
+/** Each program's context, once a command made it: runCli prints the result its Output holds. */
+const contexts = new WeakMap<Command, () => Context | undefined>();
 
 /** The name of an exit code, as the help text says it ("deploy failed" for 7). */
 export function exitCodeName(code: number): string {
@@ -71,29 +89,27 @@ export function exitCodeName(code: number): string {
   return name.toLowerCase().replaceAll("_", " ");
 }
 
-/** Run the CLI: expected errors become one line and their exit code; nothing else prints a stack trace unless --verbose. */
+/**
+ * Run the CLI: expected errors become one line and their exit code (under --json also a JSON
+ * error object on stdout); nothing else prints a stack trace unless --verbose.
+ */
 export async function runCli(program: Command, argv: string[]): Promise<number> {
   const verbose = argv.includes("--verbose") || argv.includes("-v");
+  const json = argv.includes("--json");
+  const held = () => contexts.get(program)?.()?.out.takeHeldResult();
   try {
     await program.parseAsync(argv);
+    const result = held();
+    if (result) process.stdout.write(`${JSON.stringify(result.value, null, 2)}\n`);
     return ExitCode.OK;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // Help and version are "errors" to commander; usage mistakes were already printed.
-      return err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    if (err instanceof CommanderError && err.code === VERSION_REQUESTED) {
+      process.stdout.write(json ? `${JSON.stringify({ version: VERSION })}\n` : `${VERSION}\n`);
+      return ExitCode.OK;
     }
-    if (isPrebakeError(err)) {
-      // Error lines can quote a build's output or a URL: masked like every other line.
-      process.stderr.write(`prebake: error: ${processMasker.mask(err.toLine())}\n`);
-      if (verbose && err.cause) process.stderr.write(`${String((err.cause as Error).stack ?? err.cause)}\n`);
-      return err.exitCode;
-    }
-    process.stderr.write(
-      `prebake: internal error: ${processMasker.mask(String((err as Error).message ?? err))}\n`,
-    );
-    if (verbose) process.stderr.write(`${(err as Error).stack}\n`);
-    else
-      process.stderr.write("prebake: run again with --verbose for the stack trace, and report it as a bug\n");
-    return ExitCode.INTERNAL;
+    // Help is an "error" to commander that exits 0.
+    if (err instanceof CommanderError && err.exitCode === 0) return ExitCode.OK;
+    const failure = err instanceof CommanderError ? usageError(err, program, argv.slice(2)) : err;
+    return reportFailure(failure, { json, verbose, held: held() });
   }
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import packageJson from "../package.json" with { type: "json" };
 import { toSummaryRows } from "../src/summary.ts";
 
 const bin = resolve(import.meta.dirname, "../bin/prebake.js");
@@ -31,6 +32,100 @@ describe("prebake CLI", () => {
     const r = prebake(["frobnicate"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("unknown command");
+  });
+
+  it("--version and -V print the version; with --json as JSON", () => {
+    for (const flag of ["--version", "-V"]) {
+      const r = prebake([flag]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`${packageJson.version}\n`);
+    }
+    for (const args of [
+      ["--json", "--version"],
+      ["--version", "--json"],
+    ]) {
+      const r = prebake(args);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({ version: packageJson.version });
+    }
+  });
+
+  it("usage mistakes are prebake's one line with the command and a fix, exit 2, at any depth", () => {
+    const cases: [string[], string][] = [
+      [
+        ["deploy", "--frob"],
+        "prebake: error: prebake deploy: unknown option '--frob' (fix: run `prebake deploy --help` for its usage)",
+      ],
+      [
+        ["--profile", "aws", "codebuild", "run", "--timeout"],
+        "prebake: error: prebake codebuild run: option '--timeout <minutes>' argument missing (fix: run `prebake codebuild run --help` for its usage)",
+      ],
+      [
+        ["deploy"],
+        "prebake: error: prebake deploy: missing required argument 'stack' (fix: run `prebake deploy --help` for its usage)",
+      ],
+      [
+        ["depoy", "ci"],
+        "prebake: error: prebake: unknown command 'depoy' (fix: did you mean deploy? (`prebake --help` lists what it takes))",
+      ],
+      [
+        ["buildspec", "validate", "a.yml", "--comptue", "lambda"],
+        "prebake: error: prebake buildspec validate: unknown option '--comptue' (fix: did you mean --compute? (`prebake buildspec validate --help` lists what it takes))",
+      ],
+    ];
+    for (const [args, line] of cases) {
+      const r = prebake(args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr).toBe(`${line}\n`);
+      expect(r.stdout).toBe("");
+    }
+    // A command group without its subcommand: its help, then the line naming what to run.
+    const group = prebake(["codebuild"]);
+    expect(group.code).toBe(2);
+    expect(group.stderr).toContain("Usage: prebake codebuild");
+    expect(group.stderr.trim().split("\n").at(-1)).toBe(
+      "prebake: error: prebake codebuild: a subcommand is needed (fix: run one of: prebake codebuild run, prebake codebuild start, prebake codebuild rebuild-images)",
+    );
+  });
+
+  it("under --json every failure is one JSON error object on stdout, the line still on stderr", () => {
+    const usage = prebake(["--json", "deploy", "--frob"]);
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.stdout)).toEqual({
+      error: {
+        exitCode: 2,
+        message: "unknown option '--frob'",
+        where: "prebake deploy",
+        fix: "run `prebake deploy --help` for its usage",
+      },
+    });
+    expect(usage.stderr).toMatch(/^prebake: error: prebake deploy: unknown option/);
+
+    const dir = mkdtempSync(join(tmpdir(), "prebake-cli-"));
+    writeFileSync(join(dir, "prebake.config.yaml"), "profile: staging\n");
+    const config = prebake(["summary", "--dir", dir, "--json"], dir);
+    expect(config.code).toBe(3);
+    expect(JSON.parse(config.stdout)).toEqual({
+      error: {
+        exitCode: 3,
+        message: "unknown profile 'staging'",
+        where: "prebake.config.yaml: profile",
+        fix: "use one of: local, aws, or add it under profiles:",
+      },
+    });
+  });
+
+  it("under --json a command failing after its result prints one document: the result beside the error", () => {
+    const dir = mkdtempSync(join(tmpdir(), "prebake-cli-"));
+    writeFileSync(
+      join(dir, "buildspec.yml"),
+      "version: 0.2\nphases:\n  build:\n    commands: [make]\ncache:\n  paths: [/root/.m2/**/*]\n",
+    );
+    const r = prebake(["--json", "buildspec", "validate", "--compute", "lambda", "buildspec.yml"], dir);
+    expect(r.code).toBe(4);
+    const doc = JSON.parse(r.stdout) as { error: { exitCode: number; where: string }; result: unknown[] };
+    expect(doc.error).toMatchObject({ exitCode: 4, where: "buildspec.yml:5" });
+    expect(doc.result).toMatchObject([{ file: "buildspec.yml", compute: "lambda" }]);
   });
 
   it("bad configuration is one line with the file, field and fix (exit 3), no stack trace", () => {

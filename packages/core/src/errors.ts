@@ -109,6 +109,24 @@ export class RebuildDueError extends PrebakeError {
   }
 }
 
+/** An error as `--json` prints it: `{"error": ErrorJson}`; where and fix are null when the error has none. */
+export interface ErrorJson {
+  exitCode: number;
+  message: string;
+  where: string | null;
+  fix: string | null;
+}
+
+export function errorJson(err: PrebakeError): ErrorJson {
+  const oneLine = (text: string) => text.replace(/\s*\n\s*/g, " ");
+  return {
+    exitCode: err.exitCode,
+    message: oneLine(err.message),
+    where: err.where ?? null,
+    fix: err.fix ?? null,
+  };
+}
+
 export function isPrebakeError(err: unknown): err is PrebakeError {
   return err instanceof PrebakeError;
 }

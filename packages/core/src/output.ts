@@ -19,6 +19,11 @@ export interface OutputOptions {
   masker?: SecretMasker;
   /** Where results are kept as run history (createContext sets it; without it nothing is kept). */
   history?: HistoryOptions;
+  /**
+   * Under --json, keep the result instead of printing it: the CLI prints it when the command ends
+   * (runCli), so that a command failing after its result still prints one JSON document.
+   */
+  holdResult?: boolean;
 }
 
 export interface HistoryOptions {
@@ -66,6 +71,8 @@ export class Output {
   private git: Promise<string | undefined> | undefined;
   /** History lines not written yet: each waits for the git revision, in the order of the results. */
   private historyWrites: Promise<void> = Promise.resolve();
+  private readonly holdResult: boolean;
+  private held: { value: unknown } | undefined;
 
   constructor(options: OutputOptions = {}) {
     this.json = options.json ?? false;
@@ -78,6 +85,7 @@ export class Output {
     this.progressIntervalMs = options.progressIntervalMs ?? 5000;
     this.masker = options.masker ?? processMasker;
     this.history = options.history;
+    this.holdResult = options.holdResult ?? false;
   }
 
   /** Whether results with a `kind` become run history lines (createContext's outputs do). */
@@ -164,9 +172,17 @@ export class Output {
    */
   result(value: unknown): void {
     const masked = this.masker.maskJson(value);
-    if (this.json) this.data.write(`${JSON.stringify(masked, null, 2)}\n`);
+    if (this.json && this.holdResult) this.held = { value: masked };
+    else if (this.json) this.data.write(`${JSON.stringify(masked, null, 2)}\n`);
     recordResult(masked);
     this.recordHistory(masked);
+  }
+
+  /** The last result kept by holdResult (masked), once: the caller prints it. */
+  takeHeldResult(): { value: unknown } | undefined {
+    const held = this.held;
+    this.held = undefined;
+    return held;
   }
 
   /**

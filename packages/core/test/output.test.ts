@@ -34,6 +34,23 @@ describe("output", () => {
     expect(err.text()).toContain("==> deploying ci");
   });
 
+  it("holdResult keeps the last --json result (masked) for the caller to print, once", () => {
+    const out = sink();
+    const o = new Output({
+      stdout: out.stream,
+      stderr: sink().stream,
+      json: true,
+      tty: false,
+      holdResult: true,
+    });
+    o.addSecret("s3cr3t");
+    o.result({ step: 1 });
+    o.result({ step: 2, token: "s3cr3t" });
+    expect(out.text()).toBe("");
+    expect(o.takeHeldResult()).toEqual({ value: { step: 2, token: "***" } });
+    expect(o.takeHeldResult()).toBeUndefined();
+  });
+
   it("formats tables, durations and sizes", () => {
     expect(formatTable(["a", "bb"], [["xyz", "1"]])).toBe("a    bb\n---  --\nxyz  1");
     expect(formatDuration(950)).toBe("950ms");
