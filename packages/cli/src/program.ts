@@ -6,15 +6,23 @@ import {
   type LoadConfigOptions,
   type OutputOptions,
 } from "@prebake/core";
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Help, Option } from "commander";
 import packageJson from "../package.json" with { type: "json" };
 import { reportFailure } from "./failure.ts";
-import { usageError } from "./usage.ts";
+import { commandNamedBy, usageError } from "./usage.ts";
 
 /** prebake's version: the CLI package's. */
 export const VERSION: string = packageJson.version;
-/** Thrown by -V/--version; runCli prints the version (as JSON under --json). */
-const VERSION_REQUESTED = "prebake.version";
+/**
+ * -V/--version is prebake's alone, not its commands' (`push --version 1.0` is push's): runCli
+ * answers it before parsing when no command is named, and help lists it. It is no commander option,
+ * which would take `--version` from every command line.
+ */
+const VERSION_OPTION = new Option("-V, --version", "print prebake's version (with --json: as JSON)");
+
+function asksVersion(program: Command, args: string[]): boolean {
+  return args.some((a) => a === "--version" || a === "-V") && commandNamedBy(program, args) === program;
+}
 
 export interface GlobalOptions {
   profile?: string;
@@ -23,7 +31,6 @@ export interface GlobalOptions {
   json?: boolean;
   verbose?: boolean;
   quiet?: boolean;
-  version?: boolean;
 }
 
 /** Makes the context a command runs with (config, output, clients) from the global options. */
@@ -51,7 +58,6 @@ export function buildProgram(
     .option("--json", "print a machine-readable JSON result on stdout (human output goes to stderr)")
     .option("-v, --verbose", "print details: every AWS call, every build line")
     .option("-q, --quiet", "print only warnings, errors and results")
-    .option("-V, --version", "print prebake's version (with --json: as JSON)")
     .addHelpText(
       "after",
       "\nExit codes: 0 ok, 1 internal error, 2 usage, 3 bad configuration/input, 4 validation failed,\n" +
@@ -60,8 +66,11 @@ export function buildProgram(
         "129/130/143 stopped by SIGHUP/SIGINT/SIGTERM (after cleaning up). See README.md.",
     );
 
-  program.on("option:version", () => {
-    throw new CommanderError(0, VERSION_REQUESTED, VERSION);
+  program.configureHelp({
+    visibleOptions(cmd) {
+      const options = Help.prototype.visibleOptions.call(this, cmd);
+      return cmd === program ? [...options.slice(0, -1), VERSION_OPTION, ...options.slice(-1)] : options;
+    },
   });
   // Before the commands are registered, so that each inherits them: commander's errors are thrown
   // (runCli prints them as prebake's one line), never printed by commander or exited on.
@@ -70,7 +79,7 @@ export function buildProgram(
   let context: Context | undefined;
   const getContext = () => {
     // `env` is --env here but the process environment in LoadConfigOptions.
-    const { env: environment, config: configFile, version: _, ...opts } = program.opts<GlobalOptions>();
+    const { env: environment, config: configFile, ...opts } = program.opts<GlobalOptions>();
     // runCli prints the result, so that a failure after it still prints one JSON document.
     context ??= makeContext({ ...opts, configFile, environment, holdResult: true });
     return context;
@@ -97,16 +106,16 @@ export async function runCli(program: Command, argv: string[]): Promise<number> 
   const verbose = argv.includes("--verbose") || argv.includes("-v");
   const json = argv.includes("--json");
   const held = () => contexts.get(program)?.()?.out.takeHeldResult();
+  if (asksVersion(program, argv.slice(2))) {
+    process.stdout.write(json ? `${JSON.stringify({ version: VERSION })}\n` : `${VERSION}\n`);
+    return ExitCode.OK;
+  }
   try {
     await program.parseAsync(argv);
     const result = held();
     if (result) process.stdout.write(`${JSON.stringify(result.value, null, 2)}\n`);
     return ExitCode.OK;
   } catch (err) {
-    if (err instanceof CommanderError && err.code === VERSION_REQUESTED) {
-      process.stdout.write(json ? `${JSON.stringify({ version: VERSION })}\n` : `${VERSION}\n`);
-      return ExitCode.OK;
-    }
     // Help is an "error" to commander that exits 0.
     if (err instanceof CommanderError && err.exitCode === 0) return ExitCode.OK;
     const failure = err instanceof CommanderError ? usageError(err, program, argv.slice(2)) : err;

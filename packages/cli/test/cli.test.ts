@@ -48,6 +48,11 @@ describe("prebake CLI", () => {
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout)).toEqual({ version: packageJson.version });
     }
+    // A command's own --version is the command's: push's version line, not prebake's version.
+    const push = prebake(["push", "no-such-image", "--version", "1.0"]);
+    expect(push.code).toBe(3);
+    expect(push.stdout).not.toContain(packageJson.version);
+    expect(push.stderr).toContain("no image definition named 'no-such-image'");
   });
 
   it("usage mistakes are prebake's one line with the command and a fix, exit 2, at any depth", () => {
