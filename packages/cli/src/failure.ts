@@ -16,7 +16,7 @@ const BUG_FIX = "run again with --verbose for the stack trace, and report it as 
  * `prebake: error: <where>: <what> (fix: ...)` (an unexpected error: `prebake: internal error: ...`).
  * Under --json, stdout also gets one JSON document: `{"error": {exitCode, message, where, fix}}`,
  * with the fields of a result the command had already produced (a failed build's phases, a check's
- * report) beside `error`, or under `result` when that result is a list.
+ * report) beside `error`; a list result is printed as it is.
  */
 export function reportFailure(err: unknown, options: FailureOptions): number {
   const stderr = options.stderr ?? process.stderr;
@@ -46,5 +46,8 @@ function failureDocument(error: PrebakeError, held: { value: unknown } | undefin
   if (!held) return { error: json };
   const { value } = held;
   if (value !== null && typeof value === "object" && !Array.isArray(value)) return { ...value, error: json };
-  return { error: json, result: value };
+  // A list result (render --check's stacks, images outdated's rows) is printed as it was: a list
+  // cannot carry the error beside it, and scripts read these lists; the exit code and the stderr
+  // line say what failed.
+  return value;
 }

@@ -120,7 +120,7 @@ describe("prebake CLI", () => {
     });
   });
 
-  it("under --json a command failing after its result prints one document: the result beside the error", () => {
+  it("under --json a command failing after a list result prints that list as it was", () => {
     const dir = mkdtempSync(join(tmpdir(), "prebake-cli-"));
     writeFileSync(
       join(dir, "buildspec.yml"),
@@ -128,9 +128,8 @@ describe("prebake CLI", () => {
     );
     const r = prebake(["--json", "buildspec", "validate", "--compute", "lambda", "buildspec.yml"], dir);
     expect(r.code).toBe(4);
-    const doc = JSON.parse(r.stdout) as { error: { exitCode: number; where: string }; result: unknown[] };
-    expect(doc.error).toMatchObject({ exitCode: 4, where: "buildspec.yml:5" });
-    expect(doc.result).toMatchObject([{ file: "buildspec.yml", compute: "lambda" }]);
+    expect(JSON.parse(r.stdout)).toMatchObject([{ file: "buildspec.yml", compute: "lambda" }]);
+    expect(r.stderr.trim().split("\n").at(-1)).toMatch(/^prebake: error: buildspec\.yml:5: cache: /);
   });
 
   it("bad configuration is one line with the file, field and fix (exit 3), no stack trace", () => {

@@ -1,0 +1,70 @@
+import { Writable } from "node:stream";
+import { BuildFailedError, RebuildDueError } from "@prebake/core";
+import { describe, expect, it } from "vitest";
+import { reportFailure } from "../src/failure.ts";
+
+function sink() {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      chunks.push(String(chunk));
+      cb();
+    },
+  });
+  return { stream, text: () => chunks.join("") };
+}
+
+function report(err: unknown, held?: { value: unknown }) {
+  const stdout = sink();
+  const stderr = sink();
+  const code = reportFailure(err, {
+    json: true,
+    verbose: false,
+    held,
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+  });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+describe("a failure under --json", () => {
+  it("an object result keeps its fields, with the error beside them", () => {
+    const err = new BuildFailedError("phase BUILD failed", {
+      where: "bs.yml",
+      fix: "see the build output above",
+    });
+    const r = report(err, { value: { kind: "codebuild-local", status: "FAILED" } });
+    expect(r.code).toBe(8);
+    expect(JSON.parse(r.stdout)).toEqual({
+      kind: "codebuild-local",
+      status: "FAILED",
+      error: {
+        exitCode: 8,
+        message: "phase BUILD failed",
+        where: "bs.yml",
+        fix: "see the build output above",
+      },
+    });
+    expect(r.stderr).toBe("prebake: error: bs.yml: phase BUILD failed (fix: see the build output above)\n");
+  });
+
+  it("an unexpected error is exit 1 with a fix that asks for a bug report; null where none is known", () => {
+    const r = report(new TypeError("x is undefined"));
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: {
+        exitCode: 1,
+        message: "x is undefined",
+        where: null,
+        fix: "run again with --verbose for the stack trace, and report it as a bug",
+      },
+    });
+    expect(r.stderr).toContain("prebake: internal error: x is undefined\n");
+  });
+
+  it("exit 10 is not a failure: the result as on success", () => {
+    const r = report(new RebuildDueError("1 image(s) need a rebuild"), { value: { rows: [] } });
+    expect(r.code).toBe(10);
+    expect(JSON.parse(r.stdout)).toEqual({ rows: [] });
+  });
+});
