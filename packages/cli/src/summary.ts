@@ -39,6 +39,14 @@ const deployRow = (r: DeployRun): SummaryRow => ({
   detail: r.stackName,
 });
 
+/** A build's or a pipeline's row: its status, in lower case, is what happened. */
+const runRow = (
+  kind: string,
+  name: string,
+  r: { status: string; durationMs: number },
+  detail: string,
+): SummaryRow => ({ kind, name, action: r.status.toLowerCase(), durationMs: r.durationMs, detail });
+
 /** The rows of one run (the history reads the same results: run-result.ts in core). */
 function rowsOf(r: RunResult): SummaryRow[] {
   switch (r.kind) {
@@ -66,35 +74,11 @@ function rowsOf(r: RunResult): SummaryRow[] {
         detail: l.layerVersionArn ?? "",
       }));
     case "codebuild-local":
-      return [
-        {
-          kind: "build",
-          name: r.project,
-          action: r.status.toLowerCase(),
-          durationMs: r.durationMs,
-          detail: r.image ?? "",
-        },
-      ];
+      return [runRow("build", r.project, r, r.image ?? "")];
     case "codebuild-remote":
-      return [
-        {
-          kind: "build",
-          name: r.projectName,
-          action: r.status.toLowerCase(),
-          durationMs: r.durationMs,
-          detail: r.buildId,
-        },
-      ];
+      return [runRow("build", r.projectName, r, r.buildId)];
     case "pipeline":
-      return [
-        {
-          kind: "pipeline",
-          name: r.pipeline,
-          action: r.status.toLowerCase(),
-          durationMs: r.durationMs,
-          detail: r.executionId,
-        },
-      ];
+      return [runRow("pipeline", r.pipeline, r, r.executionId)];
   }
 }
 
