@@ -363,8 +363,10 @@ describe("pipeline run in the aws profile (recorded CodePipeline, CodeBuild, Log
       "CodePipeline_20150709.ListActionExecutions": [{ body: { actionExecutionDetails: [sourceDone] } }],
     });
     const { ctx } = recordedContext(project(), aws);
-    // 0.002 minutes: the deadline passes while the execution is still InProgress.
-    const err = await runRemotePipeline(ctx, "ci", { ...fast, start: true, followMinutes: 0.002 }).catch(
+    // 0.02 minutes (1.2 s): the deadline passes while the execution is still InProgress, polled every
+    // few ms. (0.002 minutes could pass before the first poll on a loaded machine: upload and start
+    // run under the same deadline.)
+    const err = await runRemotePipeline(ctx, "ci", { ...fast, start: true, followMinutes: 0.02 }).catch(
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(UnavailableError);
