@@ -8,11 +8,11 @@
 import { Equals, If, type Intrinsic, Not, Ref, resource, Sub } from "@prebake/stack";
 
 export interface MonitoredProject {
-  /** Logical id prefix of the project's alarms (e.g. ErlangApp -> ErlangAppInstallDurationAlarm). */
+  /** Logical id prefix of the project's alarms (e.g. HelloErlangApp -> HelloErlangAppInstallDurationAlarm). */
   id: string;
   /** What the dashboard and alarms call it. */
   label: string;
-  /** The deployed project name, as a template string for Fn::Sub (`${AWS::StackName}-erlang-app`). */
+  /** The deployed project name, as a template string for Fn::Sub (`${AWS::StackName}-hello-erlang`). */
   nameTemplate: string;
   /** The parameter holding this project's INSTALL threshold (default InstallDurationAlarmSeconds). */
   installThresholdParameter?: string;

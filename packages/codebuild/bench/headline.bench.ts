@@ -19,7 +19,7 @@ import { createServer } from "node:http";
 import { basename, join, resolve } from "node:path";
 import { createContext, formatDuration } from "@prebake/core";
 import { resolvePushedImage } from "@prebake/images";
-import { type LocalBuildResult, parseBuildspec, runLocalBuild } from "../src/index.ts";
+import { type LocalBuildResult, parseBuildspec, projectSettings, runLocalBuild } from "../src/index.ts";
 
 const repo = resolve(import.meta.dirname, "../../..");
 const cache = join(repo, ".prebake", "cache");
@@ -66,6 +66,7 @@ async function bakedImage(): Promise<string> {
   return (await resolvePushedImage(ctx, "erlang-otp", "27.3.4.1"))?.uri ?? "prebake/erlang-otp:real-27";
 }
 const appSpec = readFileSync(join(repo, "buildspecs/erlang-app.yml"), "utf8");
+const appEnv = projectSettings(repo, "ci/HelloErlangAppProject", "local").env;
 const buildPhase = appSpec.slice(appSpec.indexOf("  build:"), appSpec.indexOf("  post_build:"));
 const [otp, rebar3] = SOURCES;
 const compileSpec = `version: 0.2
@@ -99,6 +100,8 @@ async function build(
     image,
     spec,
     sourceDir: repo,
+    // Which app the shared buildspec builds: hello-erlang's project says (PREBAKE_APP_DIR).
+    env: appEnv,
     project: "headline-bench",
     // The from-source compile took over 60 min (CodeBuild's default) on this 2-core machine under
     // other work's load; the benchmark wants the figure, not CodeBuild's cut-off.

@@ -125,7 +125,7 @@ function registerRun(codebuild: Command, getContext: () => Context): void {
     .command("run")
     .summary("run a buildspec locally in a container, as CodeBuild would")
     .description(
-      "Run a CodeBuild project of a rendered stack (--project ci/ErlangAppProject: its image, buildspec,\n" +
+      "Run a CodeBuild project of a rendered stack (--project ci/HelloErlangAppProject: its image, buildspec,\n" +
         "variables and privileged mode), or any --image + --buildspec, in the local Docker engine with\n" +
         "CodeBuild's semantics: source at CODEBUILD_SRC_DIR, CODEBUILD_* variables, env.variables,\n" +
         "parameter-store and secrets-manager resolved through the SDK, one shell for all commands\n" +
@@ -158,8 +158,8 @@ function registerRun(codebuild: Command, getContext: () => Context): void {
     .addHelpText(
       "after",
       "\nExamples:\n" +
-        "  prebake codebuild run --project ci/ErlangAppProject -a dist/artifacts\n" +
-        "  prebake codebuild run -i prebake/erlang-otp:real-27 -b buildspecs/erlang-app.yml -a /tmp/out\n" +
+        "  prebake codebuild run --project ci/HelloErlangAppProject -a dist/artifacts\n" +
+        "  prebake codebuild run -i prebake/erlang-otp:real-27 -b buildspecs/erlang-app.yml -e app.env -a /tmp/out\n" +
         "  prebake --json codebuild run -i prebake/debian:bookworm -b ci/buildspec.yml -e .env -c\n" +
         "  npx nx run hello-erlang:codebuild",
     )
@@ -178,7 +178,7 @@ function registerStart(codebuild: Command, getContext: () => Context): void {
     .option("--no-wait", "print the build id and return (async mode)")
     .addHelpText(
       "after",
-      "\nExamples:\n  prebake codebuild start ci/ErlangAppProject --profile aws\n  prebake codebuild start prebake-ci-erlang-app --no-wait",
+      "\nExamples:\n  prebake codebuild start ci/HelloErlangAppProject --profile aws\n  prebake codebuild start prebake-ci-hello-erlang --no-wait",
     )
     .action(
       async (

@@ -1,6 +1,20 @@
+export {
+  APP_DIR_VARIABLE,
+  type AppDefinition,
+  ARTIFACT_VARIABLE,
+  loadAppDefinition,
+  loadAppDefinitions,
+} from "./app-definition.ts";
 export { type Buildspec, loadBuildspec, parseBuildspec } from "./buildspec.ts";
 export { type CacheFolder, cacheFolderOf, cacheFolders, cacheVolumeName } from "./cache.ts";
 export { registerCodeBuildCommands } from "./cli.ts";
+export {
+  COMPUTE_TYPES,
+  type ComputeType,
+  EC2_COMPUTE_TYPES,
+  isLambdaCompute,
+  LAMBDA_COMPUTE_TYPES,
+} from "./compute-types.ts";
 export { buildShell, driverScript } from "./driver.ts";
 export { parseEnvFile, parseSecretReference } from "./environment.ts";
 export { FileSelector, type Selection } from "./file-selector.ts";

@@ -41,7 +41,7 @@ export function projectSettings(
   if (!stack || !logicalId)
     throw new ConfigError(`'${ref}' is not <stack>/<LogicalId>`, {
       where: "--project",
-      fix: "e.g. --project ci/ErlangAppProject",
+      fix: "e.g. --project ci/HelloErlangAppProject",
     });
   const { template, where: shown, prebake } = readStackTemplate(root, stack);
   const resource = template.Resources[logicalId];
@@ -139,7 +139,7 @@ export function deployedProjectName(
   if (!stack || !logicalId) {
     throw new ConfigError(`'${ref}' is not <stack>/<LogicalId> of a rendered stack`, {
       where: "project",
-      fix: "e.g. ci/ErlangAppProject",
+      fix: "e.g. ci/HelloErlangAppProject",
     });
   }
   const name = readStackTemplate(root, stack).template.Resources[logicalId]?.Properties?.Name;

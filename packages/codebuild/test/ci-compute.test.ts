@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 
 /**
  * stacks/ci's ComputeType (the committed, cfn-lint-checked stack.yaml): every allowed value gives
- * the Erlang app project a coherent environment. The condition is evaluated here as
+ * an app project on it (hello-erlang: its app.yaml names no compute type) a coherent environment. The condition is evaluated here as
  * CloudFormation evaluates it (Equals / Select / Split / Ref), for each allowed value.
  */
 const template = parseYaml(
@@ -43,7 +43,7 @@ describe("stacks/ci: the ComputeType parameter", () => {
   const parameter = (template.Parameters as Record<string, { AllowedValues: string[]; Default: string }>)
     .ComputeType!;
   const project = (template.Resources as Record<string, { Properties: Record<string, Node> }>)
-    .ErlangAppProject!;
+    .HelloErlangAppProject!;
 
   it("offers EC2 and Lambda compute, EC2 small by default", () => {
     expect(parameter.Default).toBe("BUILD_GENERAL1_SMALL");

@@ -8,9 +8,14 @@ const repo = resolve(import.meta.dirname, "../../..");
 
 describe("project settings from a rendered stack", () => {
   it("takes the buildspec, the variables (parameter refs resolved) and the image parameter's project", () => {
-    const s = projectSettings(repo, "ci/ErlangAppProject", "local", { ErlangVersion: "27.3.4.1" });
+    const s = projectSettings(repo, "ci/HelloErlangAppProject", "local", { ErlangVersion: "27.3.4.1" });
     expect(s.buildspec).toBe("buildspecs/erlang-app.yml");
-    expect(s.env).toEqual({ ERLANG_VERSION: "27.3.4.1" });
+    expect(s.env).toEqual({
+      ERLANG_VERSION: "27.3.4.1",
+      // The shared buildspec builds the app these name.
+      PREBAKE_APP_DIR: "apps/hello-erlang",
+      PREBAKE_ARTIFACT_NAME: "hello-erlang-release",
+    });
     expect(s.privileged).toBe(false);
     // The image project and its local default line; resolveProjectImage asks the registry for it.
     expect(s.imageProject).toEqual({ name: "erlang-otp", version: "27.3.4.1" });
@@ -38,7 +43,7 @@ describe("project settings from a rendered stack", () => {
     })();
     expect(err).toBeInstanceOf(ConfigError);
     expect(err!.toLine()).toBe(
-      "stacks/ci/stack.yaml: no CodeBuild project 'Nope' (fix: use one of: ci/ErlangAppProject, ci/LayerBuildProject)",
+      "stacks/ci/stack.yaml: no CodeBuild project 'Nope' (fix: use one of: ci/HelloErlangAppProject, ci/LayerBuildProject)",
     );
   });
 });

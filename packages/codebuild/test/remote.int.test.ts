@@ -142,7 +142,7 @@ describe("remote runner against moto's CodeBuild", () => {
   });
 
   it("maps <stack>/<LogicalId> to the deployed project's name", () => {
-    expect(deployedProjectName(repo, "prebake", "ci/ErlangAppProject")).toBe("prebake-ci-erlang-app");
+    expect(deployedProjectName(repo, "prebake", "ci/HelloErlangAppProject")).toBe("prebake-ci-hello-erlang");
   });
 });
 

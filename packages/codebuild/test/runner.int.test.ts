@@ -10,7 +10,7 @@ import {
 import { DeleteParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { BuildFailedError, ConfigError, createContext } from "@prebake/core";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { parseBuildspec, runLocalBuild } from "../src/index.ts";
+import { parseBuildspec, projectSettings, runLocalBuild } from "../src/index.ts";
 import { cli, context, erlangImage, IMAGE, leftovers, repo, run, source } from "./helpers.ts";
 
 // Real Docker engine, real containers (prebake/debian:bookworm, built by scripts/local-env.sh up).
@@ -380,7 +380,9 @@ describe("hello-erlang with buildspecs/erlang-app.yml", () => {
       readFileSync(join(repo, "buildspecs/erlang-app.yml"), "utf8"),
       "buildspecs/erlang-app.yml",
     );
-    const result = await runLocalBuild(ctx, { image, spec, sourceDir: repo, artifactsDir });
+    // The app's own project says which app the shared buildspec builds (PREBAKE_APP_DIR).
+    const { env } = projectSettings(repo, "ci/HelloErlangAppProject", "local");
+    const result = await runLocalBuild(ctx, { image, spec, sourceDir: repo, artifactsDir, env });
     expect(result.status).toBe("SUCCEEDED");
     expect(result.phases.map((p) => p.name)).toEqual(["INSTALL", "BUILD", "POST_BUILD", "UPLOAD_ARTIFACTS"]);
     expect(text()).toMatch(/Erlang\/OTP \d+/);

@@ -80,10 +80,11 @@ export { historyLinesOf, historyLinesOfRun, type RunContext } from "./history-li
 export { type EditorSchemaMeta, editorJsonSchema, SCHEMAS_DIR } from "./json-schema.ts";
 export { LineSplitter } from "./lines.ts";
 export { MASK, processMasker, SecretMasker, stripUrlCredentials } from "./mask.ts";
-export { NAME_RULES, type NameRule, nameProblem, pascalCase } from "./names.ts";
+export { appResourceId, NAME_RULES, type NameRule, nameProblem, pascalCase } from "./names.ts";
 export { collect, type IntegerOption, parseIntegerOption, parseKeyValueOptions } from "./options.ts";
 export { formatBytes, formatDuration, formatTable, Output, type OutputOptions } from "./output.ts";
 export {
+  APP_DEFAULTS,
   APP_MARKERS,
   appPaths,
   checkStackName,

@@ -52,3 +52,11 @@ export function pascalCase(name: string): string {
     .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
     .join("");
 }
+
+/**
+ * The logical id prefix of an app's resources in stacks/ci: `hello-erlang` -> `HelloErlangApp`
+ * (HelloErlangAppProject, HelloErlangAppLogGroup, HelloErlangApp*Alarm). The stack renders them
+ * by it and `nx run <app>:codebuild` runs `ci/<prefix>Project`. The suffix keeps an app's ids
+ * apart from the stack's fixed ones (an app named layer-build is not the LayerBuildProject).
+ */
+export const appResourceId = (app: string): string => `${pascalCase(app)}App`;

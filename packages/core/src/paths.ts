@@ -102,6 +102,9 @@ export function listLayers(root: string): string[] {
  */
 export const APP_MARKERS = ["app.yaml", "rebar.config"] as const;
 
+/** What an app without an app.yaml (or one that leaves these out) builds with. */
+export const APP_DEFAULTS = { image: "erlang-otp", buildspec: "buildspecs/erlang-app.yml" } as const;
+
 export const appPaths = {
   dir: (root: string) => join(root, "apps"),
   folder: (root: string, name: string) => join(root, "apps", name),

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { appImage } from "../src/app-image.ts";
 import {
   listApps,
   listLayers,
@@ -43,6 +44,15 @@ describe("the repository's folders", () => {
     expect(listApps(root)).toEqual(["a-app", "b-app", "both"]);
     expect(listLayers(root)).toEqual(["common-utils"]);
     expect(listApps(workspace([]))).toEqual([]);
+  });
+
+  it("the Nx plugin's light read of an app's image: app.yaml's, else erlang-otp (also for a broken file)", () => {
+    const root = workspace(["apps/plain/rebar.config", "apps/tool/app.yaml", "apps/broken/app.yaml"]);
+    writeFileSync(join(root, "apps/tool/app.yaml"), "image: python-layer\n");
+    writeFileSync(join(root, "apps/broken/app.yaml"), "image: [unclosed\n");
+    expect(appImage(root, "plain")).toBe("erlang-otp");
+    expect(appImage(root, "tool")).toBe("python-layer");
+    expect(appImage(root, "broken")).toBe("erlang-otp");
   });
 
   it("a project name is taken by a folder of that name under any of the four kinds", () => {

@@ -7,6 +7,7 @@
  * and keeps the other projects.
  */
 import { type CreateNodes, createNodesFromFiles } from "@nx/devkit";
+import { appImage } from "@prebake/core/app-image";
 import { environmentNames } from "@prebake/core/environment-names";
 import { markerOf, PROJECT_MARKERS, projectFromFile } from "./projects.ts";
 import { StackOrderings } from "./stack-ordering.ts";
@@ -24,7 +25,8 @@ export const createNodes: CreateNodes = [
         async (file) => {
           const marker = markerOf(file);
           const order = marker?.kind === "stack" ? await orderings.of(marker.name) : undefined;
-          const project = projectFromFile(file, order, environments);
+          const image = marker?.kind === "app" ? appImage(context.workspaceRoot, marker.name) : undefined;
+          const project = projectFromFile(file, order, environments, image);
           return project ? { projects: { [project.root]: project } } : {};
         },
         files,

@@ -10,15 +10,21 @@ export type Input = NonNullable<TargetConfiguration["inputs"]>[number];
 
 /**
  * What a rendered template is made from: the stack's source, the helpers the stacks share, the
- * image definitions (IAM policies name their repositories), and the code the render runs
- * (stack.ts imports @prebake/stack and @prebake/images, which import @prebake/core).
+ * image definitions (IAM policies name their repositories), the app and layer folders (stacks/ci
+ * has a project and a pipeline action per app and per layer: a folder added or removed changes
+ * what these globs match), and the code the render runs (stack.ts imports @prebake/stack,
+ * @prebake/images and @prebake/codebuild, which import @prebake/core).
  */
 export const STACK_SOURCES: string[] = [
   "{projectRoot}/stack.ts",
   "{workspaceRoot}/stacks/*.ts",
   "{workspaceRoot}/images/*/image.yaml",
+  "{workspaceRoot}/apps/*/app.yaml",
+  "{workspaceRoot}/apps/*/rebar.config",
+  "{workspaceRoot}/layers/*/layer.yaml",
   "{workspaceRoot}/packages/stack/src/**/*.ts",
   "{workspaceRoot}/packages/images/src/**/*.ts",
+  "{workspaceRoot}/packages/codebuild/src/**/*.ts",
   "{workspaceRoot}/packages/core/src/**/*.ts",
 ];
 

@@ -4,6 +4,7 @@
  */
 import { basename, dirname } from "node:path";
 import type { ProjectConfiguration } from "@nx/devkit";
+import { APP_DEFAULTS } from "@prebake/core/paths";
 import {
   buildImageTarget,
   buildLayerTarget,
@@ -97,12 +98,12 @@ function layerProject(root: string, name: string, environments: string[]): Proje
   };
 }
 
-function appProject(root: string, name: string): ProjectConfiguration {
+function appProject(root: string, name: string, image: string): ProjectConfiguration {
   return {
     root,
     name,
     tags: ["type:app"],
-    implicitDependencies: ["erlang-otp"],
+    implicitDependencies: [image],
     targets: { codebuild: codebuildTarget(name) },
   };
 }
@@ -110,12 +111,14 @@ function appProject(root: string, name: string): ProjectConfiguration {
 /**
  * The project a marker file defines, or undefined for a file that is not one. A stack's `order`
  * is undefined until it is rendered: then it deploys after nothing. `environments` (the names under
- * environments: in prebake.config.yaml) give the deploy targets one configuration each.
+ * environments: in prebake.config.yaml) give the deploy targets one configuration each. An app
+ * depends on the image it builds in (`appImage`: app.yaml's image, erlang-otp by default).
  */
 export function projectFromFile(
   file: string,
   order?: StackOrder,
   environments: string[] = [],
+  appImage: string = APP_DEFAULTS.image,
 ): ProjectConfiguration | undefined {
   const marker = markerOf(file);
   switch (marker?.kind) {
@@ -126,7 +129,7 @@ export function projectFromFile(
     case "layer":
       return layerProject(marker.root, marker.name, environments);
     case "app":
-      return appProject(marker.root, marker.name);
+      return appProject(marker.root, marker.name, appImage);
     default:
       return undefined;
   }

@@ -8,6 +8,7 @@
  * itself makes a repeat a cheap no-op (content hashes, deploy skip).
  */
 import type { TargetConfiguration } from "@nx/devkit";
+import { appResourceId } from "@prebake/core/names";
 import { CHECK_INPUTS, LINT_INPUTS, RENDER_INPUTS, RENDERED_TEMPLATE } from "./inputs.ts";
 
 export const PREBAKE_EXECUTOR = "@prebake/nx-plugin:prebake";
@@ -118,10 +119,16 @@ export const layerDeployTarget = (layer: string, environments: string[] = []) =>
   ...perEnvironment(["layer", "publish", layer], environments),
 });
 
-// apps/<name>/rebar.config
-export const codebuildTarget = (app: string) =>
-  prebake(
-    ["codebuild", "run", "--project", "ci/ErlangAppProject", "--source", "."],
-    `Run buildspecs/erlang-app.yml for ${app} in the Erlang image (locally; in CodeBuild with --profile aws)`,
-    { cache: false },
+// apps/<name>/app.yaml or rebar.config
+/**
+ * The app's own CodeBuild project in stacks/ci (one per app), run locally in its image. After ci's
+ * render (cached), so a new app's project is in stacks/ci/stack.yaml before the run reads it.
+ */
+export const codebuildTarget = (app: string) => {
+  const project = `ci/${appResourceId(app)}Project`;
+  return prebake(
+    ["codebuild", "run", "--project", project, "--source", "."],
+    `Run ${app}'s CodeBuild project ${project} locally, in its image (in CodeBuild with --profile aws)`,
+    { cache: false, dependsOn: [{ projects: ["ci"], target: "render" }] },
   );
+};

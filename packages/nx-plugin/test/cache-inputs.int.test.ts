@@ -1,6 +1,6 @@
 /**
  * The cached stack targets re-run when anything the render reads changes, and lint when cfn-lint
- * changes: the real nx and plugin, in a copy of this repository's stacks and images.
+ * changes: the real nx and plugin, in a copy of this repository's stacks, images, apps and layers.
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +10,10 @@ import { makeWorkspace, replayed, suffix, type TempWorkspace } from "./workspace
 
 let ws: TempWorkspace;
 beforeEach(() => {
-  ws = makeWorkspace({ project: `nxc-${suffix()}`, copy: ["stacks", "images"] });
+  ws = makeWorkspace({
+    project: `nxc-${suffix()}`,
+    copy: ["stacks", "images", "apps", "layers", "buildspecs"],
+  });
 });
 afterEach(() => ws.remove());
 
@@ -46,6 +49,18 @@ describe("check and lint hash what the render reads", () => {
     expect(stale.code).not.toBe(0);
     expect(stale.output).toContain("stacks/ci/stack.yaml: differs from a fresh render of stack.ts");
     expect(stale.output).toContain("prebake render ci --check: exit code 4 (validation)");
+  });
+
+  it("adding an app folder runs check again, and it fails: the ci stack now has the app's project", () => {
+    checkPassesThenReplays();
+    ws.write("apps/second-app/rebar.config", ws.read("apps/hello-erlang/rebar.config"));
+    const stale = ws.nx(["run", "ci:check"]);
+    expect(replayed(stale, "ci:check"), stale.output).toBe(false);
+    expect(stale.code).not.toBe(0);
+    expect(stale.output).toContain("stacks/ci/stack.yaml: differs from a fresh render of stack.ts");
+    const render = ws.nx(["run", "ci:render"]);
+    expect(render.code, render.output).toBe(0);
+    expect(ws.read("stacks/ci/stack.yaml")).toContain("SecondAppAppProject:");
   });
 
   it("editing an image definition runs check again", () => {

@@ -82,6 +82,29 @@ describe("nx plugin: projects and targets", () => {
     expect(argv(layer.targets!.deploy)).toEqual(["layer", "publish", "common-utils"]);
     const app = projectFromFile("apps/hello-erlang/rebar.config")!;
     expect(Object.keys(app.targets!)).toEqual(["codebuild"]);
+    expect(app.implicitDependencies).toEqual(["erlang-otp"]);
+  });
+
+  it("an app's codebuild target runs the app's own project; the app depends on the image it builds in", () => {
+    for (const [app, project] of [
+      ["hello-erlang", "ci/HelloErlangAppProject"],
+      ["second-app", "ci/SecondAppAppProject"],
+    ]) {
+      expect(argv(projectFromFile(`apps/${app}/app.yaml`)!.targets!.codebuild)).toEqual([
+        "codebuild",
+        "run",
+        "--project",
+        project,
+        "--source",
+        ".",
+      ]);
+    }
+    // A new app's project must be rendered into stacks/ci before its run reads it.
+    expect(projectFromFile("apps/x/app.yaml")!.targets!.codebuild!.dependsOn).toEqual([
+      { projects: ["ci"], target: "render" },
+    ]);
+    const onPython = projectFromFile("apps/tool/app.yaml", undefined, [], "python-layer")!;
+    expect(onPython.implicitDependencies).toEqual(["python-layer"]);
   });
 
   it("every target runs prebake through the plugin's executor and names the command", () => {

@@ -49,13 +49,13 @@ describe("readPipeline", () => {
       [
         "Build",
         [
-          ["ErlangApp", "CodeBuild", "ErlangAppProject"],
-          ["PythonLayer", "CodeBuild", "LayerBuildProject"],
+          ["hello-erlang", "CodeBuild", "HelloErlangAppProject"],
+          ["common-utils", "CodeBuild", "LayerBuildProject"],
         ],
       ],
     ]);
     expect(runOrderGroups(model.stages[1]!).map((g) => g.map((a) => a.name))).toEqual([
-      ["ErlangApp", "PythonLayer"],
+      ["hello-erlang", "common-utils"],
     ]);
   });
 

@@ -45,7 +45,7 @@ function tmpFor(): { tmp: string; left: () => string[] } {
 }
 
 const LAYER_BUILDSPEC = `# A stand-in for buildspecs/python-layer.yml (which needs npm ci from the registry): it builds a
-# layer zip with the python-layer image's own Python and zip.
+# layer zip with the python-layer image's own Python and zip, of the layer the action names.
 version: 0.2
 phases:
   install:
@@ -54,11 +54,11 @@ phases:
       - python --version
   build:
     commands:
-      - mkdir -p build && cp -r layers/common-utils/python build/python
-      - cd build && python -m compileall -q python && zip -qr common-utils.zip python
+      - mkdir -p build && cp -r "layers/$PREBAKE_LAYER/python" build/python
+      - cd build && python -m compileall -q python && zip -qr "$PREBAKE_LAYER.zip" python
 artifacts:
   base-directory: build
-  files: [common-utils.zip]
+  files: ["*.zip"]
 `;
 
 describe("prebake pipeline run ci (the real ci pipeline, locally)", () => {
@@ -130,23 +130,29 @@ describe("prebake pipeline run ci (the real ci pipeline, locally)", () => {
     expect(result.status).toBe("Succeeded");
     expect(result.actions.map((a) => [a.stage, a.action, a.provider, a.status])).toEqual([
       ["Source", "SourceArchive", "S3", "Succeeded"],
-      ["Build", "ErlangApp", "CodeBuild", "Succeeded"],
-      ["Build", "PythonLayer", "CodeBuild", "Succeeded"],
+      ["Build", "hello-erlang", "CodeBuild", "Succeeded"],
+      ["Build", "common-utils", "CodeBuild", "Succeeded"],
     ]);
     // Each build ran in its project's pushed, digest-pinned image.
     expect(String(result.actions[1]!.detail)).toMatch(
-      new RegExp(`^${escapeRegExp(uris["erlang-otp"]!)} -> ErlangRelease\\.zip \\(\\d+ files\\)$`),
+      new RegExp(`^${escapeRegExp(uris["erlang-otp"]!)} -> hello-erlang-release\\.zip \\(\\d+ files\\)$`),
     );
-    expect(result.actions[2]!.detail).toBe(`${uris["python-layer"]} -> PythonLayer.zip (1 files)`);
+    expect(result.actions[2]!.detail).toBe(`${uris["python-layer"]} -> common-utils-layer.zip (1 files)`);
     expect(r.stderr).toMatch(/9 tests, 0 failures/); // rebar3 eunit ran in the Erlang image
-    expect(r.stderr).toContain("ErlangApp, PythonLayer share RunOrder 1");
-    expect(r.stderr).toMatch(/Build\s+ErlangApp\s+CodeBuild\s+Succeeded\s+\S+/);
+    expect(r.stderr).toContain("hello-erlang, common-utils share RunOrder 1");
+    expect(r.stderr).toMatch(/Build\s+hello-erlang\s+CodeBuild\s+Succeeded\s+\S+/);
 
     const artifacts = join(project.root, "dist/pipelines/ci");
-    expect(readdirSync(artifacts).sort()).toEqual(["ErlangRelease.zip", "PythonLayer.zip", "Source.zip"]);
+    expect(readdirSync(artifacts).sort()).toEqual([
+      "Source.zip",
+      "common-utils-layer.zip",
+      "hello-erlang-release.zip",
+    ]);
     expect(await zipEntries(join(artifacts, "Source.zip"))).toContain("buildspecs/python-layer.yml");
-    expect(await zipEntries(join(artifacts, "ErlangRelease.zip"))).toContain("hello_erlang/bin/hello_erlang");
-    expect(await zipEntries(join(artifacts, "PythonLayer.zip"))).toEqual(["common-utils.zip"]);
+    expect(await zipEntries(join(artifacts, "hello-erlang-release.zip"))).toContain(
+      "hello_erlang/bin/hello_erlang",
+    );
+    expect(await zipEntries(join(artifacts, "common-utils-layer.zip"))).toEqual(["common-utils.zip"]);
     expect(leftoverContainers(r.pid)).toBe("");
     expect(left()).toEqual([]);
   });

@@ -188,7 +188,7 @@ export const registerReportCommands: CommandRegistrar = (program, getContext) =>
     )
     .addHelpText(
       "after",
-      "\nExamples:\n  prebake --profile aws history sync\n  prebake --profile aws history sync --last 100 --project prebake-ci-erlang-app\n" +
+      "\nExamples:\n  prebake --profile aws history sync\n  prebake --profile aws history sync --last 100 --project prebake-ci-hello-erlang\n" +
         "\nExit codes: 3 local profile or bad --last, 5 AWS unreachable, 6 credentials.",
     )
     .action(async (opts: { last: string; project: string[] }) => historySync(getContext(), opts));

@@ -176,7 +176,7 @@ export function renderHtml(data: ReportData, charts: Chart[]): string {
 <h1>prebake build report</h1>
 <p class="meta">Window: ${escapeHtml(data.since.slice(0, 16).replace("T", " "))} to ${escapeHtml(data.generatedAt.slice(0, 16).replace("T", " "))} UTC (${data.windowDays} days). History lines: ${escapeHtml(counts || "none")}.</p>
 ${data.projects.length || data.layers.length ? `<h2>Targets</h2>\n${targetsTable(data)}` : ""}
-${section("Builds", (id) => id.startsWith("phases-"), "", "No CodeBuild runs in the window: run `prebake codebuild run --project ci/ErlangAppProject` (or `nx run hello-erlang:codebuild`), or `prebake history sync` in the aws profile.")}
+${section("Builds", (id) => id.startsWith("phases-"), "", "No CodeBuild runs in the window: run `prebake codebuild run --project ci/HelloErlangAppProject` (or `nx run hello-erlang:codebuild`), or `prebake history sync` in the aws profile.")}
 ${section("Before and after baking", (id) => id === "headline", "", "No headline benchmark records: run packages/codebuild/bench/headline.bench.ts.")}
 ${section("Success rate and duration against the targets", (id) => id === "success-rate" || id === "build-durations", projectsTable(data), "No finished builds in the window.")}
 ${section("Image and layer sizes", (id) => ["image-sizes", "layer-sizes", "import-times"].includes(id), sizesTables(data), "No image pushes or layer builds in the window.")}

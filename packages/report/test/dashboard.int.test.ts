@@ -78,7 +78,7 @@ describe("stacks/ci monitoring in the emulator", () => {
       widgets: { properties: { region: string; metrics: [string, string, string, string, object][] } }[];
     };
     const metrics = body.widgets.flatMap((w) => w.properties.metrics.map((m) => m.slice(0, 4).join(" ")));
-    for (const projectName of [`${stackName}-erlang-app`, `${stackName}-python-layer`]) {
+    for (const projectName of [`${stackName}-hello-erlang`, `${stackName}-python-layer`]) {
       for (const metric of [
         "Duration",
         "ProvisioningDuration",
@@ -106,21 +106,21 @@ describe("stacks/ci monitoring in the emulator", () => {
     for (const id of alarmIds) await cw.send(new PutMetricAlarmCommand(resolved(id, defaults)));
     const { MetricAlarms } = await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${stackName}-` }));
     const byName = new Map((MetricAlarms ?? []).map((a) => [a.AlarmName, a]));
-    expect(byName.get(`${stackName}-erlang-app-install-duration`)).toMatchObject({
+    expect(byName.get(`${stackName}-hello-erlang-install-duration`)).toMatchObject({
       Namespace: "AWS/CodeBuild",
       MetricName: "InstallDuration",
-      Dimensions: [{ Name: "ProjectName", Value: `${stackName}-erlang-app` }],
+      Dimensions: [{ Name: "ProjectName", Value: `${stackName}-hello-erlang` }],
       Threshold: 30,
       ComparisonOperator: "GreaterThanThreshold",
       TreatMissingData: "notBreaching",
       AlarmActions: [],
     });
     expect(byName.get(`${stackName}-python-layer-install-duration`)?.Threshold).toBe(240);
-    expect(byName.get(`${stackName}-erlang-app-failed-builds`)).toMatchObject({
+    expect(byName.get(`${stackName}-hello-erlang-failed-builds`)).toMatchObject({
       MetricName: "FailedBuilds",
       Threshold: 1,
     });
-    expect(byName.get(`${stackName}-erlang-app-provisioning-duration`)).toMatchObject({
+    expect(byName.get(`${stackName}-hello-erlang-provisioning-duration`)).toMatchObject({
       MetricName: "ProvisioningDuration",
       Threshold: 120,
     });
@@ -128,11 +128,11 @@ describe("stacks/ci monitoring in the emulator", () => {
     const topic = "arn:aws:sns:us-east-1:123456789012:build-alarms";
     await cw.send(
       new PutMetricAlarmCommand(
-        resolved("ErlangAppFailedBuildsAlarm", { ...defaults, AlarmTopicArn: topic }),
+        resolved("HelloErlangAppFailedBuildsAlarm", { ...defaults, AlarmTopicArn: topic }),
       ),
     );
     const again = await cw.send(
-      new DescribeAlarmsCommand({ AlarmNames: [`${stackName}-erlang-app-failed-builds`] }),
+      new DescribeAlarmsCommand({ AlarmNames: [`${stackName}-hello-erlang-failed-builds`] }),
     );
     expect(again.MetricAlarms?.[0]?.AlarmActions).toEqual([topic]);
   });

@@ -55,7 +55,7 @@ describe("IAM scoping", () => {
 
   it("ci: the projects pull with the service role (custom images) and log to their own groups", async () => {
     const ci = await loadStackSource(root, "ci");
-    for (const id of ["ErlangAppProject", "LayerBuildProject"]) {
+    for (const id of ["HelloErlangAppProject", "LayerBuildProject"]) {
       const env = ci.Resources[id]!.Properties!.Environment as Record<string, unknown>;
       expect(asIntrinsic(env.Image)?.name).toBe("Ref");
       expect(env.ImagePullCredentialsType).toEqual({

@@ -25,7 +25,7 @@ const tmp = () => tempDir("prebake-read-");
 describe("readTemplate / templateMetadata (what deploy reads)", () => {
   it("reads the committed ci template and its Metadata.Prebake", () => {
     const ci = readTemplate(join(root, "stacks/ci/stack.yaml"));
-    expect(ci.Resources.ErlangAppProject?.Type).toBe("AWS::CodeBuild::Project");
+    expect(ci.Resources.HelloErlangAppProject?.Type).toBe("AWS::CodeBuild::Project");
     expect(templateMetadata(ci)).toEqual({
       Images: ["erlang-otp", "python-layer"],
       After: ["image-rebuild"],
