@@ -1,4 +1,4 @@
-import { ExitCode, errorJson, isPrebakeError, PrebakeError, processMasker } from "@prebake/core";
+import { ExitCode, errorJson, isPrebakeError, PrebakeError, problemLine, processMasker } from "@prebake/core";
 
 export interface FailureOptions {
   json: boolean;
@@ -14,6 +14,7 @@ const BUG_FIX = "run again with --verbose for the stack trace, and report it as 
 /**
  * How a command's failure is printed, and its exit code. stderr: the one line
  * `prebake: error: <where>: <what> (fix: ...)` (an unexpected error: `prebake: internal error: ...`).
+ * When the error found several problems, each is printed on its line first (`error: <where>: ...`).
  * Under --json, stdout also gets one JSON document: `{"error": {exitCode, message, where, fix}}`,
  * with the fields of a result the command had already produced (a failed build's phases, a check's
  * report) beside `error`; a list result is printed as it is.
@@ -27,6 +28,9 @@ export function reportFailure(err: unknown, options: FailureOptions): number {
     : new PrebakeError(ExitCode.INTERNAL, String((err as Error)?.message ?? err), { fix: BUG_FIX });
   // Error lines can quote a build's output or a URL: masked like every other line.
   if (expected) {
+    // Several problems (a file's every mistake): each on its line, then the line that counts them.
+    for (const problem of error.problems)
+      stderr.write(`error: ${processMasker.mask(problemLine(problem))}\n`);
     stderr.write(`prebake: error: ${processMasker.mask(error.toLine())}\n`);
     if (options.verbose && error.cause)
       stderr.write(`${String((error.cause as Error).stack ?? error.cause)}\n`);

@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import { BuildFailedError, RebuildDueError } from "@prebake/core";
+import { BuildFailedError, ConfigError, RebuildDueError } from "@prebake/core";
 import { describe, expect, it } from "vitest";
 import { reportFailure } from "../src/failure.ts";
 
@@ -66,5 +66,25 @@ describe("a failure under --json", () => {
     const r = report(new RebuildDueError("1 image(s) need a rebuild"), { value: { rows: [] } });
     expect(r.code).toBe(10);
     expect(JSON.parse(r.stdout)).toEqual({ rows: [] });
+  });
+
+  it("several problems: each on its line, then the line that counts them; all in the JSON", () => {
+    const err = new ConfigError("first (and 1 more listed above)", {
+      where: "a.yml:1:1",
+      fix: "f1",
+      problems: [
+        { where: "a.yml:1:1", message: "first", fix: "f1" },
+        { where: "a.yml:2:3", message: "second", fix: "f2" },
+      ],
+    });
+    const r = report(err);
+    expect(r.stderr).toBe(
+      "error: a.yml:1:1: first (fix: f1)\nerror: a.yml:2:3: second (fix: f2)\n" +
+        "prebake: error: a.yml:1:1: first (and 1 more listed above) (fix: f1)\n",
+    );
+    expect(JSON.parse(r.stdout).error.problems).toEqual([
+      { where: "a.yml:1:1", message: "first", fix: "f1" },
+      { where: "a.yml:2:3", message: "second", fix: "f2" },
+    ]);
   });
 });

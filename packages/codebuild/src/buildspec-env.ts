@@ -14,18 +14,36 @@ const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Linux shell tags of env.shell (powershell.exe and cmd.exe are Windows images'). */
 const LINUX_SHELLS = ["bash", "/bin/sh", "sh"];
 
-export function parseEnv(reader: SpecReader, root: YAMLMap): Env {
+export function emptyEnv(): Env {
+  return {
+    shell: undefined,
+    variables: {},
+    parameterStore: {},
+    secretsManager: {},
+    exportedVariables: [],
+    gitCredentialHelper: undefined,
+  };
+}
+
+/** Version 0.1's environment_variables: plaintext, what 0.2 calls env.variables. */
+function parseV01Env(reader: SpecReader, node: unknown): Env {
+  const env = reader.map(node, "environment_variables", "give it plaintext: with NAME: value lines");
+  reader.keys(env, ["plaintext"], "environment_variables");
+  return {
+    ...emptyEnv(),
+    variables: reader.stringMap(env.get("plaintext", true), "environment_variables.plaintext"),
+  };
+}
+
+export function parseEnv(reader: SpecReader, root: YAMLMap, version = "0.2"): Env {
+  const v01 = version === "0.1" ? root.get("environment_variables", true) : undefined;
   const node = root.get("env", true);
-  if (node === undefined || node === null) {
-    return {
-      shell: undefined,
-      variables: {},
-      parameterStore: {},
-      secretsManager: {},
-      exportedVariables: [],
-      gitCredentialHelper: undefined,
-    };
+  if (v01 !== undefined && v01 !== null) {
+    if (node !== undefined && node !== null)
+      reader.failAt("env", "env and environment_variables both", "keep one: env (version 0.2's name)");
+    return parseV01Env(reader, v01);
   }
+  if (node === undefined || node === null) return emptyEnv();
   const env = reader.map(node, "env");
   reader.keys(env, ENV_KEYS, "env");
   const shell = reader.scalar(env.get("shell", true), "env.shell");
@@ -73,7 +91,12 @@ const TASK_KEYS = ["identifier", "buildspec", "debug-session", "env", "ignore-fa
 const TASK_ENV_KEYS = ["compute-type", "fleet", "image", "privileged-mode", "type", "variables"];
 
 /** A build-list or build-graph task: an identifier, and overrides of the build's settings. */
-function checkBatchTask(reader: SpecReader, node: unknown, where: string, graph: boolean): void {
+function checkBatchTask(
+  reader: SpecReader,
+  node: unknown,
+  where: string,
+  graph: boolean,
+): string | undefined {
   const task = reader.map(node, where, "write each task as a mapping with an identifier");
   reader.keys(task, graph ? [...TASK_KEYS, "depend-on"] : TASK_KEYS, where);
   if (!reader.scalar(task.get("identifier", true), `${where}.identifier`)) {
@@ -83,6 +106,7 @@ function checkBatchTask(reader: SpecReader, node: unknown, where: string, graph:
   if (env !== undefined && env !== null)
     reader.keys(reader.map(env, `${where}.env`), TASK_ENV_KEYS, `${where}.env`);
   if (graph) reader.stringList(task.get("depend-on", true), `${where}.depend-on`);
+  return reader.scalar(task.get("buildspec", true), `${where}.buildspec`);
 }
 
 /**
@@ -103,12 +127,17 @@ export function parseBatch(reader: SpecReader, root: YAMLMap): Batch | undefined
     );
   const kind = kinds[0];
   const fastFail = reader.yesNo(batch.get("fast-fail", true), "batch.fast-fail");
+  const taskBuildspecs = new Set<string>();
   if (kind === "build-list" || kind === "build-graph") {
     const tasks = batch.get(kind, true);
     if (!isSeq(tasks))
       reader.fail(tasks, `batch.${kind} must be a list of tasks`, "write one `- identifier: ...` per task");
     tasks.items.forEach((t, i) => {
-      checkBatchTask(reader, t, `batch.${kind}[${i}]`, kind === "build-graph");
+      const own = reader.section(
+        () => checkBatchTask(reader, t, `batch.${kind}[${i}]`, kind === "build-graph"),
+        undefined,
+      );
+      if (own) taskBuildspecs.add(own);
     });
   }
   if (kind === "build-matrix" || kind === "build-fanout") {
@@ -118,5 +147,5 @@ export function parseBatch(reader: SpecReader, root: YAMLMap): Batch | undefined
     const allowed = kind === "build-matrix" ? ["static", "dynamic"] : ["parallelism", "ignore-failure"];
     reader.keys(body as YAMLMap, allowed, `batch.${kind}`);
   }
-  return { fastFail, kind };
+  return { fastFail, kind, ...(taskBuildspecs.size > 0 ? { taskBuildspecs: [...taskBuildspecs] } : {}) };
 }

@@ -1,5 +1,5 @@
 /**
- * The buildspec (version 0.2) as the runners see it: every key of CodeBuild's buildspec
+ * The buildspec (version 0.2, or 0.1) as the runners see it: every key of CodeBuild's buildspec
  * reference has a field here, validated by the parser (buildspec.ts). What a local run does with
  * each one is in packages/codebuild/README.md ("Conformance").
  */
@@ -76,6 +76,8 @@ export const BATCH_KINDS = ["build-list", "build-matrix", "build-graph", "build-
 export interface Batch {
   fastFail: boolean | undefined;
   kind: (typeof BATCH_KINDS)[number] | undefined;
+  /** The buildspecs the build-list/build-graph tasks name (`buildspec:`), in order, each once. */
+  taskBuildspecs?: string[] | undefined;
 }
 
 export interface Env {

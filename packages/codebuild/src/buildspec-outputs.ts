@@ -25,8 +25,9 @@ const CACHE_KEYS = ["paths", "key", "fallback-keys", "action"];
 const MAX_REPORT_GROUPS = 5;
 const MAX_FALLBACK_KEYS = 5;
 
+/** artifacts.files: a list, or one path as a string (`files: imagedefinitions.json`, as AWS's ECS tutorial has it). */
 function parseArtifactSet(reader: SpecReader, am: YAMLMap, where: string): ArtifactSet {
-  const files = reader.stringList(am.get("files", true), `${where}.files`);
+  const files = reader.stringOrList(am.get("files", true), `${where}.files`);
   if (files.length === 0) reader.fail(am, `${where} without files`, "list the files to keep, e.g. - '**/*'");
   return {
     files,
@@ -42,11 +43,21 @@ function parseArtifactSet(reader: SpecReader, am: YAMLMap, where: string): Artif
 }
 
 /** artifacts, with its secondary-artifacts (each one the same syntax, under its identifier). */
-export function parseArtifacts(reader: SpecReader, root: YAMLMap): Artifacts | undefined {
+export function parseArtifacts(
+  reader: SpecReader,
+  root: YAMLMap,
+  warnings: string[] = [],
+): Artifacts | undefined {
   const node = root.get("artifacts", true);
   if (node === undefined || node === null) return undefined;
   const am = reader.map(node, "artifacts", "give it files:");
-  reader.keys(am, [...ARTIFACT_SET_KEYS, "secondary-artifacts"], "artifacts");
+  reader.keys(am, [...ARTIFACT_SET_KEYS, "secondary-artifacts", "type"], "artifacts");
+  if (am.has("type")) {
+    // Early buildspecs (and AWS's SAM pipeline templates still) say `type: zip`; CodeBuild ignores it.
+    warnings.push(
+      `${reader.file}:${reader.lines["artifacts.type"]}: artifacts.type is deprecated and ignored: the project's artifacts packaging decides whether artifacts are zipped (Artifacts.Packaging: ZIP in the stack; CodePipeline always zips); remove it`,
+    );
+  }
   // CodeBuild requires artifacts.files even when only secondary artifacts are wanted.
   const primary = parseArtifactSet(reader, am, "artifacts");
   const secondary: ArtifactSet[] = [];

@@ -1,5 +1,6 @@
+import { unknownKeyFix } from "@prebake/core";
 import { isMap, type YAMLMap } from "yaml";
-import { type ActionStep, PHASES, type Phase, type PhaseName } from "./buildspec-model.ts";
+import { type ActionStep, type Batch, PHASES, type Phase, type PhaseName } from "./buildspec-model.ts";
 import type { SpecReader } from "./spec-reader.ts";
 
 const PHASE_KEYS = ["run-as", "on-failure", "runtime-versions", "commands", "finally", "steps"];
@@ -130,16 +131,27 @@ function parsePhase(reader: SpecReader, name: string, node: unknown): Phase {
   };
 }
 
-export function parsePhases(reader: SpecReader, root: YAMLMap): Partial<Record<PhaseName, Phase>> {
+/**
+ * phases: each phase read on its own, so the problems of several phases are all reported. A batch
+ * buildspec may have no phases: its tasks each name the buildspec they run.
+ */
+export function parsePhases(
+  reader: SpecReader,
+  root: YAMLMap,
+  batch?: Batch,
+): Partial<Record<PhaseName, Phase>> {
   const node = root.get("phases", true);
+  if ((node === undefined || node === null) && batch?.kind) return {};
   if (!isMap(node)) reader.fail(node ?? root, "missing phases", "add phases: with at least a build phase");
   const phases: Partial<Record<PhaseName, Phase>> = {};
   for (const [name, value, keyNode] of reader.entries(node as YAMLMap, "phases")) {
     if (!(PHASES as readonly string[]).includes(name)) {
-      reader.fail(keyNode, `unknown phase '${name}'`, `use one of: ${PHASES.join(", ")}`);
+      reader.note(keyNode, `unknown phase '${name}'`, unknownKeyFix(name, PHASES));
+      continue;
     }
-    phases[name as PhaseName] = parsePhase(reader, name, value ?? keyNode);
+    const phase = reader.section(() => parsePhase(reader, name, value ?? keyNode), undefined);
+    if (phase) phases[name as PhaseName] = phase;
   }
-  if (Object.keys(phases).length === 0) reader.fail(node, "no phases", "add at least a build phase");
+  if ((node as YAMLMap).items.length === 0) reader.fail(node, "no phases", "add at least a build phase");
   return phases;
 }

@@ -4,13 +4,15 @@ import {
   type CommandRegistrar,
   ConfigError,
   type Context,
+  configErrorOf,
   environmentSegment,
+  type Problem,
   parseIntegerOption,
   parseKeyValueOptions,
   ValidationError,
 } from "@prebake/core";
 import type { Command } from "commander";
-import { loadBuildspec } from "./buildspec.ts";
+import { type Buildspec, loadBuildspec } from "./buildspec.ts";
 import { loadEnvFile } from "./environment.ts";
 import { COMPUTE_MODES, type Compute, computeFindings, formatComputeFinding } from "./lambda-compute.ts";
 import { deployedProjectName, projectSettings, resolveProjectImage } from "./project.ts";
@@ -230,14 +232,16 @@ function registerRebuildImages(codebuild: Command, getContext: () => Context): v
 function registerBuildspecValidate(program: Command, getContext: () => Context): void {
   program
     .command("buildspec")
-    .summary("validate buildspecs (version 0.2): errors with file and line, warnings")
+    .summary("validate buildspecs (version 0.2 and 0.1): every error with file:line:column, warnings")
     .command("validate")
     .argument("<files...>", "buildspec files")
     .option("--compute <mode>", "also check what this compute mode does not support: ec2 or lambda", "ec2")
     .description(
-      "Validate buildspec files strictly against CodeBuild's buildspec reference: unknown keys and phases\n" +
-        "are errors, with file and line. --compute lambda also flags what CodeBuild's Lambda compute does\n" +
-        "not support (on-failure, cache: errors, exit 4; docker and root-only commands: warnings).",
+      "Validate buildspec files (version 0.2, and 0.1) strictly against CodeBuild's buildspec reference: " +
+        "unknown keys and phases are errors; every error of every file is listed with file:line:column, " +
+        "then one line that counts them (exit 3). What AWS deprecates passes with a warning naming the " +
+        "replacement. --compute lambda also flags what CodeBuild's Lambda compute does not support " +
+        "(on-failure, cache: errors, exit 4; docker and root-only commands: warnings).",
     )
     .addHelpText(
       "after",
@@ -248,7 +252,10 @@ function registerBuildspecValidate(program: Command, getContext: () => Context):
     );
 }
 
-/** `prebake buildspec validate`: every file parsed (exit 3 on the first bad one), then compute findings (exit 4). */
+/**
+ * `prebake buildspec validate`: every file read, every problem of every file reported (exit 3 when
+ * any file has one), then the compute findings of the good files (exit 4).
+ */
 function validateBuildspecs(ctx: Context, files: string[], computeOption: string): void {
   const { out } = ctx;
   if (!(COMPUTE_MODES as readonly string[]).includes(computeOption)) {
@@ -258,19 +265,32 @@ function validateBuildspecs(ctx: Context, files: string[], computeOption: string
     });
   }
   const compute = computeOption as Compute;
-  const results = files.map((f) => {
-    const spec = loadBuildspec(f);
+  const problems: Problem[] = [];
+  const results = files.flatMap((f) => {
+    let spec: Buildspec;
+    try {
+      spec = loadBuildspec(f);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(
+        ...(err.problems.length > 0
+          ? err.problems
+          : [{ where: err.where ?? f, message: err.message, fix: err.fix }]),
+      );
+      return [];
+    }
     for (const w of spec.warnings) out.warn(w);
     const findings = computeFindings(spec, compute);
     for (const finding of findings)
       (finding.level === "error" ? out.error : out.warn).call(out, formatComputeFinding(finding));
     if (!findings.some((x) => x.level === "error")) {
       out.success(
-        `${f}: valid${compute === "lambda" ? " for Lambda compute" : ""} (${Object.keys(spec.phases).join(", ")})`,
+        `${f}: valid${compute === "lambda" ? " for Lambda compute" : ""} (${Object.keys(spec.phases).join(", ") || "batch only"})`,
       );
     }
-    return { file: f, phases: Object.keys(spec.phases), warnings: spec.warnings, compute, findings };
+    return [{ file: f, phases: Object.keys(spec.phases), warnings: spec.warnings, compute, findings }];
   });
+  if (problems.length > 0) throw configErrorOf(problems);
   out.result(results);
   const errors = results.flatMap((r) => r.findings.filter((x) => x.level === "error"));
   if (errors.length > 0) {

@@ -9,7 +9,7 @@ export { MARK } from "./markers.ts";
 /**
  * The shell script that runs a buildspec inside the container with CodeBuild's semantics:
  * every command of every phase in ONE shell process (so `cd`, `export` and `. activate` carry
- * over, as buildspec 0.2 promises), phases in order, a failing command ends its phase, `finally`
+ * over, as buildspec 0.2 promises; version 0.1 gives each command a subshell of its own), phases in order, a failing command ends its phase, `finally`
  * always runs after a phase's commands, on-failure ABORT stops after the phase (but a failed
  * BUILD still gets POST_BUILD, with CODEBUILD_BUILD_SUCCEEDING=0), CONTINUE goes on.
  * Markers (`##prebake:...`, markers.ts) tell the runner where each phase starts and ends, on a
@@ -48,6 +48,7 @@ function commandBlock(
   command: string,
   n: number,
   user: string | undefined,
+  ownShell: boolean,
 ): string {
   const d = delimiter(command, n);
   const run = user
@@ -63,10 +64,14 @@ function commandBlock(
   // A build's `set -x` traces its own commands only: the driver turns tracing off (silently, in a
   // group whose stderr is discarded) after each command and back on before the next, so its own
   // lines, markers included, never show up traced.
-  const after = user
-    ? "  { __pb_rc=$?; set +x; } 2>/dev/null"
-    : "  { __pb_rc=$?; __pb_x=$-; set +x; } 2>/dev/null";
-  return [`  ${SAY}${kind} ${phase} ${index}"`, ...run, after].join("\n");
+  const after =
+    user || ownShell
+      ? "  { __pb_rc=$?; set +x; } 2>/dev/null"
+      : "  { __pb_rc=$?; __pb_x=$-; set +x; } 2>/dev/null";
+  // Version 0.1: every command in a shell of its own (a subshell), so cd, export and set -x made by
+  // one command are gone for the next, as CodeBuild runs 0.1; each starts in the source folder.
+  const body = ownShell ? ["  (", ...run, "  )"] : run;
+  return [`  ${SAY}${kind} ${phase} ${index}"`, ...body, after].join("\n");
 }
 
 function phaseBlock(spec: Buildspec, name: (typeof PHASES)[number], counter: { n: number }): string[] {
@@ -74,19 +79,23 @@ function phaseBlock(spec: Buildspec, name: (typeof PHASES)[number], counter: { n
   if (!phase) return [];
   const upper = name.toUpperCase();
   const user = phaseUser(spec, name);
+  const ownShell = spec.version === "0.1";
   // POST_BUILD runs after a failed BUILD (CodeBuild does); any other abort skips the rest.
   const guard =
     name === "post_build" ? '[ "$__pb_stop" = 0 ] || [ "$__pb_build_failed" = 1 ]' : '[ "$__pb_stop" = 0 ]';
   const out = [`if ${guard}; then`, `  ${SAY}phase-start ${upper}"`, "  __pb_rc=0", "  __pb_phase_rc=0"];
   phase.commands.forEach((cmd, i) => {
-    out.push('if [ "$__pb_phase_rc" = 0 ]; then', commandBlock(upper, "cmd", i, cmd, counter.n++, user));
+    out.push(
+      'if [ "$__pb_phase_rc" = 0 ]; then',
+      commandBlock(upper, "cmd", i, cmd, counter.n++, user, ownShell),
+    );
     out.push(
       `  if [ "$__pb_rc" != 0 ]; then __pb_phase_rc=$__pb_rc; ${SAY}cmd-failed ${upper} ${i} $__pb_rc"; fi`,
       "fi",
     );
   });
   phase.finally.forEach((cmd, i) => {
-    out.push(commandBlock(upper, "finally", i, cmd, counter.n++, user));
+    out.push(commandBlock(upper, "finally", i, cmd, counter.n++, user, ownShell));
     out.push(
       `  if [ "$__pb_rc" != 0 ] && [ "$__pb_phase_rc" = 0 ]; then __pb_phase_rc=$__pb_rc; ${SAY}finally-failed ${upper} ${i} $__pb_rc"; fi`,
     );

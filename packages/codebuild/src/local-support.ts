@@ -9,6 +9,20 @@ import { type Buildspec, PHASES, whereIn } from "./buildspec.ts";
 
 /** GitHub Actions steps need CodeBuild's managed action runner (and a GitHub connection): refused. */
 export function refuseUnsupportedLocally(spec: Buildspec): void {
+  if (Object.keys(spec.phases).length === 0 && spec.batch) {
+    // A batch-only buildspec: StartBuildBatch runs its tasks, each with the buildspec it names.
+    const own = spec.batch.taskBuildspecs ?? [];
+    throw new ConfigError(
+      `a batch buildspec with no phases: its ${spec.batch.kind} tasks run their own builds`,
+      {
+        where: whereIn(spec, "batch"),
+        fix:
+          own.length > 0
+            ? `run a task's buildspec: ${own.map((b) => `prebake codebuild run -b ${b}`).join(", or ")}`
+            : "run a task's buildspec with prebake codebuild run -b <file>, or add phases to this one",
+      },
+    );
+  }
   for (const name of PHASES) {
     if (spec.phases[name]?.steps) {
       throw new ConfigError(`phases.${name}: GitHub Actions steps are not supported locally`, {

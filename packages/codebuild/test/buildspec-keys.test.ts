@@ -25,7 +25,7 @@ describe("env", () => {
       parse(`version: 0.2\nenv:\n  shell: /bin/sh\n${build("    commands: [x]\n").slice(13)}`).env.shell,
     ).toBe("/bin/sh");
     expect(fails("version: 0.2\nenv:\n  shell: powershell.exe\nphases:\n  build:\n    commands: [x]\n")).toBe(
-      "bs.yml:3: env.shell 'powershell.exe' is not supported on Linux images (fix: use bash or /bin/sh)",
+      "bs.yml:3:10: env.shell 'powershell.exe' is not supported on Linux images (fix: use bash or /bin/sh)",
     );
   });
 
@@ -43,7 +43,7 @@ describe("env", () => {
     expect(spec.env.gitCredentialHelper).toBe(true);
     expect(
       fails("version: 0.2\nenv:\n  git-credential-helper: maybe\nphases:\n  build:\n    commands: [x]\n"),
-    ).toContain("bs.yml:3: env.git-credential-helper must be yes or no, not 'maybe'");
+    ).toContain("bs.yml:3:26: env.git-credential-helper must be yes or no, not 'maybe'");
   });
 
   it("env.parameter-store, secrets-manager and exported-variables are read", () => {
@@ -66,7 +66,7 @@ describe("run-as, proxy, batch", () => {
     expect(spec.runAs).toBe("builder");
     expect(spec.phases.install?.runAs).toBe("root");
     expect(fails("version: 0.2\nrun-as: 'bad user'\nphases:\n  build:\n    commands: [x]\n")).toContain(
-      "bs.yml:2: run-as 'bad user' is not a Linux user name",
+      "bs.yml:2:9: run-as 'bad user' is not a Linux user name",
     );
   });
 
@@ -80,7 +80,7 @@ describe("run-as, proxy, batch", () => {
       logs: false,
     });
     expect(fails("version: 0.2\nproxy:\n  log: yes\nphases:\n  build:\n    commands: [x]\n")).toContain(
-      "bs.yml:3: unknown key 'log' in proxy",
+      "bs.yml:3:3: unknown key 'log' in proxy",
     );
   });
 
@@ -93,12 +93,12 @@ describe("run-as, proxy, batch", () => {
       fails(
         "version: 0.2\nbatch:\n  build-list:\n    - buildspec: a.yml\nphases:\n  build:\n    commands: [x]\n",
       ),
-    ).toContain("bs.yml:4: batch.build-list[0] has no identifier");
+    ).toContain("bs.yml:4:7: batch.build-list[0] has no identifier");
     expect(
       fails(
         "version: 0.2\nbatch:\n  build-list:\n    - identifier: a\n      depend-on: [b]\nphases:\n  build:\n    commands: [x]\n",
       ),
-    ).toContain("bs.yml:5: unknown key 'depend-on' in batch.build-list[0]");
+    ).toContain("bs.yml:5:7: unknown key 'depend-on' in batch.build-list[0]");
     expect(
       fails(
         "version: 0.2\nbatch:\n  build-list: []\n  build-matrix: {}\nphases:\n  build:\n    commands: [x]\n",
@@ -151,14 +151,14 @@ describe("phases", () => {
       { name: undefined, uses: undefined, run: "make test" },
     ]);
     expect(fails(build("    commands: [x]\n    steps:\n      - run: y\n"))).toContain(
-      "bs.yml:5: phases.build has both commands and steps",
+      "bs.yml:5:5: phases.build has both commands and steps",
     );
     expect(fails(build("    steps:\n      - uses: a@v1\n        run: b\n"))).toContain(
       "phases.build.steps[0] needs exactly one of uses or run",
     );
     expect(fails(build("    steps:\n      - name: nothing\n"))).toContain("needs exactly one of uses or run");
     expect(fails(build("    steps:\n      - run: x\n        wiht: {}\n"))).toContain(
-      "bs.yml:6: unknown key 'wiht' in phases.build.steps[0]",
+      "bs.yml:6:9: unknown key 'wiht' in phases.build.steps[0]",
     );
   });
 });

@@ -48,20 +48,22 @@ describe("buildspec validation", () => {
 
   it("a YAML error names the file and line", () => {
     expect(line(() => parseBuildspec("version: 0.2\nphases:\n  build: [\n", "bs.yml"))).toMatch(
-      /^bs\.yml:\d+: not valid YAML/,
+      /^bs\.yml:\d+:\d+: not valid YAML/,
     );
   });
 
   it("an unknown phase names its line and the known ones", () => {
     expect(
       line(() => parseBuildspec("version: 0.2\nphases:\n  biuld:\n    commands: [make]\n", "bs.yml")),
-    ).toBe("bs.yml:3: unknown phase 'biuld' (fix: use one of: install, pre_build, build, post_build)");
+    ).toBe(
+      "bs.yml:3:3: unknown phase 'biuld' (fix: did you mean build? (use one of: install, pre_build, build, post_build))",
+    );
   });
 
   it("an unknown key is an error, not silently ignored", () => {
     expect(
       line(() => parseBuildspec("version: 0.2\nphases:\n  build:\n    comands: [make]\n", "bs.yml")),
-    ).toContain("bs.yml:4: unknown key 'comands' in phases.build");
+    ).toContain("bs.yml:4:5: unknown key 'comands' in phases.build");
     expect(
       line(() =>
         parseBuildspec(
@@ -69,7 +71,7 @@ describe("buildspec validation", () => {
           "bs.yml",
         ),
       ),
-    ).toContain("bs.yml:2: unknown key 'artifact' in the buildspec");
+    ).toContain("bs.yml:2:1: unknown key 'artifact' in the buildspec");
   });
 
   it("refuses a bad on-failure and a missing version", () => {
@@ -80,7 +82,7 @@ describe("buildspec validation", () => {
           "bs.yml",
         ),
       ),
-    ).toContain("bs.yml:4: phases.build.on-failure must be ABORT, CONTINUE or RETRY, not 'SKIP'");
+    ).toContain("bs.yml:4:17: phases.build.on-failure must be ABORT, CONTINUE or RETRY, not 'SKIP'");
     expect(line(() => parseBuildspec("phases:\n  build:\n    commands: [x]\n", "bs.yml"))).toContain(
       "missing version",
     );
@@ -108,7 +110,7 @@ describe("buildspec validation", () => {
         ),
       ),
     ).toBe(
-      "bs.yml:5: env.exported-variables: '$(rm -rf /)' is not a variable name (fix: use letters, digits and _)",
+      "bs.yml:5:7: env.exported-variables: '$(rm -rf /)' is not a variable name (fix: use letters, digits and _)",
     );
   });
 

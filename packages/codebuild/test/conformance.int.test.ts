@@ -373,6 +373,30 @@ phases:
   });
 });
 
+describe("version 0.1 and batch-only buildspecs", () => {
+  it("version 0.1 runs each command in a shell of its own: cd and export do not carry over; plaintext variables are set", async () => {
+    const { result, text } = await run(
+      'version: 0.1\nenvironment_variables:\n  plaintext:\n    GREETING: hello\nphases:\n  build:\n    commands:\n      - mkdir -p sub && cd sub && export MOVED=yes\n      - echo "where=$(basename $PWD) moved=${MOVED:-no} greeting=$GREETING"\n',
+    );
+    expect(ok(result).status).toBe("SUCCEEDED");
+    expect(text).toMatch(/where=(?!sub)\S+ moved=no greeting=hello/);
+    expect(text).toContain("version 0.1 runs every command in its own shell");
+  });
+
+  it("a batch-only buildspec is refused by codebuild run (exit 3), naming its tasks' buildspecs; validate accepts it", () => {
+    const dir = source({
+      "buildspec.yml":
+        "version: 0.2\nbatch:\n  build-list:\n    - identifier: one\n      buildspec: one.yml\n",
+    });
+    expect(cli("buildspec", "validate", join(dir, "buildspec.yml")).status).toBe(0);
+    const refused = cli("codebuild", "run", "-i", IMAGE, "-s", dir);
+    expect(refused.status).toBe(3);
+    expect(refused.stderr.trim().split("\n").at(-1)).toBe(
+      "prebake: error: buildspec.yml:2: a batch buildspec with no phases: its build-list tasks run their own builds (fix: run a task's buildspec: prebake codebuild run -b one.yml)",
+    );
+  });
+});
+
 describe("keys a local run does not act on", () => {
   it("on-failure RETRY is not retried: the failure ends the build as ABORT does, with a warning", async () => {
     const { result, text } = await run(

@@ -332,7 +332,7 @@ phases:
 
     const bad = cli("buildspec", "validate", join(dir, "bad.yml"));
     expect(bad.status).toBe(3);
-    expect(bad.stderr).toContain("bad.yml:3: unknown phase 'compile'");
+    expect(bad.stderr).toContain("bad.yml:3:3: unknown phase 'compile'");
   });
 
   it("Ctrl-C removes the build container and exits 130", async () => {

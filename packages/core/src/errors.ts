@@ -30,12 +30,23 @@ export interface ErrorDetails {
   /** What the user can do about it. */
   fix?: string;
   cause?: unknown;
+  /** Every problem found, when there were several (a file's checks report all of them at once). */
+  problems?: Problem[];
+}
+
+/** One problem of several: `file:line:column`, what is wrong there, what to do. */
+export interface Problem {
+  where: string;
+  message: string;
+  fix?: string | undefined;
 }
 
 export class PrebakeError extends Error {
   readonly exitCode: ExitCodeValue;
   readonly where: string | undefined;
   readonly fix: string | undefined;
+  /** Every problem, the first one included, when there were several; else empty. */
+  readonly problems: readonly Problem[];
 
   constructor(exitCode: ExitCodeValue, message: string, details: ErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -43,6 +54,7 @@ export class PrebakeError extends Error {
     this.exitCode = exitCode;
     this.where = details.where;
     this.fix = details.fix;
+    this.problems = details.problems && details.problems.length > 1 ? details.problems : [];
   }
 
   /** The single line the CLI prints: "<where>: <message> (fix: <fix>)". */
@@ -58,6 +70,23 @@ export class ConfigError extends PrebakeError {
   constructor(message: string, details: ErrorDetails = {}) {
     super(ExitCode.CONFIG, message, details);
   }
+}
+
+/**
+ * One ConfigError for every problem of a check (there is at least one): it reads as the first
+ * problem, "(and N more listed above)" when there are more, and carries them all, which the CLI
+ * prints each on a line of its own before its last line.
+ */
+export function configErrorOf(problems: Problem[]): ConfigError {
+  const [first, ...rest] = problems;
+  if (!first) throw new Error("configErrorOf needs at least one problem");
+  const more = rest.length > 0 ? ` (and ${rest.length} more listed above)` : "";
+  return new ConfigError(`${first.message}${more}`, { where: first.where, fix: first.fix, problems });
+}
+
+/** The line a problem prints as: "<where>: <message> (fix: <fix>)". */
+export function problemLine(problem: Problem): string {
+  return `${problem.where}: ${problem.message}${problem.fix ? ` (fix: ${problem.fix})` : ""}`;
 }
 
 /** A check found problems: cfn-lint findings, stale stack.yaml, layer validation. */
@@ -115,6 +144,8 @@ export interface ErrorJson {
   message: string;
   where: string | null;
   fix: string | null;
+  /** Present when there were several problems: each of them, the first one included. */
+  problems?: { where: string; message: string; fix: string | null }[];
 }
 
 export function errorJson(err: PrebakeError): ErrorJson {
@@ -124,6 +155,15 @@ export function errorJson(err: PrebakeError): ErrorJson {
     message: oneLine(err.message),
     where: err.where ?? null,
     fix: err.fix ?? null,
+    ...(err.problems.length > 0
+      ? {
+          problems: err.problems.map((p) => ({
+            where: p.where,
+            message: oneLine(p.message),
+            fix: p.fix ?? null,
+          })),
+        }
+      : {}),
   };
 }
 

@@ -31,6 +31,7 @@ export {
 } from "./containers.ts";
 export { type Context, ContextPool, createContext } from "./context.ts";
 export { describeMs, withDeadline } from "./deadline.ts";
+export { didYouMean, unknownKeyFix } from "./did-you-mean.ts";
 export {
   assertDockerAvailable,
   createDockerClient,
@@ -49,6 +50,7 @@ export {
   AuthError,
   BuildFailedError,
   ConfigError,
+  configErrorOf,
   DeployFailedError,
   type ErrorJson,
   ExitCode,
@@ -56,6 +58,8 @@ export {
   firstLine,
   isPrebakeError,
   PrebakeError,
+  type Problem,
+  problemLine,
   RebuildDueError,
   RefusedError,
   UnavailableError,
