@@ -16,6 +16,8 @@ export const ExitCode = {
   REFUSED: 9,
   /** Not a failure: `prebake images outdated` found a pushed image whose base moved (CI rebuilds on it). */
   REBUILD_DUE: 10,
+  /** Not a failure: `prebake deploy --dry-run --fail` found a stack that would change (CI gates on it). */
+  CHANGES_PENDING: 11,
   /** Stopped by a signal, after cleaning up: 128 + the signal's number. */
   HANGUP: 129,
   INTERRUPTED: 130,
@@ -165,6 +167,13 @@ export function errorJson(err: PrebakeError): ErrorJson {
         }
       : {}),
   };
+}
+
+/** `deploy --dry-run --fail` found pending changes: the dry run itself succeeded. */
+export class ChangesPendingError extends PrebakeError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ExitCode.CHANGES_PENDING, message, details);
+  }
 }
 
 export function isPrebakeError(err: unknown): err is PrebakeError {

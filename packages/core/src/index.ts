@@ -49,6 +49,7 @@ export {
 export {
   AuthError,
   BuildFailedError,
+  ChangesPendingError,
   ConfigError,
   configErrorOf,
   DeployFailedError,

@@ -1,4 +1,11 @@
-import { type CommandRegistrar, ConfigError, collect, formatDuration, stackPaths } from "@prebake/core";
+import {
+  ChangesPendingError,
+  type CommandRegistrar,
+  ConfigError,
+  collect,
+  formatDuration,
+  stackPaths,
+} from "@prebake/core";
 import { lintTemplates } from "@prebake/stack";
 import { type DeployResult, deployStack } from "./deploy.ts";
 import { orderStacks, stackAfter } from "./order.ts";
@@ -8,8 +15,15 @@ import { registerStatusCommand } from "./status-cli.ts";
 
 interface DeployCommandOptions {
   dryRun?: boolean;
+  fail?: boolean;
+  approve?: boolean;
   parameter: string[];
   lint: boolean;
+}
+
+/** `--dry-run --fail`: exit 11 when any stack would change, after the whole dry run has been shown. */
+export function pendingChanges(results: DeployResult[]): DeployResult[] {
+  return results.filter((r) => r.action === "dry-run");
 }
 
 /** deploy: the stack commands of the prebake CLI (deploy, promote, status). */
@@ -20,8 +34,8 @@ export const registerDeployCommands: CommandRegistrar = (program, getContext) =>
 };
 
 const registerDeploy: CommandRegistrar = (program, getContext) => {
-  program
-    .command("deploy")
+  const command = program.command("deploy");
+  command
     .summary("deploy stacks: skip when unchanged, else change set, diff, execute, stream events")
     .argument("<stack...>", "stack name(s): folders under stacks/ (deployed in Metadata.Prebake.After order)")
     .description(
@@ -33,9 +47,26 @@ const registerDeploy: CommandRegistrar = (program, getContext) => {
         "created again. Parameters: --parameter > image manifest (Metadata.Prebake.ImageParameters) > " +
         "environments.<env>.stacks.<name>.parameters > stacks.<name>.parameters > template default. In a " +
         "protected environment the image parameters keep the digests the stack runs: images reach it only " +
-        "through `prebake promote`.",
+        "through `prebake promote`, and nothing executes before approval: the change set's full review " +
+        "(every property, IAM statements added or removed, resource policies, security groups, stateful " +
+        "resources replaced or deleted) is shown, then a terminal is asked; without a terminal --approve is " +
+        "needed, else exit 9 and the change set is deleted.",
     )
-    .option("--dry-run", "create the change set, show it, delete it: nothing is executed")
+    .option(
+      "--dry-run",
+      "create the change set, show its full review (diff, IAM and security groups, stateful replacements), delete it: nothing is executed",
+    )
+    .addOption(
+      command
+        .createOption("--fail", "with --dry-run: exit 11 when any stack would change (for CI gates)")
+        .implies({
+          dryRun: true,
+        }),
+    )
+    .option(
+      "--approve",
+      "approve the change to a protected environment without asking (CI: after a reviewed --dry-run)",
+    )
     .option(
       "--parameter <Key=Value>",
       "override a template parameter for this run (repeatable; one stack only)",
@@ -46,11 +77,14 @@ const registerDeploy: CommandRegistrar = (program, getContext) => {
     .addHelpText(
       "after",
       "\nExamples:\n  prebake deploy ci\n  prebake deploy ci --dry-run\n  prebake --env dev deploy ci\n" +
+        "  prebake --env prod deploy ci --dry-run --fail   # CI: exit 11 when prod would change\n" +
+        "  prebake --env prod deploy ci --approve          # after the reviewed dry run\n" +
         "  prebake deploy ci --parameter ErlangVersion=26.2.5\n  prebake deploy image-rebuild ci --json\n" +
         "\nExit codes: 3 unknown stack or environment / bad or missing parameter, 4 cfn-lint errors, 5 AWS\n" +
         "endpoint unreachable, 6 credentials rejected or not for the environment's account, 7 deploy failed\n" +
-        "(root cause printed) or stack stuck, 9 a stale image record, or a protected environment's stack that\n" +
-        "runs no promoted image yet.",
+        "(root cause printed) or stack stuck, 9 a stale image record, a protected environment's stack that\n" +
+        "runs no promoted image yet, or a protected environment's change not approved (nothing executed),\n" +
+        "11 --dry-run --fail: changes are pending (not a failure).",
     )
     .action(async (names: string[], opts: DeployCommandOptions) => {
       const ctx = getContext();
@@ -74,6 +108,7 @@ const registerDeploy: CommandRegistrar = (program, getContext) => {
         results.push(
           await deployStack(ctx, name, {
             dryRun: opts.dryRun ?? false,
+            approve: opts.approve ?? false,
             parameters: overrides,
             lint: opts.lint,
           }),
@@ -92,5 +127,15 @@ const registerDeploy: CommandRegistrar = (program, getContext) => {
         );
       }
       ctx.out.result(results.length === 1 ? results[0] : results);
+      const pending = pendingChanges(results);
+      if (opts.fail && pending.length > 0) {
+        throw new ChangesPendingError(
+          `${pending.length} stack(s) would change: ${pending.map((r) => `${r.stackName} (${r.changes.length} resource change(s))`).join(", ")}`,
+          {
+            where: "prebake deploy --dry-run --fail",
+            fix: "review the changes above, then deploy them (a protected environment: with --approve)",
+          },
+        );
+      }
     });
 };

@@ -16,6 +16,7 @@ import {
 } from "@prebake/core";
 import { readStackTemplate } from "@prebake/stack";
 import { countCalls } from "./api-calls.ts";
+import { approvalFor } from "./approval.ts";
 import { cloudFormationApi, type StackApi } from "./cfn-api.ts";
 import type { ResourceChangeRow } from "./diff.ts";
 import { awsStep, type Engine } from "./engine.ts";
@@ -23,6 +24,7 @@ import { keptImageValues } from "./image-parameters.ts";
 import { writeStackOutputs } from "./outputs.ts";
 import { type Backoff, DEFAULT_BACKOFF } from "./poll.ts";
 import { type PrepareOptions, prepare } from "./prepare.ts";
+import type { ReviewSummary } from "./review.ts";
 import { type DeployAction, type RunOptions, runDeploy } from "./run.ts";
 import { s3TemplateUploader } from "./template-source.ts";
 
@@ -30,6 +32,8 @@ export type { DeployAction } from "./run.ts";
 
 export interface DeployOptions extends PrepareOptions, RunOptions {
   backoff?: Backoff;
+  /** `--approve`: a protected environment's change goes ahead without asking (approval.ts). */
+  approve?: boolean;
 }
 
 /** core's deploy run, with what the deploy changed and found. */
@@ -48,6 +52,8 @@ export interface DeployResult extends DeployRun {
   durationMs: number;
   apiCalls: number;
   apiCallsByCommand: Record<string, number>;
+  /** The review's findings (a dry run, or a protected environment): IAM, security groups, stateful losses. */
+  review?: ReviewSummary;
 }
 
 /** In a protected environment, the images its stack runs (see keptImageValues); elsewhere undefined. */
@@ -84,7 +90,9 @@ export async function deployStack(
     options.images ??
     (await awsStep(engine, "DescribeStacks", () => protectedEnvironmentImages(ctx, engine.api, name)));
   const prepared = await prepare(ctx, name, { ...options, ...(images ? { images } : {}) });
-  const outcome = await runDeploy(engine, prepared, options);
+  const approval =
+    options.approval ?? approvalFor(config.environment, out, { approve: options.approve ?? false });
+  const outcome = await runDeploy(engine, prepared, { ...options, approval });
   const outputs = outcome.stack
     ? await writeStackOutputs(config.rootDir, config.environment, name, outcome.stack)
     : {};
@@ -114,5 +122,6 @@ export async function deployStack(
     durationMs: Math.round(performance.now() - started),
     apiCalls: calls.total,
     apiCallsByCommand: calls.byCommand,
+    ...(outcome.review ? { review: outcome.review } : {}),
   };
 }

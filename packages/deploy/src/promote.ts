@@ -16,6 +16,8 @@ export interface PromoteOptions {
   stacks?: string[];
   dryRun?: boolean;
   lint?: boolean;
+  /** `--approve`: a protected target environment's deploys go ahead without asking (approval.ts). */
+  approve?: boolean;
 }
 
 /** core's promote run (its rows and history lines are the deploys), with the plan per stack. */
@@ -97,6 +99,7 @@ export async function promote(
         ),
       ),
       ...(options.lint === undefined ? {} : { lint: options.lint }),
+      approve: options.approve ?? false,
     });
     result.deployed.push(deployed);
   }

@@ -5,9 +5,17 @@
  */
 import { PassThrough } from "node:stream";
 import type { Change, Stack, StackEvent } from "@aws-sdk/client-cloudformation";
-import { DEFAULT_TIMEOUTS, DeployFailedError, ExitCode, Output, UnavailableError } from "@prebake/core";
+import {
+  DEFAULT_TIMEOUTS,
+  DeployFailedError,
+  ExitCode,
+  Output,
+  RefusedError,
+  UnavailableError,
+} from "@prebake/core";
 import { parseTemplate } from "@prebake/stack";
 import { describe, expect, it } from "vitest";
+import { approvalFor } from "../src/approval.ts";
 import type { ChangeSetRef, ChangeSetRequest, ChangeSetState, StackApi } from "../src/cfn-api.ts";
 import type { Engine } from "../src/engine.ts";
 import type { PreparedDeploy } from "../src/prepare.ts";
@@ -416,6 +424,79 @@ describe("deploy engine orchestration (fake CloudFormation)", () => {
     expect(outcome.changes.map((c) => `${c.action} ${c.logicalId}`)).toEqual(["Add Param"]);
     expect(text()).toContain("ROLLBACK_COMPLETE); a deploy deletes it and creates it again");
     expect(api.calls).toEqual(["describeStack"]);
+    expect(live(api).map((s) => s.status)).toEqual(["ROLLBACK_COMPLETE"]);
+  });
+});
+
+describe("a protected environment's approval (approval.ts in the engine)", () => {
+  const UPDATED = BODY.replace("one", "two");
+  /** A deployed stack, and an engine whose approval decides as `options` say; the prompt's questions are kept. */
+  function protectedDeploy(options: { approve?: boolean; interactive?: boolean; answer?: string }) {
+    const api = new FakeCloudFormation();
+    api.deployed("p-app", "UPDATE_COMPLETE");
+    const { engine, text } = engineFor(api);
+    const asked: string[] = [];
+    const approval = approvalFor({ name: "prod", protected: true }, engine.out, {
+      approve: options.approve ?? false,
+      interactive: options.interactive ?? false,
+      prompt: async (question) => {
+        asked.push(question);
+        return options.answer;
+      },
+    });
+    return { api, engine, text, asked, approval };
+  }
+
+  it("without a terminal and without --approve: exit 9 after the review, the change set deleted, nothing executed", async () => {
+    const { api, engine, text, approval } = protectedDeploy({});
+    const err = await runDeploy(engine, prepared(UPDATED), { approval }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RefusedError);
+    expect((err as RefusedError).exitCode).toBe(ExitCode.REFUSED);
+    expect((err as RefusedError).toLine()).toContain(
+      "protected environment 'prod': update stack p-app needs approval, and there is no terminal to ask",
+    );
+    expect(text()).toContain("review:");
+    expect(api.calls).toContain("deleteChangeSet");
+    expect(api.calls).not.toContain("executeChangeSet");
+    expect(api.changeSets.size).toBe(0);
+    expect(live(api).map((s) => s.body)).toEqual([BODY]);
+  });
+
+  it("on a terminal: a no (or an empty answer) refuses and deletes the change set; a yes executes", async () => {
+    for (const answer of ["n", "", undefined]) {
+      const { api, engine, asked, approval } = protectedDeploy({ interactive: true, answer });
+      const err = await runDeploy(engine, prepared(UPDATED), { approval }).catch((e: unknown) => e);
+      expect(err, `answer ${answer}`).toBeInstanceOf(RefusedError);
+      expect(asked).toEqual(["update stack p-app in protected environment 'prod'? [y/N] "]);
+      expect(api.calls).not.toContain("executeChangeSet");
+      expect(api.changeSets.size).toBe(0);
+    }
+    const yes = protectedDeploy({ interactive: true, answer: "yes" });
+    const outcome = await runDeploy(yes.engine, prepared(UPDATED), { approval: yes.approval });
+    expect(outcome.action).toBe("updated");
+    expect(yes.api.calls).toContain("executeChangeSet");
+  });
+
+  it("--approve executes without asking; an unprotected environment needs no approval at all", async () => {
+    const approved = protectedDeploy({ approve: true, interactive: true, answer: "n" });
+    const outcome = await runDeploy(approved.engine, prepared(UPDATED), { approval: approved.approval });
+    expect(outcome.action).toBe("updated");
+    expect(approved.asked).toEqual([]);
+    expect(approved.text()).toContain(
+      "approved with --approve: update stack p-app in protected environment 'prod'",
+    );
+    expect(approvalFor({ name: "dev", protected: false }, approved.engine.out, {})).toBeUndefined();
+  });
+
+  it("a ROLLBACK_COMPLETE stack in a protected environment is not deleted before approval", async () => {
+    const api = new FakeCloudFormation();
+    api.deployed("p-app", "ROLLBACK_COMPLETE");
+    const { engine } = engineFor(api);
+    const approval = approvalFor({ name: "prod", protected: true }, engine.out, { interactive: false });
+    const err = await runDeploy(engine, prepared(), { approval }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RefusedError);
+    expect((err as RefusedError).message).toContain("delete stack p-app");
+    expect(api.calls).not.toContain("deleteStack");
     expect(live(api).map((s) => s.status)).toEqual(["ROLLBACK_COMPLETE"]);
   });
 });
