@@ -62,7 +62,7 @@ export function buildProgram(
       "after",
       "\nExit codes: 0 ok, 1 internal error, 2 usage, 3 bad configuration/input, 4 validation failed,\n" +
         "5 service unavailable, 6 credentials, 7 deploy failed, 8 build failed, 9 refused by a safety check,\n" +
-        "10 a rebuild is due (images outdated),\n" +
+        "10 a rebuild is due (images outdated), 11 changes pending (deploy --dry-run --fail),\n" +
         "129/130/143 stopped by SIGHUP/SIGINT/SIGTERM (after cleaning up). See README.md.",
     );
 
