@@ -14,6 +14,7 @@ import {
   DeleteStackCommand,
   DescribeChangeSetCommand,
   DescribeStackEventsCommand,
+  DescribeStackResourcesCommand,
   ExecuteChangeSetCommand,
   paginateDescribeChangeSet,
   paginateDescribeStackEvents,
@@ -49,6 +50,13 @@ export interface ChangeSetState {
   executionStatus?: string | undefined;
 }
 
+/** A resource of a deployed stack. */
+export interface StackResource {
+  logicalId: string;
+  physicalId: string | undefined;
+  type: string;
+}
+
 export interface StackApi {
   /** The stack, or undefined when there is none by that name or id. */
   describeStack(stackNameOrId: string): Promise<Stack | undefined>;
@@ -61,6 +69,8 @@ export interface StackApi {
   deleteChangeSet(ref: ChangeSetRef): Promise<void>;
   executeChangeSet(ref: ChangeSetRef): Promise<void>;
   deleteStack(stackId: string): Promise<void>;
+  /** The stack's resources with their physical ids (what a teardown keeps is named by them). */
+  stackResources(stackId: string): Promise<StackResource[]>;
   /** Ids of the newest events (one page): enough to mark where the next operation's events start. */
   recentEventIds(stackId: string): Promise<string[]>;
   /** Events newer than `seen`, oldest first, reading further pages only while all are new. */
@@ -112,6 +122,14 @@ export function cloudFormationApi(client: CloudFormationClient): StackApi {
     },
     async deleteStack(stackId) {
       await client.send(new DeleteStackCommand({ StackName: stackId }));
+    },
+    async stackResources(stackId) {
+      const res = await client.send(new DescribeStackResourcesCommand({ StackName: stackId }));
+      return (res.StackResources ?? []).map((r) => ({
+        logicalId: r.LogicalResourceId ?? "?",
+        physicalId: r.PhysicalResourceId,
+        type: r.ResourceType ?? "?",
+      }));
     },
     async recentEventIds(stackId) {
       const res = await client.send(new DescribeStackEventsCommand({ StackName: stackId }));

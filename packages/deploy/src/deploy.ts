@@ -64,6 +64,20 @@ async function protectedEnvironmentImages(ctx: Context, api: Pick<StackApi, "des
   return keptImageValues(api, template, stackNameIn(ctx.config, name), environment.name);
 }
 
+/** The engine for one stack folder in the context's environment (deploy, destroy). */
+export function stackEngine(ctx: Context, name: string, backoff: Backoff = DEFAULT_BACKOFF): Engine {
+  const { config, out } = ctx;
+  return {
+    api: cloudFormationApi(ctx.aws(CloudFormationClient)),
+    out,
+    stackName: stackNameIn(config, name),
+    profile: config.profile,
+    backoff,
+    waitMs: (config.profile.timeouts ?? DEFAULT_TIMEOUTS).stackMs,
+    uploadTemplate: s3TemplateUploader(ctx),
+  };
+}
+
 export async function deployStack(
   ctx: Context,
   name: string,
@@ -72,15 +86,7 @@ export async function deployStack(
   const started = performance.now();
   const firstCall = awsCallLog.length;
   const { config, out } = ctx;
-  const engine: Engine = {
-    api: cloudFormationApi(ctx.aws(CloudFormationClient)),
-    out,
-    stackName: stackNameIn(config, name),
-    profile: config.profile,
-    backoff: options.backoff ?? DEFAULT_BACKOFF,
-    waitMs: (config.profile.timeouts ?? DEFAULT_TIMEOUTS).stackMs,
-    uploadTemplate: s3TemplateUploader(ctx),
-  };
+  const engine = stackEngine(ctx, name, options.backoff);
   const { environment } = config;
   out.step(
     `deploy ${name} -> ${engine.stackName}${environment.implicit ? "" : ` (environment ${environment.name})`}`,

@@ -6,16 +6,21 @@
 import type { Stack } from "@aws-sdk/client-cloudformation";
 import { DeployFailedError } from "@prebake/core";
 import { awsStep, type Engine } from "./engine.ts";
+import { findRootCause } from "./events.ts";
 import { followStack, seenEvents } from "./follow.ts";
 import { classifyStackStatus } from "./status.ts";
 
 export async function deleteStackAndWait(engine: Engine, stackId: string, options: { quiet?: boolean } = {}) {
   const seen = await seenEvents(engine, stackId);
   await awsStep(engine, "DeleteStack", () => engine.api.deleteStack(stackId));
-  const { final } = await followStack(engine, stackId, seen, options);
+  const { final, events } = await followStack(engine, stackId, seen, options);
   if (final && final.StackStatus !== "DELETE_COMPLETE") {
     const d = classifyStackStatus(final.StackStatus, engine.stackName);
-    throw new DeployFailedError(`deleting the stack ended in ${final.StackStatus}`, {
+    const root = findRootCause(events);
+    const cause = root
+      ? `: ${root.LogicalResourceId} (${root.ResourceType}) ${root.ResourceStatusReason ?? "no reason given"}`
+      : "";
+    throw new DeployFailedError(`deleting the stack ended in ${final.StackStatus}${cause}`, {
       where: `stack ${engine.stackName}`,
       fix: d.kind === "stuck" ? d.instruction : "see the stack events",
     });

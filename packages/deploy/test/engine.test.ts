@@ -187,6 +187,12 @@ class FakeCloudFormation implements StackApi {
     stack.status = "DELETE_COMPLETE";
     this.#event(stack, stack.name, "AWS::CloudFormation::Stack", "DELETE_COMPLETE");
   }
+  async stackResources(stackId: string) {
+    this.#call("stackResources");
+    return this.stacks.has(stackId)
+      ? [{ logicalId: "Param", physicalId: "param", type: "AWS::SSM::Parameter" }]
+      : [];
+  }
   async recentEventIds(stackId: string) {
     this.#call("recentEventIds");
     return (this.events.get(stackId) ?? []).map((e) => e.EventId!);
