@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -140,6 +140,47 @@ describe("prebake CLI", () => {
     expect(r.stderr.trim()).toBe(
       "prebake: error: prebake.config.yaml: profile: unknown profile 'staging' (fix: use one of: local, aws, or add it under profiles:)",
     );
+  });
+
+  it("a definition file's every mistake is its own line, then one line counting them (exit 3)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "prebake-cli-"));
+    writeFileSync(
+      join(dir, "prebake.config.yaml"),
+      "projct: x\nprofiles:\n  local:\n    regoin: us-east-1\n",
+    );
+    const r = prebake(["summary", "--dir", dir], dir);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split("\n")).toEqual([
+      "error: prebake.config.yaml:1:1: unknown key 'projct' (fix: did you mean project? (the fields: @prebake/core's README, packages/core/README.md#prebakeconfigyaml))",
+      "error: prebake.config.yaml:4:5: profiles.local: unknown key 'regoin' (fix: did you mean region? (the fields: @prebake/core's README, packages/core/README.md#prebakeconfigyaml))",
+      "prebake: error: prebake.config.yaml:1:1: unknown key 'projct' (and 1 more listed above) (fix: did you mean project? (the fields: @prebake/core's README, packages/core/README.md#prebakeconfigyaml))",
+    ]);
+  });
+
+  it("the README sections that definition errors point at exist", () => {
+    const repoRoot = resolve(import.meta.dirname, "../../..");
+    // GitHub's heading anchors: lowercase, punctuation dropped, spaces to dashes.
+    const slug = (heading: string) =>
+      heading
+        .toLowerCase()
+        .replace(/[^a-z0-9 _-]/g, "")
+        .replace(/ /g, "-");
+    const sources = [
+      "core/src/config.ts",
+      "images/src/definition.ts",
+      "layers/src/definition.ts",
+      "codebuild/src/app-definition.ts",
+    ];
+    for (const source of sources) {
+      const text = readFileSync(join(repoRoot, "packages", source), "utf8");
+      const [, readme, anchor] = /(packages\/[a-z-]+\/README\.md)#([a-z0-9-]+)/.exec(text) ?? [];
+      expect(readme, source).toBeDefined();
+      const headings = readFileSync(join(repoRoot, readme!), "utf8")
+        .split("\n")
+        .filter((l) => l.startsWith("## "))
+        .map((l) => slug(l.slice(3)));
+      expect(headings, `${readme}#${anchor}`).toContain(anchor);
+    }
   });
 
   it("summary prints what a run recorded", () => {

@@ -66,7 +66,7 @@ export interface AppDefinition {
   artifact: string;
 }
 
-const FIELDS = "see the app.yaml fields in the README (image, buildspec, computeType, environment, artifact)";
+const FIELDS = "the fields: @prebake/codebuild's README, packages/codebuild/README.md#appsnameappyaml";
 
 function fail(message: string, where: string, fix: string): never {
   throw new ConfigError(message, { where, fix });

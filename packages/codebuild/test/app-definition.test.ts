@@ -93,9 +93,12 @@ describe("app definitions (apps/<name>/app.yaml)", () => {
         { "apps/x/app.yaml": "environment: { PREBAKE_APP_DIR: elsewhere }\n" },
         "apps/x/app.yaml: environment.PREBAKE_APP_DIR: PREBAKE_APP_DIR is set by the project itself",
       ],
-      [{ "apps/x/app.yaml": "computeType: BUILD_HUGE\n" }, "apps/x/app.yaml: computeType: "],
-      [{ "apps/x/app.yaml": "artifact: a/b\n" }, "apps/x/app.yaml: artifact: must be letters, digits"],
-      [{ "apps/x/app.yaml": "imagee: erlang-otp\n" }, "apps/x/app.yaml: (root): "],
+      [{ "apps/x/app.yaml": "computeType: BUILD_HUGE\n" }, "apps/x/app.yaml:1:14: computeType: "],
+      [{ "apps/x/app.yaml": "artifact: a/b\n" }, "apps/x/app.yaml:1:11: artifact: must be letters, digits"],
+      [
+        { "apps/x/app.yaml": "imagee: erlang-otp\n" },
+        "apps/x/app.yaml:1:1: unknown key 'imagee' (fix: did you mean image?",
+      ],
     ];
     for (const [files, line] of cases) {
       expect(lineOf(() => loadAppDefinition(repo(files), "x"))).toContain(line);

@@ -216,7 +216,12 @@ export function parseConfig(
 ): PrebakeConfig {
   const env = options.env ?? process.env;
   const shown = relative(rootDir, file) || file;
-  const cfg = parseValidatedYaml(text, shown, fileSchema, "see README.md, section Configuration");
+  const cfg = parseValidatedYaml(
+    text,
+    shown,
+    fileSchema,
+    "the fields: @prebake/core's README, packages/core/README.md#prebakeconfigyaml",
+  );
   const profiles: Record<string, ProfileConfig> = { ...DEFAULT_PROFILES };
   for (const [name, p] of Object.entries(cfg.profiles)) {
     // A profile in the file is layered over the embedded one of the same name.

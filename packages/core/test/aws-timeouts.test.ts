@@ -94,6 +94,8 @@ describe("AWS client deadlines", () => {
       }
     })();
     expect(bad).toBeInstanceOf(ConfigError);
-    expect(bad?.toLine()).toMatch(/^prebake\.config\.yaml: profiles\.local\.timeouts\.requestSeconds: /);
+    expect(bad?.toLine()).toMatch(
+      /^prebake\.config\.yaml:\d+:\d+: profiles\.local\.timeouts\.requestSeconds: /,
+    );
   });
 });

@@ -58,7 +58,7 @@ describe("configuration", () => {
 
   it("rejects a malformed region with the dotted field path", () => {
     const err = errorOf(() => parse("profiles:\n  aws:\n    region: Europe\n"));
-    expect(err.toLine()).toContain("prebake.config.yaml: profiles.aws.region: must be an AWS region");
+    expect(err.toLine()).toContain("prebake.config.yaml:3:13: profiles.aws.region: must be an AWS region");
   });
 
   it("rejects unknown keys instead of ignoring typos", () => {
@@ -67,9 +67,28 @@ describe("configuration", () => {
     expect(err.toLine()).toContain("regoin");
   });
 
+  it("reports every mistake of the file at once, each at file:line:column, a typo with the key it meant", () => {
+    const err = errorOf(() =>
+      parse(
+        "profile: local\nprofiles:\n  local:\n    regoin: us-east-1\n  aws:\n    region: Europe\nstaks: {}\n",
+      ),
+    );
+    expect(err.exitCode).toBe(ExitCode.CONFIG);
+    const docs = "the fields: @prebake/core's README, packages/core/README.md#prebakeconfigyaml";
+    expect(err.problems.map((p) => `${p.where}: ${p.message} (fix: ${p.fix})`)).toEqual([
+      `prebake.config.yaml:4:5: profiles.local: unknown key 'regoin' (fix: did you mean region? (${docs}))`,
+      "prebake.config.yaml:6:13: profiles.aws.region: must be an AWS region such as us-east-1 " +
+        `(fix: ${docs})`,
+      `prebake.config.yaml:7:1: unknown key 'staks' (fix: did you mean stacks? (${docs}))`,
+    ]);
+    expect(err.toLine()).toBe(
+      `prebake.config.yaml:4:5: profiles.local: unknown key 'regoin' (and 2 more listed above) (fix: did you mean region? (${docs}))`,
+    );
+  });
+
   it("reports YAML syntax errors with the line", () => {
     const err = errorOf(() => parse("profile: local\nprofiles: [\n"));
-    expect(err.toLine()).toMatch(/^prebake\.config\.yaml:\d+: not valid YAML/);
+    expect(err.toLine()).toMatch(/^prebake\.config\.yaml:\d+:\d+: not valid YAML/);
   });
 
   it("a custom profile must say its kind", () => {

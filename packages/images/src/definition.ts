@@ -151,7 +151,7 @@ export function parseImageDefinition(text: string, shownFile: string, dir: strin
   const fields = parseValidatedYaml(text, shownFile, imageDefinitionSchema, (message) =>
     message.includes("BASE_IMAGE")
       ? "replace buildArgs.BASE_IMAGE with `base: { aws: <image> }` (and/or local:) under the same version"
-      : "see packages/images/README.md for the image.yaml fields",
+      : "the fields: @prebake/images' README, packages/images/README.md#imagesnameimageyaml",
   );
   const def: ImageDefinition = { ...fields, dir, file: shownFile };
   if (def.name !== folderName) {

@@ -32,8 +32,8 @@ describe("image definitions", () => {
   });
 
   it.each([
-    ["a missing field", TINY_YAML.replace(/^repository:.*$/m, ""), "images/tiny/image.yaml: repository"],
-    ["an unknown field", `${TINY_YAML}colour: blue\n`, "(colour)"],
+    ["a missing field", TINY_YAML.replace(/^repository:.*$/m, ""), "images/tiny/image.yaml:1:1: repository"],
+    ["an unknown field", `${TINY_YAML}colour: blue\n`, "image.yaml:16:1: unknown key 'colour'"],
     [
       "a default version that is not listed",
       TINY_YAML.replace('defaultVersion: "1.0"', 'defaultVersion: "9"'),
@@ -42,7 +42,7 @@ describe("image definitions", () => {
     [
       "a bad repository name",
       TINY_YAML.replace("prebake-test/tiny", "Prebake/Tiny"),
-      "images/tiny/image.yaml: repository",
+      "images/tiny/image.yaml:2:13: repository",
     ],
     [
       "BASE_IMAGE as a build arg",
@@ -52,7 +52,7 @@ describe("image definitions", () => {
     [
       "a wrong platform",
       TINY_YAML.replace("linux/amd64", "windows/amd64"),
-      "images/tiny/image.yaml: platform",
+      "images/tiny/image.yaml:4:11: platform",
     ],
     [
       "a name that is not the folder",

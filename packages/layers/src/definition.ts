@@ -108,7 +108,7 @@ export function parseLayerDefinition(text: string, file: string, dir: string): L
     text,
     file,
     layerSchema,
-    "see layers/common-utils/README.md for the layer definition fields",
+    "the fields: @prebake/layers' README, packages/layers/README.md#layersnamelayeryaml",
   );
   const requirementsPath = resolve(dir, def.requirements);
   if (!existsSync(requirementsPath)) {

@@ -45,7 +45,7 @@ describe("layer.yaml budget.coldStartMs", () => {
     } catch (e) {
       bad = e;
     }
-    expect((bad as ConfigError).toLine()).toContain("layers/x/layer.yaml: budget.coldStartMs");
+    expect((bad as ConfigError).toLine()).toContain("layers/x/layer.yaml:3:24: budget.coldStartMs");
   });
 
   it("lists the modules over budget, slowest first", () => {

@@ -44,7 +44,7 @@ describe("layer definition", () => {
     })();
     expect(err).toBeInstanceOf(ConfigError);
     expect(err!.toLine()).toMatch(
-      /^layers\/x\/layer.yaml: pythonVersions.0: must be one of 3.11, 3.12, 3.13, 3.14 \(fix: /,
+      /^layers\/x\/layer.yaml:\d+:\d+: pythonVersions.0: must be one of 3.11, 3.12, 3.13, 3.14 \(fix: /,
     );
     expect(() => parse("name: x\nrequirements: requirements.txt\narchitectures: [x86]\n")).toThrow(
       ConfigError,
