@@ -1,13 +1,14 @@
 /**
  * The JSON Schemas editors read, written from the zod schemas that prebake itself validates with:
  * each schema comes from the package that owns its file (core: prebake.config.yaml, images:
- * image.yaml, layers: layer.yaml). `npm run schemas` rewrites schemas/; `--check` only says which
+ * image.yaml, layers: layer.yaml, codebuild: app.yaml). `npm run schemas` rewrites schemas/; `--check` only says which
  * are stale (the unit tests check the same).
  *
  *   node scripts/schemas.ts [--check]
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { appDefinitionJsonSchema } from "@prebake/codebuild";
 import { configJsonSchema, SCHEMAS_DIR, writeFileAtomic } from "@prebake/core";
 import { imageDefinitionJsonSchema } from "@prebake/images";
 import { layerDefinitionJsonSchema } from "@prebake/layers";
@@ -19,6 +20,7 @@ export const EDITOR_SCHEMAS: { file: string; schema: () => Record<string, unknow
   { file: "prebake.config.schema.json", schema: configJsonSchema },
   { file: "image.schema.json", schema: imageDefinitionJsonSchema },
   { file: "layer.schema.json", schema: layerDefinitionJsonSchema },
+  { file: "app.schema.json", schema: appDefinitionJsonSchema },
 ];
 
 /** A schema file's text as committed: two-space JSON with a final newline. */

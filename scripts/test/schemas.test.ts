@@ -44,5 +44,8 @@ describe("schemas/: the JSON Schemas editors read, generated from the zod schema
     expect(image.properties.defaultVersion.anyOf).toHaveLength(2);
     const layer = byFile["layer.schema.json"]!;
     expect(layer.properties.architectures).toMatchObject({ default: ["x86_64"] });
+    const app = byFile["app.schema.json"]!;
+    expect(app.additionalProperties).toBe(false);
+    expect(app.properties.image).toMatchObject({ default: "erlang-otp" });
   });
 });

@@ -10,6 +10,7 @@ import {
   APP_DEFAULTS,
   appPaths,
   ConfigError,
+  editorJsonSchema,
   imagePaths,
   listApps,
   NAME_RULES,
@@ -51,6 +52,14 @@ const appSchema = z
     artifact: z.string().regex(ARTIFACT, "must be letters, digits, - and _ (CodePipeline's rule)").optional(),
   })
   .strict();
+
+/** The JSON Schema of app.yaml for editors (schemas/app.schema.json). */
+export const appDefinitionJsonSchema = () =>
+  editorJsonSchema(appSchema, {
+    title: "app.yaml",
+    description:
+      "How stacks/ci builds one app: apps/<name>/app.yaml, every key optional (README: Apps and layers).",
+  });
 
 export interface AppDefinition {
   name: string;

@@ -2,6 +2,7 @@ export {
   APP_DIR_VARIABLE,
   type AppDefinition,
   ARTIFACT_VARIABLE,
+  appDefinitionJsonSchema,
   loadAppDefinition,
   loadAppDefinitions,
 } from "./app-definition.ts";

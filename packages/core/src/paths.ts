@@ -133,11 +133,14 @@ function foldersWith(dir: string, markers: readonly string[]): string[] {
 export const PROJECT_FOLDERS = { image: "images", stack: "stacks", app: "apps", layer: "layers" } as const;
 export type ProjectKind = keyof typeof PROJECT_FOLDERS;
 
-/** The existing folder (relative to the root) a new project `name` would clash with, if any. */
-export function takenProjectFolder(root: string, name: string): string | undefined {
+/**
+ * The existing folder (relative to the root) a new project `name` would clash with, if any.
+ * `exists` says whether a folder relative to the root exists (an Nx generator asks its Tree).
+ */
+export function takenProjectFolder(name: string, exists: (folder: string) => boolean): string | undefined {
   return Object.values(PROJECT_FOLDERS)
     .map((dir) => `${dir}/${name}`)
-    .find((folder) => existsSync(join(root, folder)));
+    .find((folder) => exists(folder));
 }
 
 /** Where generated files live; other steps read them (stack render reads image manifests). */

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -57,10 +57,11 @@ describe("the repository's folders", () => {
 
   it("a project name is taken by a folder of that name under any of the four kinds", () => {
     const root = workspace(["images/erlang-otp/image.yaml", "layers/common-utils/layer.yaml", "stacks/ci/x"]);
-    expect(takenProjectFolder(root, "erlang-otp")).toBe("images/erlang-otp");
-    expect(takenProjectFolder(root, "common-utils")).toBe("layers/common-utils");
-    expect(takenProjectFolder(root, "ci")).toBe("stacks/ci");
-    expect(takenProjectFolder(root, "second-app")).toBeUndefined();
+    const exists = (folder: string) => existsSync(join(root, folder));
+    expect(takenProjectFolder("erlang-otp", exists)).toBe("images/erlang-otp");
+    expect(takenProjectFolder("common-utils", exists)).toBe("layers/common-utils");
+    expect(takenProjectFolder("ci", exists)).toBe("stacks/ci");
+    expect(takenProjectFolder("second-app", exists)).toBeUndefined();
   });
 });
 
