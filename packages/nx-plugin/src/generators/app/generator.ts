@@ -16,10 +16,8 @@ export default async function appGenerator(tree: Tree, options: NameSchema) {
   return () => {
     logger.info(`${folder}: the Erlang application ${erl}, with its release and an EUnit test.`);
     logger.info(
-      `  nx run ${options.name}:codebuild   builds it in the erlang-otp image (project ci/${project})`,
+      `  nx run ${options.name}:codebuild -> builds it in the erlang-otp image (project ci/${project})`,
     );
-    logger.info(
-      "  npm start                       deploys the ci stack with its project and pipeline action",
-    );
+    logger.info("  npm start -> deploys the ci stack with its project and pipeline action");
   };
 }

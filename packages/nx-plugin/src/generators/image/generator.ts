@@ -19,7 +19,7 @@ export default async function imageGenerator(tree: Tree, options: ImageSchema) {
     logger.info(
       `${folder}: FROM the profile's base, with /opt/${options.name}/activate; repository ${repository}.`,
     );
-    logger.info(`  nx run ${options.name}:push   builds it and pushes it (npm start does too)`);
-    logger.info(`  app.yaml: image: ${options.name}   builds an app in it`);
+    logger.info(`  nx run ${options.name}:push -> builds it and pushes it (npm start does too)`);
+    logger.info(`  an app.yaml with image: ${options.name} -> builds that app in it`);
   };
 }

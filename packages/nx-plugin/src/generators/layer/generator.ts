@@ -15,9 +15,7 @@ export default async function layerGenerator(tree: Tree, options: NameSchema) {
     logger.info(
       `${folder}: the layer's own package python/${pkg}, and requirements.txt to pin what it needs.`,
     );
-    logger.info(`  nx run ${options.name}:build-layer     builds and validates it in the python-layer image`);
-    logger.info(
-      "  npm start                            publishes it, and gives it a pipeline action in stacks/ci",
-    );
+    logger.info(`  nx run ${options.name}:build-layer -> builds and validates it in the python-layer image`);
+    logger.info("  npm start -> publishes it, and gives it a pipeline action in stacks/ci");
   };
 }

@@ -11,7 +11,7 @@ export default async function stackGenerator(tree: Tree, options: NameSchema) {
   writeTemplate(tree, "stack", folder, { name: options.name });
   return () => {
     logger.info(`${folder}/stack.ts: one log group to begin with; shared pieces are in stacks/shared.ts.`);
-    logger.info(`  nx run ${options.name}:render   writes stack.yaml (commit it); lint runs cfn-lint on it`);
-    logger.info(`  nx run ${options.name}:deploy   deploys it (npm start deploys every stack)`);
+    logger.info(`  nx run ${options.name}:render -> writes stack.yaml (commit it); lint runs cfn-lint on it`);
+    logger.info(`  nx run ${options.name}:deploy -> deploys it (npm start deploys every stack)`);
   };
 }
