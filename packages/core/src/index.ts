@@ -66,6 +66,14 @@ export {
   UnavailableError,
   ValidationError,
 } from "./errors.ts";
+export {
+  assertLinksStayIn,
+  linkProblem,
+  listTree,
+  readTreeFile,
+  type TreeFile,
+  unsafeLinkError,
+} from "./file-tree.ts";
 export { type GitInfo, gitRevision, hasUncommittedChanges, headCommit, readGitInfo } from "./git.ts";
 export {
   appendHistoryLine,

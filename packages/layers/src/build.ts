@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { constants, existsSync } from "node:fs";
-import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import {
   BuildFailedError,
@@ -10,6 +10,8 @@ import {
   distPaths,
   formatBytes,
   formatDuration,
+  listTree,
+  readTreeFile,
   stripUrlCredentials,
   writeJsonAtomic,
 } from "@prebake/core";
@@ -72,12 +74,21 @@ export function installSubdir(def: Pick<LayerDefinition, "pythonVersions">, vers
 /** Pip cache shared by local layer builds (a named volume), so a warm build downloads nothing. */
 export const PIP_CACHE_VOLUME = "prebake-layer-pip-cache";
 
-async function hashTree(dir: string, hash: ReturnType<typeof createHash>): Promise<void> {
-  for (const rel of await listFiles(dir)) {
-    hash.update(`${rel}\0`);
-    hash.update(await readFile(join(dir, rel)));
+/** A link counts by its target (it is zipped as a link); listing refuses one that leaves the folder. */
+async function hashTree(
+  dir: string,
+  hash: ReturnType<typeof createHash>,
+  shown: (path: string) => string,
+): Promise<void> {
+  for (const file of await listTree(dir, shown)) {
+    hash.update(`${file.path}\0`);
+    hash.update(file.type === "symlink" ? `\0symlink\0${file.target}` : await readTreeFile(dir, file.path));
   }
 }
+
+/** How a path in the layer's source folder is named in messages (repository-relative). */
+const sourceFileShown = (def: LayerDefinition) => (path: string) =>
+  join(dirname(def.file), relative(def.dir, def.sourcePath ?? def.dir), path);
 
 /** Bump when the build's own logic changes what it produces, so up-to-date checks see a new input. */
 export const BUILD_FORMAT = "prebake-layer-build/2";
@@ -95,25 +106,31 @@ export async function inputsHash(
   hash.update(await readFile(def.requirementsPath));
   // Without URL credentials: a rotated index token (CodeArtifact's last 12 hours) is not a new input.
   hash.update(`${arch}\0${image}\0${JSON.stringify(indexArgs(index).map(stripUrlCredentials))}\0`);
-  if (def.sourcePath) await hashTree(def.sourcePath, hash);
+  if (def.sourcePath) await hashTree(def.sourcePath, hash, sourceFileShown(def));
   return hash.digest("hex");
 }
 
 /**
  * Copy a tree into another, creating folders as needed and refusing to overwrite a file: two
  * distributions (or the layer's own code and a distribution) must not ship the same path.
- * Returns the paths that collided.
+ * A symlink is copied as a link, never followed; one that is absolute or leaves `src` is refused
+ * (named by `shown`). Returns the paths that collided.
  */
-export async function mergeTree(src: string, dest: string): Promise<string[]> {
+export async function mergeTree(
+  src: string,
+  dest: string,
+  shown?: (path: string) => string,
+): Promise<string[]> {
   const conflicts: string[] = [];
-  for (const rel of await listFiles(src)) {
-    const target = join(dest, rel);
+  for (const file of await listTree(src, shown)) {
+    const target = join(dest, file.path);
     await mkdir(dirname(target), { recursive: true });
     try {
-      await copyFile(join(src, rel), target, constants.COPYFILE_EXCL);
+      if (file.type === "symlink") await symlink(file.target!, target);
+      else await copyFile(join(src, file.path), target, constants.COPYFILE_EXCL);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      conflicts.push(rel);
+      conflicts.push(file.path);
     }
   }
   return conflicts;
@@ -403,7 +420,7 @@ async function buildArchitecture(ctx: Context, ws: Workspace, job: ArchitectureJ
   }
   if (def.sourcePath) {
     // The layer's own packages go to python/ (every Python version imports them from there).
-    const conflicts = await mergeTree(def.sourcePath, join(stageDir, "python"));
+    const conflicts = await mergeTree(def.sourcePath, join(stageDir, "python"), sourceFileShown(def));
     if (conflicts.length > 0) {
       throw new BuildFailedError(
         `own source collides with an installed distribution: ${conflicts.slice(0, 3).join(", ")}`,
@@ -444,6 +461,8 @@ export async function buildLayer(
   def: LayerDefinition,
   options: BuildOptions = {},
 ): Promise<BuiltLayer[]> {
+  // A link out of the sources is refused before anything runs (no image resolved, no container).
+  if (def.sourcePath) await listTree(def.sourcePath, sourceFileShown(def));
   // Only `index: local` reads the machine's pip configuration.
   const hostConfig = def.index === "local" ? await readHostPipConfig(ctx.config.rootDir) : undefined;
   const index = resolvePipIndex(def.index, `${def.file}: index`, () => hostConfig);

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { ConfigError, editorJsonSchema, layerPaths, NAME_RULES, parseValidatedYaml } from "@prebake/core";
 import { z } from "zod";
 import { ARCHITECTURES, type Architecture, PYTHON_RUNTIMES } from "./runtimes.ts";
@@ -111,6 +111,7 @@ export function parseLayerDefinition(text: string, file: string, dir: string): L
     "the fields: @prebake/layers' README, packages/layers/README.md#layersnamelayeryaml",
   );
   const requirementsPath = resolve(dir, def.requirements);
+  assertInsideLayer(dir, requirementsPath, def.requirements, `${file}: requirements`);
   if (!existsSync(requirementsPath)) {
     throw new ConfigError(`requirements file ${def.requirements} does not exist`, {
       where: `${file}: requirements`,
@@ -118,6 +119,7 @@ export function parseLayerDefinition(text: string, file: string, dir: string): L
     });
   }
   const sourcePath = def.source ? resolve(dir, def.source) : undefined;
+  if (def.source && sourcePath) assertInsideLayer(dir, sourcePath, def.source, `${file}: source`);
   if (sourcePath && !(existsSync(sourcePath) && statSync(sourcePath).isDirectory())) {
     throw new ConfigError(`source folder ${def.source} does not exist`, {
       where: `${file}: source`,
@@ -139,6 +141,24 @@ export function parseLayerDefinition(text: string, file: string, dir: string): L
     architectures: def.architectures,
     hashedRequirements: requirementsHaveHashes(readFileSync(requirementsPath, "utf8")),
   };
+}
+
+/**
+ * `requirements` and `source` name files of the layer's own folder: the build mounts only that folder,
+ * and a path (or a symlink on the way) that leads elsewhere would read, and ship, files of the host.
+ * Judged on the written path and on the real one, symlinks resolved.
+ */
+function assertInsideLayer(dir: string, path: string, written: string, where: string): void {
+  const inside = (folder: string, p: string) => {
+    const rel = relative(folder, p);
+    return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+  };
+  const real = (p: string) => (existsSync(p) ? realpathSync(p) : p);
+  if (inside(dir, path) && inside(real(dir), real(path))) return;
+  throw new ConfigError(`${written} is outside the layer's folder`, {
+    where,
+    fix: "keep the layer's requirements and sources inside its folder (no '..', no absolute path, no symlink out)",
+  });
 }
 
 /** Load layers/<name>/layer.yaml. */

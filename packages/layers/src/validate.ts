@@ -376,6 +376,7 @@ function checkEntry(entry: LayerEntry, scope: CheckScope, f: Findings): void {
     return;
   }
   if (foreignByName(path, scope, f)) return;
+  if (entry.symlink) return; // the file it names is an entry of its own (links never leave the layer)
   if (/\.dist-info\/WHEEL$/.test(path) && entry.content) {
     checkWheelTags(entry, rts, scope, f);
     return;

@@ -6,6 +6,8 @@ export interface LayerEntry {
   path: string;
   size: number;
   content?: Buffer;
+  /** A symlink (its content is the target's path): validated through the file it names, not itself. */
+  symlink?: true;
 }
 
 /**
@@ -33,6 +35,7 @@ export function readZipEntries(
       zip.on("entry", (entry: yauzl.Entry) => {
         if (entry.fileName.endsWith("/")) return zip.readEntry();
         const item: LayerEntry = { path: entry.fileName, size: entry.uncompressedSize };
+        if (((entry.externalFileAttributes >>> 16) & 0o170000) === 0o120000) item.symlink = true;
         entries.push(item);
         if (!wantContent(entry.fileName)) return zip.readEntry();
         zip.openReadStream(entry, (e, stream) => {

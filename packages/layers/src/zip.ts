@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { lstat, mkdir, readdir, readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { listTree, readTreeFile } from "@prebake/core";
 import yazl from "yazl";
 
 /**
@@ -12,6 +13,8 @@ import yazl from "yazl";
  */
 export const FIXED_MTIME = () => new Date(1980, 0, 1, 0, 0, 0);
 export const FIXED_FILE_MODE = 0o100644;
+/** A symlink's entry: the link itself (its target as the content), never the file it points at. */
+export const FIXED_LINK_MODE = 0o120777;
 
 export interface ZipResult {
   path: string;
@@ -21,36 +24,31 @@ export interface ZipResult {
   files: number;
 }
 
-/** All regular files under root, as /-separated paths relative to root, sorted bytewise. */
+/** All files and symlinks under root, as /-separated paths relative to root, sorted bytewise. */
 export async function listFiles(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (dir: string, prefix: string) => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-      const abs = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(abs, rel);
-      else if (entry.isFile() || (entry.isSymbolicLink() && (await lstat(abs)).isFile())) out.push(rel);
-      else if (entry.isSymbolicLink()) out.push(rel); // resolved when read; a dangling link fails loudly
-    }
-  };
-  await walk(root, "");
-  return out.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return (await listTree(root)).map((f) => f.path);
 }
 
 /**
  * Zip the contents of `root` (which holds python/...) deterministically: sorted entries, no
- * directory entries, fixed timestamps and permissions, fixed compression level.
+ * directory entries, fixed timestamps and permissions, fixed compression level. A symlink goes in
+ * as a link (one that is absolute or leaves `root` is refused, named by `shown`), never followed.
  */
-export async function deterministicZip(root: string, zipPath: string): Promise<ZipResult> {
-  const files = await listFiles(root);
+export async function deterministicZip(
+  root: string,
+  zipPath: string,
+  shown?: (path: string) => string,
+): Promise<ZipResult> {
+  const files = await listTree(root, shown);
   const zip = new yazl.ZipFile();
   let unzippedBytes = 0;
-  for (const rel of files) {
-    const content = await readFile(join(root, rel));
+  for (const file of files) {
+    const link = file.type === "symlink";
+    const content = link ? Buffer.from(file.target!) : await readTreeFile(root, file.path);
     unzippedBytes += content.length;
-    zip.addBuffer(content, rel, {
+    zip.addBuffer(content, file.path, {
       mtime: FIXED_MTIME(),
-      mode: FIXED_FILE_MODE,
+      mode: link ? FIXED_LINK_MODE : FIXED_FILE_MODE,
       compress: true,
       compressionLevel: 9,
       forceDosTimestamp: true,

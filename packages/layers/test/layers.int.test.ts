@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-lambda";
 import { type Context, createContext, distPaths, ValidationError } from "@prebake/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bytesUnder, hostCanary } from "../../core/test/canary.ts";
 import { buildLayer } from "../src/build.ts";
 import { loadLayerDefinition } from "../src/definition.ts";
 import { releaseLayer, validateLayerZip } from "../src/release.ts";
@@ -163,6 +164,34 @@ describe("common-utils layer, end to end", () => {
     expect(r!.publish).toMatchObject({ published: true, version: 2, updatedFunctions: [FUNCTION] });
     const fn = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: FUNCTION }));
     expect(fn.Layers?.map((l) => l.Arn)).toEqual([`arn:aws:lambda:us-east-1:123456789012:layer:${NAME}:2`]);
+  });
+});
+
+describe("a committed symlink to a host file in the layer's sources", () => {
+  it("is refused with exit 3 naming the file; the host file reaches no zip, no output and no layer version", async () => {
+    const name = `cl-${suffix}`;
+    const canary = hostCanary();
+    try {
+      await cp(join(REPO, "layers", "common-utils"), join(root, "layers", name), { recursive: true });
+      const yaml = await readFile(join(root, "layers", name, "layer.yaml"), "utf8");
+      await writeFile(join(root, "layers", name, "layer.yaml"), yaml.replace(/^name: .*$/m, `name: ${name}`));
+      await symlink(canary.path, join(root, "layers", name, "python/common_utils/creds.txt"));
+      const res = spawnSync(NODE, [CLI, "--json", "layer", "publish", name], { cwd: root, encoding: "utf8" });
+      expect(res.status, res.stderr).toBe(3);
+      expect(res.stderr.trim().split("\n").pop()).toBe(
+        `prebake: error: layers/${name}/python/common_utils/creds.txt: symlink to ${canary.path} refused: ` +
+          "its target is an absolute path (fix: make it a relative link to a file inside the same folder, or copy the file in (a link is never followed))",
+      );
+      expect(res.stdout + res.stderr).not.toContain(canary.content);
+      expect(await bytesUnder(join(root, "dist"))).not.toContain(canary.content);
+      const versions = await ctx
+        .aws(LambdaClient)
+        .send(new ListLayerVersionsCommand({ LayerName: name }))
+        .catch(() => ({ LayerVersions: [] }));
+      expect(versions.LayerVersions ?? []).toEqual([]);
+    } finally {
+      canary.remove();
+    }
   });
 });
 

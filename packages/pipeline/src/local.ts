@@ -110,7 +110,7 @@ async function runCodeBuild(state: RunState, planned: CodeBuildAction): Promise<
     timeoutMinutes: settings.timeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES,
   });
   if (!output || !result.artifacts) return planned.image;
-  const files = await zipFolder(result.artifacts, zipOf(state, output));
+  const files = await zipFolder(result.artifacts, zipOf(state, output), output);
   return `${planned.image} -> ${output}.zip (${files} files)`;
 }
 

@@ -6,7 +6,7 @@
  * every image goes to a unique repository, and the test's own containers and temp folders are counted.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DeleteRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
@@ -14,6 +14,7 @@ import { createContext } from "@prebake/core";
 import { loadImageDefinition, pushImageVersion } from "@prebake/images";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import yauzl from "yauzl";
+import { bytesUnder, hostCanary } from "../../core/test/canary.ts";
 import { erlangStandIn, FixtureProject, leftoverContainers, prebake } from "./fixture.ts";
 
 const id = randomBytes(3).toString("hex");
@@ -206,6 +207,8 @@ ${SOURCE_STAGE}${stages}`;
 
 describe("prebake pipeline run: artifacts between actions, failures, signals", () => {
   const fixture = new FixtureProject();
+  /** A host file (think /etc/shadow) that a build links into its output; its content must reach no artifact. */
+  const canary = hostCanary("shadow");
 
   beforeAll(() => {
     fixture
@@ -275,6 +278,63 @@ ${action({ name: "Final", project: "!Ref Ok", order: 1, inputs: ["Source"] })}`,
         ),
       )
       .write(
+        "buildspecs/links.yml",
+        `version: 0.2
+phases:
+  build:
+    commands:
+      - mkdir -p out/bin && echo made > out/bin/made.txt
+      - ln -s bin/made.txt out/alias && ln -s bin out/bindir && ln -s missing out/dangling
+artifacts:
+  base-directory: out
+  files: ["**/*"]
+  enable-symlinks: yes
+`,
+      )
+      .write(
+        "buildspecs/read-links.yml",
+        `version: 0.2
+phases:
+  build:
+    commands:
+      - 'echo "committed link: $(readlink input-link) -> $(cat input-link)"'
+      - 'echo "alias: $(readlink "$CODEBUILD_SRC_DIR_Linked/alias") -> $(cat "$CODEBUILD_SRC_DIR_Linked/alias")"'
+      - 'echo "bindir: $(readlink "$CODEBUILD_SRC_DIR_Linked/bindir"), dangling: $(readlink "$CODEBUILD_SRC_DIR_Linked/dangling")"'
+`,
+      )
+      .write(
+        "buildspecs/leak.yml",
+        `version: 0.2
+phases:
+  build:
+    commands:
+      - mkdir -p out && echo made > out/made.txt
+      - ln -s "$HOST_CANARY" out/leak
+artifacts:
+  base-directory: out
+  files: ["**/*"]
+  enable-symlinks: yes
+`,
+      )
+      .write(
+        "stacks/links/stack.yaml",
+        stack(
+          project("Links", "buildspecs/links.yml") + project("ReadLinks", "buildspecs/read-links.yml"),
+          `        - Name: Build
+          Actions:
+${action({ name: "MakeLinks", project: "!Ref Links", order: 1, inputs: ["Source"], output: "Linked" })}${action({ name: "ReadLinks", project: "!Ref ReadLinks", order: 2, inputs: ["Source", "Linked"], extra: ", PrimarySource: Source" })}`,
+        ),
+      )
+      .write(
+        "stacks/leak/stack.yaml",
+        stack(
+          project("Leak", "buildspecs/leak.yml"),
+          `        - Name: Build
+          Actions:
+${action({ name: "Leaks", project: "!Ref Leak", order: 1, inputs: ["Source"], output: "Leaked", extra: `, EnvironmentVariables: '[{"name":"HOST_CANARY","value":"${canary.path}","type":"PLAINTEXT"}]'` })}`,
+        ),
+      )
+      .write(
         "stacks/slow/stack.yaml",
         stack(
           project("Slow", "buildspecs/slow.yml"),
@@ -282,11 +342,15 @@ ${action({ name: "Final", project: "!Ref Ok", order: 1, inputs: ["Source"] })}`,
           Actions:
 ${action({ name: "Sleeps", project: "!Ref Slow", order: 1, inputs: ["Source"] })}`,
         ),
-      )
-      .commit();
+      );
+    symlinkSync("input.txt", join(fixture.root, "input-link")); // committed: git archive zips it as a link
+    fixture.commit();
   });
 
-  afterAll(() => rmSync(fixture.root, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(fixture.root, { recursive: true, force: true });
+    canary.remove();
+  });
 
   it("passes an output artifact to a later action as a secondary input (CODEBUILD_SRC_DIR_<name>), modes kept", async () => {
     const { tmp, left } = tmpFor();
@@ -315,6 +379,37 @@ ${action({ name: "Sleeps", project: "!Ref Slow", order: 1, inputs: ["Source"] })
     expect(r.stdout).toMatch(/Build\s+AlsoRuns\s+CodeBuild\s+Succeeded/);
     expect(r.stdout).toMatch(/Build\s+Later\s+CodeBuild\s+NotRun/);
     expect(r.stdout).toMatch(/Deploy\s+Final\s+CodeBuild\s+NotRun/);
+    expect(leftoverContainers(r.pid)).toBe("");
+    expect(left()).toEqual([]);
+  });
+
+  it("symlinks travel as links: a committed one, and links to a file, a folder and nothing in an artifact", async () => {
+    const { tmp, left } = tmpFor();
+    const r = await prebake(fixture.root, ["pipeline", "run", "links"], { tmp });
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    expect(r.stdout).toContain("committed link: input.txt -> from the commit");
+    expect(r.stdout).toContain("alias: bin/made.txt -> made");
+    expect(r.stdout).toContain("bindir: bin, dangling: missing");
+    expect(await zipEntries(join(fixture.root, "dist/pipelines/links/Linked.zip"))).toEqual([
+      "alias",
+      "bin/made.txt",
+      "bindir",
+      "dangling",
+    ]);
+    expect(leftoverContainers(r.pid)).toBe("");
+    expect(left()).toEqual([]);
+  });
+
+  it("a build that links a host file into its artifact (enable-symlinks: yes) is refused with exit 3; the file reaches no artifact", async () => {
+    const { tmp, left } = tmpFor();
+    const r = await prebake(fixture.root, ["pipeline", "run", "leak"], { tmp });
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim()).toBe(
+      `prebake: error: artifact Leaked: leak: action Build/Leaks failed: symlink to ${canary.path} refused: its target is an absolute path ` +
+        "(fix: make it a relative link to a file inside the same folder, or copy the file in (a link is never followed))",
+    );
+    expect(r.stdout + r.stderr).not.toContain(canary.content);
+    expect(await bytesUnder(join(fixture.root, "dist"))).not.toContain(canary.content);
     expect(leftoverContainers(r.pid)).toBe("");
     expect(left()).toEqual([]);
   });
