@@ -58,7 +58,7 @@ export const appDefinitionJsonSchema = () =>
   editorJsonSchema(appSchema, {
     title: "app.yaml",
     description:
-      "How stacks/ci builds one app: apps/<name>/app.yaml, every key optional (README: Apps and layers).",
+      "How stacks/ci builds one app: apps/<name>/app.yaml, every key optional (packages/codebuild/README.md, apps/<name>/app.yaml).",
   });
 
 export interface AppDefinition {
