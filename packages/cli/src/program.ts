@@ -6,9 +6,11 @@ import {
   type LoadConfigOptions,
   type OutputOptions,
 } from "@prebake/core";
-import { Command, CommanderError, Help, Option } from "commander";
+import { Argument, Command, CommanderError, Help, Option } from "commander";
 import packageJson from "../package.json" with { type: "json" };
+import { completionScript, SHELLS, type Shell } from "./completion.ts";
 import { reportFailure } from "./failure.ts";
+import { helpWidth, tidyHelp, wrapHelpText } from "./help.ts";
 import { commandNamedBy, usageError } from "./usage.ts";
 
 /** prebake's version: the CLI package's. */
@@ -31,6 +33,7 @@ export interface GlobalOptions {
   json?: boolean;
   verbose?: boolean;
   quiet?: boolean;
+  color?: boolean;
 }
 
 /** Makes the context a command runs with (config, output, clients) from the global options. */
@@ -58,12 +61,16 @@ export function buildProgram(
     .option("--json", "print a machine-readable JSON result on stdout (human output goes to stderr)")
     .option("-v, --verbose", "print details: every AWS call, every build line")
     .option("-q, --quiet", "print only warnings, errors and results")
+    .option("--color", "colour the output, also when it is not a terminal (over NO_COLOR and FORCE_COLOR)")
+    .option("--no-color", "no colour, also in a terminal (over FORCE_COLOR)")
     .addHelpText(
       "after",
-      "\nExit codes: 0 ok, 1 internal error, 2 usage, 3 bad configuration/input, 4 validation failed,\n" +
-        "5 service unavailable, 6 credentials, 7 deploy failed, 8 build failed, 9 refused by a safety check,\n" +
-        "10 a rebuild is due (images outdated), 11 changes pending (deploy --dry-run --fail),\n" +
-        "129/130/143 stopped by SIGHUP/SIGINT/SIGTERM (after cleaning up). See README.md.",
+      "\nExamples:\n  prebake --help\n  prebake deploy ci --dry-run\n  prebake --json status\n" +
+        "\nExit codes: 0 ok, 1 internal error, 2 usage, 3 bad configuration/input,\n" +
+        "4 validation failed, 5 service unavailable, 6 credentials, 7 deploy failed,\n" +
+        "8 build failed, 9 refused by a safety check, 10 a rebuild is due (images\n" +
+        "outdated), 11 changes pending (deploy --dry-run --fail), 129/130/143 stopped\n" +
+        "by SIGHUP/SIGINT/SIGTERM (after cleaning up). See README.md, Exit codes.",
     );
 
   program.configureHelp({
@@ -74,7 +81,13 @@ export function buildProgram(
   });
   // Before the commands are registered, so that each inherits them: commander's errors are thrown
   // (runCli prints them as prebake's one line), never printed by commander or exited on.
-  program.exitOverride().configureOutput({ outputError: () => {} });
+  program.exitOverride().configureOutput({
+    outputError: () => {},
+    writeOut: (text) => process.stdout.write(wrapHelpText(text, helpWidth(process.stdout))),
+    writeErr: (text) => process.stderr.write(wrapHelpText(text, helpWidth(process.stderr))),
+    getOutHelpWidth: () => helpWidth(process.stdout),
+    getErrHelpWidth: () => helpWidth(process.stderr),
+  });
 
   let context: Context | undefined;
   const getContext = () => {
@@ -86,7 +99,29 @@ export function buildProgram(
   };
   contexts.set(program, () => context);
   for (const register of registrars) register(program, getContext);
+  registerCompletion(program);
+  tidyHelp(program);
   return program;
+}
+
+/** `prebake completion bash|zsh`: the script, from the commands this program has. */
+function registerCompletion(program: Command): void {
+  program
+    .command("completion")
+    .summary("print a shell completion script (bash or zsh)")
+    .description(
+      "Print a completion script for bash or zsh, generated from prebake's commands and options, so new " +
+        "commands complete too. Load it in the shell's startup file.",
+    )
+    .addArgument(new Argument("<shell>", "the shell").choices(SHELLS))
+    .addHelpText(
+      "after",
+      '\nExamples:\n  eval "$(prebake completion bash)"          # in ~/.bashrc\n' +
+        '  prebake completion bash > /etc/bash_completion.d/prebake\n  eval "$(prebake completion zsh)"           # in ~/.zshrc',
+    )
+    .action((shell: Shell) => {
+      process.stdout.write(completionScript(program, shell));
+    });
 }
 
 /** Each program's context, once a command made it: runCli prints the result its Output holds. */

@@ -114,7 +114,12 @@ async function codebuildRun(ctx: Context, opts: RunOptions): Promise<void> {
 export const registerCodeBuildCommands: CommandRegistrar = (program, getContext) => {
   const codebuild = program
     .command("codebuild")
-    .summary("run CodeBuild builds locally in the same image (with CodeBuild's phase semantics)");
+    .summary("run CodeBuild builds locally in the same image (with CodeBuild's phase semantics)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  prebake codebuild run --project ci/HelloErlangAppProject -a dist/artifacts\n" +
+        "  prebake --profile aws codebuild start ci/HelloErlangAppProject\n  prebake --profile aws codebuild rebuild-images",
+    );
   registerRun(codebuild, getContext);
   registerStart(codebuild, getContext);
   registerRebuildImages(codebuild, getContext);
@@ -233,6 +238,7 @@ function registerBuildspecValidate(program: Command, getContext: () => Context):
   program
     .command("buildspec")
     .summary("validate buildspecs (version 0.2 and 0.1): every error with file:line:column, warnings")
+    .addHelpText("after", "\nExample:\n  prebake buildspec validate buildspecs/*.yml")
     .command("validate")
     .argument("<files...>", "buildspec files")
     .option("--compute <mode>", "also check what this compute mode does not support: ec2 or lambda", "ec2")

@@ -95,7 +95,7 @@ export { LineSplitter } from "./lines.ts";
 export { MASK, processMasker, SecretMasker, stripUrlCredentials } from "./mask.ts";
 export { appResourceId, NAME_RULES, type NameRule, nameProblem, pascalCase } from "./names.ts";
 export { collect, type IntegerOption, parseIntegerOption, parseKeyValueOptions } from "./options.ts";
-export { formatBytes, formatDuration, formatTable, Output, type OutputOptions } from "./output.ts";
+export { formatBytes, formatDuration, formatTable, Output, type OutputOptions, useColor } from "./output.ts";
 export {
   APP_DEFAULTS,
   APP_MARKERS,

@@ -10,6 +10,8 @@ export interface OutputOptions {
   quiet?: boolean;
   /** Defaults to whether the human stream is a TTY and CI is not set. */
   tty?: boolean;
+  /** --color (true) / --no-color (false); undefined: NO_COLOR, FORCE_COLOR, then the terminal (useColor). */
+  color?: boolean | undefined;
   /** Injected streams, for tests. */
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
@@ -53,13 +55,29 @@ function recordResult(value: unknown): void {
   );
 }
 
-const useColor = (tty: boolean) => tty && !process.env.NO_COLOR;
+/**
+ * Whether lines are coloured: --color/--no-color decide; else NO_COLOR (set and not empty: never,
+ * no-color.org), then FORCE_COLOR (on, unless "0" or "false"), then whether the stream is a
+ * terminal. CI alone does not turn colour off: CI logs that render colour set FORCE_COLOR.
+ */
+export function useColor(
+  flag: boolean | undefined,
+  isTerminal: boolean,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  if (flag !== undefined) return flag;
+  if (env.NO_COLOR) return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== "0" && force.toLowerCase() !== "false";
+  return isTerminal;
+}
 
 export class Output {
   readonly json: boolean;
   readonly verbose: boolean;
   readonly quiet: boolean;
   readonly tty: boolean;
+  readonly color: boolean;
   private readonly human: NodeJS.WritableStream;
   private readonly data: NodeJS.WritableStream;
   private readonly progressIntervalMs: number;
@@ -82,6 +100,7 @@ export class Output {
     this.human = this.json ? (options.stderr ?? process.stderr) : this.data;
     const isTty = Boolean((this.human as { isTTY?: boolean }).isTTY);
     this.tty = options.tty ?? (isTty && !process.env.CI);
+    this.color = useColor(options.color, isTty);
     this.progressIntervalMs = options.progressIntervalMs ?? 5000;
     this.masker = options.masker ?? processMasker;
     this.history = options.history;
@@ -104,7 +123,7 @@ export class Output {
   }
 
   private paint(code: number, text: string): string {
-    return useColor(this.tty) ? `\u001b[${code}m${text}\u001b[0m` : text;
+    return this.color ? `\u001b[${code}m${text}\u001b[0m` : text;
   }
 
   private write(line: string): void {

@@ -9,7 +9,11 @@ import { ARCHITECTURES, type Architecture, PYTHON_RUNTIMES } from "./runtimes.ts
 export const registerLayerCommands: CommandRegistrar = (program, getContext) => {
   const layer = program
     .command("layer")
-    .description("Build, validate and publish Python Lambda layers that import on Lambda's Linux");
+    .description("Build, validate and publish Python Lambda layers that import on Lambda's Linux")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  prebake layer build common-utils\n  prebake layer publish common-utils --update-functions",
+    );
   registerBuild(layer, getContext);
   registerValidate(layer, getContext);
   registerPublish(layer, getContext);

@@ -64,6 +64,10 @@ export function registerPipelineCommands(program: Command, getContext: () => Con
   program
     .command("pipeline")
     .summary("run a stack's CodePipeline: locally, or in AWS and followed to its end")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  prebake pipeline run ci\n  prebake --profile aws pipeline run ci --start",
+    )
     .command("run")
     .summary("run the pipeline stacks/<stack>/stack.yaml defines (default: ci)")
     .argument("[pipeline]", "<stack> or <stack>/<LogicalId> of its AWS::CodePipeline::Pipeline", "ci")

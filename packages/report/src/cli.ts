@@ -171,7 +171,10 @@ export const registerReportCommands: CommandRegistrar = (program, getContext) =>
       ctx.out.result(data);
     });
 
-  const history = program.command("history").summary("the run history behind prebake report");
+  const history = program
+    .command("history")
+    .summary("the run history behind prebake report")
+    .addHelpText("after", "\nExample:\n  prebake --profile aws history sync --last 50");
   history
     .command("sync")
     .summary("pull CodeBuild's last builds of each project into the history (aws profile)")
