@@ -1,4 +1,5 @@
-import { ExitCode, errorJson, isPrebakeError, PrebakeError, problemLine, processMasker } from "@prebake/core";
+import { ExitCode, errorJson, isPrebakeError, PrebakeError, problemLine } from "@prebake/core/errors";
+import { processMasker } from "@prebake/core/mask";
 
 export interface FailureOptions {
   json: boolean;

@@ -1,4 +1,4 @@
-import { exitOnSignals } from "@prebake/core";
+import { exitOnSignals } from "@prebake/core/cleanup";
 import { buildProgram, runCli } from "./program.ts";
 import { registrarsFor } from "./registrars.ts";
 

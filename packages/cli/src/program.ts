@@ -1,11 +1,5 @@
-import {
-  type CommandRegistrar,
-  type Context,
-  createContext,
-  ExitCode,
-  type LoadConfigOptions,
-  type OutputOptions,
-} from "@prebake/core";
+import type { CommandRegistrar, Context, LoadConfigOptions, OutputOptions } from "@prebake/core";
+import { ExitCode } from "@prebake/core/errors";
 import { Argument, Command, CommanderError, Help, Option } from "commander";
 import packageJson from "../package.json" with { type: "json" };
 import { completionScript, SHELLS, type Shell } from "./completion.ts";
@@ -39,10 +33,12 @@ export interface GlobalOptions {
 /** Makes the context a command runs with (config, output, clients) from the global options. */
 export type ContextFactory = (options: LoadConfigOptions & OutputOptions) => Context;
 
-export function buildProgram(
-  registrars: CommandRegistrar[],
-  makeContext: ContextFactory = createContext,
-): Command {
+/**
+ * The program over the registrars' commands. Without `makeContext`, core's createContext is loaded
+ * just before a command's action runs (the configuration schema, the clients): `--help`, `--version`
+ * and a usage error never load it.
+ */
+export function buildProgram(registrars: CommandRegistrar[], makeContext?: ContextFactory): Command {
   const program = new Command("prebake")
     .description(
       "Bake build toolchains into container images, render and deploy the CodeBuild stacks that use them,\n" +
@@ -89,12 +85,17 @@ export function buildProgram(
     getErrHelpWidth: () => helpWidth(process.stderr),
   });
 
+  let factory = makeContext;
+  program.hook("preAction", async () => {
+    factory ??= (await import("@prebake/core")).createContext;
+  });
   let context: Context | undefined;
   const getContext = () => {
+    if (!factory) throw new Error("a command asked for its context before its action ran");
     // `env` is --env here but the process environment in LoadConfigOptions.
     const { env: environment, config: configFile, ...opts } = program.opts<GlobalOptions>();
     // runCli prints the result, so that a failure after it still prints one JSON document.
-    context ??= makeContext({ ...opts, configFile, environment, holdResult: true });
+    context ??= factory({ ...opts, configFile, environment, holdResult: true });
     return context;
   };
   contexts.set(program, () => context);

@@ -8,25 +8,31 @@ export interface CommandPackage {
 
 /** Every package's commands, in the order `prebake --help` lists them. */
 export const commandPackages: CommandPackage[] = [
-  { commands: ["render", "lint"], load: async () => (await import("@prebake/stack")).registerStackCommands },
+  {
+    commands: ["render", "lint"],
+    load: async () => (await import("@prebake/stack/cli")).registerStackCommands,
+  },
   {
     commands: ["build-image", "push", "images"],
-    load: async () => (await import("@prebake/images")).registerImageCommands,
+    load: async () => (await import("@prebake/images/cli")).registerImageCommands,
   },
-  { commands: ["layer"], load: async () => (await import("@prebake/layers")).registerLayerCommands },
+  { commands: ["layer"], load: async () => (await import("@prebake/layers/cli")).registerLayerCommands },
   {
     commands: ["deploy", "promote", "status"],
-    load: async () => (await import("@prebake/deploy")).registerDeployCommands,
+    load: async () => (await import("@prebake/deploy/cli")).registerDeployCommands,
   },
   {
     commands: ["codebuild", "buildspec"],
-    load: async () => (await import("@prebake/codebuild")).registerCodeBuildCommands,
+    load: async () => (await import("@prebake/codebuild/cli")).registerCodeBuildCommands,
   },
-  { commands: ["pipeline"], load: async () => (await import("@prebake/pipeline")).registerPipelineCommands },
-  { commands: ["summary"], load: async () => (await import("./summary.ts")).registerSummaryCommand },
+  {
+    commands: ["pipeline"],
+    load: async () => (await import("@prebake/pipeline/cli")).registerPipelineCommands,
+  },
+  { commands: ["summary"], load: async () => (await import("./summary-cli.ts")).registerSummaryCommand },
   {
     commands: ["report", "history"],
-    load: async () => (await import("@prebake/report")).registerReportCommands,
+    load: async () => (await import("@prebake/report/cli")).registerReportCommands,
   },
 ];
 
@@ -44,10 +50,11 @@ export function commandOf(args: string[]): string | undefined {
 }
 
 /**
- * The registrars a command line needs. Loading every package (AWS SDK clients, the Docker client,
- * the layer tooling...) is most of a short command's time, so only the package of the command
- * that runs is loaded; no command, `--help` or an unknown command load them all, so the help and
- * the "unknown command" error read exactly as before.
+ * The registrars a command line needs. A registrar (each package's `cli.ts`, exported as
+ * `@prebake/<package>/cli`) only declares commands and options: what a command's work needs (AWS
+ * SDK clients, the Docker client, schemas, pip...) it imports when that command's action runs. So
+ * loading registrars is cheap, and only the running command's is loaded; no command, `--help` or an
+ * unknown command load them all, so the help and the "unknown command" error list every command.
  */
 export async function registrarsFor(args: string[]): Promise<CommandRegistrar[]> {
   const command = commandOf(args);

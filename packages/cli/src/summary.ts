@@ -1,15 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  type CommandRegistrar,
-  ConfigError,
-  type DeployRun,
-  firstLine,
-  formatDuration,
-  type LayerRunItem,
-  type RunResult,
-  runResultsOf,
-} from "@prebake/core";
+import { type DeployRun, firstLine, type LayerRunItem, type RunResult, runResultsOf } from "@prebake/core";
 
 /** One row of the summary: a run a command recorded as its result. */
 export interface SummaryRow {
@@ -103,43 +94,3 @@ export function readSummary(dir: string, warn: (message: string) => void = () =>
       }
     });
 }
-
-export const registerSummaryCommand: CommandRegistrar = (program, getContext) => {
-  program
-    .command("summary")
-    .description(
-      "print the table of what a pipeline run did: each image, layer and stack, done or skipped, how long, and " +
-        "the environment each stack was deployed to (images and layers are built once, for every environment)",
-    )
-    .requiredOption(
-      "--dir <dir>",
-      "the run's results folder (npm start sets PREBAKE_SUMMARY_DIR to .prebake/runs/<time>)",
-    )
-    .option("--since-ms <epochMs>", "also print the total wall time since this moment")
-    .addHelpText("after", "\nExample:\n  prebake summary --dir .prebake/runs/20261123T101500Z")
-    .action((opts: { dir: string; sinceMs?: string }) => {
-      const { out } = getContext();
-      if (!existsSync(opts.dir)) {
-        throw new ConfigError("no such results folder", {
-          where: opts.dir,
-          fix: "pass the folder npm start printed",
-        });
-      }
-      const rows = readSummary(opts.dir, (m) => out.warn(m));
-      out.step("summary");
-      out.table(
-        ["kind", "name", "action", "time", "environment", "detail"],
-        rows.map((r) => [
-          r.kind,
-          r.name,
-          r.action,
-          r.durationMs === undefined ? "-" : formatDuration(r.durationMs),
-          r.environment ?? "-",
-          r.detail,
-        ]),
-      );
-      if (opts.sinceMs) out.info(`total ${formatDuration(Date.now() - Number(opts.sinceMs))}`);
-      // Not out.result(): that would record the summary into the very folder it reads.
-      if (out.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-    });
-};

@@ -1,4 +1,4 @@
-import { ExitCode, PrebakeError } from "@prebake/core";
+import { ExitCode, PrebakeError } from "@prebake/core/errors";
 import type { Command, CommanderError } from "commander";
 
 /**

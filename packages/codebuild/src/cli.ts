@@ -1,24 +1,14 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import {
-  type CommandRegistrar,
-  ConfigError,
-  type Context,
-  configErrorOf,
-  environmentSegment,
-  type Problem,
-  parseIntegerOption,
-  parseKeyValueOptions,
-  ValidationError,
-} from "@prebake/core";
+import type { CommandRegistrar, Context } from "@prebake/core";
+import { ConfigError, configErrorOf, type Problem, ValidationError } from "@prebake/core/errors";
+import { parseIntegerOption } from "@prebake/core/options";
 import type { Command } from "commander";
-import { type Buildspec, loadBuildspec } from "./buildspec.ts";
-import { loadEnvFile } from "./environment.ts";
-import { COMPUTE_MODES, type Compute, computeFindings, formatComputeFinding } from "./lambda-compute.ts";
-import { deployedProjectName, projectSettings, resolveProjectImage } from "./project.ts";
-import { rebuildImagesInCodeBuild } from "./rebuild.ts";
-import { runRemoteBuild } from "./remote.ts";
-import { runLocalBuild } from "./runner.ts";
+import type { Buildspec } from "./buildspec.ts";
+import type { Compute } from "./lambda-compute.ts";
+
+// A registrar loads nothing a command's work needs (the Docker client, the SDK's clients, the
+// buildspec parser): each command imports them when it runs (packages/cli/src/registrars.ts).
 
 interface RunOptions {
   project?: string;
@@ -57,6 +47,21 @@ const parseTimeout = (value: string) =>
 
 /** `prebake codebuild run`: a project's build (or any image + buildspec) locally; in the aws profile a project runs in CodeBuild. */
 async function codebuildRun(ctx: Context, opts: RunOptions): Promise<void> {
+  const [
+    { environmentSegment },
+    { loadBuildspec },
+    { loadEnvFile },
+    { deployedProjectName, projectSettings, resolveProjectImage },
+    { runRemoteBuild },
+    { runLocalBuild },
+  ] = await Promise.all([
+    import("@prebake/core"),
+    import("./buildspec.ts"),
+    import("./environment.ts"),
+    import("./project.ts"),
+    import("./remote.ts"),
+    import("./runner.ts"),
+  ]);
   const root = ctx.config.rootDir;
   if (opts.project && ctx.config.profile.kind === "aws" && !opts.local) {
     // The same target, remote in the aws profile: the deployed project runs in CodeBuild.
@@ -192,6 +197,8 @@ function registerStart(codebuild: Command, getContext: () => Context): void {
         project: string,
         opts: { image?: string; buildspec?: string; env?: string[]; wait: boolean },
       ) => {
+        const [{ environmentSegment, parseKeyValueOptions }, { deployedProjectName }, { runRemoteBuild }] =
+          await Promise.all([import("@prebake/core"), import("./project.ts"), import("./remote.ts")]);
         const ctx = getContext();
         const projectName = project.includes("/")
           ? deployedProjectName(
@@ -227,6 +234,7 @@ function registerRebuildImages(codebuild: Command, getContext: () => Context): v
     .option("--no-wait", "print the build id and return")
     .addHelpText("after", "\nExample:\n  prebake codebuild rebuild-images --profile aws")
     .action(async (opts: { wait: boolean }) => {
+      const { rebuildImagesInCodeBuild } = await import("./rebuild.ts");
       const ctx = getContext();
       const result = await rebuildImagesInCodeBuild(ctx, opts);
       if (!opts.wait) ctx.out.result(result);
@@ -262,7 +270,11 @@ function registerBuildspecValidate(program: Command, getContext: () => Context):
  * `prebake buildspec validate`: every file read, every problem of every file reported (exit 3 when
  * any file has one), then the compute findings of the good files (exit 4).
  */
-function validateBuildspecs(ctx: Context, files: string[], computeOption: string): void {
+async function validateBuildspecs(ctx: Context, files: string[], computeOption: string): Promise<void> {
+  const [{ loadBuildspec }, { COMPUTE_MODES, computeFindings, formatComputeFinding }] = await Promise.all([
+    import("./buildspec.ts"),
+    import("./lambda-compute.ts"),
+  ]);
   const { out } = ctx;
   if (!(COMPUTE_MODES as readonly string[]).includes(computeOption)) {
     throw new ConfigError(`'${computeOption}' is not a compute mode`, {

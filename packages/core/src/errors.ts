@@ -43,7 +43,15 @@ export interface Problem {
   fix?: string | undefined;
 }
 
+/**
+ * Marks prebake's errors across copies of this module: the bundled CLI (dist/cli/prebake.mjs) has
+ * its own copy of core, while a stack.ts it renders imports the repository's, so `instanceof`
+ * alone would not know the stack's ConfigError for one of prebake's.
+ */
+const PREBAKE_ERROR = Symbol.for("@prebake/core.PrebakeError");
+
 export class PrebakeError extends Error {
+  readonly [PREBAKE_ERROR] = true;
   readonly exitCode: ExitCodeValue;
   readonly where: string | undefined;
   readonly fix: string | undefined;
@@ -177,7 +185,7 @@ export class ChangesPendingError extends PrebakeError {
 }
 
 export function isPrebakeError(err: unknown): err is PrebakeError {
-  return err instanceof PrebakeError;
+  return err instanceof PrebakeError || (err instanceof Error && PREBAKE_ERROR in err);
 }
 
 /**

@@ -74,6 +74,7 @@ export {
   type TreeFile,
   unsafeLinkError,
 } from "./file-tree.ts";
+export { formatBytes, formatDuration, formatTable } from "./format.ts";
 export { type GitInfo, gitRevision, hasUncommittedChanges, headCommit, readGitInfo } from "./git.ts";
 export {
   appendHistoryLine,
@@ -95,7 +96,7 @@ export { LineSplitter } from "./lines.ts";
 export { MASK, processMasker, SecretMasker, stripUrlCredentials } from "./mask.ts";
 export { appResourceId, NAME_RULES, type NameRule, nameProblem, pascalCase } from "./names.ts";
 export { collect, type IntegerOption, parseIntegerOption, parseKeyValueOptions } from "./options.ts";
-export { formatBytes, formatDuration, formatTable, Output, type OutputOptions, useColor } from "./output.ts";
+export { Output, type OutputOptions, useColor } from "./output.ts";
 export {
   APP_DEFAULTS,
   APP_MARKERS,

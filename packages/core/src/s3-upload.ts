@@ -9,7 +9,7 @@
 import type { Readable } from "node:stream";
 import { classifyAwsError, isNotFound } from "./aws-errors.ts";
 import type { Context } from "./context.ts";
-import { formatBytes } from "./output.ts";
+import { formatBytes } from "./format.ts";
 
 // The S3 SDK loads with the first upload, not with every prebake process (most never upload).
 type S3Sdk = typeof import("@aws-sdk/client-s3");

@@ -1,15 +1,9 @@
-import {
-  ChangesPendingError,
-  type CommandRegistrar,
-  ConfigError,
-  collect,
-  formatDuration,
-  stackPaths,
-} from "@prebake/core";
-import { lintTemplates } from "@prebake/stack";
-import { type DeployResult, deployStack } from "./deploy.ts";
-import { orderStacks, stackAfter } from "./order.ts";
-import { parseParameterOptions } from "./parameters.ts";
+import type { CommandRegistrar } from "@prebake/core";
+import { ChangesPendingError, ConfigError } from "@prebake/core/errors";
+import { formatDuration } from "@prebake/core/format";
+import { collect } from "@prebake/core/options";
+import { stackPaths } from "@prebake/core/paths";
+import type { DeployResult } from "./deploy.ts";
 import { registerPromoteCommand } from "./promote-cli.ts";
 import { registerStatusCommand } from "./status-cli.ts";
 
@@ -87,6 +81,14 @@ const registerDeploy: CommandRegistrar = (program, getContext) => {
         "11 --dry-run --fail: changes are pending (not a failure).",
     )
     .action(async (names: string[], opts: DeployCommandOptions) => {
+      // Loaded when a deploy runs: a registrar loads no SDK client (packages/cli/src/registrars.ts).
+      const [{ lintTemplates }, { deployStack }, { orderStacks, stackAfter }, { parseParameterOptions }] =
+        await Promise.all([
+          import("@prebake/stack"),
+          import("./deploy.ts"),
+          import("./order.ts"),
+          import("./parameters.ts"),
+        ]);
       const ctx = getContext();
       const overrides = parseParameterOptions(opts.parameter);
       if (Object.keys(overrides).length > 0 && names.length > 1) {

@@ -138,28 +138,43 @@ export async function environmentStatus(ctx: Context): Promise<EnvironmentStatus
   await assertEnvironmentAccount(ctx);
   const api = cloudFormationApi(ctx.aws(CloudFormationClient));
   const names = listStacks(config.rootDir, "source-or-template");
-  const stacks: StackStatus[] = [];
-  const images: ImageStatus[] = [];
-  const newest = new Map<string, NewestPushedImage | undefined>();
-  for (const name of names) {
-    const stackName = stackNameIn(config, name);
-    const deployed = await readOnly(ctx, stackName, () => api.describeStack(stackName));
-    stacks.push(await readOnly(ctx, stackName, () => statusOfStack(ctx, api, name, deployed)));
-    const mapping = imageParameterMapping(readStackTemplate(config.rootDir, name).template);
-    for (const image of Object.values(mapping)) {
-      if (newest.has(image)) continue;
-      const defined = imageDefinitionExists(config.rootDir, image);
-      newest.set(image, defined ? await newestPushedImage(ctx, image) : undefined);
-    }
-    images.push(...imagesOfStack(name, deployed, newest, mapping));
-  }
+  // Every question is a read-only call that waits on AWS or the registry: the stacks, the images
+  // and the layers are asked at once, and the rows keep the stacks' order.
+  const stackRows = async () => {
+    const perStack = await Promise.all(
+      names.map(async (name) => {
+        const stackName = stackNameIn(config, name);
+        const deployed = await readOnly(ctx, stackName, () => api.describeStack(stackName));
+        const status = await readOnly(ctx, stackName, () => statusOfStack(ctx, api, name, deployed));
+        const mapping = imageParameterMapping(readStackTemplate(config.rootDir, name).template);
+        return { name, deployed, status, mapping };
+      }),
+    );
+    const imageNames = [...new Set(perStack.flatMap((s) => Object.values(s.mapping)))];
+    const newest = new Map<string, NewestPushedImage | undefined>(
+      await Promise.all(
+        imageNames.map(
+          async (image) =>
+            [
+              image,
+              imageDefinitionExists(config.rootDir, image) ? await newestPushedImage(ctx, image) : undefined,
+            ] as const,
+        ),
+      ),
+    );
+    return {
+      stacks: perStack.map((s) => s.status),
+      images: perStack.flatMap((s) => imagesOfStack(s.name, s.deployed, newest, s.mapping)),
+    };
+  };
+  const [{ stacks, images }, layers] = await Promise.all([stackRows(), layerRows(ctx)]);
   return {
     environment: config.environment.name,
     profile: config.profile.name,
     region: config.profile.region,
     images,
     stacks,
-    layers: await layerRows(ctx),
+    layers,
   };
 }
 

@@ -1,5 +1,4 @@
 import type { CommandRegistrar } from "@prebake/core";
-import { promote } from "./promote.ts";
 
 /** `prebake promote <from-env> <to-env> [stack...]`. */
 export const registerPromoteCommand: CommandRegistrar = (program, getContext) => {
@@ -46,6 +45,7 @@ export const registerPromoteCommand: CommandRegistrar = (program, getContext) =>
         stacks: string[],
         opts: { dryRun?: boolean; lint: boolean; approve?: boolean },
       ) => {
+        const { promote } = await import("./promote.ts");
         const ctx = getContext();
         const result = await promote(ctx, from, to, {
           stacks,

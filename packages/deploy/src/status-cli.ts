@@ -1,6 +1,6 @@
 import type { CommandRegistrar, Output } from "@prebake/core";
-import { shortDigest } from "@prebake/images";
-import { type EnvironmentStatus, environmentStatus, type ImageStatus } from "./environment-status.ts";
+import { shortDigest } from "@prebake/images/digest";
+import type { EnvironmentStatus, ImageStatus } from "./environment-status.ts";
 
 const short = (digest: string | undefined) => (digest ? shortDigest(digest) : "-");
 
@@ -72,6 +72,7 @@ export const registerStatusCommand: CommandRegistrar = (program, getContext) => 
         "configuration, 5 AWS or the registry unreachable, 6 credentials rejected or not for the environment's account.",
     )
     .action(async () => {
+      const { environmentStatus } = await import("./environment-status.ts");
       const ctx = getContext();
       const status = await environmentStatus(ctx);
       printStatus(ctx.out, status);

@@ -1,6 +1,8 @@
-import { type Context, formatBytes, formatDuration, ValidationError } from "@prebake/core";
+import type { Context } from "@prebake/core";
+import { ValidationError } from "@prebake/core/errors";
+import { formatBytes, formatDuration } from "@prebake/core/format";
 import type { Command } from "commander";
-import { checkImage, type ImageCheck } from "./check.ts";
+import type { ImageCheck } from "./check.ts";
 import { CHECKED_TOOLS } from "./check-facts.ts";
 
 /** The report's lines, as printed (the same facts as the --json result). */
@@ -56,6 +58,7 @@ Exit codes: 3 unknown image or never pushed, 4 not Lambda-ready with --require-l
   5 engine or registry unavailable (or not root), 9 the pushed record is stale (push again).`,
     )
     .action(async (name: string, opts: { version?: string; workDir?: string; requireLambda?: boolean }) => {
+      const { checkImage } = await import("./check.ts");
       const ctx = getContext();
       ctx.out.step(`images check ${name}`);
       const check = await checkImage(ctx, name, { version: opts.version, workDir: opts.workDir });

@@ -1,26 +1,15 @@
-import {
-  type CommandRegistrar,
-  ConfigError,
-  type Context,
-  collect,
-  formatBytes,
-  isPrebakeError,
-} from "@prebake/core";
+import type { CommandRegistrar, Context } from "@prebake/core";
+import { ConfigError, isPrebakeError } from "@prebake/core/errors";
+import { formatBytes } from "@prebake/core/format";
+import { collect } from "@prebake/core/options";
 import { Option } from "commander";
 import { registerImagesCheck } from "./check-cli.ts";
-import {
-  defaultVersionFor,
-  imagesDir,
-  listImageNames,
-  loadImageDefinition,
-  resolveVersion,
-} from "./definition.ts";
 import { shortDigest } from "./digest.ts";
-import { readImageManifest } from "./manifest.ts";
 import { registerImagesOutdated } from "./outdated-cli.ts";
-import { parseBuildArgOptions } from "./plan.ts";
-import { buildImageVersion, type ImageOptions, type ImageResult, pushImageVersion } from "./release.ts";
-import { resolveRegistry } from "./target.ts";
+import type { ImageOptions, ImageResult } from "./release.ts";
+
+// A registrar loads nothing a command's work needs (the Docker client, the SDK's ECR client): they
+// are imported when the command runs, so `prebake --help` stays light (packages/cli/src/registrars.ts).
 
 interface ImageCommandOptions {
   version?: string;
@@ -29,7 +18,11 @@ interface ImageCommandOptions {
   buildArg: string[];
 }
 
-function versionsOf(ctx: Context, name: string, opts: ImageCommandOptions) {
+async function versionsOf(ctx: Context, name: string, opts: ImageCommandOptions) {
+  const [{ imagesDir, loadImageDefinition, resolveVersion }, { parseBuildArgOptions }] = await Promise.all([
+    import("./definition.ts"),
+    import("./plan.ts"),
+  ]);
   const def = loadImageDefinition(imagesDir(ctx.config.rootDir), name);
   const versions = opts.allVersions
     ? Object.keys(def.versions)
@@ -77,8 +70,9 @@ export const registerImageCommands: CommandRegistrar = (program, getContext) => 
         "  prebake build-image erlang-otp --build-arg OTP_URL=http://127.0.0.1:8000/otp_src_27.1.tar.gz",
     )
     .action(async (name: string, opts: ImageCommandOptions) => {
+      const { buildImageVersion } = await import("./release.ts");
       const ctx = getContext();
-      const { def, versions, options } = versionsOf(ctx, name, opts);
+      const { def, versions, options } = await versionsOf(ctx, name, opts);
       const results: ImageResult[] = [];
       for (const v of versions) results.push(await buildImageVersion(ctx, def, v, options));
       emit(ctx, results, Boolean(opts.allVersions));
@@ -102,8 +96,12 @@ export const registerImageCommands: CommandRegistrar = (program, getContext) => 
         "  prebake --profile aws push erlang-otp --version 27.1",
     )
     .action(async (name: string, opts: ImageCommandOptions) => {
+      const [{ pushImageVersion }, { resolveRegistry }] = await Promise.all([
+        import("./release.ts"),
+        import("./target.ts"),
+      ]);
       const ctx = getContext();
-      const { def, versions, options } = versionsOf(ctx, name, opts);
+      const { def, versions, options } = await versionsOf(ctx, name, opts);
       const target = await resolveRegistry(ctx);
       const results: ImageResult[] = [];
       for (const v of versions) results.push(await pushImageVersion(ctx, def, v, options, target));
@@ -123,7 +121,9 @@ export const registerImageCommands: CommandRegistrar = (program, getContext) => 
 };
 
 /** `prebake images`: every definition's version lines and what was last pushed (the lenient read). */
-function listImages(ctx: Context): void {
+async function listImages(ctx: Context): Promise<void> {
+  const [{ defaultVersionFor, imagesDir, listImageNames, loadImageDefinition }, { readImageManifest }] =
+    await Promise.all([import("./definition.ts"), import("./manifest.ts")]);
   const dir = imagesDir(ctx.config.rootDir);
   const rows: Record<string, unknown>[] = [];
   let firstError: unknown;

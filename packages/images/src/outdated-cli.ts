@@ -1,6 +1,5 @@
 import type { Context } from "@prebake/core";
 import type { Command } from "commander";
-import { findOutdatedImages, reportOutdated } from "./outdated.ts";
 
 /** Lines under 80 columns: commander wraps longer ones mid-sentence in a plain terminal. */
 const OUTDATED_HELP = [
@@ -41,6 +40,7 @@ export function registerImagesOutdated(images: Command, getContext: () => Contex
         "  case $? in 0) ;; 10) prebake --profile aws codebuild rebuild-images ;; *) exit 1 ;; esac",
     )
     .action(async (names: string[]) => {
+      const { findOutdatedImages, reportOutdated } = await import("./outdated.ts");
       const ctx = getContext();
       reportOutdated(ctx, await findOutdatedImages(ctx, names));
     });

@@ -1,8 +1,12 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { type CommandRegistrar, ConfigError, type Context, formatBytes, formatDuration } from "@prebake/core";
+import type { CommandRegistrar, Context } from "@prebake/core";
+import { ConfigError } from "@prebake/core/errors";
+import { formatBytes, formatDuration } from "@prebake/core/format";
 import { type Command, Option } from "commander";
-import { layerRunResult, releaseLayer, validateLayerZip } from "./release.ts";
+
+// A registrar loads nothing a command's work needs (pip, the Docker and Lambda clients): the build is
+// imported when a command runs, so `prebake --help` stays light (packages/cli/src/registrars.ts).
 import { ARCHITECTURES, type Architecture, PYTHON_RUNTIMES } from "./runtimes.ts";
 
 /** `prebake layer build|validate|publish`. */
@@ -46,6 +50,7 @@ function registerBuild(layer: Command, getContext: () => Context): void {
         name: string,
         opts: { force?: boolean; debug?: boolean; skipSmokeTest?: boolean; strict?: boolean },
       ) => {
+        const { layerRunResult, releaseLayer } = await import("./release.ts");
         const ctx = getContext();
         const results = await releaseLayer(ctx, name, {
           force: opts.force,
@@ -104,6 +109,7 @@ function registerValidate(layer: Command, getContext: () => Context): void {
           throw new ConfigError("must be a number of MB", { where: "--other-mb" });
         if (!(warnAt > 0 && warnAt <= 100))
           throw new ConfigError("must be a percentage (1-100)", { where: "--warn-at" });
+        const { validateLayerZip } = await import("./release.ts");
         const report = await validateLayerZip(ctx, zipPath, {
           pythonVersions: opts.python,
           arch: opts.arch,
@@ -147,6 +153,7 @@ function registerPublish(layer: Command, getContext: () => Context): void {
           strict?: boolean;
         },
       ) => {
+        const { layerRunResult, releaseLayer } = await import("./release.ts");
         const ctx = getContext();
         const results = await releaseLayer(ctx, name, {
           force: opts.force,

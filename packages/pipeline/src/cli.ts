@@ -1,7 +1,9 @@
-import { type Context, parseIntegerOption } from "@prebake/core";
+import type { Context } from "@prebake/core";
+import { parseIntegerOption } from "@prebake/core/options";
 import type { Command } from "commander";
-import { runLocalPipeline } from "./local.ts";
-import { runRemotePipeline } from "./remote.ts";
+
+// A registrar loads nothing a command's work needs: the local or remote run is imported when the
+// command runs (packages/cli/src/registrars.ts).
 
 interface PipelineRunOptions {
   local?: boolean;
@@ -51,12 +53,14 @@ const PIPELINE_RUN_HELP = [
 /** `prebake pipeline run [stack]`: locally in the local profile (or --local), in CodePipeline in aws. */
 async function pipelineRun(ctx: Context, ref: string, opts: PipelineRunOptions): Promise<void> {
   if (ctx.config.profile.kind === "aws" && !opts.local) {
+    const { runRemotePipeline } = await import("./remote.ts");
     await runRemotePipeline(ctx, ref, {
       start: opts.start ?? false,
       followMinutes: parseFollowMinutes(opts.timeout),
     });
     return;
   }
+  const { runLocalPipeline } = await import("./local.ts");
   await runLocalPipeline(ctx, ref);
 }
 

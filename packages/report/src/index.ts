@@ -4,7 +4,8 @@
  * `prebake history sync` (CodeBuild's builds into the history).
  */
 export { type Chart, reportCharts } from "./charts.ts";
-export { registerReportCommands, reportData, writeReport } from "./cli.ts";
+export { registerReportCommands } from "./cli.ts";
+export { reportData, writeReport } from "./commands.ts";
 export { billedMinutes, buildCost, RATES, type Rate, rateTable } from "./costs.ts";
 export {
   type Budgets,

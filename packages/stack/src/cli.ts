@@ -1,14 +1,13 @@
 import { join } from "node:path";
-import {
-  type CommandRegistrar,
-  type Context,
-  resolveStackNames,
-  stackPaths,
-  ValidationError,
-} from "@prebake/core";
+import type { CommandRegistrar, Context } from "@prebake/core";
+import { ValidationError } from "@prebake/core/errors";
+import { resolveStackNames, stackPaths } from "@prebake/core/paths";
 import { CFN_LINT_PIN } from "./cfn-lint-version.ts";
-import { formatFinding, type LintFinding, lintTemplates } from "./lint.ts";
-import { checkStack, type RenderResult, renderStack } from "./render.ts";
+import type { LintFinding } from "./lint.ts";
+import type { RenderResult } from "./render.ts";
+
+// A registrar loads nothing a command's work needs: `prebake --help` and a usage error read every
+// registrar, so what render and lint use is imported when they run (packages/cli/src/registrars.ts).
 
 export const registerStackCommands: CommandRegistrar = (program, getContext) => {
   program
@@ -69,6 +68,7 @@ export const registerStackCommands: CommandRegistrar = (program, getContext) => 
 
 /** render, or with --check compare: every stack is looked at before failing, so one run names every stale file. */
 async function renderCommand({ config, out }: Context, names: string[], check: boolean): Promise<void> {
+  const { checkStack, renderStack } = await import("./render.ts");
   const results: RenderResult[] = [];
   const stale: ValidationError[] = [];
   for (const name of resolveStackNames(config.rootDir, names)) {
@@ -95,6 +95,7 @@ async function renderCommand({ config, out }: Context, names: string[], check: b
 
 /** cfn-lint the rendered templates: any error or warning fails (exit 4). */
 async function lintCommand({ config, out }: Context, names: string[]): Promise<void> {
+  const { formatFinding, lintTemplates } = await import("./lint.ts");
   const stacks = resolveStackNames(config.rootDir, names);
   const files = stacks.map((s) => stackPaths.template(config.rootDir, s));
   const results = await lintTemplates(config.rootDir, files);

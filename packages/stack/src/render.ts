@@ -5,7 +5,8 @@ import {
   ConfigError,
   firstLine,
   imagePaths,
-  PrebakeError,
+  isPrebakeError,
+  type PrebakeError,
   stackPaths,
   ValidationError,
   writeFileAtomic,
@@ -39,8 +40,9 @@ export function errorLocation(err: unknown, dir: string): { file: string; line: 
 
 /** The one-line error for a stack.ts that does not load or whose template function throws. */
 function loadError(err: unknown, root: string, shown: string): PrebakeError {
-  // A helper the stack calls may already say precisely what is wrong (e.g. a missing image definition).
-  if (err instanceof PrebakeError) return err;
+  // A helper the stack calls may already say precisely what is wrong (e.g. a missing image definition),
+  // also when it comes from the repository's copy of core and this is the bundled CLI's.
+  if (isPrebakeError(err)) return err;
   const first = firstLine(err);
   const at = errorLocation(err, stackPaths.dir(root));
   const file = at ? relative(root, at.file) : shown;
