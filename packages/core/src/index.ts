@@ -1,4 +1,4 @@
-export { assertEnvironmentAccount } from "./account.ts";
+export { assertEnvironmentAccount, callerAccount } from "./account.ts";
 export { type AwsCallRecord, awsCallLog, createAwsClient, requestTimeoutFor } from "./aws.ts";
 export { awsErrorName, classifyAwsError, isAwsError, isNotFound } from "./aws-errors.ts";
 export { exitOnSignals, pendingCleanups, registerCleanup, runCleanups } from "./cleanup.ts";

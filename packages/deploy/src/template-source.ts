@@ -18,12 +18,13 @@ export type TemplateSource = { body: string } | { url: string };
 export type TemplateUploader = (stackName: string, body: string) => Promise<string>;
 
 /** The bucket prebake puts large templates in (core's uploadBucket). */
-export const templateBucket = (ctx: Context) => uploadBucket(ctx, "cfn-templates");
+export const templateBucket = (ctx: Context): Promise<string> => uploadBucket(ctx, "cfn-templates");
 
 export function s3TemplateUploader(ctx: Context): TemplateUploader {
   return async (stackName, body) => {
     const sha256 = createHash("sha256").update(body).digest("hex");
-    const target = { bucket: templateBucket(ctx), key: `templates/${stackName}/${sha256}.template` };
+    const target = { bucket: await templateBucket(ctx), key: `templates/${stackName}/${sha256}.template` };
+    // The URL names the uploaded version: CloudFormation reads that object, not a later one at the key.
     return s3ObjectUrl(ctx.config.profile.region, await uploadToS3(ctx, target, body));
   };
 }

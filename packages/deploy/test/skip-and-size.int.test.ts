@@ -6,16 +6,11 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { CloudFormationClient, GetTemplateCommand } from "@aws-sdk/client-cloudformation";
-import {
-  DeleteBucketCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { GetBucketVersioningCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { DeleteParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { awsCallLog } from "@prebake/core";
 import { afterAll, describe, expect, it } from "vitest";
+import { deleteVersionedBucket } from "../../core/test/buckets.ts";
 import { deployStack } from "../src/deploy.ts";
 import { templateBucket } from "../src/template-source.ts";
 import { captureContext, deleteStacks, makeProject, suffix, type TestProject } from "./helpers.ts";
@@ -46,12 +41,7 @@ afterAll(async () => {
   const s3 = ctx.aws(S3Client);
   for (const e of projects) {
     for (const n of e.ssm) await ssm.send(new DeleteParameterCommand({ Name: n })).catch(() => undefined);
-    if (e.bucket) {
-      const listed = await s3.send(new ListObjectsV2Command({ Bucket: e.bucket }));
-      for (const o of listed.Contents ?? [])
-        await s3.send(new DeleteObjectCommand({ Bucket: e.bucket, Key: o.Key }));
-      await s3.send(new DeleteBucketCommand({ Bucket: e.bucket }));
-    }
+    if (e.bucket) await deleteVersionedBucket(s3, e.bucket);
     e.p.remove();
   }
 });
@@ -143,17 +133,34 @@ describe("a template over 51,200 bytes", () => {
       `${withParameter.replace("Type: String\nResources", "Type: String\n    Default: big\nResources")}Metadata:\n  Padding:\n${padding}\n`,
     );
     const { ctx } = p.ctx();
-    const bucket = templateBucket(ctx);
+    const bucket = await templateBucket(ctx);
     p.entry.bucket = bucket;
     const body = readFileSync(`${p.root}/stacks/app/stack.yaml`, "utf8");
     expect(Buffer.byteLength(body)).toBeGreaterThan(51_200);
 
+    // What CreateChangeSet is sent (moto keeps no TemplateURL to read back).
+    const templateUrls: string[] = [];
+    ctx.aws(CloudFormationClient).middlewareStack.add(
+      (next) => async (args) => {
+        const url = (args.input as { TemplateURL?: string }).TemplateURL;
+        if (url) templateUrls.push(url);
+        return next(args);
+      },
+      { step: "initialize", name: "recordTemplateUrl" },
+    );
     const { result, calls } = await callsDuring(() => deployStack(ctx, "app", { lint: false }));
     expect(result).toMatchObject({ action: "created", status: "CREATE_COMPLETE" });
     expect(calls).toContain("PutObjectCommand");
     const key = `templates/${p.name}-app/${createHash("sha256").update(body).digest("hex")}.template`;
     const stored = await ctx.aws(S3Client).send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     expect(await stored.Body?.transformToString()).toBe(body);
+    // The bucket is versioned and the URL names the uploaded version, so CloudFormation reads that object.
+    const versioning = await ctx.aws(S3Client).send(new GetBucketVersioningCommand({ Bucket: bucket }));
+    expect(versioning.Status).toBe("Enabled");
+    expect(stored.VersionId).toBeTruthy();
+    expect(templateUrls).toEqual([
+      `https://${bucket}.s3.${ctx.config.profile.region}.amazonaws.com/${key}?versionId=${stored.VersionId}`,
+    ]);
     const deployed = await ctx
       .aws(CloudFormationClient)
       .send(new GetTemplateCommand({ StackName: `${p.name}-app` }));

@@ -70,7 +70,7 @@ const layerSchema = z
     publish: z
       .object({
         licenseInfo: z.string().max(512).optional(),
-        /** Bucket for zips over 50 MB; default prebake-layers-<account>-<region>, created if missing. */
+        /** Bucket for zips over 50 MB; default <project>-layers-<account>-<region>, created if missing, versioned, the caller's own. */
         s3Bucket: z.string().min(3).optional(),
       })
       .strict()

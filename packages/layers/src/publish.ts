@@ -87,15 +87,19 @@ export async function publishedVersionOf(
   }
 }
 
-/** Zips over Lambda's 50 MB direct-upload limit go through S3 (content-addressed by the zip's sha256). */
+/**
+ * Zips over Lambda's 50 MB direct-upload limit go through S3 (content-addressed by the zip's sha256),
+ * published by the object's version: Lambda reads the zip that was uploaded, even if the key is
+ * written again before PublishLayerVersion reads it.
+ */
 async function uploadZip(ctx: Context, def: LayerDefinition, built: BuiltLayer, body: Buffer) {
-  const bucket = def.publish.s3Bucket ?? uploadBucket(ctx, "layers");
-  const { key } = await uploadToS3(
+  const bucket = def.publish.s3Bucket ?? (await uploadBucket(ctx, "layers"));
+  const { key, versionId } = await uploadToS3(
     ctx,
     { bucket, key: `layers/${built.layerName}/${built.sha256}.zip` },
     body,
   );
-  return { S3Bucket: bucket, S3Key: key };
+  return { S3Bucket: bucket, S3Key: key, S3ObjectVersion: versionId };
 }
 
 /** How long one function may take to finish an update (Lambda's own updates take seconds; VPC ones longer). */

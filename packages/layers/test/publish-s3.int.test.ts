@@ -15,14 +15,14 @@ import {
   ListLayerVersionsCommand,
 } from "@aws-sdk/client-lambda";
 import {
-  DeleteBucketCommand,
-  DeleteObjectCommand,
+  GetBucketVersioningCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   S3Client,
 } from "@aws-sdk/client-s3";
 import { type Context, createContext } from "@prebake/core";
 import { afterAll, describe, expect, it } from "vitest";
+import { deleteVersionedBucket } from "../../core/test/buckets.ts";
 import type { BuiltLayer } from "../src/build.ts";
 import { LAMBDA_DIRECT_UPLOAD_LIMIT_BYTES, parseLayerDefinition } from "../src/definition.ts";
 import { publishLayer } from "../src/publish.ts";
@@ -44,11 +44,7 @@ afterAll(async () => {
       for (const v of listed?.LayerVersions ?? [])
         await lambda.send(new DeleteLayerVersionCommand({ LayerName: name, VersionNumber: v.Version! }));
     }
-    const s3 = ctx.aws(S3Client);
-    const objects = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET })).catch(() => undefined);
-    for (const o of objects?.Contents ?? [])
-      await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: o.Key }));
-    await s3.send(new DeleteBucketCommand({ Bucket: BUCKET })).catch(() => undefined);
+    await deleteVersionedBucket(ctx.aws(S3Client), BUCKET);
   }
   rmSync(root, { recursive: true, force: true });
 });
@@ -96,11 +92,27 @@ describe("publishing a layer zip", () => {
 
     const big = await builtLayer(`big-${id}`, LAMBDA_DIRECT_UPLOAD_LIMIT_BYTES + 1024 * 1024);
     expect(big.zippedBytes).toBeGreaterThan(LAMBDA_DIRECT_UPLOAD_LIMIT_BYTES);
+    // What PublishLayerVersion is sent (moto reads the newest object whatever the version named).
+    const contents: Record<string, unknown>[] = [];
+    ctx.aws(LambdaClient).middlewareStack.add(
+      (next) => async (args) => {
+        const content = (args.input as { Content?: Record<string, unknown> }).Content;
+        if (content?.S3Key) contents.push(content);
+        return next(args);
+      },
+      { step: "initialize", name: "recordLayerContent" },
+    );
     const [published] = await publishLayer(ctx, def, [big]);
     expect(published).toMatchObject({ published: true, uploadedVia: "s3", sha256: big.sha256 });
     const key = `layers/${big.layerName}/${big.sha256}.zip`;
     const object = await ctx.aws(S3Client).send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
     expect(object.ContentLength).toBe(big.zippedBytes);
+    // The bucket prebake made is versioned, and the layer is published from the uploaded version.
+    expect((await ctx.aws(S3Client).send(new GetBucketVersioningCommand({ Bucket: BUCKET }))).Status).toBe(
+      "Enabled",
+    );
+    expect(object.VersionId).toBeTruthy();
+    expect(contents).toEqual([{ S3Bucket: BUCKET, S3Key: key, S3ObjectVersion: object.VersionId }]);
     const version = await ctx
       .aws(LambdaClient)
       .send(new GetLayerVersionCommand({ LayerName: big.layerName, VersionNumber: published!.version }));

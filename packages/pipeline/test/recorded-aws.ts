@@ -66,7 +66,13 @@ export class RecordedAws {
       const list = key ? this.script.get(key)! : undefined;
       if (!list || list.length === 0) throw new Error(`no recorded answer for ${operation}`);
       const answer = list.length > 1 ? list.shift()! : list[0]!;
-      const body = answer.body === undefined ? "" : JSON.stringify(answer.body);
+      // A string is sent as it is (an XML API's answer); anything else as JSON.
+      const body =
+        answer.body === undefined
+          ? ""
+          : typeof answer.body === "string"
+            ? answer.body
+            : JSON.stringify(answer.body);
       return {
         response: {
           statusCode: answer.status ?? 200,

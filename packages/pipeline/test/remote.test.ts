@@ -85,6 +85,16 @@ const getPipeline = {
 
 /** PutObject's answer to the upload: a versioned bucket names the new version. */
 const putObject = { headers: { etag: '"9b2cf535f27731c974343645a3985328"', "x-amz-version-id": VERSION } };
+/** Before an upload: the caller's account (STS, XML) and the bucket's owner check (HeadBucket: 200, no body). */
+const callerAndBucket = {
+  "POST /": [
+    {
+      headers: { "content-type": "text/xml" },
+      body: "<GetCallerIdentityResponse><GetCallerIdentityResult><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>",
+    },
+  ],
+  "HEAD /": [{}],
+};
 
 const summary = (id: string, revision: string, start: number, status: string) => ({
   pipelineExecutionId: id,
@@ -209,6 +219,7 @@ describe("pipeline run in the aws profile (recorded CodePipeline, CodeBuild, Log
   it("uploads, finds the execution the upload started, follows it, and for the failed build shows phases and last log lines (exit 8)", async () => {
     const aws = new RecordedAws({
       "CodePipeline_20150709.GetPipeline": [{ body: getPipeline }],
+      ...callerAndBucket,
       "PUT /": [putObject],
       "CodePipeline_20150709.ListPipelineExecutions": [
         // First look: only an older execution (another source version) is there.
@@ -303,6 +314,7 @@ describe("pipeline run in the aws profile (recorded CodePipeline, CodeBuild, Log
   it("--start: starts the execution itself and follows it to success", async () => {
     const aws = new RecordedAws({
       "CodePipeline_20150709.GetPipeline": [{ body: getPipeline }],
+      ...callerAndBucket,
       "PUT /": [putObject],
       "CodePipeline_20150709.StartPipelineExecution": [{ body: { pipelineExecutionId: EXECUTION } }],
       "CodePipeline_20150709.GetPipelineExecution": [{ body: execution("Succeeded") }],
@@ -335,6 +347,7 @@ describe("pipeline run in the aws profile (recorded CodePipeline, CodeBuild, Log
   it("no execution starts from the upload within the deadline: exit 5 naming the rule and --start", async () => {
     const aws = new RecordedAws({
       "CodePipeline_20150709.GetPipeline": [{ body: getPipeline }],
+      ...callerAndBucket,
       "PUT /": [putObject],
       "CodePipeline_20150709.ListPipelineExecutions": [
         {
@@ -357,6 +370,7 @@ describe("pipeline run in the aws profile (recorded CodePipeline, CodeBuild, Log
   it("an execution still running at --timeout: exit 5, saying where to look and how to follow longer", async () => {
     const aws = new RecordedAws({
       "CodePipeline_20150709.GetPipeline": [{ body: getPipeline }],
+      ...callerAndBucket,
       "PUT /": [putObject],
       "CodePipeline_20150709.StartPipelineExecution": [{ body: { pipelineExecutionId: EXECUTION } }],
       "CodePipeline_20150709.GetPipelineExecution": [{ body: execution("InProgress") }],
