@@ -11,6 +11,8 @@ export NX_ISOLATE_PLUGINS=false
 
 started=$(date +%s%3N)
 bash scripts/local-env.sh up
+# The bundled CLI starts in a fraction of the sources' time (nothing to do when it is fresh).
+node packages/cli/bundle/bundle.ts
 
 run_dir=".prebake/runs/$(date -u +%Y%m%dT%H%M%SZ)"
 export PREBAKE_SUMMARY_DIR="$PWD/$run_dir"

@@ -14,6 +14,9 @@ step "what the tests need besides the services: the trixie base (Python 3.13 lay
 bash scripts/local-env.sh base trixie
 bash scripts/local-env.sh chromium
 
+step "bundle the CLI (dist/cli: what bin/prebake.js runs, and the one file for other repositories; skipped when fresh)"
+node packages/cli/bundle/bundle.ts
+
 step "typecheck"
 tsc -p tsconfig.json
 
