@@ -13,9 +13,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DeleteLayerVersionCommand, LambdaClient, ListLayerVersionsCommand } from "@aws-sdk/client-lambda";
 import { createContext, formatBytes, formatTable } from "@prebake/core";
-import { buildLayer, cleanLayerBuild, PIP_CACHE_VOLUME } from "../src/build.ts";
+import { buildLayer, cleanLayerBuild } from "../src/build.ts";
 import { loadLayerDefinition } from "../src/definition.ts";
 import { publishLayer } from "../src/publish.ts";
+import { PIP_CACHE_VOLUME } from "../src/workspace.ts";
 
 const runs = Number(process.argv[2] ?? 3);
 const REPO = resolve(import.meta.dirname, "..", "..", "..");

@@ -7,8 +7,8 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, write
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { inputsHash } from "../src/build.ts";
 import { parseLayerDefinition } from "../src/definition.ts";
+import { inputsHash } from "../src/inputs-hash.ts";
 import type { PipIndex } from "../src/pip.ts";
 import type { Architecture } from "../src/runtimes.ts";
 
