@@ -18,7 +18,7 @@ export const commandPackages: CommandPackage[] = [
   },
   { commands: ["layer"], load: async () => (await import("@prebake/layers/cli")).registerLayerCommands },
   {
-    commands: ["deploy", "promote", "status"],
+    commands: ["deploy", "promote", "status", "destroy"],
     load: async () => (await import("@prebake/deploy/cli")).registerDeployCommands,
   },
   {

@@ -28,7 +28,7 @@ describe("commands loaded on demand", () => {
   });
 
   it("loads only the running command's package; help and unknown commands load all", async () => {
-    const deploy = ["deploy", "promote", "status"];
+    const deploy = ["deploy", "promote", "status", "destroy"];
     expect(registered(await registrarsFor(["--json", "deploy", "ci"]))).toEqual(deploy);
     expect(registered(await registrarsFor(["promote", "dev", "prod"]))).toEqual(deploy);
     expect(registered(await registrarsFor(["--env", "dev", "status"]))).toEqual(deploy);

@@ -4,6 +4,7 @@ import { formatDuration } from "@prebake/core/format";
 import { collect } from "@prebake/core/options";
 import { stackPaths } from "@prebake/core/paths";
 import type { DeployResult } from "./deploy.ts";
+import { registerDestroyCommand } from "./destroy-cli.ts";
 import { registerPromoteCommand } from "./promote-cli.ts";
 import { registerStatusCommand } from "./status-cli.ts";
 
@@ -20,11 +21,12 @@ export function pendingChanges(results: DeployResult[]): DeployResult[] {
   return results.filter((r) => r.action === "dry-run");
 }
 
-/** deploy: the stack commands of the prebake CLI (deploy, promote, status). */
+/** deploy: the stack commands of the prebake CLI (deploy, promote, status, destroy). */
 export const registerDeployCommands: CommandRegistrar = (program, getContext) => {
   registerDeploy(program, getContext);
   registerPromoteCommand(program, getContext);
   registerStatusCommand(program, getContext);
+  registerDestroyCommand(program, getContext);
 };
 
 const registerDeploy: CommandRegistrar = (program, getContext) => {

@@ -3,6 +3,7 @@ export { countCalls, isReadOnlyCall } from "./api-calls.ts";
 export { cloudFormationApi, type StackApi } from "./cfn-api.ts";
 export { registerDeployCommands } from "./cli.ts";
 export { type DeployAction, type DeployOptions, type DeployResult, deployStack } from "./deploy.ts";
+export { type DestroyResult, destroy } from "./destroy.ts";
 export {
   type EnvironmentStatus,
   environmentStatus,

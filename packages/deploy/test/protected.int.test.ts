@@ -7,7 +7,7 @@
  * Without a terminal (CI is set) a deploy shows the review and exits 9 with the change set (and a
  * new stack's empty shell) deleted; --approve deploys; `--dry-run --fail` exits 11 while a change
  * is pending and 0 when none is. On a terminal (a pseudo-terminal from util-linux `script`) a no
- * changes nothing and a yes executes.
+ * changes nothing and a yes executes. `destroy` asks the same way (the same approval).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -138,7 +138,7 @@ function onTerminal(args: string[], answer: string): Promise<{ code: number | nu
 }
 
 afterAll(async () => {
-  await deleteStacks(cfn, ["app", "term"].map(stackNameOf));
+  await deleteStacks(cfn, ["app", "term", "gone"].map(stackNameOf));
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -192,5 +192,24 @@ describe("a protected environment changes only after approval (moto, aws profile
     expect(yes.code, yes.output).toBe(0);
     expect(await deployedBody(stackName)).toContain("Value: two");
     expect((await stack(stackName))?.StackStatus).toBe("UPDATE_COMPLETE");
+  });
+
+  it("destroy: the plan, then exit 9 without approval (the stack stays); --approve deletes it", async () => {
+    const stackName = stackNameOf("gone");
+    writeTemplate("gone", "one");
+    const created = await cli(["deploy", "gone", "--approve"]);
+    expect(created.code, created.output).toBe(0);
+
+    const refused = await cli(["destroy", "gone"]);
+    expect(refused.code, refused.output).toBe(ExitCode.REFUSED);
+    expect(refused.output).toContain(`${stackName}: deletes 2 resource(s), keeps 0`);
+    expect(refused.output).toContain(
+      `protected environment 'prod': delete 1 stack(s): ${stackName} needs approval, and there is no terminal to ask`,
+    );
+    expect((await stack(stackName))?.StackStatus).toBe("CREATE_COMPLETE");
+
+    const approved = await cli(["destroy", "gone", "--approve"]);
+    expect(approved.code, approved.output).toBe(0);
+    expect((await stack(stackName))?.StackStatus ?? "gone").toMatch(/^(gone|DELETE_COMPLETE)$/);
   });
 });
