@@ -34,10 +34,11 @@ export function reportFailure(err: unknown, options: FailureOptions): number {
       stderr.write(`error: ${processMasker.mask(problemLine(problem))}\n`);
     stderr.write(`prebake: error: ${processMasker.mask(error.toLine())}\n`);
     if (options.verbose && error.cause)
-      stderr.write(`${String((error.cause as Error).stack ?? error.cause)}\n`);
+      stderr.write(`${processMasker.mask(String((error.cause as Error).stack ?? error.cause))}\n`);
   } else {
     stderr.write(`prebake: internal error: ${processMasker.mask(error.message)}\n`);
-    if (options.verbose) stderr.write(`${(err as Error)?.stack}\n`);
+    // A stack trace starts with the error's message, and its frames can quote a URL: masked too.
+    if (options.verbose) stderr.write(`${processMasker.mask(String((err as Error)?.stack))}\n`);
     else stderr.write("prebake: run again with --verbose for the stack trace, and report it as a bug\n");
   }
   if (options.json) stdout.write(`${JSON.stringify(failureDocument(error, options.held), null, 2)}\n`);

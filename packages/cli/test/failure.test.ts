@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import { BuildFailedError, ConfigError, RebuildDueError } from "@prebake/core";
+import { BuildFailedError, ConfigError, processMasker, RebuildDueError } from "@prebake/core";
 import { describe, expect, it } from "vitest";
 import { reportFailure } from "../src/failure.ts";
 
@@ -86,5 +86,28 @@ describe("a failure under --json", () => {
       { where: "a.yml:1:1", message: "first", fix: "f1" },
       { where: "a.yml:2:3", message: "second", fix: "f2" },
     ]);
+  });
+});
+
+describe("--verbose stack traces", () => {
+  const verbose = (err: unknown) => {
+    const stdout = sink();
+    const stderr = sink();
+    reportFailure(err, { json: true, verbose: true, stdout: stdout.stream, stderr: stderr.stream });
+    return stdout.text() + stderr.text();
+  };
+
+  it("are masked like every other line: a secret in an internal error's message or in a cause's stack never shows", () => {
+    const secret = `CANARY-${Math.random().toString(16).slice(2)}`;
+    processMasker.add(secret);
+    const internal = verbose(new Error(`request to https://user:tok@mirror.example failed with ${secret}`));
+    expect(internal).toContain("at "); // the trace is there...
+    expect(internal).not.toContain(secret); // ...without the secret
+    expect(internal).not.toContain("user:tok@");
+    const caused = verbose(
+      new ConfigError("the index refused us", { where: "layer.yaml", cause: new Error(`401 for ${secret}`) }),
+    );
+    expect(caused).toContain("Error: 401 for ***");
+    expect(caused).not.toContain(secret);
   });
 });

@@ -36,6 +36,9 @@ function hostCredentials(): { secret: Record<string, string>; plain: Record<stri
   };
 }
 
+/** An env file's values this long or longer are masked in all output. */
+const MIN_MASKED_LENGTH = 4;
+
 const parseTimeout = (value: string) =>
   parseIntegerOption(value, {
     option: "--timeout",
@@ -96,6 +99,11 @@ async function codebuildRun(ctx: Context, opts: RunOptions): Promise<void> {
   if (settings)
     ctx.out.info(`project ${settings.project}: image ${image} (${projectImage?.imageSource ?? "--image"})`);
   const host = opts.credentials ? hostCredentials() : { secret: {}, plain: {} };
+  const envFile = opts.envFile ? loadEnvFile(opts.envFile) : {};
+  // An env file is where a local run's tokens go (CodeBuild would take them from Secrets Manager):
+  // its values print as ***, as the host keys do. Values under four characters ("1", "dev") stay
+  // readable: masking them would blank every such string in the log and hide nothing worth hiding.
+  for (const value of Object.values(envFile)) if (value.length >= MIN_MASKED_LENGTH) ctx.out.addSecret(value);
   const result = await runLocalBuild(ctx, {
     image,
     spec,
@@ -103,7 +111,7 @@ async function codebuildRun(ctx: Context, opts: RunOptions): Promise<void> {
     artifactsDir: opts.artifacts,
     env: {
       ...(settings?.env ?? {}),
-      ...(opts.envFile ? loadEnvFile(opts.envFile) : {}),
+      ...envFile,
       ...host.plain,
     },
     secretEnv: host.secret,

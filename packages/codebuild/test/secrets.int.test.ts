@@ -126,4 +126,43 @@ describe("secret canary: parameter-store, secrets-manager and -c host keys never
     expect(json.status).toBe("SUCCEEDED");
     expect(json.exportedVariables).toEqual({ PW: "***", KEY: "***" });
   });
+
+  it("-e env-file values print as *** too (echo, env, set -x, --json, .prebake/); a value under 4 characters stays readable", async () => {
+    const token = `env-file-canary-${id}`;
+    const src = join(root, "env-file-src");
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(root, "run.env"), `API_TOKEN=${token}\nMODE=on\n`);
+    writeFileSync(
+      join(src, "buildspec.yml"),
+      `version: 0.2
+env:
+  shell: bash
+  exported-variables: [API_TOKEN]
+phases:
+  build:
+    commands:
+      - echo "token=$API_TOKEN mode=$MODE"
+      - env | sort
+      - set -x
+      - export SEEN="$API_TOKEN"
+`,
+    );
+    const summaryDir = join(root, ".prebake", "runs", "env-file");
+    const r = await runCli(
+      root,
+      ["--json", "codebuild", "run", "-i", "prebake/debian:bookworm", "-s", src, "-e", join(root, "run.env")],
+      { PREBAKE_SUMMARY_DIR: summaryDir },
+    );
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).not.toContain(token);
+    for (const f of filesUnder(summaryDir)) expect(readFileSync(f, "utf8")).not.toContain(token);
+    expect(r.output).toContain("token=*** mode=on");
+    expect(r.output).toMatch(/^ +API_TOKEN=\*\*\*$/m);
+    expect(r.output).toContain("++ export SEEN=***"); // set -x
+    expect((JSON.parse(r.stdout) as { exportedVariables: Record<string, string> }).exportedVariables).toEqual(
+      {
+        API_TOKEN: "***",
+      },
+    );
+  });
 });

@@ -132,11 +132,26 @@ export class ContainerHandle {
 }
 
 export class LongLivedContainer extends ContainerHandle {
-  /** Run argv (never a shell string) to its end; lines of stdout and stderr go to onLine as they come. */
-  async exec(argv: string[], onLine?: (line: string) => void): Promise<ExecResult> {
+  /**
+   * Run argv (never a shell string) to its end; lines of stdout and stderr go to onLine as they come.
+   * `env` is added to the container's environment for this command only: the place for a credential,
+   * which in argv anyone on the host would read with `ps`.
+   */
+  async exec(
+    argv: string[],
+    onLine?: (line: string) => void,
+    env?: Record<string, string>,
+  ): Promise<ExecResult> {
     const what = `${argv[0]} in ${this.name}`;
+    const Env = env ? Object.entries(env).map(([k, v]) => `${k}=${v}`) : undefined;
     const exec = await this.runtime.call(`creating an exec of ${what}`, (abortSignal) =>
-      this.container.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, abortSignal }),
+      this.container.exec({
+        Cmd: argv,
+        ...(Env ? { Env } : {}),
+        AttachStdout: true,
+        AttachStderr: true,
+        abortSignal,
+      }),
     );
     const stream = await this.runtime.call(`starting ${what}`, (abortSignal) =>
       exec.start({ hijack: true, stdin: false, abortSignal }),

@@ -1,5 +1,5 @@
 import type { GitInfo } from "@prebake/core";
-import { ConfigError, parseKeyValueOptions } from "@prebake/core";
+import { ConfigError, parseKeyValueOptions, stripUrlCredentials } from "@prebake/core";
 import { defaultVersionFor, type ImageDefinition } from "./definition.ts";
 import { digestHex12 } from "./digest.ts";
 
@@ -49,6 +49,7 @@ export function planImage(
   }
   const buildArgs = { ...def.buildArgs, ...line.buildArgs, BASE_IMAGE: base, ...(options.buildArgs ?? {}) };
   const labels: Record<string, string> = { ...def.labels, [`${OCI}.version`]: version };
+  refuseCredentials(def, version, buildArgs, labels, options.buildArgs ?? {});
   const provenanceLabels: Record<string, string> = {};
   if (options.git?.revision) provenanceLabels[`${OCI}.revision`] = options.git.revision;
   if (!labels[`${OCI}.source`] && options.git?.source) provenanceLabels[`${OCI}.source`] = options.git.source;
@@ -65,6 +66,43 @@ export function planImage(
     provenanceLabels,
     isDefaultVersion: version === defaultVersionFor(def, profileKind),
   };
+}
+
+/**
+ * A build arg or label whose value carries URL credentials (`OTP_URL=https://user:token@mirror/...`)
+ * is refused before anything is built: the engine keeps every build arg a RUN uses in the image's
+ * history, a Dockerfile's LABEL may copy it (erlang-otp's otp-source does), and the image is pushed
+ * for anyone who may pull it. Credentials go in as a build secret instead (image.yaml `secrets:`).
+ */
+function refuseCredentials(
+  def: ImageDefinition,
+  version: string,
+  buildArgs: Record<string, string>,
+  labels: Record<string, string>,
+  fromCli: Record<string, string>,
+): void {
+  const where = (key: string, kind: "buildArgs" | "labels") => {
+    if (kind === "labels") return `${def.file}: labels.${key}`;
+    if (key in fromCli) return `--build-arg ${key}`;
+    if (def.versions[version]?.buildArgs?.[key] !== undefined)
+      return `${def.file}: versions.${version}.buildArgs.${key}`;
+    return `${def.file}: buildArgs.${key}`;
+  };
+  for (const [kind, values] of [
+    ["buildArgs", buildArgs],
+    ["labels", labels],
+  ] as const) {
+    for (const [key, value] of Object.entries(values)) {
+      if (stripUrlCredentials(value) === value) continue;
+      throw new ConfigError(
+        `${stripUrlCredentials(value)} carries credentials (user:token@), which the image would keep in its history or labels`,
+        {
+          where: where(key, kind),
+          fix: "drop them from the URL and give the build the credentials as a build secret (image.yaml secrets:, mounted by the step that downloads)",
+        },
+      );
+    }
+  }
 }
 
 /** The tags one push writes. */

@@ -76,3 +76,46 @@ describe("build plan", () => {
     expect(() => parseBuildArgOptions(["nope"])).toThrow(ConfigError);
   });
 });
+
+describe("build args and labels with URL credentials", () => {
+  const withCredentials = (yaml: string) =>
+    loadImageDefinition(
+      writeImageFolder("creds", { "image.yaml": yaml, Dockerfile: "FROM scratch\n" }),
+      "creds",
+    );
+  const refusal = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return e as ConfigError;
+    }
+    throw new Error("not refused");
+  };
+
+  it("are refused before building (exit 3), named where they were written, the token never in the message", () => {
+    const cli = refusal(() =>
+      planImage(def, "1.0", "local", {
+        buildArgs: { OTP_URL: "https://mirror:CANARY@mirror.example/otp.tar.gz" },
+      }),
+    );
+    expect(cli).toBeInstanceOf(ConfigError);
+    expect(cli.toLine()).toBe(
+      "--build-arg OTP_URL: https://mirror.example/otp.tar.gz carries credentials (user:token@), which the image would keep in its history or labels " +
+        "(fix: drop them from the URL and give the build the credentials as a build secret (image.yaml secrets:, mounted by the step that downloads))",
+    );
+    const yaml = TINY_YAML.replace("name: tiny", "name: creds");
+    const inVersion = withCredentials(
+      yaml.replace('LINE: "one"', 'LINE: "one", URL: "https://u:CANARY@m.example/x"'),
+    );
+    expect(refusal(() => planImage(inVersion, "1.0", "local")).where).toBe(
+      `${inVersion.file}: versions.1.0.buildArgs.URL`,
+    );
+    const inLabel = withCredentials(
+      yaml.replace(
+        "labels: { org.opencontainers.image.title: tiny }",
+        'labels: { src: "https://u:CANARY@m.example/x" }',
+      ),
+    );
+    expect(refusal(() => planImage(inLabel, "1.0", "local")).where).toBe(`${inLabel.file}: labels.src`);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import {
   BuildFailedError,
   type Context,
@@ -13,11 +13,18 @@ import {
   formatBytes,
   formatDuration,
   listTree,
+  ValidationError,
   writeJsonAtomic,
 } from "@prebake/core";
 import { type LayerDefinition, publishedLayerName } from "./definition.ts";
 import { inputsHash, sourceFileShown } from "./inputs-hash.ts";
-import { type PipIndex, type ResolvedDistribution, readHostPipConfig, resolvePipIndex } from "./pip.ts";
+import {
+  indexSecrets,
+  type PipIndex,
+  type ResolvedDistribution,
+  readHostPipConfig,
+  resolvePipIndex,
+} from "./pip.ts";
 import { installFor } from "./pip-install.ts";
 import type { Architecture } from "./runtimes.ts";
 import { type SlimResult, slimDirectory } from "./slim.ts";
@@ -31,6 +38,8 @@ export interface BuildOptions {
   debug?: boolean;
   /** Command-line budget per pip batch (bytes); tests lower it to force several batches. */
   maxArgBytes?: number;
+  /** Refuse (exit 4) requirements without hashes instead of warning. */
+  strict?: boolean;
 }
 
 export interface BuiltLayer {
@@ -138,6 +147,18 @@ async function buildArchitecture(ctx: Context, ws: Workspace, job: ArchitectureJ
   return built;
 }
 
+/**
+ * Requirements without hashes are not pinned to bytes: the index decides what a name and version
+ * mean at every build. A warning; with --strict, a refusal (exit 4) before anything runs.
+ */
+export function checkRequirementHashes(ctx: Context, def: LayerDefinition, strict: boolean): void {
+  if (def.hashedRequirements) return;
+  const what = `requirements ${relative(def.dir, def.requirementsPath)} carry no --hash for every requirement, so the index decides which files they mean`;
+  const fix = "lock them with hashes (pip-compile --generate-hashes, or uv pip compile --generate-hashes)";
+  if (strict) throw new ValidationError(what, { where: `${def.file}: requirements`, fix });
+  ctx.out.warn(`${def.file}: ${what} (fix: ${fix}; --strict refuses them)`);
+}
+
 /** Build every architecture of a layer: install, add own sources, slim, zip. */
 export async function buildLayer(
   ctx: Context,
@@ -149,6 +170,8 @@ export async function buildLayer(
   // Only `index: local` reads the machine's pip configuration.
   const hostConfig = def.index === "local" ? await readHostPipConfig(ctx.config.rootDir) : undefined;
   const index = resolvePipIndex(def.index, `${def.file}: index`, () => hostConfig);
+  for (const secret of indexSecrets(index)) ctx.out.addSecret(secret);
+  checkRequirementHashes(ctx, def, options.strict ?? false);
   const { image, imageId } = await builderImage(ctx, def);
   const buildRoot = layerBuildDir(ctx.config.rootDir, def.name);
   const results: BuiltLayer[] = [];

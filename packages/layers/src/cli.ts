@@ -39,7 +39,10 @@ function registerBuild(layer: Command, getContext: () => Context): void {
       "--skip-smoke-test",
       "do not import-test the layer in a container (e.g. an arm64 layer on an x86_64 engine)",
     )
-    .option("--strict", "fail (exit 4) when a module's cold import passes layer.yaml's budget.coldStartMs")
+    .option(
+      "--strict",
+      "fail (exit 4) when a module's cold import passes layer.yaml's budget.coldStartMs, or a requirement has no --hash",
+    )
     .addHelpText(
       "after",
       "\nExamples:\n  prebake layer build common-utils\n  prebake layer build common-utils --force --debug\n  prebake --json layer build common-utils\n\n" +
@@ -135,7 +138,10 @@ function registerPublish(layer: Command, getContext: () => Context): void {
     .option("--update-functions", "point functions that use an older version of this layer at the new one")
     .option("--debug", "print pip's full (verbose) output")
     .option("--skip-smoke-test", "do not import-test the layer in a container")
-    .option("--strict", "fail (exit 4) when a module's cold import passes layer.yaml's budget.coldStartMs")
+    .option(
+      "--strict",
+      "fail (exit 4) when a module's cold import passes layer.yaml's budget.coldStartMs, or a requirement has no --hash",
+    )
     .addHelpText(
       "after",
       "\nExamples:\n  prebake layer publish common-utils\n  prebake layer publish common-utils --update-functions\n" +

@@ -11,12 +11,12 @@ import type { BuildOptions } from "./build.ts";
 import type { LayerDefinition } from "./definition.ts";
 import {
   batchArguments,
-  indexArgs,
   type MissingDistribution,
   missingDistribution,
   type PipIndex,
   parsePipReport,
   pinnedRequirement,
+  pipEnvironment,
   type ResolvedDistribution,
   targetArgs,
 } from "./pip.ts";
@@ -91,16 +91,10 @@ function pipCommand(ws: Workspace, job: PipJob) {
   const py = PYTHON_RUNTIMES[job.version]!;
   return {
     py,
-    base: [
-      ws.map.python,
-      "-m",
-      "pip",
-      "install",
-      "--isolated",
-      "--disable-pip-version-check",
-      ...(job.options.debug ? ["-v"] : []),
-    ],
-    target: [...indexArgs(job.index), ...targetArgs(py, job.arch)],
+    base: [ws.map.python, "-m", "pip", "install", ...(job.options.debug ? ["-v"] : [])],
+    // The index is in pip's environment (pipEnvironment), never in argv: its URL may carry a token.
+    target: targetArgs(py, job.arch),
+    env: pipEnvironment(job.index),
   };
 }
 
@@ -114,7 +108,7 @@ async function resolveDistributions(
   job: PipJob,
 ): Promise<ResolvedDistribution[]> {
   const { def, workDir } = job;
-  const { py, base, target } = pipCommand(ws, job);
+  const { py, base, target, env } = pipCommand(ws, job);
   const reportFile = join(workDir, `report-${job.version}.json`);
   const requirements = join(def.dir, relative(def.dir, def.requirementsPath));
   ctx.out.progress(
@@ -136,6 +130,7 @@ async function resolveDistributions(
       ws.map.path(requirements),
     ],
     pipLines(ctx, job),
+    env,
   );
   if (resolved.exitCode !== 0) {
     const missing = missingDistribution(resolved.tail);
@@ -154,7 +149,7 @@ export async function installFor(
 ): Promise<{ distributions: ResolvedDistribution[]; batches: number }> {
   const { def, workDir } = job;
   const distributions = await resolveDistributions(ctx, ws, job);
-  const { py, base, target } = pipCommand(ws, job);
+  const { py, base, target, env } = pipCommand(ws, job);
   // pip compiles .pyc by default; slimming removes them (Lambda's /opt is read-only, they would never be
   // refreshed), which keeps "before slimming" honest: it is what a plain pip install produces.
   const installArgv = (batchDir: string, batch: string[]) => [
@@ -179,7 +174,7 @@ export async function installFor(
       "pip",
       `installing batch ${of} (${batch.length} distributions) for ${py.runtime} ${job.arch}`,
     );
-    const res = await ws.runner.run(installArgv(batchDir, batch), pipLines(ctx, job));
+    const res = await ws.runner.run(installArgv(batchDir, batch), pipLines(ctx, job), env);
     if (res.exitCode !== 0) throw pipFailure(`install (batch ${of})`, res.tail, def);
     const conflicts = await mergeTree(batchDir, installDir);
     if (conflicts.length > 0) {

@@ -16,7 +16,8 @@ import { type Architecture, manylinuxPlatforms, type PythonRuntime } from "./run
 
 /** Where pip looks for distributions, and which host folders a container needs to see for that. */
 export interface PipIndex {
-  indexUrl: string;
+  /** undefined: no index at all (`--no-index`), only the find-links folders. */
+  indexUrl: string | undefined;
   extraIndexUrls: string[];
   findLinks: string[];
   /** Host folders to bind-mount read-only (at the same path) so file:// indexes resolve in a container. */
@@ -162,9 +163,9 @@ export function resolvePipIndex(
     const local = [...indexes, ...cfg.findLinks].map(toLocalPath).filter((p): p is string => Boolean(p));
     const [first, ...rest] = indexes;
     return {
-      // With only find-links, pip needs --no-index semantics: an index URL that is an empty local folder is
-      // not available, so we fall back to PyPI's URL and rely on find-links taking precedence.
-      indexUrl: first ?? PYPI,
+      // With only find-links, no index at all: pip has no source priority, so PyPI's URL beside the
+      // local folders would let any name PyPI also has win from there (dependency confusion).
+      indexUrl: first,
       extraIndexUrls: rest,
       findLinks: cfg.findLinks,
       mounts: [...new Set(local.filter((p) => existsSync(p)).map(mountFor))],
@@ -202,13 +203,49 @@ export function resolvePipIndex(
   };
 }
 
+/** The index as pip's options: what the inputs hash records (credentials stripped there). */
 export function indexArgs(index: PipIndex): string[] {
   return [
-    "--index-url",
-    index.indexUrl,
+    ...(index.indexUrl ? ["--index-url", index.indexUrl] : ["--no-index"]),
     ...index.extraIndexUrls.flatMap((u) => ["--extra-index-url", u]),
     ...index.findLinks.flatMap((u) => ["--find-links", u]),
   ];
+}
+
+/**
+ * The index as pip's environment, for every pip run of a build: an index URL can carry a token
+ * (`https://user:token@host/simple`, CodeArtifact's), and a command line is anyone's to read with
+ * `ps`, an exec's environment is not. No configuration file is read (PIP_CONFIG_FILE=/dev/null), and
+ * the runner drops inherited PIP_* variables: the build's settings are the only ones, as with
+ * `pip --isolated` (which would ignore these variables too).
+ */
+export function pipEnvironment(index: PipIndex): Record<string, string> {
+  return {
+    PIP_CONFIG_FILE: "/dev/null",
+    PIP_NO_INPUT: "1",
+    PIP_DISABLE_PIP_VERSION_CHECK: "1",
+    ...(index.indexUrl ? { PIP_INDEX_URL: index.indexUrl } : { PIP_NO_INDEX: "1" }),
+    ...(index.extraIndexUrls.length > 0 ? { PIP_EXTRA_INDEX_URL: index.extraIndexUrls.join(" ") } : {}),
+    ...(index.findLinks.length > 0 ? { PIP_FIND_LINKS: index.findLinks.join(" ") } : {}),
+  };
+}
+
+/** The secret parts of the index URLs (passwords, tokens), for the output's masker. */
+export function indexSecrets(index: PipIndex): string[] {
+  const secrets: string[] = [];
+  for (const u of [index.indexUrl, ...index.extraIndexUrls, ...index.findLinks]) {
+    if (!u) continue;
+    try {
+      const { username, password } = new URL(u);
+      for (const part of [password, username]) {
+        if (!part) continue;
+        secrets.push(part, decodeURIComponent(part));
+      }
+    } catch {
+      // a path, not a URL: nothing secret in it
+    }
+  }
+  return [...new Set(secrets)];
 }
 
 /** Options that make pip choose wheels for the Lambda runtime rather than for the machine it runs on. */
@@ -264,7 +301,8 @@ export function parsePipReport(json: string): ResolvedDistribution[] {
  * verifies it (`--no-deps`: the resolution already chose every dependency).
  */
 export function pinnedRequirement(d: ResolvedDistribution): string {
-  const bare = d.url.split("#")[0]!;
+  // Without credentials: pip authenticates to the index's host from PIP_INDEX_URL, and this is argv.
+  const bare = stripUrlCredentials(d.url.split("#")[0]!);
   return d.sha256 ? `${bare}#sha256=${d.sha256}` : bare;
 }
 

@@ -18,18 +18,29 @@ import {
  */
 export interface CommandRunner {
   readonly description: string;
-  run(argv: string[], onLine?: (line: string) => void): Promise<ExecResult>;
+  /** `env` is added for this command only (credentials go there, never in argv: `ps` shows argv). */
+  run(argv: string[], onLine?: (line: string) => void, env?: Record<string, string>): Promise<ExecResult>;
   close(): Promise<void>;
 }
+
+/**
+ * This process's environment without pip's own variables: a layer build's pip sees only the
+ * settings the build gives it (as `pip --isolated` would, which would also ignore those).
+ */
+const withoutPipSettings = (env: NodeJS.ProcessEnv) =>
+  Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith("PIP_")));
 
 /** Runs commands on this machine (inside the python-layer image, e.g. in CodeBuild). */
 export class HostRunner implements CommandRunner {
   readonly description = "this machine (inside the python-layer image)";
 
-  run(argv: string[], onLine?: (line: string) => void): Promise<ExecResult> {
+  run(argv: string[], onLine?: (line: string) => void, env?: Record<string, string>): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       const [cmd, ...args] = argv;
-      const child = spawn(cmd!, args, { stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(cmd!, args, {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...withoutPipSettings(process.env), ...env },
+      });
       let stdout = "";
       const out = new LineSplitter(onLine);
       const err = new LineSplitter(onLine);
@@ -103,8 +114,8 @@ export class ContainerRunner implements CommandRunner {
     }
   }
 
-  run(argv: string[], onLine?: (line: string) => void): Promise<ExecResult> {
-    return this.container.exec(argv, onLine);
+  run(argv: string[], onLine?: (line: string) => void, env?: Record<string, string>): Promise<ExecResult> {
+    return this.container.exec(argv, onLine, env);
   }
 
   close(): Promise<void> {

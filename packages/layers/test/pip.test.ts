@@ -2,10 +2,13 @@ import { describe, expect, it } from "vitest";
 import {
   argCost,
   batchArguments,
+  indexArgs,
+  indexSecrets,
   missingDistribution,
   parsePipConfigList,
   parsePipReport,
   pinnedRequirement,
+  pipEnvironment,
   resolvePipIndex,
   targetArgs,
 } from "../src/pip.ts";
@@ -140,5 +143,43 @@ describe("pip's no-wheel errors", () => {
     expect(
       missingDistribution(["ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE."]),
     ).toBeUndefined();
+  });
+});
+
+describe("the index pip sees: nothing unpinned, nothing in argv", () => {
+  it("index: local with only find-links uses no index at all (PyPI beside the folders is dependency confusion)", () => {
+    const idx = resolvePipIndex("local", "layer.yaml: index", () => ({
+      extraIndexUrls: [],
+      findLinks: ["file:///opt/wheels"],
+    }));
+    expect(idx.indexUrl).toBeUndefined();
+    expect(indexArgs(idx)).toEqual(["--no-index", "--find-links", "file:///opt/wheels"]);
+    const env = pipEnvironment(idx);
+    expect(env).toMatchObject({ PIP_NO_INDEX: "1", PIP_FIND_LINKS: "file:///opt/wheels" });
+    expect(JSON.stringify(env)).not.toContain("pypi.org");
+  });
+
+  it("puts a credentialed index URL in pip's environment, reads no pip configuration, and masks its parts", () => {
+    const url = "https://aws:CANARY%2Ftok@domain-123.d.codeartifact.eu-west-1.amazonaws.com/pypi/r/simple/";
+    const idx = resolvePipIndex(url, "layer.yaml: index", () => undefined);
+    expect(pipEnvironment(idx)).toEqual({
+      PIP_CONFIG_FILE: "/dev/null",
+      PIP_NO_INPUT: "1",
+      PIP_DISABLE_PIP_VERSION_CHECK: "1",
+      PIP_INDEX_URL: url,
+    });
+    expect(indexSecrets(idx)).toEqual(["CANARY%2Ftok", "CANARY/tok", "aws"]);
+    // The exact files a batch installs are argv: their URLs never carry the index's credentials.
+    expect(
+      pinnedRequirement({
+        name: "six",
+        version: "1.17.0",
+        url: "https://aws:CANARY%2Ftok@domain-123.d.codeartifact.eu-west-1.amazonaws.com/pypi/r/simple/six/six-1.17.0-py2.py3-none-any.whl",
+        sha256: "ab",
+        requested: true,
+      }),
+    ).toBe(
+      "https://domain-123.d.codeartifact.eu-west-1.amazonaws.com/pypi/r/simple/six/six-1.17.0-py2.py3-none-any.whl#sha256=ab",
+    );
   });
 });
