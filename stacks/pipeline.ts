@@ -6,6 +6,7 @@
  */
 import { ConfigError } from "@prebake/core";
 import { GetAtt, type Intrinsic, Ref, resource, Sub } from "@prebake/stack";
+import { serviceTrustPolicy } from "./shared.ts";
 
 export interface BuildAction {
   /** The action's name in the Build stage (the stage table shows it). */
@@ -85,12 +86,10 @@ export function pipelineResources(actions: BuildAction[], dependsOn: string[]) {
   return {
     PipelineRole: resource("AWS::IAM::Role", {
       Description: "Runs the CI pipeline: reads the source archive, starts the builds",
-      AssumeRolePolicyDocument: {
-        Version: "2012-10-17",
-        Statement: [
-          { Effect: "Allow", Principal: { Service: "codepipeline.amazonaws.com" }, Action: "sts:AssumeRole" },
-        ],
-      },
+      AssumeRolePolicyDocument: serviceTrustPolicy(
+        "codepipeline.amazonaws.com",
+        "arn:${AWS::Partition}:codepipeline:${AWS::Region}:${AWS::AccountId}:${AWS::StackName}",
+      ),
       Policies: [
         {
           PolicyName: "run-builds",
@@ -149,6 +148,8 @@ export function pipelineResources(actions: BuildAction[], dependsOn: string[]) {
     // the pipeline through the bucket's EventBridge events instead. Only that one key matches, so
     // the artifacts the pipeline itself writes to the bucket do not start it again.
     SourceUploadedRule: resource("AWS::Events::Rule", {
+      // Named, so the trigger role's trust policy can name the rule (aws:SourceArn).
+      Name: Sub("${AWS::StackName}-source-uploaded"),
       Description: "Starts the CI pipeline when the source archive is uploaded",
       EventPattern: {
         source: ["aws.s3"],
@@ -160,12 +161,10 @@ export function pipelineResources(actions: BuildAction[], dependsOn: string[]) {
     }),
     PipelineTriggerRole: resource("AWS::IAM::Role", {
       Description: "Lets EventBridge start the CI pipeline (and nothing else)",
-      AssumeRolePolicyDocument: {
-        Version: "2012-10-17",
-        Statement: [
-          { Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sts:AssumeRole" },
-        ],
-      },
+      AssumeRolePolicyDocument: serviceTrustPolicy(
+        "events.amazonaws.com",
+        "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/${AWS::StackName}-source-uploaded",
+      ),
       Policies: [
         {
           PolicyName: "start-pipeline",

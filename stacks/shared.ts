@@ -32,7 +32,36 @@ export const pullCredentials = (condition: string) => If(condition, "CODEBUILD",
 export const LOG_RETENTION_VALUES = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365];
 
 /**
- * An S3 bucket nobody can reach in plain HTTP or publicly: versioned, encrypted, owner-enforced.
+ * A role's trust policy: `service` may assume it, only on behalf of this account and of the
+ * resources `sourceArn` (a Sub template, ArnLike) matches. AWS's cross-service confused-deputy
+ * guidance: without the conditions, the service could be made to assume the role for a resource of
+ * another account. CodeBuild documents both keys for its service roles (the project's ARN);
+ * CodePipeline (the pipeline's ARN) and EventBridge (the rule's ARN) send them when they assume a role.
+ */
+export function serviceTrustPolicy(service: string, sourceArn: string) {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: service },
+        Action: "sts:AssumeRole",
+        Condition: {
+          StringEquals: { "aws:SourceAccount": Ref("AWS::AccountId") },
+          ArnLike: { "aws:SourceArn": Sub(sourceArn) },
+        },
+      },
+    ],
+  };
+}
+
+/** How long a bucket keeps an object's overwritten or deleted versions (it is versioned to undo mistakes, not forever). */
+export const NONCURRENT_VERSION_DAYS = 30;
+
+/**
+ * An S3 bucket nobody can reach in plain HTTP or publicly: versioned, encrypted, owner-enforced;
+ * versions that are no longer current expire after NONCURRENT_VERSION_DAYS, and uploads left
+ * incomplete after a week are aborted (a versioned bucket otherwise grows with every upload).
  * `eventBridge` sends its object events to EventBridge (what starts a pipeline on an upload).
  */
 export function hardenedBucket(opts: { eventBridge?: boolean } = {}) {
@@ -50,6 +79,16 @@ export function hardenedBucket(opts: { eventBridge?: boolean } = {}) {
         RestrictPublicBuckets: true,
       },
       OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+      LifecycleConfiguration: {
+        Rules: [
+          {
+            Id: "expire-noncurrent-versions",
+            Status: "Enabled",
+            NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_VERSION_DAYS },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+          },
+        ],
+      },
       ...(opts.eventBridge && {
         NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
       }),
@@ -58,8 +97,8 @@ export function hardenedBucket(opts: { eventBridge?: boolean } = {}) {
   );
 }
 
-/** Deny every request to the bucket that does not use TLS. */
-export function tlsOnlyPolicy(bucket: string) {
+/** Deny every request to the bucket that does not use TLS; `more` statements follow (e.g. who may write). */
+export function tlsOnlyPolicy(bucket: string, more: unknown[] = []) {
   return resource("AWS::S3::BucketPolicy", {
     Bucket: Ref(bucket),
     PolicyDocument: {
@@ -73,6 +112,7 @@ export function tlsOnlyPolicy(bucket: string) {
           Resource: [GetAtt(bucket, "Arn"), Sub(`\${${bucket}.Arn}/*`)],
           Condition: { Bool: { "aws:SecureTransport": "false" } },
         },
+        ...more,
       ],
     },
   });

@@ -39,6 +39,7 @@ import {
   ROOT,
   repositoryArn,
   repositoryOf,
+  serviceTrustPolicy,
   tlsOnlyPolicy,
 } from "../shared.ts";
 
@@ -112,12 +113,10 @@ export default defineTemplate({
     ArtifactsBucketPolicy: tlsOnlyPolicy("ArtifactsBucket"),
     CodeBuildServiceRole: resource("AWS::IAM::Role", {
       Description: "Runs prebake's CI builds: pulls the baked images, writes their logs and artifacts",
-      AssumeRolePolicyDocument: {
-        Version: "2012-10-17",
-        Statement: [
-          { Effect: "Allow", Principal: { Service: "codebuild.amazonaws.com" }, Action: "sts:AssumeRole" },
-        ],
-      },
+      AssumeRolePolicyDocument: serviceTrustPolicy(
+        "codebuild.amazonaws.com",
+        "arn:${AWS::Partition}:codebuild:${AWS::Region}:${AWS::AccountId}:project/${AWS::StackName}-*",
+      ),
       Policies: [
         {
           PolicyName: "pull-baked-images",

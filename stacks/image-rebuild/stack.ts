@@ -3,7 +3,7 @@
  * AWS, for teams without a local Docker engine, and on a schedule (weekly by default) so the
  * images keep getting their bases' fixes. Deployed before the CI stack (which uses the images).
  */
-import { defineTemplate, Equals, GetAtt, Not, Ref, resource, Select, Split, Sub } from "@prebake/stack";
+import { defineTemplate, Equals, GetAtt, If, Join, Not, Ref, resource, Sub } from "@prebake/stack";
 import {
   CURATED_IMAGE,
   curatedImageCondition,
@@ -13,6 +13,7 @@ import {
   pullCredentials,
   repositoryArn,
   repositoryOf,
+  serviceTrustPolicy,
   tlsOnlyPolicy,
 } from "../shared.ts";
 
@@ -48,12 +49,68 @@ const ECR_PUSH_ACTIONS = [
   "ecr:TagResource",
 ];
 
+/** What writes an object in the source bucket: what the privileged rebuild builds and pushes next. */
+const SOURCE_WRITES = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"];
+
+/**
+ * The source bucket decides what the privileged rebuild builds and pushes, so its bucket policy
+ * limits who writes it: never another account, never the rebuild itself (a build must not choose its
+ * next input, whatever its role is later given), and, when SourceUploaders names them, only those
+ * principals (e.g. the CI role that runs prebake codebuild rebuild-images).
+ */
+function sourceWriters() {
+  const objects = Sub("${SourceBucket.Arn}/*");
+  return [
+    {
+      Sid: "NoWritesFromOtherAccounts",
+      Effect: "Deny",
+      Principal: "*",
+      Action: SOURCE_WRITES,
+      Resource: objects,
+      Condition: { StringNotEquals: { "aws:PrincipalAccount": Ref("AWS::AccountId") } },
+    },
+    {
+      Sid: "NoWritesFromTheRebuild",
+      Effect: "Deny",
+      Principal: "*",
+      Action: SOURCE_WRITES,
+      Resource: objects,
+      Condition: { ArnEquals: { "aws:PrincipalArn": GetAtt("RebuildRole", "Arn") } },
+    },
+    If(
+      "HasSourceUploaders",
+      {
+        Sid: "OnlyTheUploadersWrite",
+        Effect: "Deny",
+        Principal: "*",
+        Action: SOURCE_WRITES,
+        Resource: objects,
+        Condition: { ArnNotLike: { "aws:PrincipalArn": Ref("SourceUploaders") } },
+      },
+      Ref("AWS::NoValue"),
+    ),
+  ];
+}
+
 export default defineTemplate({
   AWSTemplateFormatVersion: "2010-09-09",
   Description:
     "prebake image rebuild: a privileged CodeBuild project that builds and pushes the toolchain images",
-  Metadata: { Prebake: { Images: [], After: [], ImageParameters: {} } },
+  Metadata: { Prebake: { Images: [], After: [], ImageParameters: {}, ProjectParameter: "ProjectName" } },
   Parameters: {
+    ProjectName: {
+      Type: "String",
+      AllowedPattern: "^[a-z][a-z0-9-]{1,30}$",
+      ConstraintDescription: "the project of prebake.config.yaml (lowercase letters, digits and dashes)",
+      Description:
+        "The prebake project (prebake deploy fills it in from prebake.config.yaml: project): the in-use scan reads its stacks in every environment",
+    },
+    SourceUploaders: {
+      Type: "CommaDelimitedList",
+      Default: "",
+      Description:
+        "IAM principal ARNs (ArnLike patterns) that may write the source bucket; empty: any principal of this account with s3:PutObject on it",
+    },
     RebuildImage: {
       Type: "String",
       Default: CURATED_IMAGE,
@@ -79,19 +136,18 @@ export default defineTemplate({
   Conditions: {
     RebuildImageIsCurated: curatedImageCondition("RebuildImage"),
     HasRebuildSchedule: Not(Equals(Ref("RebuildSchedule"), "")),
+    HasSourceUploaders: Not(Equals(Join("", Ref("SourceUploaders")), "")),
   },
   Resources: {
     SourceBucket: hardenedBucket(),
-    SourceBucketPolicy: tlsOnlyPolicy("SourceBucket"),
+    SourceBucketPolicy: tlsOnlyPolicy("SourceBucket", sourceWriters()),
     RebuildLogGroup: logGroup(Sub("/aws/codebuild/${AWS::StackName}")),
     RebuildRole: resource("AWS::IAM::Role", {
       Description: "Runs prebake push inside CodeBuild: reads the source, pushes to the image repositories",
-      AssumeRolePolicyDocument: {
-        Version: "2012-10-17",
-        Statement: [
-          { Effect: "Allow", Principal: { Service: "codebuild.amazonaws.com" }, Action: "sts:AssumeRole" },
-        ],
-      },
+      AssumeRolePolicyDocument: serviceTrustPolicy(
+        "codebuild.amazonaws.com",
+        "arn:${AWS::Partition}:codebuild:${AWS::Region}:${AWS::AccountId}:project/${AWS::StackName}",
+      ),
       Policies: [
         {
           PolicyName: "push-images",
@@ -108,14 +164,15 @@ export default defineTemplate({
               },
               {
                 // The lifecycle safety check reads the project's deployed stacks (parameters and
-                // template bodies) to find the images in use; read-only, and only this project's
-                // stacks: they are named <project>-<name>, and this one is <project>-image-rebuild.
+                // template bodies) to find the images in use, in every environment (the in-use scan
+                // asks for <project>-<stack> and <project>-<env>-<stack>): read-only, and only this
+                // project's stacks. The project is a parameter (deploy fills it): this stack's own
+                // name, <project>-<env>-image-rebuild in a named environment, does not tell it.
                 Sid: "InUseCheck",
                 Effect: "Allow",
                 Action: ["cloudformation:DescribeStacks", "cloudformation:GetTemplate"],
                 Resource: Sub(
-                  "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${Project}-*/*",
-                  { Project: Select(0, Split("-image-rebuild", Ref("AWS::StackName"))) },
+                  "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${ProjectName}-*/*",
                 ),
               },
             ],
@@ -171,6 +228,8 @@ export default defineTemplate({
     RebuildScheduleRule: resource(
       "AWS::Events::Rule",
       {
+        // Named, so the schedule role's trust policy can name the rule (aws:SourceArn).
+        Name: Sub("${AWS::StackName}-rebuild-schedule"),
         Description: "Rebuilds the toolchain images on a schedule, so they keep their bases' fixes",
         ScheduleExpression: Ref("RebuildSchedule"),
         State: "ENABLED",
@@ -182,12 +241,10 @@ export default defineTemplate({
       "AWS::IAM::Role",
       {
         Description: "Lets EventBridge start the image rebuild (and nothing else)",
-        AssumeRolePolicyDocument: {
-          Version: "2012-10-17",
-          Statement: [
-            { Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sts:AssumeRole" },
-          ],
-        },
+        AssumeRolePolicyDocument: serviceTrustPolicy(
+          "events.amazonaws.com",
+          "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/${AWS::StackName}-rebuild-schedule",
+        ),
         Policies: [
           {
             PolicyName: "start-rebuild",

@@ -125,11 +125,14 @@ export function cloudFormationApi(client: CloudFormationClient): StackApi {
     },
     async stackResources(stackId) {
       const res = await client.send(new DescribeStackResourcesCommand({ StackName: stackId }));
-      return (res.StackResources ?? []).map((r) => ({
-        logicalId: r.LogicalResourceId ?? "?",
-        physicalId: r.PhysicalResourceId,
-        type: r.ResourceType ?? "?",
-      }));
+      // moto answers an entry without ids for each resource type it skipped: not a resource.
+      return (res.StackResources ?? [])
+        .filter((r) => r.LogicalResourceId)
+        .map((r) => ({
+          logicalId: r.LogicalResourceId!,
+          physicalId: r.PhysicalResourceId,
+          type: r.ResourceType ?? "?",
+        }));
     },
     async recentEventIds(stackId) {
       const res = await client.send(new DescribeStackEventsCommand({ StackName: stackId }));

@@ -40,7 +40,8 @@ const registerDeploy: CommandRegistrar = (program, getContext) => {
         "template, parameters, tags and capabilities equal the deployed stack (two read-only calls, no change " +
         "set); otherwise create a change set, show the diff, execute it and stream the stack events. Outputs " +
         "go to dist/stacks/<name>.json (dist/<env>/stacks/<name>.json). A stack left in ROLLBACK_COMPLETE by a failed create is deleted and " +
-        "created again. Parameters: --parameter > image manifest (Metadata.Prebake.ImageParameters) > " +
+        "created again. Parameters: --parameter > image manifest (Metadata.Prebake.ImageParameters) > the " +
+        "project (Metadata.Prebake.ProjectParameter) > " +
         "environments.<env>.stacks.<name>.parameters > stacks.<name>.parameters > template default. In a " +
         "protected environment the image parameters keep the digests the stack runs: images reach it only " +
         "through `prebake promote`, and nothing executes before approval: the change set's full review " +

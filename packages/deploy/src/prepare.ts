@@ -117,9 +117,18 @@ async function lintOrRefuse(ctx: Context, stack: StackTemplate): Promise<void> {
   ctx.out.debug(`cfn-lint: passed${cached ? " (this template body passed before)" : ""}`);
 }
 
+/** Metadata.Prebake.ProjectParameter: the template parameter that gets the configuration's project. */
+function projectParameterSource(stack: StackTemplate, shownConfig: string, project: string) {
+  const parameter = stack.prebake.ProjectParameter;
+  return {
+    label: () => `${shownConfig}: project`,
+    values: parameter ? { [parameter]: project } : {},
+  };
+}
+
 /**
- * Parameters: --parameter > image manifest > the environment's stacks.<name>.parameters >
- * the config's stacks.<name>.parameters > template default.
+ * Parameters: --parameter > image manifest > the project (Metadata.Prebake.ProjectParameter) >
+ * the environment's stacks.<name>.parameters > the config's stacks.<name>.parameters > template default.
  */
 async function stackParameters(
   ctx: Context,
@@ -139,6 +148,7 @@ async function stackParameters(
     [
       { label: (k) => `--parameter ${k}`, values: options.parameters ?? {} },
       imageParameterSource(images),
+      projectParameterSource(stack, shownConfig, config.project),
       {
         label: (k) => `${shownConfig}: environments.${environment.name}.stacks.${stack.name}.parameters.${k}`,
         values: inEnvironment,

@@ -96,6 +96,11 @@ export interface PrebakeMetadata {
   After: string[];
   /** Template parameter -> image project whose default-version manifest fills it. */
   ImageParameters: Record<string, string>;
+  /**
+   * A template parameter that `prebake deploy` fills with the configuration's `project`: what a stack
+   * deployed as `<project>-<env>-<name>` cannot tell from its own name (e.g. which stacks are the project's).
+   */
+  ProjectParameter?: string;
 }
 
 export interface Template {

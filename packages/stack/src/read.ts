@@ -99,7 +99,7 @@ export function templateMetadata(template: Template, where = "template"): Prebak
     });
   };
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) return fail("", "must be a mapping");
-  const { Images = [], After = [], ImageParameters = {} } = raw as Record<string, unknown>;
+  const { Images = [], After = [], ImageParameters = {}, ProjectParameter } = raw as Record<string, unknown>;
   if (!isStringList(Images)) fail(".Images", "must be a list of image names");
   if (!isStringList(After)) fail(".After", "must be a list of stack names");
   if (
@@ -110,10 +110,13 @@ export function templateMetadata(template: Template, where = "template"): Prebak
   ) {
     fail(".ImageParameters", "must map parameter names to image names");
   }
+  if (ProjectParameter !== undefined && typeof ProjectParameter !== "string")
+    fail(".ProjectParameter", "must be a parameter name");
   return {
     Images: Images as string[],
     After: After as string[],
     ImageParameters: ImageParameters as Record<string, string>,
+    ...(typeof ProjectParameter === "string" ? { ProjectParameter } : {}),
   };
 }
 
@@ -139,6 +142,13 @@ export function validatePrebakeMetadata(
     if (stack === known.self) fail("After", "a stack cannot come after itself", `remove '${stack}'`);
     if (!known.stacks(stack))
       fail("After", `no stack named '${stack}'`, `create stacks/${stack}/stack.ts or remove the name`);
+  }
+  if (meta.ProjectParameter !== undefined && !template.Parameters?.[meta.ProjectParameter]) {
+    fail(
+      "ProjectParameter",
+      `'${meta.ProjectParameter}' is not a parameter of this template`,
+      "declare it under Parameters",
+    );
   }
   for (const [parameter, image] of Object.entries(meta.ImageParameters)) {
     if (!template.Parameters?.[parameter])

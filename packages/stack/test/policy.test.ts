@@ -97,15 +97,15 @@ describe("IAM scoping", () => {
     const inUse = all.find(({ s }) => actions(s).includes("cloudformation:DescribeStacks"))!.s;
     expect(inUse.Effect).toBe("Allow");
     expect(actions(inUse).every((a) => /^cloudformation:(Describe|Get)/.test(a))).toBe(true);
-    // Stacks are named <project>-<name>: the project part is this stack's own name without "-image-rebuild".
+    // Every stack of the project, in every environment (<project>-<stack>, <project>-<env>-<stack>): the
+    // project is the ProjectName parameter deploy fills, not this stack's name (which holds the environment).
     expect(resources(inUse)).toEqual([
       {
-        "Fn::Sub": [
-          "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${Project}-*/*",
-          { Project: { "Fn::Select": [0, { "Fn::Split": ["-image-rebuild", { Ref: "AWS::StackName" }] }] } },
-        ],
+        "Fn::Sub":
+          "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${ProjectName}-*/*",
       },
     ]);
+    expect(rebuild.Metadata?.Prebake?.ProjectParameter).toBe("ProjectName");
     const project = rebuild.Resources.RebuildProject!.Properties!.Environment as Record<string, unknown>;
     expect(project.PrivilegedMode).toBe(true);
   });
@@ -138,5 +138,88 @@ describe("IAM scoping", () => {
       const policy = Object.values(t.Resources).find((r) => r.Type === "AWS::S3::BucketPolicy")!;
       expect(JSON.stringify(policy.Properties)).toContain('"aws:SecureTransport":"false"');
     }
+  });
+
+  it("every service role trusts its service only for this account and its own resources (confused deputy)", async () => {
+    const expected: Record<string, RegExp> = {
+      "codebuild.amazonaws.com":
+        /^arn:\$\{AWS::Partition\}:codebuild:\$\{AWS::Region\}:\$\{AWS::AccountId\}:project\/\$\{AWS::StackName\}/,
+      "codepipeline.amazonaws.com":
+        /^arn:\$\{AWS::Partition\}:codepipeline:\$\{AWS::Region\}:\$\{AWS::AccountId\}:\$\{AWS::StackName\}$/,
+      "events.amazonaws.com":
+        /^arn:\$\{AWS::Partition\}:events:\$\{AWS::Region\}:\$\{AWS::AccountId\}:rule\/\$\{AWS::StackName\}-/,
+    };
+    let roles = 0;
+    for (const stack of ["ci", "image-rebuild"]) {
+      const t = await loadStackSource(root, stack);
+      for (const [id, r] of Object.entries(t.Resources)) {
+        if (r.Type !== "AWS::IAM::Role") continue;
+        roles++;
+        const trust = r.Properties!.AssumeRolePolicyDocument as {
+          Statement: {
+            Principal: { Service: string };
+            Condition?: Record<string, Record<string, unknown>>;
+          }[];
+        };
+        for (const st of trust.Statement) {
+          const where = `${stack}: ${id}`;
+          expect(st.Condition?.StringEquals?.["aws:SourceAccount"], where).toEqual({ Ref: "AWS::AccountId" });
+          const arn = asIntrinsic(st.Condition?.ArnLike?.["aws:SourceArn"])?.arg;
+          expect(arn, where).toMatch(expected[st.Principal.Service]!);
+        }
+      }
+    }
+    expect(roles).toBe(5);
+    // A rule's ARN in a trust policy needs the rule's name: the rules are named after the stack.
+    const ci = await loadStackSource(root, "ci");
+    expect(ci.Resources.SourceUploadedRule!.Properties!.Name).toEqual({
+      "Fn::Sub": "${AWS::StackName}-source-uploaded",
+    });
+  });
+
+  it("versioned buckets expire noncurrent versions and abort stale multipart uploads", async () => {
+    for (const [stack, bucket] of [
+      ["ci", "ArtifactsBucket"],
+      ["image-rebuild", "SourceBucket"],
+    ] as const) {
+      const t = await loadStackSource(root, stack);
+      const rules = (
+        t.Resources[bucket]!.Properties!.LifecycleConfiguration as { Rules: Record<string, unknown>[] }
+      ).Rules;
+      expect(rules, `${stack}: ${bucket}`).toContainEqual(
+        expect.objectContaining({
+          Status: "Enabled",
+          NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+        }),
+      );
+    }
+  });
+
+  it("image-rebuild: only this account, never the rebuild itself, and (when named) only the uploaders write the source", async () => {
+    const t = await loadStackSource(root, "image-rebuild");
+    const policy = t.Resources.SourceBucketPolicy!.Properties!.PolicyDocument as { Statement: unknown[] };
+    const denies = policy.Statement as Record<string, unknown>[];
+    const bySid = (sid: string) =>
+      denies.find((d) => d.Sid === sid) ??
+      (denies
+        .map((d) => (d["Fn::If"] as unknown[] | undefined)?.[1])
+        .find((d) => (d as Record<string, unknown> | undefined)?.Sid === sid) as
+        | Record<string, unknown>
+        | undefined);
+    const writes = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"];
+    const foreign = bySid("NoWritesFromOtherAccounts")!;
+    expect(foreign).toMatchObject({ Effect: "Deny", Principal: "*", Action: writes });
+    expect(foreign.Condition).toEqual({
+      StringNotEquals: { "aws:PrincipalAccount": { Ref: "AWS::AccountId" } },
+    });
+    const self = bySid("NoWritesFromTheRebuild")!;
+    expect(self).toMatchObject({ Effect: "Deny", Action: writes });
+    expect(self.Condition).toEqual({
+      ArnEquals: { "aws:PrincipalArn": { "Fn::GetAtt": ["RebuildRole", "Arn"] } },
+    });
+    const uploaders = bySid("OnlyTheUploadersWrite")!;
+    expect(uploaders.Condition).toEqual({ ArnNotLike: { "aws:PrincipalArn": { Ref: "SourceUploaders" } } });
+    expect(JSON.stringify(policy)).toContain('"aws:SecureTransport":"false"');
   });
 });

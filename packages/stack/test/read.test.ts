@@ -32,7 +32,12 @@ describe("readTemplate / templateMetadata (what deploy reads)", () => {
       ImageParameters: { CodeBuildImage: "erlang-otp", LayerBuildImage: "python-layer" },
     });
     const rebuild = readTemplate(join(root, "stacks/image-rebuild/stack.yaml"));
-    expect(templateMetadata(rebuild)).toEqual({ Images: [], After: [], ImageParameters: {} });
+    expect(templateMetadata(rebuild)).toEqual({
+      Images: [],
+      After: [],
+      ImageParameters: {},
+      ProjectParameter: "ProjectName",
+    });
   });
 
   it("defaults to empty metadata and refuses a malformed block with its field", () => {
@@ -97,6 +102,18 @@ describe("Metadata.Prebake validation at render time", () => {
     expect(check({ Images: [], ImageParameters: { CodeBuildImage: "erlang-otp" } })).toContain(
       "image 'erlang-otp' is not listed in Images",
     );
+  });
+
+  it("ProjectParameter names a declared parameter (deploy fills it with the project)", () => {
+    expect(check({ ProjectParameter: "Project" })).toContain(
+      "Metadata.Prebake.ProjectParameter: 'Project' is not a parameter of this template",
+    );
+    expect(check({ ProjectParameter: 7 })).toContain(
+      "Metadata.Prebake.ProjectParameter: must be a parameter name",
+    );
+    expect(() =>
+      validatePrebakeMetadata(template({ ProjectParameter: "CodeBuildImage" }), "w", known),
+    ).not.toThrow();
   });
 });
 

@@ -15,7 +15,7 @@ import {
 
 const root = join(import.meta.dirname, "../../..");
 
-/** Fn::Not, Fn::Equals, Fn::Select, Fn::Split and Ref over parameter values: what the conditions use. */
+/** Fn::Not, Fn::Equals, Fn::Select, Fn::Split, Fn::Join and Ref over parameter values: what the conditions use. */
 function evaluate(node: unknown, values: Record<string, string>): unknown {
   const fn = asIntrinsic(node);
   if (!fn) return node;
@@ -24,6 +24,7 @@ function evaluate(node: unknown, values: Record<string, string>): unknown {
   if (fn.name === "Not") return !evaluate(args[0], values);
   if (fn.name === "Equals") return evaluate(args[0], values) === evaluate(args[1], values);
   if (fn.name === "Split") return String(evaluate(args[1], values)).split(args[0] as string);
+  if (fn.name === "Join") return ([] as unknown[]).concat(evaluate(args[1], values)).join(args[0] as string);
   if (fn.name === "Select") return (evaluate(args[1], values) as unknown[])[Number(args[0])];
   throw new Error(`not evaluated here: ${fn.name}`);
 }
