@@ -96,10 +96,10 @@ export default defineTemplate({
     ...(layers.length > 0 && {
       LayerInstallDurationAlarmSeconds: {
         Type: "Number",
-        Default: 240,
+        Default: 30,
         MinValue: 1,
         Description:
-          "Alarm when the layer build's INSTALL phase takes longer (seconds): it runs npm ci to get prebake itself",
+          "Alarm when the layer build's INSTALL phase takes longer (seconds): it only activates the baked-in toolchain and prebake",
       },
     }),
   },

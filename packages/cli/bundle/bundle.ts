@@ -122,17 +122,19 @@ const OUTPUT = {
 } as const;
 
 /**
- * Bundle `entry` into `out` (relative to the repository), unless it is fresh and `force` is not set.
- * The whole CLI (`cli` at its default place) also writes the split build beside it, from the same graph.
+ * Bundle `entry` into `out`, unless it is fresh and `force` is not set. The default places are in
+ * this repository's dist/cli; a given `out` is relative to the working folder (an image's context
+ * in another project folder). The whole CLI at its default place also writes the split build
+ * beside it, from the same graph.
  */
-export async function bundle(entry: Entry, out = DEFAULT_OUT[entry], force = false): Promise<BundleResult> {
+export async function bundle(entry: Entry, out?: string, force = false): Promise<BundleResult> {
   const started = performance.now();
-  const file = resolve(repo, out);
-  const split = entry === "cli" && out === DEFAULT_OUT.cli ? resolve(repo, SPLIT_OUT) : undefined;
+  const file = out ? resolve(out) : resolve(repo, DEFAULT_OUT[entry]);
+  const split = entry === "cli" && !out ? resolve(repo, SPLIT_OUT) : undefined;
   if (!force && isBundleFresh(file, repo) && (!split || isBundleFresh(split, repo))) {
     const code = readFileSync(file);
     return {
-      out,
+      out: relative(process.cwd(), file),
       built: false,
       bytes: code.length,
       sha256: sha256(code),
@@ -170,7 +172,7 @@ export async function bundle(entry: Entry, out = DEFAULT_OUT[entry], force = fal
   }
   await build.close();
   return {
-    out,
+    out: relative(process.cwd(), file),
     built: true,
     bytes: Buffer.byteLength(chunk.code),
     sha256: sha256(chunk.code),

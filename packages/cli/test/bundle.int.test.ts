@@ -34,6 +34,20 @@ describe("the bundled CLI", () => {
     expect(bytes).toBeLessThan(300_000);
   });
 
+  it("the layer commands' bundle (the python-layer image's) has them alone, the same bytes from the same inputs", async () => {
+    // Its own outputs: --force builds both, so the image's context (images/python-layer/build) is untouched.
+    const a = await bundle("layer", join(work, "a/prebake-layer.mjs"), true);
+    const b = await bundle("layer", join(work, "b/prebake-layer.mjs"), true);
+    expect(a.built && b.built).toBe(true);
+    expect(b.sha256).toBe(a.sha256);
+    const help = spawnSync(process.execPath, [join(work, "a/prebake-layer.mjs"), "--help"], {
+      encoding: "utf8",
+    });
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/\n {2}layer /);
+    expect(help.stdout).not.toMatch(/\n {2}(deploy|codebuild|push) /);
+  }, 120_000);
+
   it("runs a local CodeBuild build from a folder outside the repository, with Node and the one file alone", () => {
     // What an app developer in another repository has: the .mjs copied anywhere, Node 24, Docker.
     const elsewhere = join(work, "elsewhere");

@@ -38,6 +38,39 @@ const buildSecretSchema = z.union(
   { error: "must be { env: VARIABLE } or { file: path }: where the value is read at build time" },
 );
 
+/** A path inside the image folder: the build context. */
+const contextPath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), {
+    message: "must be a path inside the image folder",
+  });
+
+/**
+ * A file the build context gets on the host before it is hashed (src/generated.ts): a pinned npm
+ * package's tarball, or what a command of the repository writes.
+ */
+const generatedFileSchema = z.union(
+  [
+    z
+      .object({
+        path: contextPath,
+        npm: z.string().regex(/^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*@\d[^\s]*$/, {
+          message: "must be <package>@<exact version>",
+        }),
+        integrity: z.string().regex(/^sha512-[A-Za-z0-9+/]{86}==$/, {
+          message: "must be the package's sha512 integrity (npm view <package>@<version> dist.integrity)",
+        }),
+      })
+      .strict(),
+    z.object({ path: contextPath, run: z.array(z.string().min(1)).min(1) }).strict(),
+  ],
+  {
+    error:
+      "must be { path, npm: <package>@<version>, integrity: sha512-... } or { path, run: [command, args...] }",
+  },
+);
+
 const baseSchema = z
   .object({
     local: z.string().min(1, "must name an image").optional(),
@@ -101,6 +134,8 @@ export const imageDefinitionSchema = z
      * each version line's pushed size against it.
      */
     budget: z.object({ compressedMB: z.number().positive() }).strict().optional(),
+    /** Files made on the host before the context is hashed (src/generated.ts), in order. */
+    generated: z.array(generatedFileSchema).default([]),
     /** Build secrets by id: `{ env: NAME }` or `{ file: path }` (relative to the repository root). */
     secrets: z
       .record(

@@ -17,6 +17,7 @@ import { buildImage } from "./build.ts";
 import { listContextFiles, packContext } from "./context.ts";
 import type { ImageDefinition } from "./definition.ts";
 import { shortDigest } from "./digest.ts";
+import { prepareGeneratedFiles } from "./generated.ts";
 import { computeContentHash } from "./hash.ts";
 import { type ImageManifest, readImageManifest, writeImageManifest } from "./manifest.ts";
 import { type ImagePlan, OCI, planImage, planTags, type TagPlan } from "./plan.ts";
@@ -116,6 +117,8 @@ export async function prepareImage(
     buildArgs: options.buildArgs ?? {},
     git: await readGitInfo(def.dir),
   });
+  // Generated files first: the hash covers what the build will really be sent.
+  await prepareGeneratedFiles(ctx, def);
   const files = listContextFiles(def.dir, def.dockerfile);
   const baseId = await baseImageId(ctx, plan, target);
   const contentHash = computeContentHash({

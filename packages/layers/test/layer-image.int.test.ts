@@ -7,7 +7,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { readdirSync } from "node:fs";
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DeleteRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
@@ -15,6 +16,7 @@ import { type Context, createContext, distPaths, RefusedError } from "@prebake/c
 import { buildImageVersion, loadImageDefinition, pushImageVersion } from "@prebake/images";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveLayerImage } from "../src/image.ts";
+import { type HostPipConfig, readHostPipConfig, resolvePipIndex } from "../src/pip.ts";
 
 const REPO = resolve(import.meta.dirname, "..", "..", "..");
 const id = randomBytes(3).toString("hex");
@@ -22,10 +24,13 @@ const REPOSITORY = `prebake-test/python-layer-${id}`;
 const LAYER = `li-${id}`;
 let root: string;
 let ctx: Context;
+let hostPip: HostPipConfig | undefined;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "prebake-layer-image-"));
   await cp(join(REPO, "images", "python-layer"), join(root, "images", "python-layer"), { recursive: true });
+  // The image's generated prebake bundle is made by this checkout's bundler (image.yaml generated:).
+  await symlink(join(REPO, "packages"), join(root, "packages"));
   const yamlFile = join(root, "images", "python-layer", "image.yaml");
   const yaml = await readFile(yamlFile, "utf8");
   await writeFile(yamlFile, yaml.replace(/^repository: .*$/m, `repository: ${REPOSITORY}`));
@@ -36,6 +41,7 @@ beforeAll(async () => {
     (await readFile(layerYaml, "utf8")).replace(/^name: common-utils$/m, `name: ${LAYER}`),
   );
   ctx = createContext({ cwd: root, quiet: true, env: {} });
+  hostPip = await readHostPipConfig(root);
 });
 
 afterAll(async () => {
@@ -72,6 +78,49 @@ describe("the python-layer image through @prebake/images", () => {
     expect(again.action).toBe("skipped"); // the same content hash: resolveLayerImage built exactly this
     expect(ref).toBe(again.uri);
     expect(ref).toMatch(new RegExp(`^127\\.0\\.0\\.1:5050/${REPOSITORY}:3\\.11-[a-f0-9]{12}$`));
+  });
+
+  it("inside the image, activation alone gives prebake: the layer builds with no network at all", async () => {
+    // What the layer project's buildspec does in CodeBuild: install sources activate, build runs
+    // prebake layer build. --network none: nothing is installed or fetched. The machine's pip
+    // indexes stand in for PyPI (mounted read-only, named in PIP_* variables).
+    const image = await resolveLayerImage(ctx, "3.11");
+    const index = resolvePipIndex("local", "pip", () => hostPip);
+    const r = spawnSync(
+      "docker",
+      [
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-v",
+        `${root}:/src`,
+        ...index.mounts.flatMap((m) => ["-v", `${m}:${m}:ro`]),
+        "-e",
+        `PIP_INDEX_URL=${index.indexUrl}`,
+        "-e",
+        `PIP_EXTRA_INDEX_URL=${index.extraIndexUrls.join(" ")}`,
+        "-e",
+        `PIP_FIND_LINKS=${index.findLinks.join(" ")}`,
+        "-e",
+        "PREBAKE_PROFILE=aws",
+        "-e",
+        "PREBAKE_HISTORY_DIR=/tmp/history",
+        "-w",
+        "/src",
+        image,
+        "sh",
+        "-c",
+        `. /opt/python-layer/activate && command -v prebake && prebake layer build ${LAYER}`,
+      ],
+      { encoding: "utf8", timeout: 300_000 },
+    );
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain("/opt/python-layer/bin/prebake");
+    expect(r.stdout + r.stderr).toContain("building in this machine (inside the python-layer image)");
+    expect(readdirSync(join(root, "dist", "layers", LAYER)).filter((f) => f.endsWith(".zip"))).not.toEqual(
+      [],
+    );
   });
 
   it("a pushed record the registry confirms: its digest-pinned uri", async () => {

@@ -15,7 +15,7 @@ import { loadImageDefinition, pushImageVersion } from "@prebake/images";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import yauzl from "yauzl";
 import { bytesUnder, hostCanary } from "../../core/test/canary.ts";
-import { erlangStandIn, FixtureProject, leftoverContainers, prebake } from "./fixture.ts";
+import { erlangStandIn, FixtureProject, leftoverContainers, prebake, repo } from "./fixture.ts";
 
 const id = randomBytes(3).toString("hex");
 const ERLANG_REPOSITORY = `prebake-test/pl-erlang-${id}`;
@@ -87,6 +87,9 @@ describe("prebake pipeline run ci (the real ci pipeline, locally)", () => {
       readFileSync(layerYaml, "utf8").replace(/^repository: .*$/m, `repository: ${LAYER_REPOSITORY}`),
     );
     project.commit();
+    // Not committed (the source zip is the committed tree): python-layer's generated prebake bundle
+    // is made by this checkout's bundler (image.yaml generated:).
+    symlinkSync(join(repo, "packages"), join(project.root, "packages"));
     const ctx = createContext({ cwd: project.root, quiet: true, env: {} });
     for (const [name, version] of [
       ["erlang-otp", "27"],
