@@ -168,7 +168,8 @@ function registerRun(codebuild: Command, getContext: () => Context): void {
     .option("-c, --credentials", "pass the host's AWS credentials (AWS_* variables) into the build")
     .option(
       "--privileged",
-      "privileged mode (to run Docker in the build): the build gets the host engine's socket",
+      "privileged mode (to run Docker in the build): the build gets the host engine's socket (and, in the " +
+        "local profile, host networking), which is root on this machine: only for buildspecs you trust",
     )
     .option("--timeout <minutes>", "stop the build after this long, as CodeBuild's timeout does", "60")
     .option(

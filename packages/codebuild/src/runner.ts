@@ -333,10 +333,20 @@ async function createBuildContainer(
     binds.push(`${plan.cacheVolume}:${CACHE_MOUNT}`);
   }
   // CodeBuild's privileged mode exists so builds can run Docker. Locally the build gets the host
-  // engine's socket instead (sibling containers): no kernel privileges are handed out, and it
-  // works on engines that refuse privileged containers.
-  if (opts.privileged)
-    binds.push(`${ctx.config.profile.dockerSocket ?? "/var/run/docker.sock"}:/var/run/docker.sock`);
+  // engine's socket (sibling containers) rather than a Docker-in-Docker sidecar: a sidecar needs a
+  // privileged container of its own (as much root on the host as the socket) and an image with
+  // dockerd, which nothing here can pull. No kernel privileges are handed to the build itself, and it
+  // works on engines that refuse privileged containers. But whoever holds the socket can start a
+  // container that mounts / as root: say so every time, so it is a choice.
+  const hostNetwork = ctx.config.profile.kind === "local";
+  if (opts.privileged) {
+    const socket = ctx.config.profile.dockerSocket ?? "/var/run/docker.sock";
+    binds.push(`${socket}:/var/run/docker.sock`);
+    ctx.out.warn(
+      `privileged mode: the build gets this machine's Docker engine (${socket})${hostNetwork ? " and its network" : ""}, ` +
+        "which is root on this host: run only buildspecs and sources you trust",
+    );
+  }
   return runtime.create({
     image: opts.image,
     namePrefix: "prebake-codebuild",
@@ -344,7 +354,8 @@ async function createBuildContainer(
     env,
     workingDir: SRC_DIR,
     labels: { "prebake.codebuild.build-id": buildId, "prebake.codebuild.pid": String(process.pid) },
-    networkMode: ctx.config.profile.kind === "local" ? "host" : "bridge",
+    // The local profile's services (registry, emulator) listen on this machine's loopback only.
+    networkMode: hostNetwork ? "host" : "bridge",
     binds,
   });
 }

@@ -254,8 +254,14 @@ phases:
   it("privileged mode gives the build the host engine's socket; without it there is none", async () => {
     const spec =
       "version: 0.2\nphases:\n  build:\n    commands: ['test -S /var/run/docker.sock && echo engine-socket-there']\n";
-    expect((await run(spec, { privileged: true })).result).toMatchObject({ status: "SUCCEEDED" });
-    expect((await run(spec)).result).toBeInstanceOf(BuildFailedError);
+    const privileged = await run(spec, { privileged: true });
+    expect(privileged.result).toMatchObject({ status: "SUCCEEDED" });
+    expect(privileged.text).toContain(
+      "which is root on this host: run only buildspecs and sources you trust",
+    );
+    const plain = await run(spec);
+    expect(plain.result).toBeInstanceOf(BuildFailedError);
+    expect(plain.text).not.toContain("privileged mode:");
   });
 
   describe("parameter-store and secrets-manager through the SDK (moto in the local profile)", () => {
