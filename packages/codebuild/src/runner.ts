@@ -13,6 +13,7 @@ import {
   isPrebakeError,
   type RunToCompletionContainer,
 } from "@prebake/core";
+import { type LocalPipIndexes, localPipIndexes } from "@prebake/layers/pip";
 import { pack } from "tar-fs";
 import { artifactSets, artifactTargets, checkBaseDirectory } from "./artifacts.ts";
 import type { Buildspec } from "./buildspec.ts";
@@ -326,8 +327,9 @@ async function createBuildContainer(
   plan: BuildPlan,
   env: Record<string, string>,
   buildId: string,
+  pipIndexes: LocalPipIndexes | undefined,
 ): Promise<RunToCompletionContainer> {
-  const binds: string[] = [];
+  const binds: string[] = (pipIndexes?.mounts ?? []).map((m) => `${m}:${m}:ro`);
   if (plan.cacheVolume) {
     await runtime.ensureVolume(plan.cacheVolume, { "prebake.codebuild.cache": opts.project ?? "local" });
     binds.push(`${plan.cacheVolume}:${CACHE_MOUNT}`);
@@ -360,6 +362,19 @@ async function createBuildContainer(
   });
 }
 
+/**
+ * The local profile's stand-in for the package index a build in CodeBuild reaches over the network:
+ * this machine's local pip indexes (layers' localPipIndexes), mounted read-only, named in PIP_*
+ * variables under everything else (a project's, an env file's or the buildspec's own PIP_* win).
+ * The aws profile's local runs get none: like CodeBuild, they reach what the network gives them.
+ */
+async function localPackageIndex(ctx: Context): Promise<LocalPipIndexes | undefined> {
+  if (ctx.config.profile.kind !== "local") return undefined;
+  const indexes = await localPipIndexes(ctx.config.rootDir);
+  if (indexes) ctx.out.info(`local package index: this machine's pip indexes (${indexes.description})`);
+  return indexes;
+}
+
 /** Run a buildspec in an image, locally, with CodeBuild's semantics; never leaves a container behind. */
 export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Promise<LocalBuildResult> {
   const { out } = ctx;
@@ -369,8 +384,9 @@ export async function runLocalBuild(ctx: Context, opts: LocalBuildOptions): Prom
   const secondary = placeSecondarySources(opts.secondarySources);
   await ensureImage(ctx, runtime, opts.image, opts.imageSource ?? "--image");
   const buildId = `${opts.project ?? "local"}:${randomBytes(4).toString("hex")}`;
-  const env = await buildEnvironment(ctx, opts, plan.sourceDir, buildId);
-  const container = await createBuildContainer(ctx, runtime, opts, plan, env, buildId);
+  const pipIndexes = await localPackageIndex(ctx);
+  const env = { ...pipIndexes?.env, ...(await buildEnvironment(ctx, opts, plan.sourceDir, buildId)) };
+  const container = await createBuildContainer(ctx, runtime, opts, plan, env, buildId, pipIndexes);
   try {
     const spec = await withImageRuntimes(ctx, container, opts.spec, env);
     await container.putArchive(sourceTar(plan.sourceDir, spec, plan), "/");

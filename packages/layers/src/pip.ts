@@ -140,6 +140,40 @@ function mountFor(path: string): string {
   return basename(path) === "simple" ? dirname(path) : path;
 }
 
+/** A machine's local pip indexes as a container sees them (see localPipIndexes). */
+export interface LocalPipIndexes {
+  /** PIP_INDEX_URL, PIP_EXTRA_INDEX_URL and PIP_FIND_LINKS, naming local folders only. */
+  env: Record<string, string>;
+  /** Host folders to bind-mount read-only at the same path. */
+  mounts: string[];
+  description: string;
+}
+
+/**
+ * This machine's local pip indexes (the folders its pip configuration names) as a container sees
+ * them: the folders to mount read-only at the same paths, and the PIP_* variables that name them.
+ * The local CodeBuild runner gives them to its builds as their package index: the local profile has
+ * no internet, where a build in CodeBuild reaches PyPI or the team's index. URLs are left out (they
+ * can carry credentials, and a build reaches them as it would in CodeBuild). Undefined when the
+ * configuration names no local folder.
+ */
+export async function localPipIndexes(rootDir: string): Promise<LocalPipIndexes | undefined> {
+  const cfg = await readHostPipConfig(rootDir);
+  if (!cfg) return undefined;
+  const local = (urls: string[]) => urls.filter((u) => toLocalPath(u) !== undefined);
+  const index = cfg.indexUrl && toLocalPath(cfg.indexUrl) ? [cfg.indexUrl] : [];
+  const extra = local(cfg.extraIndexUrls);
+  const links = local(cfg.findLinks);
+  const all = [...index, ...extra, ...links];
+  if (all.length === 0) return undefined;
+  const env: Record<string, string> = {};
+  if (index.length) env.PIP_INDEX_URL = index[0]!;
+  if (extra.length) env.PIP_EXTRA_INDEX_URL = extra.join(" ");
+  if (links.length) env.PIP_FIND_LINKS = links.join(" ");
+  const mounts = [...new Set(all.map((u) => mountFor(toLocalPath(u)!)).filter((p) => existsSync(p)))];
+  return { env, mounts, description: all.join(", ") };
+}
+
 /**
  * Turn a layer definition's `index` into pip options. `local` means the indexes of this machine's
  * pip configuration (read with `pip config list`), which must be local folders or URLs.

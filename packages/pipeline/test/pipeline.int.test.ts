@@ -45,23 +45,6 @@ function tmpFor(): { tmp: string; left: () => string[] } {
   return { tmp, left: () => readdirSync(tmp).filter((n) => n.startsWith("prebake-pipeline-")) };
 }
 
-const LAYER_BUILDSPEC = `# A stand-in for buildspecs/python-layer.yml (which needs npm ci from the registry): it builds a
-# layer zip with the python-layer image's own Python and zip, of the layer the action names.
-version: 0.2
-phases:
-  install:
-    commands:
-      - . /opt/python-layer/activate
-      - python --version
-  build:
-    commands:
-      - mkdir -p build && cp -r "layers/$PREBAKE_LAYER/python" build/python
-      - cd build && python -m compileall -q python && zip -qr "$PREBAKE_LAYER.zip" python
-artifacts:
-  base-directory: build
-  files: ["*.zip"]
-`;
-
 describe("prebake pipeline run ci (the real ci pipeline, locally)", () => {
   const project = new FixtureProject();
   const uris: Record<string, string> = {};
@@ -75,7 +58,7 @@ describe("prebake pipeline run ci (the real ci pipeline, locally)", () => {
       .copy("apps/hello-erlang")
       .copy("layers/common-utils")
       .copy("images/python-layer")
-      .write("buildspecs/python-layer.yml", LAYER_BUILDSPEC)
+      .copy("buildspecs/python-layer.yml")
       .write(
         "images/erlang-otp/image.yaml",
         `name: erlang-otp\nrepository: ${ERLANG_REPOSITORY}\ndefaultVersion: "27"\nbase: { local: ${base} }\nversions: { "27": {} }\n`,
@@ -144,6 +127,10 @@ describe("prebake pipeline run ci (the real ci pipeline, locally)", () => {
     expect(result.actions[2]!.detail).toBe(`${uris["python-layer"]} -> common-utils-layer.zip (1 files)`);
     expect(r.stderr).toMatch(/9 tests, 0 failures/); // rebar3 eunit ran in the Erlang image
     expect(r.stderr).toContain("hello-erlang, common-utils share RunOrder 1");
+    // The real layer buildspec: install only activates, and the prebake baked into the image builds
+    // the layer with pip from this machine's indexes (the local runner's package index).
+    expect(r.stderr).toContain("local package index: this machine's pip indexes");
+    expect(r.stderr).toContain("building in this machine (inside the python-layer image)");
     expect(r.stderr).toMatch(/Build\s+hello-erlang\s+CodeBuild\s+Succeeded\s+\S+/);
 
     const artifacts = join(project.root, "dist/pipelines/ci");
