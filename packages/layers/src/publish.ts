@@ -11,6 +11,7 @@ import {
   waitUntilFunctionUpdatedV2,
 } from "@aws-sdk/client-lambda";
 import {
+  awsErrorName,
   type Context,
   classifyAwsError,
   DeployFailedError,
@@ -151,10 +152,55 @@ export function layersAfterUpdate(
   return layers.map((a) => (ofThisLayer(a) ? newVersionArn : a));
 }
 
-/** Point one function at the new layer version: wait, update (other layers kept in order), wait, check. */
-async function updateFunction(lambda: LambdaClient, name: string, layers: string[], newVersionArn: string) {
-  await waitForFunctionUpdate(lambda, name, "before its layer update");
-  await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, Layers: layers }));
+/** Another writer changed the function between our read and our update. */
+const isWriteConflict = (err: unknown) =>
+  awsErrorName(err) === "PreconditionFailedException" || awsErrorName(err) === "ResourceConflictException";
+
+/**
+ * Point one function at the new layer version, keeping its other layers in order. The function is
+ * read after the wait (which can last minutes), not taken from the ListFunctions snapshot, and the
+ * update names the revision read (RevisionId): a deploy of the function in between, adding a layer,
+ * makes Lambda refuse the update instead of prebake writing the old list back over it. On such a
+ * conflict it starts once more from fresh state; a second one is exit 7. Returns false when the
+ * function no longer uses an older version of the layer (someone moved it already).
+ */
+async function updateFunction(
+  lambda: LambdaClient,
+  name: string,
+  layerArn: string,
+  newVersionArn: string,
+): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    await waitForFunctionUpdate(lambda, name, "before its layer update");
+    const current = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+    const layers = layersAfterUpdate(
+      (current.Layers ?? []).map((l) => l.Arn ?? ""),
+      layerArn,
+      newVersionArn,
+    );
+    if (!layers) return false;
+    try {
+      await lambda.send(
+        new UpdateFunctionConfigurationCommand({
+          FunctionName: name,
+          Layers: layers,
+          ...(current.RevisionId ? { RevisionId: current.RevisionId } : {}),
+        }),
+      );
+      break;
+    } catch (err) {
+      if (!isWriteConflict(err)) throw err;
+      if (attempt === 2)
+        throw new DeployFailedError(
+          `function ${name} changed again while its layers were being updated (${awsErrorName(err)}); nothing of ours was written`,
+          {
+            where: `Lambda function ${name}`,
+            fix: "publish again once whatever is updating the function (a deploy?) has finished",
+            cause: err,
+          },
+        );
+    }
+  }
   await waitForFunctionUpdate(lambda, name, `after its update to ${newVersionArn}`);
   const after = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
   if (!(after.Layers ?? []).some((l) => l.Arn === newVersionArn)) {
@@ -163,21 +209,30 @@ async function updateFunction(lambda: LambdaClient, name: string, layers: string
       fix: "check the function's configuration and update it by hand",
     });
   }
+  return true;
 }
 
-/** Point functions that use an older version of this layer at the new one, keeping their other layers in order. */
+/**
+ * Point functions that use an older version of this layer at the new one. ListFunctions only
+ * finds them: what is written is decided from each function's state read just before its update.
+ */
 async function updateFunctions(ctx: Context, layerArn: string, newVersionArn: string): Promise<string[]> {
   const lambda = ctx.aws(LambdaClient);
   const updated: string[] = [];
   for await (const page of paginateListFunctions({ client: lambda }, {})) {
     for (const fn of page.Functions ?? []) {
-      const layers = layersAfterUpdate(
+      const uses = layersAfterUpdate(
         (fn.Layers ?? []).map((l) => l.Arn ?? ""),
         layerArn,
         newVersionArn,
       );
-      if (!layers || !fn.FunctionName) continue;
-      await updateFunction(lambda, fn.FunctionName, layers, newVersionArn);
+      if (!uses || !fn.FunctionName) continue;
+      if (!(await updateFunction(lambda, fn.FunctionName, layerArn, newVersionArn))) {
+        ctx.out.info(
+          `function ${fn.FunctionName} no longer uses an older version of the layer: left as it is`,
+        );
+        continue;
+      }
       ctx.out.info(`updated function ${fn.FunctionName} -> ${newVersionArn}`);
       updated.push(fn.FunctionName);
     }

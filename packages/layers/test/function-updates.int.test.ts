@@ -15,7 +15,7 @@ import {
   PublishLayerVersionCommand,
   UpdateFunctionConfigurationCommand,
 } from "@aws-sdk/client-lambda";
-import { type Context, createContext } from "@prebake/core";
+import { type Context, createContext, DeployFailedError } from "@prebake/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BuiltLayer } from "../src/build.ts";
 import { type LayerDefinition, parseLayerDefinition } from "../src/definition.ts";
@@ -54,6 +54,18 @@ async function functionState(name: string) {
 
 const publish = async (updateFunctions: boolean) =>
   (await publishLayer(ctx, def, [built], { force: true, updateFunctions }))[0]!;
+/**
+ * The same zip as a layer of its own name: a test whose functions and versions must not show up in
+ * another test's counts (they run shuffled) publishes under its own name.
+ */
+const publishAs = async (name: string, updateFunctions: boolean) =>
+  (
+    await publishLayer(ctx, { ...def, name }, [{ ...built, name, layerName: name }], {
+      force: true,
+      updateFunctions,
+    })
+  )[0]!;
+const publishOwn = (updateFunctions: boolean) => publishAs("fu-rev", updateFunctions);
 
 beforeAll(async () => {
   moto = await startMotoFixture("moto_lambda_updates.py", [UPDATE_SECONDS]);
@@ -85,6 +97,12 @@ beforeAll(async () => {
   };
   ctx = createContext({ cwd: root, quiet: true, env: { PREBAKE_AWS_ENDPOINT: moto.endpoint } });
   lambda = ctx.aws(LambdaClient);
+  watchPrebakesCalls(lambda);
+  otherWriter = new LambdaClient({
+    endpoint: moto.endpoint,
+    region: ctx.config.profile.region,
+    credentials: { accessKeyId: "other", secretAccessKey: "writer" },
+  });
   role = await createLambdaRole(moto.endpoint, "fu-role");
   const other = await lambda.send(
     new PublishLayerVersionCommand({ LayerName: "other", Content: { ZipFile: await readFile(zip.path) } }),
@@ -97,6 +115,96 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
+/**
+ * Another writer (a deploy of the function) acting at a chosen moment of prebake's calls: after
+ * ListFunctions answered, or after prebake read a function just before updating it. A separate
+ * client of the same emulator; prebake's own client only reports when its calls come back.
+ */
+let otherWriter: LambdaClient;
+const after: { list?: () => Promise<void>; read?: (name: string) => Promise<void> } = {};
+
+function watchPrebakesCalls(client: LambdaClient): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      const input = args.input as { FunctionName?: string };
+      if (context.commandName === "ListFunctionsCommand" && after.list) await after.list();
+      if (context.commandName === "GetFunctionConfigurationCommand" && after.read && input.FunctionName)
+        await after.read(input.FunctionName);
+      return result;
+    },
+    { step: "initialize", name: "otherWriterTiming" },
+  );
+}
+
+describe("--update-functions writes only over what it read (RevisionId)", () => {
+  it("keeps a layer another deploy added after ListFunctions (the old snapshot is not written back)", async () => {
+    const current = await publishOwn(false);
+    await createFunction("fu-d", [current.layerVersionArn]);
+    after.list = async () => {
+      after.list = undefined;
+      await otherWriter.send(
+        new UpdateFunctionConfigurationCommand({
+          FunctionName: "fu-d",
+          Layers: [current.layerVersionArn, otherLayerArn],
+        }),
+      );
+    };
+    const next = await publishOwn(true);
+    expect(next.updatedFunctions).toContain("fu-d");
+    expect(await functionState("fu-d")).toEqual({
+      layers: [next.layerVersionArn, otherLayerArn],
+      status: "Successful",
+    });
+  });
+
+  it("a change between its read and its update is refused by Lambda; it starts once more from fresh state", async () => {
+    const current = await publishOwn(false);
+    await createFunction("fu-e", [current.layerVersionArn]);
+    after.read = async (name) => {
+      if (name !== "fu-e") return;
+      after.read = undefined;
+      await otherWriter
+        .send(
+          new UpdateFunctionConfigurationCommand({
+            FunctionName: "fu-e",
+            Layers: [current.layerVersionArn, otherLayerArn],
+          }),
+        )
+        .catch(() => undefined); // the moment came too late to change anything: the test then fails below
+    };
+    const next = await publishOwn(true);
+    expect(next.updatedFunctions).toContain("fu-e");
+    // The other writer's layer is kept, and so is ours: the update was redone on the fresh state.
+    expect(await functionState("fu-e")).toEqual({
+      layers: [next.layerVersionArn, otherLayerArn],
+      status: "Successful",
+    });
+  });
+
+  it("a second conflict stops with exit 7, naming the function, and writes nothing of its own", async () => {
+    const current = await publishOwn(false);
+    await createFunction("fu-f", [current.layerVersionArn]);
+    let changes = 0;
+    after.read = async (name) => {
+      if (name !== "fu-f" || changes >= 2) return;
+      changes++;
+      await otherWriter.send(
+        new UpdateFunctionConfigurationCommand({ FunctionName: "fu-f", MemorySize: 256 + changes }),
+      );
+    };
+    const err = await publishOwn(true).catch((e: unknown) => e);
+    after.read = undefined;
+    expect(err).toBeInstanceOf(DeployFailedError);
+    expect((err as DeployFailedError).toLine()).toMatch(
+      /^Lambda function fu-f: function fu-f changed again while its layers were being updated \((PreconditionFailed|ResourceConflict)Exception\); nothing of ours was written/,
+    );
+    const fn = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: "fu-f" }));
+    expect(fn.MemorySize).toBe(258);
+    expect(fn.Layers?.map((l) => l.Arn)).toEqual([current.layerVersionArn]);
+  });
+});
+
 describe("--update-functions waits for Lambda's function updates", () => {
   it("moves two functions to each new version, publishing again at once, and returns when they are updated", async () => {
     const v1 = await publish(false);
@@ -104,14 +212,14 @@ describe("--update-functions waits for Lambda's function updates", () => {
     await createFunction("fu-b", [otherLayerArn, v1.layerVersionArn]);
 
     const v2 = await publish(true);
-    expect(v2.version).toBe(2);
+    expect(v2.version).toBe(v1.version + 1); // each publish is one new version (whatever ran before)
     expect([...v2.updatedFunctions].sort()).toEqual(["fu-a", "fu-b"]);
     // Returned only once both updates finished (Lambda: LastUpdateStatus Successful).
     expect(await functionState("fu-a")).toEqual({ layers: [v2.layerVersionArn], status: "Successful" });
 
     // Again at once: without the waits, fu-a's update would still be in progress (ResourceConflictException).
     const v3 = await publish(true);
-    expect(v3.version).toBe(3);
+    expect(v3.version).toBe(v2.version + 1);
     expect([...v3.updatedFunctions].sort()).toEqual(["fu-a", "fu-b"]);
     expect(await functionState("fu-a")).toEqual({ layers: [v3.layerVersionArn], status: "Successful" });
     // The other layer keeps its place in front.
@@ -122,6 +230,7 @@ describe("--update-functions waits for Lambda's function updates", () => {
   });
 
   it("waits for an update someone else started (a deploy of the function) before its own", async () => {
+    const publish = (updateFunctions: boolean) => publishAs("fu-wait", updateFunctions);
     const current = await publish(false);
     await createFunction("fu-c", [current.layerVersionArn]);
     await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: "fu-c", MemorySize: 256 }));
