@@ -8,7 +8,17 @@
  * several processes at once never interleave (the kernel positions and writes an O_APPEND write
  * under the file's lock). A line that does not parse or validate is reported and skipped.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 
@@ -82,20 +92,31 @@ export function historyDir(rootDir: string, env: NodeJS.ProcessEnv = process.env
 export const historyFile = (dir: string, kind: HistoryKind) => join(dir, `${kind}.jsonl`);
 
 /**
- * Append one line with a single O_APPEND write. Throws if the kernel wrote less (a full disk):
- * a half line would be reported as corrupt by the reader, never silently merged with the next.
+ * Append one line with a single O_APPEND write. Throws if the kernel wrote less (a full disk).
+ * A half line an earlier write left (no newline at the end of the file) is ended first, so the
+ * reader reports it as one corrupt line and still reads this one: without that, this line would
+ * be glued to it and lost with it.
  */
 export function appendHistoryLine(dir: string, line: HistoryLine): void {
   mkdirSync(dir, { recursive: true });
-  const bytes = Buffer.from(`${JSON.stringify(line)}\n`);
-  const fd = openSync(historyFile(dir, line.kind), "a");
+  const fd = openSync(historyFile(dir, line.kind), "a+");
   try {
+    const bytes = Buffer.from(`${endsHalfLine(fd) ? "\n" : ""}${JSON.stringify(line)}\n`);
     const written = writeSync(fd, bytes);
     if (written !== bytes.length)
       throw new Error(`history: wrote ${written} of ${bytes.length} bytes to ${line.kind}.jsonl`);
   } finally {
     closeSync(fd);
   }
+}
+
+/** Whether the file's last byte is not a newline (a line cut short). Another writer's append in between only adds a blank line. */
+function endsHalfLine(fd: number): boolean {
+  const { size } = fstatSync(fd);
+  if (size === 0) return false;
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  return last[0] !== 0x0a;
 }
 
 export interface HistoryProblem {

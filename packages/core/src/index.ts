@@ -93,6 +93,7 @@ export {
 export { historyLinesOf, historyLinesOfRun, type RunContext } from "./history-lines.ts";
 export { type EditorSchemaMeta, editorJsonSchema, SCHEMAS_DIR } from "./json-schema.ts";
 export { LineSplitter } from "./lines.ts";
+export { acquireLock, folderLock, holderAlive, type LockHolder, type ReleaseLock, withLock } from "./lock.ts";
 export { MASK, processMasker, SecretMasker, stripUrlCredentials } from "./mask.ts";
 export { appResourceId, NAME_RULES, type NameRule, nameProblem, pascalCase } from "./names.ts";
 export { collect, type IntegerOption, parseIntegerOption, parseKeyValueOptions } from "./options.ts";

@@ -1,5 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { ConfigError } from "./errors.ts";
 
@@ -169,13 +170,32 @@ export const distPaths = {
  */
 export async function writeFileAtomic(path: string, content: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
+  // Unique per call: two writes of one file in one process (a batch of tasks) must not share a temp file.
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   try {
-    await writeFile(tmp, content);
+    const handle = await open(tmp, "wx", 0o644);
+    try {
+      await handle.writeFile(content);
+      await handle.sync(); // the bytes are on disk before the name points at them...
+    } finally {
+      await handle.close();
+    }
     await rename(tmp, path);
+    await syncFolder(dirname(path)); // ...and the new name is on disk before we say it is done
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
+  }
+}
+
+/** fsync a folder: what makes a rename in it survive a crash (best effort where a folder cannot be opened). */
+async function syncFolder(dir: string): Promise<void> {
+  const handle = await open(dir, "r").catch(() => undefined);
+  if (!handle) return;
+  try {
+    await handle.sync().catch(() => undefined);
+  } finally {
+    await handle.close();
   }
 }
 

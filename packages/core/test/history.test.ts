@@ -308,3 +308,18 @@ describe("concurrent writers", () => {
     expect(new Set(read.lines.map((l) => l.name)).size).toBe(writers * perWriter);
   });
 });
+
+describe("a half-written line (a full disk)", () => {
+  it("is reported as one corrupt line, and the next good line is still read", () => {
+    const dir = tempDir();
+    appendHistoryLine(dir, line({ name: "before" }));
+    // What a write cut short by a full disk leaves: part of a line, no newline.
+    appendFileSync(historyFile(dir, "codebuild-local"), JSON.stringify(line({ name: "cut" })).slice(0, 40));
+    appendHistoryLine(dir, line({ name: "after" }));
+    const read = readHistory(dir);
+    expect(read.lines.map((l) => l.name)).toEqual(["before", "after"]);
+    expect(read.problems).toEqual([
+      { file: historyFile(dir, "codebuild-local"), line: 2, reason: "not JSON (a cut or hand-edited line)" },
+    ]);
+  });
+});

@@ -1,10 +1,13 @@
 import {
   type Context,
+  distPaths,
+  folderLock,
   formatBytes,
   formatDuration,
   type LayerRun,
   type LayerRunItem,
   ValidationError,
+  withLock,
 } from "@prebake/core";
 import { type BuildOptions, type BuiltLayer, buildLayer } from "./build.ts";
 import { type LayerDefinition, loadLayerDefinition, mbToBytes } from "./definition.ts";
@@ -148,6 +151,27 @@ export async function releaseLayer(
   options: ReleaseOptions,
 ): Promise<LayerRelease[]> {
   const def = loadLayerDefinition(ctx.config.rootDir, name);
+  // One build of a layer at a time per checkout, from its build to its publish: a second one would
+  // rebuild stage/ and the zip under this one while it zips, validates or publishes them.
+  const buildDir = distPaths.layerBuildDir(ctx.config.rootDir, def.name);
+  return withLock(
+    folderLock(buildDir),
+    `prebake layer ${options.publish ? "publish" : "build"} ${def.name}`,
+    () => releaseLocked(ctx, def, options),
+    {
+      onWait: (holder) =>
+        ctx.out.info(
+          `waiting for the build of ${def.name} that holds its folder (pid ${holder.pid}, since ${holder.since})`,
+        ),
+    },
+  );
+}
+
+async function releaseLocked(
+  ctx: Context,
+  def: LayerDefinition,
+  options: ReleaseOptions,
+): Promise<LayerRelease[]> {
   const builds = await buildLayer(ctx, def, options);
   const results: LayerRelease[] = [];
   for (const build of builds) {

@@ -19,10 +19,12 @@ import {
   writeSourceArchive,
 } from "@prebake/codebuild";
 import {
+  acquireLock,
   BuildFailedError,
   ConfigError,
   type Context,
   distPaths,
+  folderLock,
   isPrebakeError,
   registerCleanup,
 } from "@prebake/core";
@@ -45,7 +47,8 @@ interface RunState {
 }
 
 const zipOf = (state: RunState, artifact: string) => join(state.artifactsDir, `${artifact}.zip`);
-const shown = (state: RunState, path: string) => relative(state.ctx.config.rootDir, path) || path;
+const shownPath = (ctx: Context, path: string) => relative(ctx.config.rootDir, path) || path;
+const shown = (state: RunState, path: string) => shownPath(state.ctx, path);
 
 /** The buildspec the project names: a path in the primary source, or the buildspec text itself. */
 function projectBuildspec(planned: CodeBuildAction, sourceDir: string): Buildspec {
@@ -191,19 +194,28 @@ export async function runLocalPipeline(ctx: Context, ref: string): Promise<Pipel
   const model = loadPipeline(ctx, ref);
   const plan = await planPipeline(ctx, model);
   const artifactsDir = distPaths.pipelineArtifacts(ctx.config.rootDir, model.stack);
-  rmSync(artifactsDir, { recursive: true, force: true }); // the last run's artifacts only
-  mkdirSync(artifactsDir, { recursive: true });
+  // One run at a time per checkout and stack: a second one would delete this one's artifacts
+  // (the folder is replaced at each run) while its actions still read them. It waits, then runs.
+  const release = await acquireLock(folderLock(artifactsDir), `prebake pipeline run ${model.stack}`, {
+    onWait: (holder) =>
+      ctx.out.info(
+        `waiting for the run that holds ${shownPath(ctx, artifactsDir)} (pid ${holder.pid}, since ${holder.since})`,
+      ),
+  });
+  let outcome: Awaited<ReturnType<typeof runStages>>;
   const workDir = mkdtempSync(join(tmpdir(), "prebake-pipeline-"));
   const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
   const forget = registerCleanup(removeWorkDir);
   const state: RunState = { ctx, pipeline: model.name, artifactsDir, workDir, commit: undefined };
-  ctx.out.step(`pipeline ${model.name} (${model.where}), locally`);
-  let outcome: Awaited<ReturnType<typeof runStages>>;
   try {
+    rmSync(artifactsDir, { recursive: true, force: true }); // the last run's artifacts only
+    mkdirSync(artifactsDir, { recursive: true });
+    ctx.out.step(`pipeline ${model.name} (${model.where}), locally`);
     outcome = await runStages(state, plan);
   } finally {
     removeWorkDir();
     forget();
+    await release();
   }
   const result: PipelineRunResult = {
     kind: "pipeline",

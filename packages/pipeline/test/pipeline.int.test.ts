@@ -6,7 +6,7 @@
  * every image goes to a unique repository, and the test's own containers and temp folders are counted.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DeleteRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
@@ -325,6 +325,19 @@ ${action({ name: "Leaks", project: "!Ref Leak", order: 1, inputs: ["Source"], ou
         ),
       )
       .write(
+        "buildspecs/paced.yml",
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - echo paced-started\n      - sleep 4\n      - mkdir -p out && echo paced > out/paced.txt\nartifacts:\n  base-directory: out\n  files: [paced.txt]\n",
+      )
+      .write(
+        "stacks/paced/stack.yaml",
+        stack(
+          project("Paced", "buildspecs/paced.yml"),
+          `        - Name: Build
+          Actions:
+${action({ name: "Paces", project: "!Ref Paced", order: 1, inputs: ["Source"], output: "Paced" })}`,
+        ),
+      )
+      .write(
         "stacks/slow/stack.yaml",
         stack(
           project("Slow", "buildspecs/slow.yml"),
@@ -402,6 +415,45 @@ ${action({ name: "Sleeps", project: "!Ref Slow", order: 1, inputs: ["Source"] })
     expect(await bytesUnder(join(fixture.root, "dist"))).not.toContain(canary.content);
     expect(leftoverContainers(r.pid)).toBe("");
     expect(left()).toEqual([]);
+  });
+
+  it("a second run on the same checkout waits for the first (named) instead of deleting its artifacts", async () => {
+    const first = tmpFor();
+    const second = tmpFor();
+    const source = join(fixture.root, "dist/pipelines/paced/Source.zip");
+    let inode: number | undefined;
+    let secondRun: Promise<Awaited<ReturnType<typeof prebake>>> | undefined;
+    let whileFirstRan: { exists: boolean; inode: number | undefined } | undefined;
+    const a = await prebake(fixture.root, ["pipeline", "run", "paced"], {
+      tmp: first.tmp,
+      onOutput: (text) => {
+        if (secondRun || !text.includes("paced-started")) return;
+        inode = statSync(source).ino; // the first run's source artifact, while its build runs
+        secondRun = prebake(fixture.root, ["pipeline", "run", "paced"], {
+          tmp: second.tmp,
+          onOutput: (later) => {
+            // The second run has either started its own run (and, unlocked, emptied the folder) or is waiting.
+            if (whileFirstRan || !(later.includes("waiting for the run") || later.includes("locally")))
+              return;
+            whileFirstRan = {
+              exists: existsSync(source),
+              inode: existsSync(source) ? statSync(source).ino : undefined,
+            };
+          },
+        });
+      },
+    });
+    const b = await secondRun!;
+    expect(whileFirstRan).toEqual({ exists: true, inode }); // the first run's artifacts were left alone
+    expect(a.code, a.stderr.slice(-2000)).toBe(0);
+    expect(b.code, b.stderr.slice(-2000)).toBe(0);
+    expect(b.stdout + b.stderr).toContain(
+      `waiting for the run that holds dist/pipelines/paced (pid ${a.pid}, since `,
+    );
+    expect(await zipEntries(join(fixture.root, "dist/pipelines/paced/Paced.zip"))).toEqual(["paced.txt"]);
+    expect(existsSync(join(fixture.root, "dist/pipelines/paced.lock"))).toBe(false);
+    expect(first.left()).toEqual([]);
+    expect(second.left()).toEqual([]);
   });
 
   it("SIGTERM mid-build: exit 143, the build container and the temp folder are removed", async () => {
