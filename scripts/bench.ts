@@ -33,6 +33,7 @@ const QUICK: Record<string, string[]> = {
   "deploy-noop": [NODE, "packages/deploy/bench/noop-deploy.bench.ts", "--runs", "7"],
   "stack-render": [NODE, "packages/stack/bench/render.bench.ts", "--runs", "9"],
   pipeline: [NODE, "scripts/bench-pipeline.ts", "--rounds", "3", "--noop-runs", "3"],
+  startup: [NODE, "packages/cli/bench/startup.bench.ts", "--runs", "11"],
 };
 
 function git(...args: string[]): string {

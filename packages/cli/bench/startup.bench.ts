@@ -10,7 +10,7 @@
  *
  * Needs the local services and the deployed stacks (a first `npm start`), and the bundle
  * (`npm run bundle`; it is built here when stale). Without --baseline-dir the baseline is a clone
- * of this repository at that commit with its own `npm ci` (from npm's cache where it can).
+ * of this repository at that commit with its own `npm install` (from npm's cache where it can).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -35,7 +35,8 @@ const base = values["baseline-dir"] ?? mkdtempSync(join(tmpdir(), "prebake-start
 if (!values["baseline-dir"]) {
   execFileSync("git", ["clone", "-q", "--shared", repo, base]);
   execFileSync("git", ["-C", base, "checkout", "-q", "--detach", values.baseline!]);
-  execFileSync("npm", ["ci", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: base, stdio: "ignore" });
+  // npm install, not ci: the lockfiles of some earlier commits lack other platforms' entries.
+  execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: base, stdio: "ignore" });
 }
 const baseCommit = execFileSync("git", ["-C", base, "rev-parse", "--short=10", "HEAD"], {
   encoding: "utf8",

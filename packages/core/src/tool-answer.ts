@@ -8,7 +8,6 @@
  * Only node builtins here: bin scripts that Nx runs on every hash (cfn-lint-version.mjs) load
  * this file alone, without the rest of @prebake/core.
  */
-import { createHash } from "node:crypto";
 import {
   accessSync,
   constants,
@@ -99,6 +98,9 @@ export async function rememberedAnswer<T>(
   keep: (answer: T) => boolean = () => true,
 ): Promise<T> {
   // Kept as a hash: a fingerprint may hold variables' values (a PIP_PROXY with a password).
+  // node:crypto is loaded here, not with the module: `prebake --help` reads the cfn-lint pin
+  // beside this and should not pay for crypto's start-up.
+  const { createHash } = await import("node:crypto");
   const key = createHash("sha256").update(fingerprint).digest("hex");
   try {
     const memo = JSON.parse(readFileSync(file, "utf8")) as Memo<T>;
