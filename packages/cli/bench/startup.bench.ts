@@ -36,7 +36,10 @@ if (!values["baseline-dir"]) {
   execFileSync("git", ["clone", "-q", "--shared", repo, base]);
   execFileSync("git", ["-C", base, "checkout", "-q", "--detach", values.baseline!]);
   // npm install, not ci: the lockfiles of some earlier commits lack other platforms' entries.
-  execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: base, stdio: "ignore" });
+  execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], {
+    cwd: base,
+    stdio: "ignore",
+  });
 }
 const baseCommit = execFileSync("git", ["-C", base, "rev-parse", "--short=10", "HEAD"], {
   encoding: "utf8",
@@ -90,11 +93,17 @@ if (!values["baseline-dir"]) rmSync(base, { recursive: true, force: true });
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (name: string) => median(samples.get(name)!.map((s) => s.ms));
-const yardstick = ms(variants[0]!.name);
-const statusBase = ms(variants.at(-1)!.name);
+/** The median of the rounds' ratios: each round's runs are neighbours, so machine drift cancels. */
+const ratio = (name: string, against: string) => {
+  const a = samples.get(name)!;
+  const b = samples.get(against)!;
+  return median(a.map((s, i) => s.ms / b[i]!.ms));
+};
 const fmt = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${Math.round(x)} ms`);
 
-console.log(`CLI start-up, ${runs} rounds (medians; each round runs every variant once, in this order)`);
+console.log(
+  `CLI start-up, ${runs} rounds (medians; each round runs every variant once, in this order; ratios are the median of the rounds' ratios)`,
+);
 console.log("");
 console.log("| variant | wall | min | max | peak RSS | vs node -e 0 | vs baseline |");
 console.log("| --- | --- | --- | --- | --- | --- | --- |");
@@ -102,11 +111,11 @@ for (const v of variants) {
   const s = samples.get(v.name)!;
   const wall = ms(v.name);
   const isStatus = v.name.startsWith("prebake status");
-  const baseline = isStatus ? statusBase : ms(variants[3]!.name);
+  const baseline = isStatus ? variants.at(-1)!.name : variants[3]!.name;
   console.log(
     `| ${v.name} | ${fmt(wall)} | ${fmt(Math.min(...s.map((x) => x.ms)))} | ${fmt(Math.max(...s.map((x) => x.ms)))} | ` +
-      `${median(s.map((x) => x.mib)).toFixed(1)} MiB | ${(wall / yardstick).toFixed(2)}x | ` +
-      `${v.name === variants[0]!.name ? "-" : `${(wall / baseline).toFixed(2)}x`} |`,
+      `${median(s.map((x) => x.mib)).toFixed(1)} MiB | ${ratio(v.name, variants[0]!.name).toFixed(2)}x | ` +
+      `${v.name === variants[0]!.name ? "-" : `${ratio(v.name, baseline).toFixed(2)}x`} |`,
   );
 }
 if (!existsSync(join(repo, "dist/cli/split/prebake.mjs"))) process.exitCode = 1;
