@@ -15,7 +15,9 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterEach, expect } from "vitest";
 import yauzl from "yauzl";
+import type { PrebakeError } from "../src/errors.ts";
 
 export interface HostCanary {
   dir: string;
@@ -72,4 +74,42 @@ export async function bytesUnder(dir: string): Promise<string> {
     if (name.endsWith(".zip")) all += await zipContents(bytes).catch(() => "");
   }
   return all;
+}
+
+/**
+ * Scratch folders for one test file, each removed after its test; host canaries among them. Call
+ * at the top level of the file (it registers an afterEach).
+ */
+export function scratchFolders(label: string): { dir: () => string; canary: (name?: string) => HostCanary } {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    dir: () => {
+      const d = mkdtempSync(join(tmpdir(), label));
+      dirs.push(d);
+      return d;
+    },
+    canary: (name) => {
+      const c = hostCanary(name);
+      dirs.push(c.dir);
+      return c;
+    },
+  };
+}
+
+/** The error `p` rejects with, checked to be prebake's error of that class and exit code. */
+export async function rejection<E extends PrebakeError>(
+  p: Promise<unknown>,
+  kind: new (...args: never[]) => E,
+  exitCode: number,
+): Promise<E> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(kind);
+  expect((err as E).exitCode).toBe(exitCode);
+  return err as E;
 }

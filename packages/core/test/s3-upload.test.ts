@@ -19,6 +19,7 @@ import {
   uploadBucket,
   uploadToS3,
 } from "../src/index.ts";
+import { rejection } from "./canary.ts";
 
 const ACCOUNT = "210987654321";
 const root = mkdtempSync(join(tmpdir(), "prebake-s3-upload-"));
@@ -121,15 +122,8 @@ const VERSIONED = xml(
 );
 const s3Calls = (seen: Seen[]) => seen.filter((s) => s.operation !== "GetCallerIdentity");
 
-async function refused(p: Promise<unknown>): Promise<RefusedError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(RefusedError);
-  expect((err as RefusedError).exitCode).toBe(ExitCode.REFUSED);
-  return err as RefusedError;
-}
+/** A refusal: prebake's RefusedError, exit 9. */
+const refused = (p: Promise<unknown>) => rejection(p, RefusedError, ExitCode.REFUSED);
 
 describe("uploadToS3: only into a bucket of the caller's account", () => {
   it("names prebake's bucket with the account STS gives (the aws profile's default environment names none)", async () => {

@@ -4,20 +4,12 @@
  * file named) when it is absolute or leaves it; `source` and `requirements` stay in the layer's
  * folder. The fault tests plant a canary file on the host whose content must appear nowhere.
  */
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, ExitCode } from "@prebake/core";
-import { afterEach, describe, expect, it } from "vitest";
-import { bytesUnder, hostCanary as canaryFile } from "../../core/test/canary.ts";
+import { describe, expect, it } from "vitest";
+import { bytesUnder, rejection, scratchFolders } from "../../core/test/canary.ts";
 import { parseLayerDefinition } from "../src/definition.ts";
 import { EM_X86_64 } from "../src/elf.ts";
 import { inputsHash } from "../src/inputs-hash.ts";
@@ -28,31 +20,11 @@ import { deterministicZip } from "../src/zip.ts";
 import { readZipEntries } from "../src/zip-read.ts";
 import { GLIBC_OLD, makeElf } from "./fixtures.ts";
 
-const dirs: string[] = [];
-const tempDir = (label = "prebake-layer-links-") => {
-  const d = mkdtempSync(join(tmpdir(), label));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-const hostCanary = () => {
-  const canary = canaryFile();
-  dirs.push(canary.dir);
-  return canary;
-};
-
-async function refusal(p: Promise<unknown>): Promise<ConfigError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ConfigError);
-  expect((err as ConfigError).exitCode).toBe(ExitCode.CONFIG);
-  return err as ConfigError;
-}
+const scratch = scratchFolders("prebake-layer-links-");
+const tempDir = scratch.dir;
+const hostCanary = () => scratch.canary();
+/** A refusal: prebake's ConfigError, exit code and all. */
+const refusal = (p: Promise<unknown>) => rejection(p, ConfigError, ExitCode.CONFIG);
 
 describe("layer zip: symlinks", () => {
   it("refuses a committed python/pkg/creds.txt -> the host's credentials; the canary is in no zip", async () => {

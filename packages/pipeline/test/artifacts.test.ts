@@ -6,11 +6,9 @@
 import {
   createWriteStream,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
-  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -19,35 +17,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { ConfigError, ExitCode } from "@prebake/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import yazl from "yazl";
-import { bytesUnder, hostCanary as canaryFile } from "../../core/test/canary.ts";
+import { bytesUnder, rejection, scratchFolders } from "../../core/test/canary.ts";
 import { unzipTo, zipFolder } from "../src/artifacts.ts";
 
-const dirs: string[] = [];
-const tempDir = (label = "prebake-artifacts-") => {
-  const d = mkdtempSync(join(tmpdir(), label));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-const hostCanary = () => {
-  const canary = canaryFile("secret");
-  dirs.push(canary.dir);
-  return canary;
-};
-
-async function refusal(p: Promise<unknown>): Promise<ConfigError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ConfigError);
-  expect((err as ConfigError).exitCode).toBe(ExitCode.CONFIG);
-  return err as ConfigError;
-}
+const scratch = scratchFolders("prebake-artifacts-");
+const tempDir = scratch.dir;
+const hostCanary = () => scratch.canary("secret");
+/** A refusal: prebake's ConfigError, exit code and all. */
+const refusal = (p: Promise<unknown>) => rejection(p, ConfigError, ExitCode.CONFIG);
 
 /** A zip written entry by entry, as an attacker (or a careless tool) might: links and files in any order. */
 async function craftedZip(entries: { name: string; link?: string; text?: string }[]): Promise<string> {
