@@ -26,20 +26,9 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { loadavg, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { join, resolve } from "node:path";
 import {
   CloudFormationClient,
   DeleteStackCommand,
@@ -47,6 +36,7 @@ import {
 } from "@aws-sdk/client-cloudformation";
 import { readSummary, type SummaryRow } from "@prebake/cli";
 import { cloudFormationStackName, createContext, listStacks } from "@prebake/core";
+import { copyOf as copyFromRepo } from "./bench/copies.ts";
 import { leftAfterDelete, notCreated, summaryMismatch } from "./bench/pipeline-checks.ts";
 
 const repo = resolve(import.meta.dirname, "..");
@@ -63,55 +53,8 @@ const noopRuns = Number(option("noop-runs", "3"));
 const baselineRef = option("baseline", "main");
 const project = option("project", `bench-${randomBytes(3).toString("hex")}`);
 
-// ---------------------------------------------------------------------------------------------
-// throw-away copies of the code
-
-/** node_modules of a copy: this checkout's packages, except the workspace's own, which are the copy's. */
-function linkNodeModules(copy: string): void {
-  const real = join(repo, "node_modules");
-  mkdirSync(join(copy, "node_modules", "@prebake"), { recursive: true });
-  mkdirSync(join(copy, "node_modules", ".bin"));
-  for (const entry of readdirSync(real)) {
-    if (entry !== "@prebake" && entry !== ".bin")
-      symlinkSync(join(real, entry), join(copy, "node_modules", entry));
-  }
-  for (const pkg of readdirSync(join(copy, "packages"))) {
-    const name = JSON.parse(readFileSync(join(copy, "packages", pkg, "package.json"), "utf8")).name as string;
-    symlinkSync(join(copy, "packages", pkg), join(copy, "node_modules", name));
-    // A package's own versions of a dependency (npm nests them when they differ from the root's).
-    const nested = join(repo, "packages", pkg, "node_modules");
-    if (existsSync(nested)) symlinkSync(nested, join(copy, "packages", pkg, "node_modules"));
-  }
-  for (const bin of readdirSync(join(real, ".bin"))) {
-    const target =
-      bin === "prebake"
-        ? join(copy, "packages/cli/bin/prebake.js")
-        : resolve(real, ".bin", readlinkSync(join(real, ".bin", bin)));
-    symlinkSync(target, join(copy, "node_modules", ".bin", bin));
-  }
-}
-
-/** A copy of `ref` (git archive), or of the working tree (tracked and unignored files). */
-function copyOf(ref: string, label: string): string {
-  const copy = mkdtempSync(join(tmpdir(), `prebake-bench-${label}-`));
-  if (ref === "working-tree") {
-    const files = spawnSync("git", ["ls-files", "-co", "--exclude-standard"], {
-      cwd: repo,
-      encoding: "utf8",
-    });
-    for (const file of files.stdout.split("\n").filter(Boolean)) {
-      mkdirSync(dirname(join(copy, file)), { recursive: true });
-      cpSync(join(repo, file), join(copy, file));
-    }
-  } else {
-    const archive = spawnSync("sh", ["-c", `git archive ${ref} | tar -x -C ${copy}`], { cwd: repo });
-    if (archive.status !== 0) throw new Error(`cannot check out ${ref}: ${archive.stderr}`);
-  }
-  const config = join(copy, "prebake.config.yaml");
-  writeFileSync(config, readFileSync(config, "utf8").replace(/^project: .*$/m, `project: ${project}`));
-  linkNodeModules(copy);
-  return copy;
-}
+/** A copy of `ref` (or "working-tree") with the benchmark's project name (scripts/bench/copies.ts). */
+const copyOf = (ref: string, label: string) => copyFromRepo(repo, ref, label, project);
 
 // ---------------------------------------------------------------------------------------------
 // runs and what they must have done

@@ -9,6 +9,7 @@
  *   npm run bench -- pipeline --rounds 1 --noop-runs 1
  *                                     options after the names go to each named benchmark (and into
  *                                     the command its block shows)
+ *   npm run bench -- scale            a benchmark that runs only when named (NAMED_ONLY below)
  *   npm run bench -- --list           their names and commands
  *
  * A benchmark that fails leaves its block as it was and makes the run exit 1; the others still run.
@@ -35,6 +36,15 @@ const QUICK: Record<string, string[]> = {
   pipeline: [NODE, "scripts/bench-pipeline.ts", "--rounds", "3", "--noop-runs", "3"],
   startup: [NODE, "packages/cli/bench/startup.bench.ts", "--runs", "11"],
 };
+
+/**
+ * Benchmarks that run only when named: the scale benchmark makes fresh copies of a team-sized
+ * repository for this checkout and a baseline's clone, about three quarters of an hour in all.
+ */
+const NAMED_ONLY: Record<string, string[]> = {
+  scale: [NODE, "scripts/bench-scale.ts"],
+};
+const ALL: Record<string, string[]> = { ...QUICK, ...NAMED_ONLY };
 
 function git(...args: string[]): string {
   return spawnSync("git", args, { cwd: repo, encoding: "utf8" }).stdout.trim();
@@ -88,7 +98,10 @@ function runOne(name: string, argv: string[]): BenchRun | undefined {
 
 function main(args: string[]): number {
   if (args.includes("--list")) {
-    for (const [name, argv] of Object.entries(QUICK)) process.stdout.write(`${name}\t${argv.join(" ")}\n`);
+    for (const [name, argv] of Object.entries(ALL)) {
+      const when = name in QUICK ? "" : "\t(only when named)";
+      process.stdout.write(`${name}\t${argv.join(" ")}${when}\n`);
+    }
     return 0;
   }
   const firstOption = args.findIndex((a) => a.startsWith("--"));
@@ -100,10 +113,10 @@ function main(args: string[]): number {
     );
     return 2;
   }
-  const unknown = named.filter((a) => !(a in QUICK));
+  const unknown = named.filter((a) => !(a in ALL));
   if (unknown.length) {
     process.stderr.write(
-      `bench: unknown benchmark ${unknown.join(", ")} (known: ${Object.keys(QUICK).join(", ")})\n`,
+      `bench: unknown benchmark ${unknown.join(", ")} (known: ${Object.keys(ALL).join(", ")})\n`,
     );
     return 2;
   }
@@ -117,7 +130,7 @@ function main(args: string[]): number {
   }
   const failed: string[] = [];
   for (const name of names) {
-    const run = runOne(name, [...QUICK[name]!, ...options]);
+    const run = runOne(name, [...ALL[name]!, ...options]);
     if (!run) {
       failed.push(name);
       continue;

@@ -123,6 +123,25 @@ const reportSchema = z
   })
   .strict();
 
+/**
+ * How wide `nx run-many` goes in prebake's batch process (packages/nx-plugin's batch executor).
+ * Stack deploys mostly wait on CloudFormation's answers, so they go wider than the work that uses
+ * this machine (image builds and pushes, layer builds and publishes, renders). The deploy default
+ * was measured on this 2-core machine: docs/benchmarks.md, "Scale" (the concurrency.deploys table).
+ */
+export const DEFAULT_DEPLOY_CONCURRENCY = 8;
+
+const concurrencySchema = z
+  .object({
+    /** Stack deploys at once (default DEFAULT_DEPLOY_CONCURRENCY). */
+    deploys: z.number().int().min(1).max(64).default(DEFAULT_DEPLOY_CONCURRENCY),
+    /** Every other task at once (default: Nx's NX_PARALLEL, else 3, as Nx runs processes). */
+    builds: z.number().int().min(1).max(64).optional(),
+  })
+  .strict();
+
+export type Concurrency = z.infer<typeof concurrencySchema>;
+
 const fileSchema = z
   .object({
     /** Profile used when neither --profile nor PREBAKE_PROFILE is given. */
@@ -136,6 +155,7 @@ const fileSchema = z
     stacks: z.record(z.string(), stackSettingsSchema).default({}),
     tags: z.record(z.string(), z.string()).default({}),
     report: reportSchema.prefault({}),
+    concurrency: concurrencySchema.prefault({}),
     /** Deployed copies of the stacks (dev, prod, ...), each in a profile; see environments.ts. */
     environments: environmentsSchema,
   })
@@ -146,7 +166,7 @@ export const configJsonSchema = () =>
   editorJsonSchema(fileSchema, {
     title: CONFIG_FILE_NAME,
     description:
-      "prebake's configuration: profiles, environments, stacks, tags, report (README.md, Configuration).",
+      "prebake's configuration: profiles, environments, stacks, tags, report, concurrency (README.md, Configuration).",
   });
 
 export type ReportSettings = z.infer<typeof reportSchema>;
@@ -195,6 +215,8 @@ export interface PrebakeConfig {
   stacks: Record<string, StackSettings>;
   tags: Record<string, string>;
   report: ReportSettings;
+  /** How many tasks of each kind prebake's Nx batch runs at once (`concurrency:`). */
+  concurrency: Concurrency;
 }
 
 export interface LoadConfigOptions {
@@ -276,6 +298,7 @@ export function parseConfig(
     stacks: cfg.stacks,
     tags: cfg.tags,
     report: cfg.report,
+    concurrency: cfg.concurrency,
   };
 }
 

@@ -4,8 +4,10 @@ export { awsErrorName, classifyAwsError, isAwsError, isNotFound } from "./aws-er
 export { exitOnSignals, pendingCleanups, registerCleanup, runCleanups } from "./cleanup.ts";
 export type { CommandRegistrar } from "./command.ts";
 export {
+  type Concurrency,
   cloudFormationStackName,
   configJsonSchema,
+  DEFAULT_DEPLOY_CONCURRENCY,
   DEFAULT_TIMEOUTS,
   type LoadConfigOptions,
   loadConfig,

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, ExitCode, loadConfig, parseConfig } from "../src/index.ts";
+import { ConfigError, DEFAULT_DEPLOY_CONCURRENCY, ExitCode, loadConfig, parseConfig } from "../src/index.ts";
 
 const root = "/repo";
 const file = "/repo/prebake.config.yaml";
@@ -135,6 +135,21 @@ describe("report.targets: the project's own goals for prebake report", () => {
     expect(typo.toLine()).toContain("buildMinute");
     const percent = errorOf(() => parse("report:\n  targets:\n    successRate: 99\n"));
     expect(percent.toLine()).toContain("report.targets.successRate: must be a fraction: 0.99 for 99 %");
+  });
+});
+
+describe("concurrency: how wide the Nx batch goes", () => {
+  it("defaults to DEFAULT_DEPLOY_CONCURRENCY deploys and leaves the other tasks to Nx's setting", () => {
+    expect(parse("{}").concurrency).toEqual({ deploys: DEFAULT_DEPLOY_CONCURRENCY });
+    expect(parse("concurrency: { deploys: 2, builds: 4 }\n").concurrency).toEqual({ deploys: 2, builds: 4 });
+  });
+
+  it("no deploys at once, a fraction or an unknown kind is exit 3 with the field", () => {
+    const none = errorOf(() => parse("concurrency: { deploys: 0 }\n"));
+    expect(none.exitCode).toBe(ExitCode.CONFIG);
+    expect(none.toLine()).toContain("concurrency.deploys");
+    expect(errorOf(() => parse("concurrency: { builds: 1.5 }\n")).toLine()).toContain("concurrency.builds");
+    expect(errorOf(() => parse("concurrency: { lints: 2 }\n")).toLine()).toContain("lints");
   });
 });
 

@@ -103,11 +103,42 @@ export function resolvedAtDeploy(templateBody: string): ChangeReason[] {
   return reasons;
 }
 
-/** Differences between two key/value lists, desired first. */
+const LIST_PARAMETER_TYPE = /^(CommaDelimitedList|List<.+>)$/;
+
+/** The parameters of a template whose type is a list (CommaDelimitedList, List<...>). */
+function listParameters(templateBody: string): Set<string> {
+  try {
+    const parameters: Record<string, { Type?: unknown }> =
+      parseTemplate(templateBody, "local").Parameters ?? {};
+    return new Set(
+      Object.entries(parameters)
+        .filter(([, p]) => typeof p.Type === "string" && LIST_PARAMETER_TYPE.test(p.Type))
+        .map(([key]) => key),
+    );
+  } catch {
+    return new Set();
+  }
+}
+
+/**
+ * A list parameter's items. The service answers the string it was given ("a,b"); moto answers
+ * Python's form of the list it keeps (`['a', 'b']`, and `['']` for ""): the same value either way.
+ */
+function listItems(value: string): string[] {
+  const python = /^\[(.*)\]$/s.exec(value.trim());
+  if (python) {
+    const items = [...python[1]!.matchAll(/'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"/g)];
+    return items.map((m) => (m[1] ?? m[2] ?? "").trim());
+  }
+  return value.split(",").map((item) => item.trim());
+}
+
+/** Differences between two key/value lists, desired first; `lists` are compared by their items. */
 function keyedDifferences(
   kind: "parameter" | "tag",
   desired: { key: string; value: string; noEcho?: boolean }[],
   deployed: Map<string, string>,
+  lists: Set<string> = new Set(),
 ): ChangeReason[] {
   const reasons: ChangeReason[] = [];
   const left = new Map(deployed);
@@ -116,6 +147,7 @@ function keyedDifferences(
     left.delete(key);
     if (current === undefined) reasons.push({ kind, key, change: "new" });
     else if (current === value) continue;
+    else if (lists.has(key) && listItems(current).join(",") === listItems(value).join(",")) continue;
     else if (noEcho && kind === "parameter") reasons.push({ kind, key, change: "no-echo" });
     else reasons.push({ kind, key, change: "value", before: current, after: value });
   }
@@ -129,7 +161,9 @@ export function stateDifferences(desired: DesiredState, deployed: DeployedState)
   if (!sameTemplate(deployed.templateBody, desired.templateBody)) reasons.push({ kind: "template" });
   reasons.push(...resolvedAtDeploy(desired.templateBody));
   const params = new Map(deployed.parameters.map((p) => [p.ParameterKey ?? "", p.ParameterValue ?? ""]));
-  reasons.push(...keyedDifferences("parameter", desired.parameters, params));
+  reasons.push(
+    ...keyedDifferences("parameter", desired.parameters, params, listParameters(desired.templateBody)),
+  );
   const tags = new Map(deployed.tags.map((t) => [t.Key ?? "", t.Value ?? ""]));
   const desiredTags = Object.entries(desired.tags).map(([key, value]) => ({ key, value }));
   reasons.push(...keyedDifferences("tag", desiredTags, tags));

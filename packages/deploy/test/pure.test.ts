@@ -142,6 +142,49 @@ describe("deploy skip: what forces a change set", () => {
   });
 
   it.each([
+    ["''", "['']"],
+    ["a,b", "['a', 'b']"],
+    ["a, b", "a,b"],
+    ["arn:aws:iam::1:role/x", "['arn:aws:iam::1:role/x']"],
+  ])(
+    "a list parameter %s is equal to the deployed %s (moto answers Python's form of the list)",
+    (value, answer) => {
+      const list = "Parameters:\n  L: { Type: CommaDelimitedList, Default: '' }\nResources: {}\n";
+      const ofList = (v: string) => [{ key: "L", value: v === "''" ? "" : v, noEcho: false }];
+      expect(
+        reasonsOf(
+          { ...desired, templateBody: list, parameters: ofList(value) },
+          { ...deployed, templateBody: list, parameters: [{ ParameterKey: "L", ParameterValue: answer }] },
+        ),
+      ).toEqual([]);
+    },
+  );
+
+  it("a list parameter with other items, and a plain parameter in Python's form, still differ", () => {
+    const list = "Parameters:\n  L: { Type: CommaDelimitedList }\n  V: { Type: String }\nResources: {}\n";
+    expect(
+      reasonsOf(
+        {
+          ...desired,
+          templateBody: list,
+          parameters: [
+            { key: "L", value: "a,c", noEcho: false },
+            { key: "V", value: "x", noEcho: false },
+          ],
+        },
+        {
+          ...deployed,
+          templateBody: list,
+          parameters: [
+            { ParameterKey: "L", ParameterValue: "['a', 'b']" },
+            { ParameterKey: "V", ParameterValue: "['x']" },
+          ],
+        },
+      ),
+    ).toEqual(["parameter L: '['a', 'b']' -> 'a,c'", "parameter V: '['x']' -> 'x'"]);
+  });
+
+  it.each([
     ["AWS::SSM::Parameter::Value<String>", "parameter Ami (AWS::SSM::Parameter::Value<String>)"],
     [
       "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",

@@ -1,8 +1,10 @@
 /**
  * The input sets of the cached targets, in one place so `render`, `check` and `lint` cannot
- * drift apart. Nx hashes every task of a run before any of them runs, so a target that reads
- * another's output (lint reads what render writes) lists what that output is made from too:
- * otherwise a changed stack.ts would lint the old stack.yaml's hash and replay its pass.
+ * drift apart. Nx hashes a task's files before the run starts, so a target that reads another's
+ * output (lint reads what render writes) names that output as a dependent task's output: Nx then
+ * hashes it after the render ran (in a batch too: it runs the task in the same wave and hashes it
+ * again before storing the result). Named as a plain file, a new stack's lint was stored under the
+ * hash of a stack.yaml not yet written, so the next run missed the cache and linted it again.
  */
 import type { TargetConfiguration } from "@nx/devkit";
 
@@ -42,4 +44,7 @@ export const CFN_LINT_VERSION: Input = {
 export const RENDER_INPUTS: Input[] = [...STACK_SOURCES];
 /** A fresh render compared with the committed file: both sides are inputs. */
 export const CHECK_INPUTS: Input[] = [...STACK_SOURCES, RENDERED_TEMPLATE];
-export const LINT_INPUTS: Input[] = [...STACK_SOURCES, RENDERED_TEMPLATE, CFN_LINT_VERSION];
+/** The template the `render` it depends on wrote, hashed once it is written. */
+export const RENDER_OUTPUT: Input = { dependentTasksOutputFiles: "**/stack.yaml", transitive: false };
+/** What lint reads: the rendered template (and what it is made from), with the cfn-lint version. */
+export const LINT_INPUTS: Input[] = [...STACK_SOURCES, RENDER_OUTPUT, CFN_LINT_VERSION];

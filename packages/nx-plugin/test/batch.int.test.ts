@@ -2,7 +2,7 @@
  * `nx run-many -t deploy` with the plugin's batch executor, end to end: the real nx, prebake and
  * the shared moto, in a throw-away workspace of small stacks (stack names carry a random project).
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -15,15 +15,24 @@ import { createContext } from "@prebake/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeWorkspace, suffix, type TempWorkspace } from "./workspace.ts";
 
-/** A stack of one SSM parameter; `after` orders it behind other stacks, `parameter` needs a value. */
-function stackSource(name: string, opts: { after?: string[]; parameter?: boolean } = {}): string {
+/**
+ * A stack of one SSM parameter; `after` orders it behind other stacks, `parameter` needs a value,
+ * `lintError` adds a log group cfn-lint rejects (8 is no retention CloudWatch offers).
+ */
+function stackSource(
+  name: string,
+  opts: { after?: string[]; parameter?: boolean; lintError?: boolean } = {},
+): string {
   const value = opts.parameter ? `Ref("Needed")` : JSON.stringify(name);
+  const logs = opts.lintError
+    ? `, Logs: resource("AWS::Logs::LogGroup", { RetentionInDays: 8 } as never)`
+    : "";
   return `import { defineTemplate, Ref, resource } from "@prebake/stack";
 export default defineTemplate({
   Description: "batch test stack ${name}",
   ${opts.after ? `Metadata: { Prebake: { After: ${JSON.stringify(opts.after)} } },` : ""}
   ${opts.parameter ? `Parameters: { Needed: { Type: "String" } },` : ""}
-  Resources: { Param: resource("AWS::SSM::Parameter", { Type: "String", Value: ${value} }) },
+  Resources: { Param: resource("AWS::SSM::Parameter", { Type: "String", Value: ${value} })${logs} },
 });
 `;
 }
@@ -127,5 +136,33 @@ describe("nx run-many -t deploy, batched", () => {
     const dryRun = ws.nx(["run", "alpha:deploy", "--", "--dry-run"]);
     expect(dryRun.code, dryRun.output).toBe(0);
     expect(dryRun.output).toContain("dry run");
+  });
+
+  it("the lint tasks share one cfn-lint; a bad template fails its own lint and what waits for it only", async () => {
+    workspace({
+      alpha: stackSource("alpha"),
+      gamma: stackSource("gamma"),
+      bad: stackSource("bad", { lintError: true }),
+      later: stackSource("later", { after: ["bad"] }),
+    });
+    // A cfn-lint that logs its runs, in front of the real one.
+    const bin = mkdtempSync(join(tmpdir(), "prebake-cfn-lint-"));
+    const log = join(bin, "runs");
+    writeFileSync(
+      join(bin, "cfn-lint"),
+      `#!/bin/sh\n[ "$1" = "--version" ] || echo "$*" >> "${log}"\nPATH="${process.env.PATH}" exec cfn-lint "$@"\n`,
+    );
+    chmodSync(join(bin, "cfn-lint"), 0o755);
+    const run = ws.nx(["run-many", "-t", "deploy"], { PATH: `${bin}:${process.env.PATH}` });
+
+    expect(run.code, run.output).not.toBe(0);
+    const runs = existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : [];
+    expect(runs, run.output).toHaveLength(1);
+    for (const stack of ["alpha", "gamma", "bad", "later"])
+      expect(runs[0]).toContain(`stacks/${stack}/stack.yaml`);
+    expect(run.output).toMatch(/stacks\/bad\/stack\.yaml:\d+: E3030: /);
+    expect(run.output).toContain("prebake lint bad: exit code 4 (validation)");
+    expect(run.output).not.toMatch(/✔\s+nx run later:deploy/);
+    expect(await deployedStacks()).toEqual(["alpha", "gamma"]);
   });
 });

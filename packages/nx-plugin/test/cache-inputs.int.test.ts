@@ -111,3 +111,21 @@ describe("lint's cache key holds the cfn-lint version", () => {
     expect(ws.read(".prebake/cfn-lint-version.json")).toContain('"answer":"1.52.0"');
   });
 });
+
+describe("a new stack is linted once", () => {
+  it("the run after the one that rendered and linted it replays its lint", () => {
+    ws.write(
+      "stacks/extra/stack.ts",
+      `import { defineTemplate, resource } from "@prebake/stack";\n` +
+        `export default defineTemplate({ AWSTemplateFormatVersion: "2010-09-09", Resources: {\n` +
+        `  Value: resource("AWS::SSM::Parameter", { Type: "String", Value: "x" }) } });\n`,
+    );
+    // No stack.yaml yet: the render writes it, and lint's cache key must be what it wrote.
+    const first = ws.nx(["run-many", "-t", "lint", "-p", "extra"]);
+    expect(first.code, first.output).toBe(0);
+    expect(replayed(first, "extra:lint"), first.output).toBe(false);
+    const again = ws.nx(["run-many", "-t", "lint", "-p", "extra"]);
+    expect(again.code, again.output).toBe(0);
+    expect(replayed(again, "extra:lint"), again.output).toBe(true);
+  });
+});

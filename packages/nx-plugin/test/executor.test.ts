@@ -2,6 +2,7 @@ import { exitCodeName } from "@prebake/cli";
 import { describe, expect, it } from "vitest";
 import { captureOutput } from "../src/executor/capture.ts";
 import { commandLine, exitLine } from "../src/executor/task.ts";
+import { workOf } from "../src/executor/work.ts";
 
 describe("executor helpers", () => {
   it("appends what the user passed after -- (as Nx parsed it) to the target's command line", () => {
@@ -46,5 +47,21 @@ describe("executor helpers", () => {
     expect(a.value).toBe("a");
     expect(a.output).toBe("a out 0\na err 0\na out 1\na err 1\na out 2\na err 2\n");
     expect(b.output).toBe("b out 0\nb err 0\nb out 1\nb err 1\nb out 2\nb err 2\n");
+  });
+});
+
+describe("what kind of work a task is", () => {
+  it("deploys are deploys; a plain lint of stacks joins the lint group; the rest are builds", () => {
+    expect(workOf(["deploy", "ci"])).toEqual({ kind: "deploys" });
+    expect(workOf(["--env", "dev", "deploy", "ci"])).toEqual({ kind: "deploys" });
+    expect(workOf(["lint", "ci"])).toEqual({ kind: "builds", lints: ["ci"] });
+    expect(workOf(["push", "erlang-otp"])).toEqual({ kind: "builds" });
+    expect(workOf(["render", "ci"])).toEqual({ kind: "builds" });
+  });
+
+  it("a lint with options of its own runs alone, as asked", () => {
+    expect(workOf(["lint", "ci", "--json"])).toEqual({ kind: "builds" });
+    expect(workOf(["--json", "lint", "ci"])).toEqual({ kind: "builds" });
+    expect(workOf(["lint"])).toEqual({ kind: "builds" });
   });
 });

@@ -4,14 +4,18 @@
  * Node process each. Each task runs its prebake command through the same code path as the binary
  * (so its messages and exit code are the command's), in dependency order, sharing the loaded
  * configuration and the AWS and Docker clients. Each task's result and output go back to Nx as it
- * finishes; a failure skips only that task's dependents.
+ * finishes; a failure skips only that task's dependents. Stack deploys go as wide as the graph
+ * allows up to `concurrency.deploys`, everything else up to `concurrency.builds`, and the lint tasks
+ * share one cfn-lint process (schedule.ts).
  */
 import type { ExecutorContext, TaskGraph, TaskGraphExecutor } from "@nx/devkit";
 import { createCommandLineRunner, exitCodeName } from "@prebake/cli";
-import { exitOnSignals } from "@prebake/core";
+import { DEFAULT_DEPLOY_CONCURRENCY, exitOnSignals, loadConfig, stackPaths } from "@prebake/core";
+import { lintTemplates } from "@prebake/stack";
 import { captureOutput } from "./capture.ts";
 import { runInDependencyOrder } from "./schedule.ts";
 import { commandLine, exitLine, type TaskOptions } from "./task.ts";
+import { workOf } from "./work.ts";
 
 /**
  * What a batch executor yields per task. @nx/devkit's public API names the executor type
@@ -25,8 +29,20 @@ type BatchExecutorTaskResult =
       : never
     : never;
 
-/** As many tasks at once as Nx runs processes by default (its --parallel is not passed to a batch). */
-const concurrency = () => Number(process.env.NX_PARALLEL) || 3;
+/**
+ * How many deploys and other tasks run at once: the configuration's `concurrency`, and for the
+ * others Nx's own setting (its --parallel reaches a batch only as NX_PARALLEL), else 3 as Nx runs
+ * processes. A configuration that cannot be read gives the defaults: each task reports the error.
+ */
+function slotsOf(root: string): { default: number; deploys: number } {
+  const nx = Number(process.env.NX_PARALLEL) || 3;
+  try {
+    const { deploys, builds } = loadConfig({ cwd: root }).concurrency;
+    return { default: builds ?? nx, deploys };
+  } catch {
+    return { default: nx, deploys: DEFAULT_DEPLOY_CONCURRENCY };
+  }
+}
 
 export default async function* prebakeBatch(
   taskGraph: TaskGraph,
@@ -47,11 +63,26 @@ export default async function* prebakeBatch(
     });
     return { ok: code === 0, value: { terminalOutput: output, startTime, endTime: Date.now() } };
   };
+  const work = new Map(Object.keys(taskGraph.tasks).map((id) => [id, workOf(commandLine(inputs[id]!))]));
   const plan = {
     ids: Object.keys(taskGraph.tasks),
     dependenciesOf: (id: string) => (taskGraph.dependencies[id] ?? []).map((edge) => edge.id),
+    kindOf: (id: string) => work.get(id)!.kind,
+    groupOf: (id: string) => (work.get(id)!.lints ? "lint" : undefined),
   };
-  for await (const done of runInDependencyOrder(plan, runTask, concurrency())) {
+  const limits = {
+    slots: slotsOf(context.root),
+    // One cfn-lint over every lint task's templates; each task then reads its own findings (and a
+    // template that fails fails only its task). A failure here is each task's to report.
+    prepareGroup: async (_group: string, ids: string[]) => {
+      const stacks = ids.flatMap((id) => work.get(id)!.lints!);
+      await lintTemplates(
+        context.root,
+        stacks.map((s) => stackPaths.template(context.root, s)),
+      );
+    },
+  };
+  for await (const done of runInDependencyOrder(plan, runTask, limits)) {
     yield {
       task: done.id,
       result: {
