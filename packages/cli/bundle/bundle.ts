@@ -78,6 +78,32 @@ const lazyRequire = {
   },
 };
 
+/**
+ * @aws-cdk/aws-service-spec (the CloudFormation resource database the change review reads) loads
+ * db.json.gz from beside its package with readFile, which a bundle does not have. The bundle
+ * carries the file's bytes instead, so the one file still runs alone; a changed package that no
+ * longer reads it this way fails the bundle here, not a deploy review later.
+ */
+const SERVICE_SPEC_MODULE = join("@aws-cdk", "aws-service-spec", "lib", "index.js");
+const SERVICE_SPEC_READS = [
+  "node_fs_1.promises.readFile(DB_PATH)",
+  "(0, node_fs_1.readFileSync)(DB_PATH)",
+] as const;
+const embeddedServiceSpec = {
+  name: "prebake:embedded-service-spec",
+  transform(code: string, id: string) {
+    if (!id.endsWith(SERVICE_SPEC_MODULE)) return undefined;
+    if (!SERVICE_SPEC_READS.every((read) => code.includes(read))) {
+      throw new Error(`${id}: does not read db.json.gz as bundle.ts expects (update embeddedServiceSpec)`);
+    }
+    const bytes = readFileSync(join(dirname(id), "..", "db.json.gz")).toString("base64");
+    return code
+      .replace(SERVICE_SPEC_READS[0], "Promise.resolve(embeddedDatabase())")
+      .replace(SERVICE_SPEC_READS[1], "embeddedDatabase()")
+      .concat(`\nfunction embeddedDatabase() { return Buffer.from("${bytes}", "base64"); }\n`);
+  },
+};
+
 export interface BundleResult {
   out: string;
   built: boolean;
@@ -147,7 +173,7 @@ export async function bundle(entry: Entry, out?: string, force = false): Promise
     cwd: repo,
     platform: "node",
     logLevel: "warn",
-    plugins: [nativeAddons, lazyRequire],
+    plugins: [nativeAddons, lazyRequire, embeddedServiceSpec],
     // A module wrapper written as `(() => {...})` is compiled by V8 eagerly (it looks invoked at
     // once): every module of the bundle, at every start, although most never run. Plain
     // functions are compiled when they first run: --help compiles the CLI, not the AWS SDK.

@@ -50,7 +50,8 @@ describe("prebake completion bash", () => {
   });
 
   it("completes commands, subcommands and options by position, past global options and their values", () => {
-    expect(complete("de")).toEqual(["deploy"]);
+    expect(complete("de")).toEqual(["deploy", "destroy"]);
+    expect(complete("dep")).toEqual(["deploy"]);
     expect(complete("code")).toEqual(["codebuild"]);
     expect(complete("codebuild", "r")).toEqual(["rebuild-images", "run"]);
     expect(complete("--profile", "aws", "codebuild", "run", "--ti")).toEqual(["--timeout"]);

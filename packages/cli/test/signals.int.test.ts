@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { DeleteRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
@@ -12,9 +12,9 @@ import {
   Gates,
   HoldingProxy,
   holdBlobUploads,
-  REPO,
   runCli,
 } from "../../core/test/fault-tools.ts";
+import { copyRepoImage } from "../../images/test/repo-image.ts";
 import { makeTestIndex } from "../../layers/test/test-index.ts";
 
 /**
@@ -78,7 +78,7 @@ beforeAll(async () => {
   await proxy.start();
   root = mkdtempSync(join(tmpdir(), "prebake-signals-"));
   write("prebake.config.yaml", `project: sig${id}\n`);
-  cpSync(join(REPO, "images", "python-layer"), join(root, "images", "python-layer"), { recursive: true });
+  copyRepoImage(root, "python-layer");
 
   // An image whose RUN step waits on the "build" gate. LABEL before RUN puts the run id on the
   // step's intermediate container, so the test can look for it after the build was stopped.

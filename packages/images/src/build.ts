@@ -96,6 +96,7 @@ export class BuildProgress {
   /** BuildKit: each step's name and output by vertex digest (steps run in parallel across stages). */
   private readonly vertexSteps = new Map<string, string>();
   private readonly vertexTails = new Map<string, string[]>();
+  private readonly cachedSteps = new Set<string>();
 
   private readonly onStep: (step: string) => void;
   private readonly onLine: (line: string) => void;
@@ -132,6 +133,12 @@ export class BuildProgress {
       }
       const step = this.vertexSteps.get(v.digest)!;
       if ((v.started && !v.completed && step !== this.step) || v.error) this.enter(v.digest, step);
+      // A step taken from the cache never runs (it arrives started and completed at once). It is
+      // still named once, as the classic builder's "Using cache" is: a CI log shows every step.
+      else if (v.cached && !this.cachedSteps.has(v.digest)) {
+        this.cachedSteps.add(v.digest);
+        this.onStep(`${step} (cached)`);
+      }
     }
     for (const log of status.logs) {
       const tail = this.vertexTails.get(log.vertex);

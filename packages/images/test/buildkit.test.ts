@@ -73,6 +73,20 @@ describe("BuildKit's progress stream", () => {
     expect(p.imageId).toBe("sha256:img");
   });
 
+  it("names a step taken from the cache once, as the classic builder's log does", () => {
+    const steps: string[] = [];
+    const p = new BuildProgress((s) => steps.push(s));
+    const cached = { digest: "c", name: "[2/2] RUN echo hi", cached: true, started: true, completed: true };
+    p.feed(
+      trace({
+        vertexes: [{ digest: "f", name: "[1/2] FROM base", cached: true, started: true, completed: true }],
+      }),
+    );
+    p.feed(trace({ vertexes: [cached] }));
+    p.feed(trace({ vertexes: [cached] }));
+    expect(steps).toEqual(["Step 1/2 : FROM base (cached)", "Step 2/2 : RUN echo hi (cached)"]);
+  });
+
   it("a Dockerfile with RUN --mount needs BuildKit; one without does not", () => {
     expect(needsBuildkit("FROM x\nRUN --mount=type=cache,target=/c make\n")).toBe(true);
     expect(needsBuildkit("FROM x\nRUN --network=host --mount=type=secret,id=t make\n")).toBe(true);

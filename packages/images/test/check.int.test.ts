@@ -6,7 +6,7 @@
  * test owns, which must be gone afterwards; the shared engine is only asked, never changed.
  */
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DeleteRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
@@ -28,8 +28,9 @@ import {
   writeTinyImage,
 } from "./fixtures.ts";
 import { expectHostBridgeIntact } from "./host-network.ts";
+import { copyRepoImage } from "./repo-image.ts";
 
-const REPO_ROOT = resolve(import.meta.dirname, "../../..");
+const _REPO_ROOT = resolve(import.meta.dirname, "../../..");
 const id = suffix();
 const t: TestRoot = makeRoot();
 const { ctx } = testContext(t.root);
@@ -42,9 +43,7 @@ let server: FixtureServer;
 /** A copy of images/<name> under a unique repository. */
 function copyImage(name: string): string {
   const repository = `prebake-test/${name}-${id}`;
-  cpSync(join(REPO_ROOT, "images", name), join(t.root, "images", name), { recursive: true });
-  const file = join(t.root, "images", name, "image.yaml");
-  writeFileSync(file, readFileSync(file, "utf8").replace(/^repository: .*$/m, `repository: ${repository}`));
+  copyRepoImage(t.root, name, { repository });
   t.repos.push(repository);
   return repository;
 }

@@ -7,7 +7,7 @@
  * network), pushed into the stand-in as a team would keep a base in its own ECR.
  */
 import { randomBytes } from "node:crypto";
-import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DeleteLayerVersionCommand, LambdaClient, ListLayerVersionsCommand } from "@aws-sdk/client-lambda";
@@ -15,6 +15,7 @@ import { createContext } from "@prebake/core";
 import { buildImageVersion, loadImageDefinition } from "@prebake/images";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsProfileFixture, prebake, STANDIN } from "../../images/test/aws-standin.ts";
+import { copyRepoImage } from "../../images/test/repo-image.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "..", "..", "..");
 const id = randomBytes(3).toString("hex");
@@ -32,16 +33,7 @@ beforeAll(async () => {
   // The local profile's python-layer image (Debian + Python 3.11 + pinned pip), built by the
   // build-image path in a copy with its own repository name; the engine's cache makes it quick.
   localRoot = await mkdtemp(join(tmpdir(), "prebake-layer-aws-local-"));
-  await cp(join(REPO_ROOT, "images", "python-layer"), join(localRoot, "images", "python-layer"), {
-    recursive: true,
-  });
-  // The image's generated prebake bundle is made by this checkout's bundler (image.yaml generated:).
-  await symlink(join(REPO_ROOT, "packages"), join(localRoot, "packages"));
-  const localYaml = join(localRoot, "images", "python-layer", "image.yaml");
-  await writeFile(
-    localYaml,
-    (await readFile(localYaml, "utf8")).replace(/^repository: .*$/m, `repository: ${LOCAL_REPO}`),
-  );
+  copyRepoImage(localRoot, "python-layer", { repository: LOCAL_REPO });
   const local = createContext({ cwd: localRoot, quiet: true, env: {} });
   const built = await buildImageVersion(
     local,

@@ -7,10 +7,11 @@
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { copyRepoImage } from "../../images/test/repo-image.ts";
 import { makeTestIndex } from "./test-index.ts";
 
 const REPO = resolve(import.meta.dirname, "..", "..", "..");
@@ -23,7 +24,7 @@ let root: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "prebake-concurrent-layer-"));
   const index = await makeTestIndex(join(root, "index"), [WHEEL]);
-  await cp(join(REPO, "images", "python-layer"), join(root, "images", "python-layer"), { recursive: true });
+  copyRepoImage(root, "python-layer");
   await writeFile(join(root, "prebake.config.yaml"), `profile: local\nproject: ${NAME}\n`);
   await mkdir(join(root, "layers", NAME, "src", "cb"), { recursive: true });
   await writeFile(join(root, "layers", NAME, "src", "cb", "__init__.py"), "VALUE = 1\n");

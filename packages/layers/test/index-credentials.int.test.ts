@@ -9,13 +9,14 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, existsSync, readFileSync } from "node:fs";
-import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bytesUnder } from "../../core/test/canary.ts";
+import { copyRepoImage } from "../../images/test/repo-image.ts";
 import { makeTestIndex, type TestIndex } from "./test-index.ts";
 
 const REPO = resolve(import.meta.dirname, "..", "..", "..");
@@ -58,7 +59,7 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "prebake-index-creds-"));
   index = await makeTestIndex(join(root, "index"), [WHEEL]);
   const port = await serveIndex(join(root, "index"));
-  await cp(join(REPO, "images", "python-layer"), join(root, "images", "python-layer"), { recursive: true });
+  copyRepoImage(root, "python-layer");
   await writeFile(join(root, "prebake.config.yaml"), `profile: local\nproject: ic${suffix}\n`);
   await mkdir(join(root, "layers", NAME), { recursive: true });
   const sha256 = createHash("sha256").update(readFileSync(index.wheels[WHEEL]!)).digest("hex");

@@ -8,13 +8,14 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
-import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DeleteRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { type Context, createContext, distPaths, RefusedError } from "@prebake/core";
 import { buildImageVersion, loadImageDefinition, pushImageVersion } from "@prebake/images";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { copyRepoImage } from "../../images/test/repo-image.ts";
 import { resolveLayerImage } from "../src/image.ts";
 import { type HostPipConfig, readHostPipConfig, resolvePipIndex } from "../src/pip.ts";
 
@@ -28,12 +29,7 @@ let hostPip: HostPipConfig | undefined;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "prebake-layer-image-"));
-  await cp(join(REPO, "images", "python-layer"), join(root, "images", "python-layer"), { recursive: true });
-  // The image's generated prebake bundle is made by this checkout's bundler (image.yaml generated:).
-  await symlink(join(REPO, "packages"), join(root, "packages"));
-  const yamlFile = join(root, "images", "python-layer", "image.yaml");
-  const yaml = await readFile(yamlFile, "utf8");
-  await writeFile(yamlFile, yaml.replace(/^repository: .*$/m, `repository: ${REPOSITORY}`));
+  copyRepoImage(root, "python-layer", { repository: REPOSITORY });
   await cp(join(REPO, "layers", "common-utils"), join(root, "layers", LAYER), { recursive: true });
   const layerYaml = join(root, "layers", LAYER, "layer.yaml");
   await writeFile(

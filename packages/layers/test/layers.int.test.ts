@@ -14,6 +14,7 @@ import {
 import { type Context, createContext, distPaths, ValidationError } from "@prebake/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bytesUnder, hostCanary } from "../../core/test/canary.ts";
+import { copyRepoImage } from "../../images/test/repo-image.ts";
 import { buildLayer } from "../src/build.ts";
 import { loadLayerDefinition } from "../src/definition.ts";
 import { releaseLayer, validateLayerZip } from "../src/release.ts";
@@ -58,7 +59,7 @@ const cryptographyLayer = () => {
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "prebake-layers-int-"));
-  await cp(join(REPO, "images", "python-layer"), join(root, "images", "python-layer"), { recursive: true });
+  copyRepoImage(root, "python-layer");
   await cp(join(REPO, "layers", "common-utils"), join(root, "layers", NAME), { recursive: true });
   const yaml = await readFile(join(root, "layers", NAME, "layer.yaml"), "utf8");
   await writeFile(

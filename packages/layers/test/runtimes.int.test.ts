@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { BuildFailedError, type Context, createContext } from "@prebake/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { copyRepoImage } from "../../images/test/repo-image.ts";
 import { buildLayer } from "../src/build.ts";
 import { loadLayerDefinition } from "../src/definition.ts";
 import { releaseLayer } from "../src/release.ts";
@@ -56,7 +57,7 @@ const sha256Of = async (wheel: string) =>
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "prebake-runtimes-"));
-  await cp(join(REPO, "images", "python-layer"), join(root, "images", "python-layer"), { recursive: true });
+  copyRepoImage(root, "python-layer");
   index = await makeTestIndex(join(root, "index"), [...SAMPLE_WHEELS, BCRYPT]);
   ctx = createContext({ cwd: root, quiet: true });
 });
