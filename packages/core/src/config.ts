@@ -127,7 +127,7 @@ const reportSchema = z
  * How wide `nx run-many` goes in prebake's batch process (packages/nx-plugin's batch executor).
  * Stack deploys mostly wait on CloudFormation's answers, so they go wider than the work that uses
  * this machine (image builds and pushes, layer builds and publishes, renders). The deploy default
- * was measured on this 2-core machine: docs/benchmarks.md, "Scale" (the concurrency.deploys table).
+ * is not yet settled by a measurement: docs/benchmarks.md, "Scale", has the first, partial sweep.
  */
 export const DEFAULT_DEPLOY_CONCURRENCY = 8;
 
