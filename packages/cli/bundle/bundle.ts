@@ -24,7 +24,6 @@ import {
 } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { rolldown } from "rolldown";
 import { inputsRecordOf, isBundleFresh, stampOf } from "../bin/fresh-bundle.js";
 
 const repo = resolve(import.meta.dirname, "../../..");
@@ -168,6 +167,9 @@ export async function bundle(entry: Entry, out?: string, force = false): Promise
       durationMs: performance.now() - started,
     };
   }
+  // Loaded only to build: npm start checks freshness on every run, and rolldown's native
+  // binding costs about 80 ms to load.
+  const { rolldown } = await import("rolldown");
   const build = await rolldown({
     input: join(repo, ENTRIES[entry]),
     cwd: repo,
