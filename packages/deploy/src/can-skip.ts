@@ -133,12 +133,12 @@ function listItems(value: string): string[] {
   return value.split(",").map((item) => item.trim());
 }
 
-/** Differences between two key/value lists, desired first; `lists` are compared by their items. */
+/** Differences between two key/value lists, desired first; list values are compared by their items. */
 function keyedDifferences(
   kind: "parameter" | "tag",
   desired: { key: string; value: string; noEcho?: boolean }[],
   deployed: Map<string, string>,
-  lists: Set<string> = new Set(),
+  isList: (key: string) => boolean = () => false,
 ): ChangeReason[] {
   const reasons: ChangeReason[] = [];
   const left = new Map(deployed);
@@ -147,7 +147,7 @@ function keyedDifferences(
     left.delete(key);
     if (current === undefined) reasons.push({ kind, key, change: "new" });
     else if (current === value) continue;
-    else if (lists.has(key) && listItems(current).join(",") === listItems(value).join(",")) continue;
+    else if (isList(key) && listItems(current).join(",") === listItems(value).join(",")) continue;
     else if (noEcho && kind === "parameter") reasons.push({ kind, key, change: "no-echo" });
     else reasons.push({ kind, key, change: "value", before: current, after: value });
   }
@@ -161,9 +161,14 @@ export function stateDifferences(desired: DesiredState, deployed: DeployedState)
   if (!sameTemplate(deployed.templateBody, desired.templateBody)) reasons.push({ kind: "template" });
   reasons.push(...resolvedAtDeploy(desired.templateBody));
   const params = new Map(deployed.parameters.map((p) => [p.ParameterKey ?? "", p.ParameterValue ?? ""]));
-  reasons.push(
-    ...keyedDifferences("parameter", desired.parameters, params, listParameters(desired.templateBody)),
-  );
+  // The template is parsed for its list parameters only when a value differs: a no-op compares
+  // equal strings and parses nothing.
+  let lists: Set<string> | undefined;
+  const isList = (key: string) => {
+    lists ??= listParameters(desired.templateBody);
+    return lists.has(key);
+  };
+  reasons.push(...keyedDifferences("parameter", desired.parameters, params, isList));
   const tags = new Map(deployed.tags.map((t) => [t.Key ?? "", t.Value ?? ""]));
   const desiredTags = Object.entries(desired.tags).map(([key, value]) => ({ key, value }));
   reasons.push(...keyedDifferences("tag", desiredTags, tags));
