@@ -8,6 +8,10 @@ export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 # Nx loads its plugins in this process rather than in one worker process each: the project graph,
 # part of every run, takes about half as long on a small machine (docs/benchmarks.md, pipeline).
 export NX_ISOLATE_PLUGINS=false
+# Node keeps compiled (and type-stripped) modules between runs, in the folder the CLI's own
+# enableCompileCache() uses: Nx, the batch and the bundle check load about 2,500 modules per run,
+# and a no-op is mostly that (docs/benchmarks.md, scale: the sample's no-op).
+export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-${TMPDIR:-/tmp}/node-compile-cache}"
 
 started=$(date +%s%3N)
 bash scripts/local-env.sh up

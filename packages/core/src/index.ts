@@ -76,6 +76,7 @@ export {
   type TreeFile,
   unsafeLinkError,
 } from "./file-tree.ts";
+export { FileDigests } from "./file-digests.ts";
 export { formatBytes, formatDuration, formatTable } from "./format.ts";
 export { type GitInfo, gitRevision, hasUncommittedChanges, headCommit, readGitInfo } from "./git.ts";
 export {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 // A CommonJS module whose types declare `export default`: under Node ESM the callable is `.default`.
 import dockerignore from "@balena/dockerignore";
+import type { FileDigests } from "@prebake/core";
 import tar from "tar-fs";
 
 /**
@@ -30,7 +31,15 @@ function readIgnorePatterns(dir: string): string[] {
     .filter((l) => l && !l.startsWith("#"));
 }
 
-export function listContextFiles(dir: string, dockerfile = "Dockerfile"): ContextFile[] {
+/**
+ * The context's files with their hashes. `digests` remembers a large file's hash by its stamp
+ * (a no-op's context is unchanged, and python-layer's holds 52 MB); without it every file is read.
+ */
+export function listContextFiles(
+  dir: string,
+  dockerfile = "Dockerfile",
+  digests?: FileDigests,
+): ContextFile[] {
   const patterns = readIgnorePatterns(dir);
   const ig = dockerignore.default().add(patterns);
   // With a negation ("!keep/me") an excluded folder may still contribute files, so only prune
@@ -54,7 +63,8 @@ export function listContextFiles(dir: string, dockerfile = "Dockerfile"): Contex
         const target = readlinkSync(abs);
         files.push({ path, type: "symlink", mode: st.mode & 0o7777, sha256: sha256(target) });
       } else if (entry.isFile()) {
-        files.push({ path, type: "file", mode: st.mode & 0o7777, sha256: sha256(readFileSync(abs)) });
+        const hash = digests ? digests.digest(abs, "sha256", "hex") : sha256(readFileSync(abs));
+        files.push({ path, type: "file", mode: st.mode & 0o7777, sha256: hash });
       }
       // Sockets, FIFOs and devices cannot be sent to the engine; they are left out as docker does.
     }

@@ -15,7 +15,14 @@ import { copyFile, mkdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { BuildFailedError, type Context, firstLine, RefusedError, UnavailableError } from "@prebake/core";
+import {
+  BuildFailedError,
+  type Context,
+  type FileDigests,
+  firstLine,
+  RefusedError,
+  UnavailableError,
+} from "@prebake/core";
 import type { ImageDefinition } from "./definition.ts";
 
 const execFileAsync = promisify(execFile);
@@ -23,7 +30,8 @@ const execFileAsync = promisify(execFile);
 export type GeneratedFile = ImageDefinition["generated"][number];
 
 /** The integrity string (`sha512-<base64>`, as npm's lockfile writes it) of a file. */
-export async function integrityOf(path: string): Promise<string> {
+export async function integrityOf(path: string, digests?: FileDigests): Promise<string> {
+  if (digests) return `sha512-${digests.digest(path, "sha512", "base64")}`;
   const hash = createHash("sha512");
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return `sha512-${hash.digest("base64")}`;
@@ -96,13 +104,20 @@ async function runGenerator(argv: string[], rootDir: string, target: string, whe
   }
 }
 
-/** Make (or check) every generated file of the definition, in order. */
-export async function prepareGeneratedFiles(ctx: Context, def: ImageDefinition): Promise<void> {
+/**
+ * Make (or check) every generated file of the definition, in order. `digests` remembers a pinned
+ * package's integrity by the file's stamp, so a no-op does not hash the tarball again.
+ */
+export async function prepareGeneratedFiles(
+  ctx: Context,
+  def: ImageDefinition,
+  digests?: FileDigests,
+): Promise<void> {
   for (const [i, file] of def.generated.entries()) {
     const target = join(def.dir, file.path);
     const where = `${def.file}: generated[${i}] (${file.path})`;
     if ("npm" in file) {
-      if (existsSync(target) && (await integrityOf(target)) === file.integrity) continue;
+      if (existsSync(target) && (await integrityOf(target, digests)) === file.integrity) continue;
       ctx.out.progress("context", `${file.path}: fetching ${file.npm} from the npm registry`);
       await fetchNpmPackage(file.npm, file.integrity, target, where);
       ctx.out.info(`${file.path}: ${file.npm}, integrity checked`);

@@ -5,6 +5,7 @@ import {
   assertDockerAvailable,
   type Context,
   containerRuntime,
+  FileDigests,
   firstLine,
   formatBytes,
   formatDuration,
@@ -14,7 +15,7 @@ import {
   UnavailableError,
 } from "@prebake/core";
 import { buildImage } from "./build.ts";
-import { listContextFiles, packContext } from "./context.ts";
+import { type ContextFile, listContextFiles, packContext } from "./context.ts";
 import type { ImageDefinition } from "./definition.ts";
 import { shortDigest } from "./digest.ts";
 import { prepareGeneratedFiles } from "./generated.ts";
@@ -59,6 +60,8 @@ export interface PreparedImage {
   base: ReturnType<typeof engineReference>;
   /** The base's id the content hash used (local: its id in the engine; aws: its registry digest). */
   baseId: string;
+  /** The build context the content hash describes: a build sends exactly these files. */
+  files: ContextFile[];
 }
 
 /**
@@ -118,8 +121,10 @@ export async function prepareImage(
     git: await readGitInfo(def.dir),
   });
   // Generated files first: the hash covers what the build will really be sent.
-  await prepareGeneratedFiles(ctx, def);
-  const files = listContextFiles(def.dir, def.dockerfile);
+  const digests = FileDigests.of(ctx.config.rootDir);
+  await prepareGeneratedFiles(ctx, def, digests);
+  const files = listContextFiles(def.dir, def.dockerfile, digests);
+  await digests.save();
   const baseId = await baseImageId(ctx, plan, target);
   const contentHash = computeContentHash({
     dockerfile: def.dockerfile,
@@ -139,6 +144,7 @@ export async function prepareImage(
     label: `${def.name}:${version}`,
     base: engineReference(target, plan.base),
     baseId,
+    files,
   };
 }
 
@@ -158,12 +164,11 @@ async function ensureBuilt(ctx: Context, img: PreparedImage, options: ImageOptio
     // A cold build: drop the previous image so nothing of it is reused.
     await containerRuntime(ctx).removeImage(ref);
   }
-  const files = listContextFiles(img.def.dir, img.def.dockerfile);
   const started = Date.now();
   ctx.out.info(`building ${ref}${options.noCache ? " (no cache)" : ""}`);
   await buildImage(ctx, {
     label: img.label,
-    context: packContext(img.def.dir, files),
+    context: packContext(img.def.dir, img.files),
     dockerfile: img.def.dockerfile,
     tags: [ref],
     // The hashed build args name the base as image.yaml does; the engine gets where it is reached.

@@ -6,9 +6,10 @@
  * deprecated alias in Nx 24. createNodesFromFiles reports a failure against the file it came from
  * and keeps the other projects.
  */
-import { type CreateNodes, createNodesFromFiles } from "@nx/devkit";
+import type { CreateNodes } from "@nx/devkit";
 import { appImage } from "@prebake/core/app-image";
 import { environmentNames } from "@prebake/core/environment-names";
+import { createNodesFromFiles } from "./nx-internals.ts";
 import { markerOf, PROJECT_MARKERS, projectFromFile } from "./projects.ts";
 import { StackOrderings } from "./stack-ordering.ts";
 
