@@ -42,8 +42,10 @@ export class FileDigests {
 
   static of(rootDir: string): FileDigests {
     const file = join(rootDir, ".prebake", "file-digests.json");
-    let digests = open.get(file);
-    if (!digests) open.set(file, (digests = new FileDigests(file)));
+    const known = open.get(file);
+    if (known) return known;
+    const digests = new FileDigests(file);
+    open.set(file, digests);
     return digests;
   }
 

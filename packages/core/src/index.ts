@@ -68,6 +68,7 @@ export {
   UnavailableError,
   ValidationError,
 } from "./errors.ts";
+export { FileDigests } from "./file-digests.ts";
 export {
   assertLinksStayIn,
   linkProblem,
@@ -76,7 +77,6 @@ export {
   type TreeFile,
   unsafeLinkError,
 } from "./file-tree.ts";
-export { FileDigests } from "./file-digests.ts";
 export { formatBytes, formatDuration, formatTable } from "./format.ts";
 export { type GitInfo, gitRevision, hasUncommittedChanges, headCommit, readGitInfo } from "./git.ts";
 export {

@@ -31,8 +31,8 @@ export interface OutputOptions {
 export interface HistoryOptions {
   /** The history folder (historyDir()). */
   dir: string;
-  /** The checkout, for the git revision of each line. */
-  rootDir: string;
+  /** The checkout's git revision, which each line names (the context pool asks git once). */
+  revision: () => Promise<string | undefined>;
   profile: string;
   environment: string;
 }
@@ -41,7 +41,6 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { firstLine } from "./errors.ts";
 import { formatTable } from "./format.ts";
-import { gitRevision } from "./git.ts";
 import { appendHistoryLine } from "./history.ts";
 import { historyLinesOf } from "./history-lines.ts";
 import { processMasker, type SecretMasker } from "./mask.ts";
@@ -86,8 +85,6 @@ export class Output {
   private readonly lastProgress = new Map<string, { at: number; text: string }>();
   private readonly masker: SecretMasker;
   private readonly history: HistoryOptions | undefined;
-  /** The checkout's revision, asked once per output (asynchronously: see recordHistory). */
-  private git: Promise<string | undefined> | undefined;
   /** History lines not written yet: each waits for the git revision, in the order of the results. */
   private historyWrites: Promise<void> = Promise.resolve();
   private readonly holdResult: boolean;
@@ -224,8 +221,7 @@ export class Output {
       notWritten(err);
       return;
     }
-    this.git ??= gitRevision(h.rootDir);
-    const revision = this.git;
+    const revision = h.revision();
     this.historyWrites = this.historyWrites.then(async () => {
       try {
         const lines = historyLinesOf(masked, { ...run, git: await revision });

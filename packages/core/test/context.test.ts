@@ -1,6 +1,6 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { describe, expect, it } from "vitest";
 import { ContextPool, createContext } from "../src/index.ts";
@@ -21,6 +21,19 @@ describe("a command's context (the CLI's and the batch runner's alike)", () => {
     expect(first.out.json).toBe(false);
     // Both keep history: the batch runner's commands are recorded as the binary's are.
     for (const ctx of [first, second]) expect(ctx.out.keepsHistory).toBe(true);
+  });
+
+  it("commands of one pool ask git once for the checkout's facts; another pool asks again", async () => {
+    const repo = resolve(import.meta.dirname, "../../..");
+    const pool = new ContextPool();
+    const first = createContext({ ...options, cwd: repo }, pool);
+    const second = createContext({ ...options, cwd: repo, json: true }, pool);
+    expect(second.checkout.revision()).toBe(first.checkout.revision());
+    expect(second.checkout.info()).toBe(first.checkout.info());
+    expect(await first.checkout.revision()).toMatch(/^[0-9a-f]{40}(-dirty)?$/);
+    expect((await first.checkout.info()).revision).toMatch(/^[0-9a-f]{40}$/);
+    const other = createContext({ ...options, cwd: repo }, new ContextPool());
+    expect(other.checkout.revision()).not.toBe(first.checkout.revision());
   });
 
   it("another environment prints to the command's own output, not to the first command's", () => {

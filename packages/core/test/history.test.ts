@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
+import { gitRevision } from "../src/git.ts";
 import {
   appendHistoryLine,
   HISTORY_SCHEMA,
@@ -249,7 +250,7 @@ describe("history files", () => {
       masker,
       history: {
         dir,
-        rootDir: resolve(import.meta.dirname, "../../.."),
+        revision: () => gitRevision(resolve(import.meta.dirname, "../../..")),
         profile: "local",
         environment: "dev",
       },

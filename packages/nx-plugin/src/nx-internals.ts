@@ -9,6 +9,7 @@
  * project graph needs none of them. test/nx-internals.test.ts fails when an Nx upgrade moves them,
  * changes what they do, or makes them other than the objects @nx/devkit exports.
  */
+
+export { createNodesFromFiles } from "nx/src/project-graph/plugins/utils.js";
 export { workspaceDataDirectory } from "nx/src/utils/cache-directory.js";
 export { PluginCache } from "nx/src/utils/plugin-cache-utils.js";
-export { createNodesFromFiles } from "nx/src/project-graph/plugins/utils.js";

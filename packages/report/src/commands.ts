@@ -9,7 +9,6 @@ import {
   type Context,
   classifyAwsError,
   firstLine,
-  gitRevision,
   historyDir,
   isNotFound,
   listLayers,
@@ -116,7 +115,7 @@ export async function historySync(ctx: Context, opts: { last: string; project: s
   const dir = historyDir(ctx.config.rootDir);
   const known = new Set(readHistory(dir, ["codebuild-remote"]).lines.flatMap((l) => l.buildId ?? []));
   const run = {
-    git: await gitRevision(ctx.config.rootDir),
+    git: await ctx.checkout.revision(),
     environment: ctx.config.profile.name,
     profile: ctx.config.profile.name,
   };
