@@ -12,8 +12,7 @@ export type CommandLineRunner = (args: string[]) => Promise<number>;
  * with the run history and the masker); what is costly to make and safe to share, the loaded
  * configuration and the AWS and Docker clients, comes from one pool for the whole batch.
  */
-export function createCommandLineRunner(): CommandLineRunner {
-  const pool = new ContextPool();
+export function createCommandLineRunner(pool: ContextPool = new ContextPool()): CommandLineRunner {
   return async (args) => {
     // A command is done when its history lines are written (they wait for git's answer).
     const made: Context[] = [];

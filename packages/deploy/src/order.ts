@@ -4,6 +4,9 @@ import { readStackTemplate } from "@prebake/stack";
 
 export function orderStacks(names: string[], after: (name: string) => string[]): string[] {
   const wanted = new Set(names);
+  // One stack has no order to find: its template is then parsed once, by its deploy (a batch runs
+  // one deploy per stack, and parsing each template twice was a tenth of a 20-stack no-op's CPU).
+  if (wanted.size === 1) return [...wanted];
   const done = new Set<string>();
   const visiting = new Set<string>();
   const order: string[] = [];

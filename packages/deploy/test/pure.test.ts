@@ -405,6 +405,12 @@ describe("lint output, order, call counts", () => {
     expect(() => orderStacks(["a", "b"], (n) => (n === "a" ? ["b"] : ["a"]))).toThrow(/cycle/);
   });
 
+  it("does not read a lone stack's template for an order (its deploy reads it)", () => {
+    const asked: string[] = [];
+    expect(orderStacks(["ci", "ci"], (n) => (asked.push(n), []))).toEqual(["ci"]);
+    expect(asked).toEqual([]);
+  });
+
   it("counts calls and knows read-only ones", () => {
     expect(
       countCalls([

@@ -10,7 +10,7 @@
  */
 import type { ExecutorContext, TaskGraph, TaskGraphExecutor } from "@nx/devkit";
 import { createCommandLineRunner, exitCodeName } from "@prebake/cli";
-import { DEFAULT_DEPLOY_CONCURRENCY, exitOnSignals, loadConfig, stackPaths } from "@prebake/core";
+import { ContextPool, DEFAULT_DEPLOY_CONCURRENCY, exitOnSignals, stackPaths } from "@prebake/core";
 import { lintTemplates } from "@prebake/stack";
 import { captureOutput } from "./capture.ts";
 import { runInDependencyOrder } from "./schedule.ts";
@@ -33,11 +33,12 @@ type BatchExecutorTaskResult =
  * How many deploys and other tasks run at once: the configuration's `concurrency`, and for the
  * others Nx's own setting (its --parallel reaches a batch only as NX_PARALLEL), else 3 as Nx runs
  * processes. A configuration that cannot be read gives the defaults: each task reports the error.
+ * It is the configuration the tasks' commands get from the pool (from the workspace root, no flags).
  */
-function slotsOf(root: string): { default: number; deploys: number } {
+function slotsOf(pool: ContextPool): { default: number; deploys: number } {
   const nx = Number(process.env.NX_PARALLEL) || 3;
   try {
-    const { deploys, builds } = loadConfig({ cwd: root }).concurrency;
+    const { deploys, builds } = pool.get({}).config.concurrency;
     return { default: builds ?? nx, deploys };
   } catch {
     return { default: nx, deploys: DEFAULT_DEPLOY_CONCURRENCY };
@@ -52,7 +53,8 @@ export default async function* prebakeBatch(
 ): AsyncGenerator<BatchExecutorTaskResult> {
   process.chdir(context.root);
   exitOnSignals();
-  const runCommand = createCommandLineRunner();
+  const pool = new ContextPool();
+  const runCommand = createCommandLineRunner(pool);
   const runTask = async (id: string) => {
     const args = commandLine(inputs[id]!);
     const startTime = Date.now();
@@ -71,7 +73,7 @@ export default async function* prebakeBatch(
     groupOf: (id: string) => (work.get(id)!.lints ? "lint" : undefined),
   };
   const limits = {
-    slots: slotsOf(context.root),
+    slots: slotsOf(pool),
     // One cfn-lint over every lint task's templates; each task then reads its own findings (and a
     // template that fails fails only its task). A failure here is each task's to report.
     prepareGroup: async (_group: string, ids: string[]) => {
