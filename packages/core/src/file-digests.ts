@@ -10,7 +10,7 @@
  * calls them: a write within the same timestamp tick after the read would keep the stamp).
  */
 import { createHash } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { writeJsonAtomic } from "./paths.ts";
 
@@ -54,7 +54,7 @@ export class FileDigests {
     const before = statSync(path, { bigint: true });
     if (before.size < REMEMBERED_DIGEST_MIN_BYTES) return hashOf(readFileSync(path), algorithm, encoding);
     const entries = this.load();
-    const key = `${algorithm}:${encoding}:${path}`;
+    const key = keyOf(algorithm, encoding, path);
     const stamp = stampOf(before);
     const known = entries[key];
     if (known?.stamp === stamp) return known.digest;
@@ -73,10 +73,16 @@ export class FileDigests {
     return digest;
   }
 
-  /** Write what was learnt since the last save (a cache: a lost race costs one more hash, no more). */
+  /**
+   * Write what was learnt since the last save (a cache: a lost race costs one more hash, no more).
+   * Entries of files that are gone (a moved checkout, a removed image) are dropped then.
+   */
   async save(): Promise<void> {
     if (!this.changed || !this.entries) return;
     this.changed = false;
+    for (const key of Object.keys(this.entries)) {
+      if (!existsSync(pathOf(key))) delete this.entries[key];
+    }
     await writeJsonAtomic(this.file, this.entries);
   }
 
@@ -94,6 +100,9 @@ export class FileDigests {
 
 /** One instance per memo file in a process: a batch's images share what each learnt. */
 const open = new Map<string, FileDigests>();
+
+const keyOf = (algorithm: Algorithm, encoding: Encoding, path: string) => `${algorithm}:${encoding}:${path}`;
+const pathOf = (key: string) => key.split(":").slice(2).join(":");
 
 const stampOf = (s: { size: bigint; mtimeNs: bigint; ctimeNs: bigint; ino: bigint }) =>
   `${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.ino}`;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -46,6 +46,23 @@ describe("FileDigests", () => {
     appendFileSync(path, "x");
     const again = new FileDigests(memo, settledAtOnce);
     expect(again.digest(path, "sha256", "hex")).toBe(sha256(readFileSync(path)));
+  });
+
+  it("drops the entries of files that are gone when it saves", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "prebake-digests-"));
+    const memo = join(dir, "memo.json");
+    const kept = largeFile(dir, "kept.bin");
+    const removed = largeFile(dir, "removed.bin");
+    const first = new FileDigests(memo, settledAtOnce);
+    first.digest(kept, "sha256", "hex");
+    first.digest(removed, "sha256", "hex");
+    await first.save();
+    rmSync(removed);
+    const second = new FileDigests(memo, settledAtOnce);
+    second.digest(largeFile(dir, "new.bin"), "sha256", "hex");
+    await second.save();
+    const paths = Object.keys(JSON.parse(readFileSync(memo, "utf8"))).map((k) => k.replace(/^.*\//, ""));
+    expect(paths.sort()).toEqual(["kept.bin", "new.bin"]);
   });
 
   it("keeps the algorithms apart", async () => {
