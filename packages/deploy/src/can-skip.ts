@@ -8,11 +8,13 @@
  * into the phrase deploy prints.
  */
 import type { Stack } from "@aws-sdk/client-cloudformation";
-import { parseTemplate } from "@prebake/stack";
+import { parseTemplate, type Template } from "@prebake/stack";
 import type { PreparedDeploy } from "./prepare.ts";
 
 export interface DesiredState {
   templateBody: string;
+  /** The body parsed, when the caller has it (a deploy has): otherwise it is parsed when needed. */
+  template?: Template;
   parameters: { key: string; value: string; noEcho: boolean }[];
   tags: Record<string, string>;
   capabilities: string[];
@@ -41,6 +43,7 @@ export type ChangeReason =
 /** What a deploy would send, as canSkip compares it. */
 export const desiredStateOf = (p: PreparedDeploy): DesiredState => ({
   templateBody: p.body,
+  template: p.template,
   parameters: p.parameters,
   tags: p.tags,
   capabilities: p.capabilities,
@@ -85,14 +88,9 @@ const DYNAMIC_REFERENCE = /\{\{resolve:([a-z-]+):/g;
  * What in a template CloudFormation resolves at deploy time. Dynamic references are found in the
  * body's text, so one anywhere (a property, an Fn::Sub string, Outputs, Metadata) counts.
  */
-export function resolvedAtDeploy(templateBody: string): ChangeReason[] {
+export function resolvedAtDeploy(templateBody: string, template?: Template): ChangeReason[] {
   const reasons: ChangeReason[] = [];
-  let parameters: Record<string, { Type?: unknown }> = {};
-  try {
-    parameters = parseTemplate(templateBody, "local").Parameters ?? {};
-  } catch {
-    // An unreadable body differs from the deployed one anyway (sameTemplate).
-  }
+  const parameters: Record<string, { Type?: unknown }> = parametersOf(templateBody, template);
   for (const [key, p] of Object.entries(parameters)) {
     if (typeof p.Type === "string" && SSM_PARAMETER_TYPE.test(p.Type))
       reasons.push({ kind: "resolved-at-deploy", what: `parameter ${key} (${p.Type})` });
@@ -106,17 +104,24 @@ export function resolvedAtDeploy(templateBody: string): ChangeReason[] {
 const LIST_PARAMETER_TYPE = /^(CommaDelimitedList|List<.+>)$/;
 
 /** The parameters of a template whose type is a list (CommaDelimitedList, List<...>). */
-function listParameters(templateBody: string): Set<string> {
+function listParameters(templateBody: string, template?: Template): Set<string> {
+  return new Set(
+    Object.entries(parametersOf(templateBody, template))
+      .filter(([, p]) => typeof p.Type === "string" && LIST_PARAMETER_TYPE.test(p.Type))
+      .map(([key]) => key),
+  );
+}
+
+/**
+ * A template's Parameters, from the parsed form when the caller has it (a deploy parsed it
+ * already: parsing it again was a tenth of a no-op's CPU); none for an unreadable body, which
+ * differs from the deployed one anyway (sameTemplate).
+ */
+function parametersOf(templateBody: string, template?: Template): Record<string, { Type?: unknown }> {
   try {
-    const parameters: Record<string, { Type?: unknown }> =
-      parseTemplate(templateBody, "local").Parameters ?? {};
-    return new Set(
-      Object.entries(parameters)
-        .filter(([, p]) => typeof p.Type === "string" && LIST_PARAMETER_TYPE.test(p.Type))
-        .map(([key]) => key),
-    );
+    return (template ?? parseTemplate(templateBody, "local")).Parameters ?? {};
   } catch {
-    return new Set();
+    return {};
   }
 }
 
@@ -159,13 +164,13 @@ function keyedDifferences(
 export function stateDifferences(desired: DesiredState, deployed: DeployedState): ChangeReason[] {
   const reasons: ChangeReason[] = [];
   if (!sameTemplate(deployed.templateBody, desired.templateBody)) reasons.push({ kind: "template" });
-  reasons.push(...resolvedAtDeploy(desired.templateBody));
+  reasons.push(...resolvedAtDeploy(desired.templateBody, desired.template));
   const params = new Map(deployed.parameters.map((p) => [p.ParameterKey ?? "", p.ParameterValue ?? ""]));
   // The template is parsed for its list parameters only when a value differs: a no-op compares
   // equal strings and parses nothing.
   let lists: Set<string> | undefined;
   const isList = (key: string) => {
-    lists ??= listParameters(desired.templateBody);
+    lists ??= listParameters(desired.templateBody, desired.template);
     return lists.has(key);
   };
   reasons.push(...keyedDifferences("parameter", desired.parameters, params, isList));

@@ -196,6 +196,11 @@ describe("deploy skip: what forces a change set", () => {
     expect(reasonsOf(same, { ...deployed, templateBody: ssm, parameters: [] })).toEqual([
       `${what} is resolved by CloudFormation at deploy time and cannot be compared`,
     ]);
+    // A deploy hands over the template it parsed: that one is read, the text is not parsed again.
+    const parsedOnly = { ...same, template: parseTemplate(ssm, "t"), templateBody: "{ not: [yaml" };
+    expect(
+      reasonsOf(parsedOnly, { ...deployed, templateBody: parsedOnly.templateBody, parameters: [] }),
+    ).toEqual([`${what} is resolved by CloudFormation at deploy time and cannot be compared`]);
   });
 
   it.each([

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { ConfigError } from "@prebake/core";
 import { describe, expect, it } from "vitest";
 import { loadImageDefinition, resolveVersion } from "../src/definition.ts";
@@ -18,6 +18,17 @@ function configError(fn: () => unknown): string {
 }
 
 describe("image definitions", () => {
+  it("loads a file once per process and text: each caller gets its own copy, an edit is read again", () => {
+    const dir = writeImageFolder("tiny", { "image.yaml": TINY_YAML, Dockerfile: "FROM scratch\n" });
+    const first = loadImageDefinition(dir, "tiny");
+    first.versions["2.0"]!.buildArgs.LINE = "changed by a caller";
+    expect(loadImageDefinition(dir, "tiny").versions["2.0"]!.buildArgs.LINE).toBe("two");
+    writeFileSync(`${dir}/tiny/image.yaml`, TINY_YAML.replace("a test image", "an edited image"));
+    expect(loadImageDefinition(dir, "tiny").description).toBe("an edited image");
+    writeFileSync(`${dir}/tiny/image.yaml`, `${TINY_YAML}\nunknownKey: 1\n`);
+    expect(configError(() => loadImageDefinition(dir, "tiny"))).toContain("unknownKey");
+  });
+
   it("loads a valid definition with defaults filled in", () => {
     const def = load(TINY_YAML);
     expect(def.name).toBe("tiny");
