@@ -3,7 +3,7 @@ import { createAwsClient } from "./aws.ts";
 import { type LoadConfigOptions, loadConfig, type PrebakeConfig } from "./config.ts";
 import { createDockerClient } from "./docker.ts";
 import { DEFAULT_ENVIRONMENT } from "./environments.ts";
-import { type GitInfo, gitRevision, readGitInfo } from "./git.ts";
+import { gitRevision } from "./git.ts";
 import { historyDir } from "./history.ts";
 import { Output, type OutputOptions } from "./output.ts";
 
@@ -28,14 +28,13 @@ export interface Context {
 }
 
 /**
- * The checkout's revision (HEAD, `-dirty` when tracked files changed: history lines) and its HEAD
- * and origin (image labels). Each takes git processes; a batch of 26 tasks asked them about 70 times,
- * 0.3 s of its CPU in process spawns, for one answer. A run's lines and labels name the revision
- * at the time they were first asked.
+ * The checkout's revision (HEAD, `-dirty` when tracked files changed), which every history line
+ * names. It takes two git processes; a batch of 26 tasks asked it about 50 times, most of 0.3 s of
+ * its CPU in process spawns, for one answer. A run's lines name the revision at the time it was
+ * first asked. (Image labels ask git about the image's own folder: images/src/release.ts.)
  */
 export interface Checkout {
   revision(): Promise<string | undefined>;
-  info(): Promise<GitInfo>;
 }
 
 /** A loaded configuration and the clients made for it: costly to make, safe to share between commands. */
@@ -54,16 +53,12 @@ export class ContextPool {
   private readonly shared = new Map<string, Shared>();
   private readonly checkouts = new Map<string, Checkout>();
 
-  /** The git facts of the checkout at `rootDir`, each asked at most once. */
+  /** The git facts of the checkout at `rootDir`, asked at most once. */
   checkout(rootDir: string): Checkout {
     let checkout = this.checkouts.get(rootDir);
     if (!checkout) {
       let revision: Promise<string | undefined> | undefined;
-      let info: Promise<GitInfo> | undefined;
-      checkout = {
-        revision: () => (revision ??= gitRevision(rootDir)),
-        info: () => (info ??= readGitInfo(rootDir)),
-      };
+      checkout = { revision: () => (revision ??= gitRevision(rootDir)) };
       this.checkouts.set(rootDir, checkout);
     }
     return checkout;

@@ -11,6 +11,7 @@ import {
   formatDuration,
   type ImageRun,
   RefusedError,
+  readGitInfo,
   UnavailableError,
 } from "@prebake/core";
 import { buildImage } from "./build.ts";
@@ -117,7 +118,7 @@ export async function prepareImage(
   await assertDockerAvailable(ctx.docker());
   const plan = planImage(def, version, ctx.config.profile.kind, {
     buildArgs: options.buildArgs ?? {},
-    git: await ctx.checkout.info(),
+    git: await readGitInfo(def.dir),
   });
   // Generated files first: the hash covers what the build will really be sent.
   const digests = FileDigests.of(ctx.config.rootDir);
