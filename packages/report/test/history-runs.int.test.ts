@@ -62,7 +62,9 @@ describe("local CodeBuild runs in the history, and the report over them", () => 
       ["codebuild-local", "local", "FAILED"],
     ]);
     const build = lines[0]!.phases!.find((p) => p.name === "BUILD")!;
-    expect(build.durationMs).toBeGreaterThanOrEqual(1000);
+    // About the second it slept: a phase's ends are the host's clock when each marker arrives, and
+    // the log stream's delivery moves either end by a few milliseconds (998 ms was seen in CI).
+    expect(build.durationMs).toBeGreaterThanOrEqual(900);
     expect(lines[0]!.phases!.map((p) => p.name)).toEqual(["INSTALL", "BUILD"]);
     expect(lines[0]!.git).toMatch(/^[0-9a-f]{40}/);
 
