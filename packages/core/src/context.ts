@@ -17,24 +17,14 @@ export interface Context {
   // biome-ignore lint/suspicious/noExplicitAny: any SDK v3 client constructor
   aws<T>(Ctor: new (config: any) => T): T;
   docker(): Docker;
-  /** What git says of the repository's checkout, asked once per pool (a batch's commands share it). */
-  checkout: Checkout;
+  /** The checkout's git revision (ContextPool.revisionOf): asked once per pool, a batch shares it. */
+  gitRevision(): Promise<string | undefined>;
   /**
    * The same configuration in another environment (`default`: the profile's implicit one), with
    * that environment's profile, region and clients, printing to the same output. `prebake promote`
    * works in two environments at once; the in-use scan reads stacks in every environment.
    */
   forEnvironment(name: string): Context;
-}
-
-/**
- * The checkout's revision (HEAD, `-dirty` when tracked files changed), which every history line
- * names. It takes two git processes; a batch of 26 tasks asked it about 50 times, most of 0.3 s of
- * its CPU in process spawns, for one answer. A run's lines name the revision at the time it was
- * first asked. (Image labels ask git about the image's own folder: images/src/release.ts.)
- */
-export interface Checkout {
-  revision(): Promise<string | undefined>;
 }
 
 /** A loaded configuration and the clients made for it: costly to make, safe to share between commands. */
@@ -51,17 +41,21 @@ interface Shared {
  */
 export class ContextPool {
   private readonly shared = new Map<string, Shared>();
-  private readonly checkouts = new Map<string, Checkout>();
+  private readonly revisions = new Map<string, Promise<string | undefined>>();
 
-  /** The git facts of the checkout at `rootDir`, asked at most once. */
-  checkout(rootDir: string): Checkout {
-    let checkout = this.checkouts.get(rootDir);
-    if (!checkout) {
-      let revision: Promise<string | undefined> | undefined;
-      checkout = { revision: () => (revision ??= gitRevision(rootDir)) };
-      this.checkouts.set(rootDir, checkout);
+  /**
+   * The revision of the checkout at `rootDir` (HEAD, `-dirty` when tracked files changed), which
+   * every history line names, asked when first needed and then once per pool. It takes two git
+   * processes; a batch of 26 tasks asked it about 50 times, most of 0.3 s of its CPU in process
+   * spawns, for one answer. (Image labels ask git about the image's own folder: images/src/release.ts.)
+   */
+  revisionOf(rootDir: string): Promise<string | undefined> {
+    let revision = this.revisions.get(rootDir);
+    if (!revision) {
+      revision = gitRevision(rootDir);
+      this.revisions.set(rootDir, revision);
     }
-    return checkout;
+    return revision;
   }
 
   /** The configuration these options select and its clients; a configuration error is thrown every time. */
@@ -96,7 +90,7 @@ export function createContext(
   const out = new Output({
     history: {
       dir: historyDir(config.rootDir),
-      revision: pool.checkout(config.rootDir).revision,
+      revision: () => pool.revisionOf(config.rootDir),
       profile: config.profile.name,
       environment: config.environment.implicit ? config.profile.name : config.environment.name,
     },
@@ -111,7 +105,7 @@ function contextFor(options: LoadConfigOptions, pool: ContextPool, out: Output):
   const ctx: Context = {
     config,
     out,
-    checkout: pool.checkout(config.rootDir),
+    gitRevision: () => pool.revisionOf(config.rootDir),
     aws(Ctor) {
       if (!clients.has(Ctor)) clients.set(Ctor, createAwsClient(Ctor, config.profile));
       return clients.get(Ctor) as never;

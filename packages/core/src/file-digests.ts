@@ -11,8 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
-import { writeJsonAtomic } from "./paths.ts";
+import { statePaths, writeJsonAtomic } from "./paths.ts";
 
 /** Smaller files are hashed every time: reading them costs less than keeping their entries. */
 export const REMEMBERED_DIGEST_MIN_BYTES = 1024 * 1024;
@@ -41,7 +40,7 @@ export class FileDigests {
   }
 
   static of(rootDir: string): FileDigests {
-    const file = join(rootDir, ".prebake", "file-digests.json");
+    const file = statePaths.fileDigests(rootDir);
     const known = open.get(file);
     if (known) return known;
     const digests = new FileDigests(file);

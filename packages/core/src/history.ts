@@ -21,6 +21,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { statePaths } from "./paths.ts";
 
 export const HISTORY_SCHEMA = 1;
 
@@ -86,7 +87,7 @@ export type HistoryPhase = z.infer<typeof phaseSchema>;
 
 /** Where history goes: `<root>/.prebake/history`, or PREBAKE_HISTORY_DIR (tests, CI artifacts). */
 export function historyDir(rootDir: string, env: NodeJS.ProcessEnv = process.env): string {
-  return env.PREBAKE_HISTORY_DIR || join(rootDir, ".prebake", "history");
+  return env.PREBAKE_HISTORY_DIR || statePaths.history(rootDir);
 }
 
 export const historyFile = (dir: string, kind: HistoryKind) => join(dir, `${kind}.jsonl`);

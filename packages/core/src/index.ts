@@ -116,6 +116,7 @@ export {
   type ProjectKind,
   resolveStackNames,
   stackPaths,
+  statePaths,
   takenProjectFolder,
   writeFileAtomic,
   writeJsonAtomic,

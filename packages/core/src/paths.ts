@@ -165,6 +165,23 @@ export const distPaths = {
 };
 
 /**
+ * .prebake/: what prebake keeps between runs besides its results (dist/): run history, memos and
+ * caches. Git ignores it and a local CodeBuild run's source leaves it out. (core/tool-answer.ts
+ * names its own files: bin scripts load that module alone, without this one.)
+ */
+export const statePaths = {
+  /** .prebake/history/: the run history's default place (historyDir). */
+  history: (root: string) => join(root, ".prebake", "history"),
+  /** .prebake/lint-passed/<key>: a template body that passed cfn-lint, by body and version. */
+  lintPassed: (root: string, key: string) => join(root, ".prebake", "lint-passed", key),
+  /** .prebake/file-digests.json: large files' digests by stamp (FileDigests). */
+  fileDigests: (root: string) => join(root, ".prebake", "file-digests.json"),
+  /** .prebake/parsed-templates/<stack>.json: a rendered template's parsed form, by its sha256. */
+  parsedTemplate: (root: string, stack: string) =>
+    join(root, ".prebake", "parsed-templates", `${stack}.json`),
+};
+
+/**
  * Write a file so that readers see either the old or the new content, never half of it:
  * write a sibling temp file, then rename over the target (atomic on one filesystem).
  */

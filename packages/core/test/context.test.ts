@@ -28,10 +28,10 @@ describe("a command's context (the CLI's and the batch runner's alike)", () => {
     const pool = new ContextPool();
     const first = createContext({ ...options, cwd: repo }, pool);
     const second = createContext({ ...options, cwd: repo, json: true }, pool);
-    expect(second.checkout.revision()).toBe(first.checkout.revision());
-    expect(await first.checkout.revision()).toMatch(/^[0-9a-f]{40}(-dirty)?$/);
+    expect(second.gitRevision()).toBe(first.gitRevision());
+    expect(await first.gitRevision()).toMatch(/^[0-9a-f]{40}(-dirty)?$/);
     const other = createContext({ ...options, cwd: repo }, new ContextPool());
-    expect(other.checkout.revision()).not.toBe(first.checkout.revision());
+    expect(other.gitRevision()).not.toBe(first.gitRevision());
   });
 
   it("another environment prints to the command's own output, not to the first command's", () => {

@@ -115,7 +115,7 @@ export async function historySync(ctx: Context, opts: { last: string; project: s
   const dir = historyDir(ctx.config.rootDir);
   const known = new Set(readHistory(dir, ["codebuild-remote"]).lines.flatMap((l) => l.buildId ?? []));
   const run = {
-    git: await ctx.checkout.revision(),
+    git: await ctx.gitRevision(),
     environment: ctx.config.profile.name,
     profile: ctx.config.profile.name,
   };

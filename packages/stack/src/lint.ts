@@ -18,7 +18,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
-import { ConfigError, firstLine, UnavailableError } from "@prebake/core";
+import { ConfigError, firstLine, statePaths, UnavailableError } from "@prebake/core";
 import { onPath } from "@prebake/core/tool-answer";
 import {
   CFN_LINT_PIN,
@@ -243,7 +243,7 @@ export function lintPassedMarker(
 ): string {
   const hash = createHash("sha256").update(`cfn-lint ${version}\n`);
   if (options.includeInfo) hash.update("--include-checks I\n");
-  return join(rootDir, ".prebake", "lint-passed", hash.update(body).digest("hex"));
+  return statePaths.lintPassed(rootDir, hash.update(body).digest("hex"));
 }
 
 /** Every answer of this process, by memo file: a body is linted at most once per process. */

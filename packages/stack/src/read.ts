@@ -4,9 +4,9 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, isAbsolute, join, relative } from "node:path";
+import { dirname, isAbsolute, relative } from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { ConfigError, checkStackName, stackPaths } from "@prebake/core";
+import { ConfigError, checkStackName, stackPaths, statePaths } from "@prebake/core";
 import type { PrebakeMetadata, Template } from "./model.ts";
 import { parseYaml, YamlSyntaxError } from "./yaml.ts";
 
@@ -85,10 +85,6 @@ export function readStackTemplate(root: string, name: string): StackTemplate {
   return { name, file, where, body, template, prebake: templateMetadata(template, where) };
 }
 
-/** Where the parsed form of a stack's rendered template is kept: .prebake/parsed-templates/<name>.json. */
-export const parsedTemplateFile = (root: string, name: string) =>
-  join(root, ".prebake", "parsed-templates", `${name}.json`);
-
 /**
  * The template parsed, from the JSON kept beside the last parse when the text is the same (by its
  * sha256). YAML with CloudFormation's tags is slow to parse: about 5 ms a stack, the largest CPU
@@ -97,7 +93,7 @@ export const parsedTemplateFile = (root: string, name: string) =>
  * be written keeps nothing: the cache only ever saves a parse.
  */
 function parsedTemplate(root: string, name: string, body: string, where: string): Template {
-  const memo = parsedTemplateFile(root, name);
+  const memo = statePaths.parsedTemplate(root, name);
   const sha256 = createHash("sha256").update(body).digest("hex");
   try {
     const kept = JSON.parse(readFileSync(memo, "utf8")) as { sha256?: string; template?: Template };
@@ -106,6 +102,8 @@ function parsedTemplate(root: string, name: string, body: string, where: string)
   const template = parseTemplate(body, where);
   const json = JSON.stringify({ sha256, template });
   if (isDeepStrictEqual(JSON.parse(json).template, template)) {
+    // Synchronous and without core's writeFileAtomic fsyncs: a cache, written as the read returns,
+    // so that no write is left pending when Nx ends the batch with a signal.
     try {
       mkdirSync(dirname(memo), { recursive: true });
       const tmp = `${memo}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;

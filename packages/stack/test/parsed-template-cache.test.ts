@@ -1,8 +1,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { statePaths } from "@prebake/core";
 import { describe, expect, it } from "vitest";
-import { parsedTemplateFile, readStackTemplate } from "../src/read.ts";
+import { readStackTemplate } from "../src/read.ts";
 
 function repoWith(body: string): string {
   const root = mkdtempSync(join(tmpdir(), "prebake-read-"));
@@ -17,7 +18,7 @@ const TEMPLATE =
 
 /** Rewrite what the cache keeps, to see whether the next read comes from it. */
 function tamper(root: string): void {
-  const file = parsedTemplateFile(root, "demo");
+  const file = statePaths.parsedTemplate(root, "demo");
   const kept = JSON.parse(readFileSync(file, "utf8"));
   kept.template.Resources.Topic.Type = "AWS::SQS::Queue";
   writeFileSync(file, JSON.stringify(kept));
@@ -45,7 +46,7 @@ describe("readStackTemplate's parsed-template cache", () => {
   it("keeps nothing JSON cannot hold exactly (YAML's .inf)", () => {
     const root = repoWith(`${TEMPLATE}Outputs:\n  Big:\n    Value: .inf\n`);
     expect(readStackTemplate(root, "demo").template.Outputs?.Big?.Value).toBe(Number.POSITIVE_INFINITY);
-    expect(() => readFileSync(parsedTemplateFile(root, "demo"))).toThrow();
+    expect(() => readFileSync(statePaths.parsedTemplate(root, "demo"))).toThrow();
     expect(readStackTemplate(root, "demo").template.Outputs?.Big?.Value).toBe(Number.POSITIVE_INFINITY);
   });
 
